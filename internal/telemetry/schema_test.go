@@ -1,0 +1,49 @@
+package telemetry
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidate(t *testing.T) {
+	ts := time.Unix(1736503200, 0)
+	common := func(extra map[string]string) map[string]string {
+		m := map[string]string{TagApplianceID: "3.NE", TagHostname: "HQ-EC-01"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name    string
+		p       Point
+		wantErr []string // substrings; empty means valid
+	}{
+		{"valid", Point{MeasDropStats, common(map[string]string{TagDropReason: "Other"}), map[string]any{FieldDropCount: int64(3)}, ts}, nil},
+		{"unknown measurement", Point{"nope", common(nil), map[string]any{"x": int64(1)}, ts}, []string{`unknown measurement "nope"`}},
+		{"missing common tag", Point{MeasRealtime, map[string]string{TagHostname: "h"}, map[string]any{FieldPps: int64(1)}, ts}, []string{`missing tag "appliance_id"`}},
+		{"wrong type and unknown tag and field", Point{MeasRealtime, common(map[string]string{"x": "y"}), map[string]any{FieldPps: 1.5, "bogus": int64(1)}, ts},
+			[]string{`unknown tag "x"`, `field "pps" is float, want integer`, `unknown field "bogus"`}},
+		{"no fields zero time", Point{MeasRealtime, common(nil), nil, time.Time{}}, []string{"no fields", "zero timestamp"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Validate(tc.p)
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate = nil, want errors %q", tc.wantErr)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate = %q, want it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
