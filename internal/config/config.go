@@ -1,0 +1,258 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Role says which process the configuration is for; each needs different
+// variables.
+type Role string
+
+// Roles.
+const (
+	RoleDiscovery Role = "discovery"
+	RoleWorker    Role = "worker"
+	RoleAll       Role = "all" // discovery and worker in one process (demo, check)
+)
+
+// Reachability modes of the worker's pre-login check.
+const (
+	ReachICMP = "icmp" // unprivileged ICMP, then privileged, then TCP connect
+	ReachTCP  = "tcp"  // TCP connect to the appliance's HTTPS port
+	ReachNone = "none" // no check: go straight to login
+)
+
+// Config is the whole configuration. The envconfig tag names the variable;
+// the first group are the Python demo's names with the same meaning.
+type Config struct {
+	// The demo's variables.
+	OrchURL       string `envconfig:"ORCH_URL"`                   // Orchestrator host[:port] or https:// URL
+	OrchAPIKey    string `envconfig:"ORCH_API_KEY" secret:"true"` // X-Auth-Token
+	ECUser        string `envconfig:"EC_USER"`                    // appliance user (admin role for CPU stats)
+	ECPassword    string `envconfig:"EC_PW" secret:"true"`        // appliance password
+	ECTimeout     int    `envconfig:"EC_TIMEOUT" default:"2"`     // reachability check timeout, seconds
+	DBURL         string `envconfig:"DB_URL" default:"http://influxdb:8086"`
+	DBToken       string `envconfig:"DB_TOKEN" secret:"true"`          // InfluxDB 2.x token; "user:password" or "" for 1.8
+	DBOrg         string `envconfig:"DB_ORG" default:"ECTELEM"`        // "" for InfluxDB 1.8
+	DBBucket      string `envconfig:"DB_BUCKET" default:"ECTELEM"`     // "db" or "db/rp" for InfluxDB 1.8
+	DBUser        string `envconfig:"DB_USER" default:"admin"`         // InfluxDB/Grafana admin (containers only)
+	DBPassword    string `envconfig:"DB_PW" secret:"true"`             // InfluxDB/Grafana admin (containers only)
+	DBRetention   string `envconfig:"DB_RETENTION" default:"3d"`       // bucket retention at InfluxDB init
+	WorkerCount   int    `envconfig:"WORKER_COUNT" default:"4"`        // worker replicas (docker compose)
+	LogLevel      string `envconfig:"LOG_LEVEL" default:"INFO"`        // CRITICAL ERROR WARNING INFO DEBUG
+	LogMaxBytes   int64  `envconfig:"LOG_MAX_BYTES" default:"1000000"` // human log file size before rotation
+	LogMaxBackups int    `envconfig:"LOG_MAX_BACKUPS" default:"5"`     // rotated human log files kept
+
+	// ec-telemetry's own variables.
+	OrchUser          string        `envconfig:"ORCH_USER"`                        // alternative to ORCH_API_KEY
+	OrchPassword      string        `envconfig:"ORCH_PW" secret:"true"`            // with ORCH_USER
+	OrchTLSVerify     bool          `envconfig:"ORCH_TLS_VERIFY" default:"false"`  // verify the Orchestrator certificate
+	OrchCAFile        string        `envconfig:"ORCH_CA_FILE"`                     // extra CA bundle (PEM)
+	ECTLSVerify       bool          `envconfig:"EC_TLS_VERIFY" default:"false"`    // verify appliance certificates
+	ECCAFile          string        `envconfig:"EC_CA_FILE"`                       // extra CA bundle (PEM)
+	ECRequestTimeout  time.Duration `envconfig:"EC_REQUEST_TIMEOUT" default:"12s"` // one appliance API call
+	ECArchiveTimeout  time.Duration `envconfig:"EC_ARCHIVE_TIMEOUT" default:"30s"` // one minute-stats download
+	RedisAddr         string        `envconfig:"REDIS_ADDR" default:"redis:6379"`  // host:port
+	RedisPassword     string        `envconfig:"REDIS_PASSWORD" secret:"true"`     // Redis AUTH
+	RedisDB           int           `envconfig:"REDIS_DB" default:"0"`             // Redis database number
+	Queue             string        `envconfig:"QUEUE" default:"ectelem"`          // asynq queue name
+	DiscoveryInterval time.Duration `envconfig:"DISCOVERY_INTERVAL" default:"60s"` // one cycle
+	DiscoverySpread   bool          `envconfig:"DISCOVERY_SPREAD" default:"true"`  // spread jobs over the interval
+	CollectAll        bool          `envconfig:"COLLECT_ALL" default:"false"`      // ignore the limit file, collect every appliance
+	LimitFile         string        `envconfig:"LIMIT_FILE" default:"limit_appliances.json"`
+	WorkerConcurrency int           `envconfig:"WORKER_CONCURRENCY" default:"64"`   // jobs in flight per worker process
+	JobTimeout        time.Duration `envconfig:"JOB_TIMEOUT" default:"55s"`         // one appliance job
+	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`    // wait for running jobs on SIGTERM
+	Reachability      string        `envconfig:"REACHABILITY" default:"icmp"`       // icmp | tcp | none
+	BackfillMax       time.Duration `envconfig:"BACKFILL_MAX" default:"24h"`        // oldest minute fetched after an outage
+	FirstContactMins  int           `envconfig:"FIRST_CONTACT_MINUTES" default:"3"` // minutes fetched on first contact
+	MetricsAddr       string        `envconfig:"METRICS_ADDR" default:":9090"`      // Prometheus /metrics; "" disables
+	LogFile           string        `envconfig:"LOG_FILE"`                          // demo-style human log file; "" disables
+	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`         // stdout: json | console
+}
+
+// secretFileSuffix names the variables that hold a path to a file with the
+// secret, for Docker secrets: ORCH_API_KEY_FILE and so on.
+const secretFileSuffix = "_FILE"
+
+// Load reads the configuration from the process environment. It reads the
+// *_FILE variant of each secret when the plain variable is empty. It does not
+// validate; call Validate.
+func Load() (Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return Config{}, fmt.Errorf("read environment: %w", err)
+	}
+	var errs []error
+	for _, f := range secretFields() {
+		v := reflect.ValueOf(&c).Elem().FieldByName(f.field)
+		fileVar := f.env + secretFileSuffix
+		path := os.Getenv(fileVar)
+		if path == "" {
+			continue
+		}
+		if v.String() != "" {
+			errs = append(errs, fmt.Errorf("%s and %s are both set: set only one", f.env, fileVar))
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: cannot read secret file: %w", fileVar, err))
+			continue
+		}
+		v.SetString(strings.TrimRight(string(b), "\r\n"))
+	}
+	return c, errors.Join(errs...)
+}
+
+type secretField struct{ field, env string }
+
+// secretFields lists the fields tagged secret:"true" with their variable.
+func secretFields() []secretField {
+	var out []secretField
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("secret") == "true" {
+			out = append(out, secretField{f.Name, f.Tag.Get("envconfig")})
+		}
+	}
+	return out
+}
+
+// SecretValues returns the non-empty secret values, so that callers can make
+// sure none of them reaches a log line or an error text.
+func (c Config) SecretValues() []string {
+	var out []string
+	v := reflect.ValueOf(c)
+	for _, f := range secretFields() {
+		if s := v.FieldByName(f.field).String(); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate reports every problem of the configuration for the given role at
+// once. It never touches the network.
+func (c Config) Validate(role Role) error {
+	var errs []error
+	need := func(name, value string) {
+		if strings.TrimSpace(value) == "" {
+			errs = append(errs, fmt.Errorf("%s is required and empty", name))
+		}
+	}
+	discovery := role == RoleDiscovery || role == RoleAll
+	worker := role == RoleWorker || role == RoleAll
+
+	need("DB_URL", c.DBURL)
+	need("DB_BUCKET", c.DBBucket)
+	if c.DBURL != "" {
+		if u, err := url.Parse(c.DBURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("DB_URL %q must be an http:// or https:// URL", c.DBURL))
+		}
+	}
+	need("REDIS_ADDR", c.RedisAddr)
+	need("QUEUE", c.Queue)
+	if c.RedisDB < 0 || c.RedisDB > 15 {
+		errs = append(errs, fmt.Errorf("REDIS_DB %d is out of range 0..15", c.RedisDB))
+	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "console" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT %q must be json or console", c.LogFormat))
+	}
+	if c.LogMaxBytes <= 0 {
+		errs = append(errs, fmt.Errorf("LOG_MAX_BYTES must be positive, got %d", c.LogMaxBytes))
+	}
+	if c.LogMaxBackups < 0 {
+		errs = append(errs, fmt.Errorf("LOG_MAX_BACKUPS must not be negative, got %d", c.LogMaxBackups))
+	}
+	if discovery {
+		need("ORCH_URL", c.OrchURL)
+		switch {
+		case c.OrchAPIKey == "" && c.OrchUser == "":
+			errs = append(errs, errors.New("ORCH_API_KEY (or ORCH_USER and ORCH_PW) is required and empty"))
+		case c.OrchAPIKey != "" && c.OrchUser != "":
+			errs = append(errs, errors.New("set either ORCH_API_KEY or ORCH_USER/ORCH_PW, not both"))
+		case c.OrchUser != "" && c.OrchPassword == "":
+			errs = append(errs, errors.New("ORCH_PW is required with ORCH_USER"))
+		}
+		if c.DiscoveryInterval < 10*time.Second {
+			errs = append(errs, fmt.Errorf("DISCOVERY_INTERVAL %s is shorter than 10s", c.DiscoveryInterval))
+		}
+		if !c.CollectAll {
+			need("LIMIT_FILE", c.LimitFile)
+		}
+		errs = append(errs, checkFile("ORCH_CA_FILE", c.OrchCAFile))
+	}
+	if worker {
+		need("EC_USER", c.ECUser)
+		need("EC_PW", c.ECPassword)
+		if c.ECTimeout < 1 || c.ECTimeout > 60 {
+			errs = append(errs, fmt.Errorf("EC_TIMEOUT %d must be between 1 and 60 seconds", c.ECTimeout))
+		}
+		if c.ECRequestTimeout <= 0 || c.ECArchiveTimeout <= 0 {
+			errs = append(errs, errors.New("EC_REQUEST_TIMEOUT and EC_ARCHIVE_TIMEOUT must be positive"))
+		}
+		if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 4096 {
+			errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY %d must be between 1 and 4096", c.WorkerConcurrency))
+		}
+		if c.JobTimeout < 5*time.Second {
+			errs = append(errs, fmt.Errorf("JOB_TIMEOUT %s is shorter than 5s", c.JobTimeout))
+		}
+		if c.ShutdownTimeout <= 0 {
+			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s must be positive", c.ShutdownTimeout))
+		}
+		switch c.Reachability {
+		case ReachICMP, ReachTCP, ReachNone:
+		default:
+			errs = append(errs, fmt.Errorf("REACHABILITY %q must be icmp, tcp or none", c.Reachability))
+		}
+		if c.BackfillMax < time.Minute || c.BackfillMax > 7*24*time.Hour {
+			errs = append(errs, fmt.Errorf("BACKFILL_MAX %s must be between 1m and 168h", c.BackfillMax))
+		}
+		if c.FirstContactMins < 1 || c.FirstContactMins > 1440 {
+			errs = append(errs, fmt.Errorf("FIRST_CONTACT_MINUTES %d must be between 1 and 1440", c.FirstContactMins))
+		}
+		errs = append(errs, checkFile("EC_CA_FILE", c.ECCAFile))
+	}
+	return errors.Join(errs...)
+}
+
+func checkFile(name, path string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// ParseLogLevel maps the demo's level names (and a few common spellings) to
+// a canonical lower-case level: error, warn, info or debug. CRITICAL, the
+// demo's highest level (which crashed the demo), maps to error, the highest
+// level ec-telemetry logs at.
+func ParseLogLevel(s string) (string, error) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "CRITICAL", "FATAL", "ERROR":
+		return "error", nil
+	case "WARNING", "WARN":
+		return "warn", nil
+	case "", "INFO":
+		return "info", nil
+	case "DEBUG":
+		return "debug", nil
+	}
+	return "", fmt.Errorf("LOG_LEVEL %q must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG", s)
+}
