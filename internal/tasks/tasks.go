@@ -1,0 +1,89 @@
+package tasks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+)
+
+// TypeAppliancePoll is the asynq task type of one appliance collection.
+const TypeAppliancePoll = "appliance:poll"
+
+// AppliancePoll is the payload of a TypeAppliancePoll task.
+type AppliancePoll struct {
+	ApplianceID         string `json:"appliance_id"` // Orchestrator nePk, e.g. "3.NE"
+	Hostname            string `json:"hostname"`
+	Address             string `json:"address"` // management IP or host:port
+	NetworkRole         string `json:"network_role"`
+	Model               string `json:"model"`
+	Platform            string `json:"platform"`
+	SoftwareVersion     string `json:"software_version"`
+	State               int    `json:"state"`
+	ReachabilityChannel int    `json:"reachability_channel"`
+	Licensed            bool   `json:"licensed"` // a licence entry with a tier was found
+	LicenseDisplay      string `json:"license_display,omitempty"`
+	LicenseBW           int64  `json:"license_bw,omitempty"`
+
+	WANLabels map[string]string `json:"wan_labels,omitempty"` // label id → name
+	LANLabels map[string]string `json:"lan_labels,omitempty"`
+	Overlays  map[string]string `json:"overlays,omitempty"` // overlay id → name
+
+	DiscoveredAt int64 `json:"discovered_at"` // unix seconds, after the appliance list returned
+	Cycle        int64 `json:"cycle"`         // unix seconds of the discovery cycle's start
+}
+
+// maxPayloadBytes bounds what ParseAppliancePollPayload accepts.
+const maxPayloadBytes = 1 << 20
+
+// NewAppliancePollTask builds the task for one appliance. Queue, deadline and
+// de-duplication options are the caller's (discovery's) business.
+func NewAppliancePollTask(p AppliancePoll) (*asynq.Task, error) {
+	if err := p.validate(); err != nil {
+		return nil, fmt.Errorf("new appliance poll task: %w", err)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("new appliance poll task: %w", err)
+	}
+	return asynq.NewTask(TypeAppliancePoll, b), nil
+}
+
+// ParseAppliancePollPayload decodes and checks a payload. A malformed payload
+// can never succeed, so the error wraps asynq.SkipRetry.
+func ParseAppliancePollPayload(b []byte) (AppliancePoll, error) {
+	var p AppliancePoll
+	if len(b) > maxPayloadBytes {
+		return p, fmt.Errorf("appliance poll payload of %d bytes is too large: %w", len(b), asynq.SkipRetry)
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("decode appliance poll payload: %v: %w", err, asynq.SkipRetry)
+	}
+	if err := p.validate(); err != nil {
+		return p, fmt.Errorf("appliance poll payload: %v: %w", err, asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+func (p AppliancePoll) validate() error {
+	var errs []error
+	if p.ApplianceID == "" {
+		errs = append(errs, errors.New("appliance_id is empty"))
+	}
+	if p.Hostname == "" {
+		errs = append(errs, errors.New("hostname is empty"))
+	}
+	if p.Address == "" {
+		errs = append(errs, errors.New("address is empty"))
+	}
+	if p.DiscoveredAt <= 0 {
+		errs = append(errs, errors.New("discovered_at is not set"))
+	}
+	return errors.Join(errs...)
+}
+
+// TaskID is the asynq task id of an appliance's collection. One id per
+// appliance means at most one job per appliance is queued or running at any
+// time, whatever the number of discovery cycles or workers.
+func TaskID(applianceID string) string { return "poll:" + applianceID }
