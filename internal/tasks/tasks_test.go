@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -78,5 +79,6 @@ func FuzzParseAppliancePollPayload(f *testing.F) {
 func ExampleNewAppliancePollTask() {
 	task, _ := NewAppliancePollTask(AppliancePoll{ApplianceID: "3.NE", Hostname: "HQ-EC-01", Address: "127.0.0.1:9443", DiscoveredAt: 1736503200})
 	p, _ := ParseAppliancePollPayload(task.Payload())
-	println(task.Type(), p.Hostname, TaskID(p.ApplianceID))
+	fmt.Println(task.Type(), p.Hostname, TaskID(p.ApplianceID))
+	// Output: appliance:poll HQ-EC-01 poll:3.NE
 }
