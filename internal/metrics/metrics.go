@@ -1,0 +1,189 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+)
+
+const namespace = "ectelemetry"
+
+// Metrics are the collectors of one process. Discovery and worker use
+// different subsets; the unused ones simply stay at zero.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	CycleDuration        prometheus.Histogram
+	Cycles               *prometheus.CounterVec // result: ok, orchestrator_down, influx_down, redis_down, error
+	AppliancesDiscovered prometheus.Gauge
+	AppliancesSelected   prometheus.Gauge
+	Enqueued             *prometheus.CounterVec // result: enqueued, still_queued, error
+
+	Jobs            *prometheus.CounterVec   // result: ok, partial, unreachable, login_failed, failed
+	JobDuration     prometheus.Histogram     //
+	SourceResults   *prometheus.CounterVec   // source, result: ok, error
+	SourceDuration  *prometheus.HistogramVec // source
+	PointsWritten   prometheus.Counter
+	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent, encode
+	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred
+	ParseIssues     prometheus.Counter
+	BackfillMinutes prometheus.Histogram // minutes fetched per job
+}
+
+// New registers every collector on a fresh registry, together with the Go
+// runtime and process collectors.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		Registry: reg,
+		CycleDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "cycle_duration_seconds",
+			Help: "Time one discovery cycle took from its start to the last enqueue.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+		}),
+		Cycles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "cycles_total",
+			Help: "Discovery cycles by result.",
+		}, []string{"result"}),
+		AppliancesDiscovered: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "appliances_discovered",
+			Help: "Appliances the Orchestrator listed in the last cycle.",
+		}),
+		AppliancesSelected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "appliances_selected",
+			Help: "Appliances selected for collection (limit file or collect-all) in the last cycle.",
+		}),
+		Enqueued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "tasks_total",
+			Help: "Enqueue attempts by result; still_queued means the previous job of that appliance had not finished (cycle overrun).",
+		}, []string{"result"}),
+		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "jobs_total",
+			Help: "Appliance jobs by result.",
+		}, []string{"result"}),
+		JobDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "job_duration_seconds",
+			Help: "Time one appliance job took.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+		}),
+		SourceResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "source_requests_total",
+			Help: "Collections per source (minute_stats, memory, cpu, ...) by result.",
+		}, []string{"source", "result"}),
+		SourceDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "source_duration_seconds",
+			Help: "Time one source took to collect.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 13),
+		}, []string{"source"}),
+		PointsWritten: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "points_written_total",
+			Help: "Points InfluxDB accepted.",
+		}),
+		WriteErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "write_errors_total",
+			Help: "Failed InfluxDB writes by kind (retryable, permanent, encode).",
+		}, []string{"kind"}),
+		Minutes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "minute_files_total",
+			Help: "Minute-stats files by result: stored, missing (404), corrupt, deferred (left for the next job).",
+		}, []string{"result"}),
+		ParseIssues: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "minute_stats_issues_total",
+			Help: "Lines of minute-stats files skipped or repaired (unknown ids, bad cells).",
+		}),
+		BackfillMinutes: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "minutes_per_job",
+			Help: "Minute-stats files fetched by one job (1 in steady state, more while backfilling).",
+			Buckets: []float64{0, 1, 2, 3, 5, 10, 30, 60, 180, 720, 1440},
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
+		m.Enqueued, m.Jobs, m.JobDuration, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
+		m.Minutes, m.ParseIssues, m.BackfillMinutes} {
+		f(c)
+	}
+	return m
+}
+
+// QueueCollector reports the asynq queue's depth per state with cheap LLEN
+// and ZCARD calls. (asynq v0.26.0's Inspector.GetQueueInfo can fail on a
+// vanishing key; these counts cannot.)
+type QueueCollector struct {
+	rdb   redis.UniversalClient
+	queue string
+	desc  *prometheus.Desc
+}
+
+// NewQueueCollector returns a collector for one queue.
+func NewQueueCollector(rdb redis.UniversalClient, queue string) *QueueCollector {
+	return &QueueCollector{rdb: rdb, queue: queue, desc: prometheus.NewDesc(
+		namespace+"_queue_tasks", "Tasks in the asynq queue by state.", []string{"queue", "state"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *QueueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector. A Redis error yields no sample.
+func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	prefix := "asynq:{" + c.queue + "}:"
+	pipe := c.rdb.Pipeline()
+	lists := map[string]*redis.IntCmd{"pending": pipe.LLen(ctx, prefix+"pending"), "active": pipe.LLen(ctx, prefix+"active")}
+	sets := map[string]*redis.IntCmd{"scheduled": pipe.ZCard(ctx, prefix+"scheduled"), "retry": pipe.ZCard(ctx, prefix+"retry"), "archived": pipe.ZCard(ctx, prefix+"archived")}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return
+	}
+	for _, m := range []map[string]*redis.IntCmd{lists, sets} {
+		for state, cmd := range m {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(cmd.Val()), c.queue, state)
+		}
+	}
+}
+
+// Serve serves /metrics and /healthz on addr until ctx ends. health is
+// called for /healthz; nil error means 200. An empty addr serves nothing.
+func Serve(ctx context.Context, addr string, reg *prometheus.Registry, health func(context.Context) error) error {
+	if addr == "" {
+		<-ctx.Done()
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return ServeListener(ctx, ln, reg, health)
+}
+
+// ServeListener is Serve on an open listener, which it closes.
+func ServeListener(ctx context.Context, ln net.Listener, reg *prometheus.Registry, health func(context.Context) error) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if health != nil {
+			if err := health(r.Context()); err != nil {
+				http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Write([]byte("ok\n"))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestServeMetricsAndHealth(t *testing.T) {
+	m := New()
+	m.Jobs.WithLabelValues("ok").Add(3)
+	m.PointsWritten.Add(1234)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthy := true
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- ServeListener(ctx, ln, m.Registry, func(context.Context) error {
+			if healthy {
+				return nil
+			}
+			return errors.New("redis down")
+		})
+	}()
+	base := "http://" + ln.Addr().String()
+	body := get(t, base+"/metrics", 200)
+	for _, want := range []string{`ectelemetry_worker_jobs_total{result="ok"} 3`, "ectelemetry_worker_points_written_total 1234", "go_goroutines"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if got := get(t, base+"/healthz", 200); got != "ok\n" {
+		t.Errorf("/healthz = %q, want ok", got)
+	}
+	healthy = false
+	if got := get(t, base+"/healthz", 503); !strings.Contains(got, "redis down") {
+		t.Errorf("/healthz = %q, want the reason", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("ServeListener = %v, want nil after cancel", err)
+	}
+}
+
+func get(t *testing.T, url string, wantStatus int) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("GET %s = %d, want %d", url, resp.StatusCode, wantStatus)
+	}
+	return string(b)
+}
