@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -18,12 +19,13 @@ func TestServeMetricsAndHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	healthy := true
+	var healthy atomic.Bool
+	healthy.Store(true)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
 		done <- ServeListener(ctx, ln, m.Registry, func(context.Context) error {
-			if healthy {
+			if healthy.Load() {
 				return nil
 			}
 			return errors.New("redis down")
@@ -39,7 +41,7 @@ func TestServeMetricsAndHealth(t *testing.T) {
 	if got := get(t, base+"/healthz", 200); got != "ok\n" {
 		t.Errorf("/healthz = %q, want ok", got)
 	}
-	healthy = false
+	healthy.Store(false)
 	if got := get(t, base+"/healthz", 503); !strings.Contains(got, "redis down") {
 		t.Errorf("/healthz = %q, want the reason", got)
 	}
