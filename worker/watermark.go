@@ -1,0 +1,68 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Watermarks remembers, per appliance, the newest minute whose minute-stats
+// points InfluxDB accepted.
+type Watermarks interface {
+	// Get returns the watermark (epoch seconds) and whether one exists.
+	Get(ctx context.Context, applianceID string) (minute int64, ok bool, err error)
+	// Advance moves the watermark forward to minute; it never moves back.
+	Advance(ctx context.Context, applianceID string, minute int64) error
+}
+
+// RedisWatermarks keeps watermarks in Redis under KeyPrefix+<nePk>, so they
+// survive worker restarts and are shared by every worker replica.
+type RedisWatermarks struct {
+	Client    redis.UniversalClient
+	KeyPrefix string // default "ectelemetry:watermark:"
+}
+
+var _ Watermarks = (*RedisWatermarks)(nil)
+
+func (w *RedisWatermarks) key(id string) string {
+	p := w.KeyPrefix
+	if p == "" {
+		p = "ectelemetry:watermark:"
+	}
+	return p + id
+}
+
+// Get implements Watermarks.
+func (w *RedisWatermarks) Get(ctx context.Context, applianceID string) (int64, bool, error) {
+	s, err := w.Client.Get(ctx, w.key(applianceID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read watermark of %s: %w", applianceID, err)
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		// A damaged value is treated as absent: the next job starts afresh.
+		return 0, false, nil
+	}
+	return v, true, nil
+}
+
+// advanceScript sets the key only when the new value is greater.
+var advanceScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local new = tonumber(ARGV[1])
+if new > cur then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
+return 0`)
+
+// Advance implements Watermarks.
+func (w *RedisWatermarks) Advance(ctx context.Context, applianceID string, minute int64) error {
+	if err := advanceScript.Run(ctx, w.Client, []string{w.key(applianceID)}, minute).Err(); err != nil {
+		return fmt.Errorf("advance watermark of %s: %w", applianceID, err)
+	}
+	return nil
+}
