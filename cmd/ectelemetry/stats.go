@@ -15,7 +15,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
 )
 
-const statsSynopsis = "stats <tool> [flags] ...\n\nTools:\n  parse   parse a minute-stats archive or folder and print line protocol\n\nRun 'ectelemetry stats parse --help' for its flags."
+const statsSynopsis = "stats <tool> [arguments]\n\nTools:\n  parse   parse a minute-stats archive or folder and print line protocol\n\nRun 'ectelemetry stats parse --help' for its flags."
 
 func runStats(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "stats", statsSynopsis)
@@ -44,7 +44,7 @@ Without it, label and overlay ids other than 0 are tagged unknown_<id> and traff
 // archive or folder, as sorted line protocol on stdout; the per-file
 // summary and the issues on stderr.
 func runStatsParse(_ context.Context, e env) error {
-	fs := newFlagSet(e, "stats parse", "stats parse [flags] <st2-<epoch>.tgz | folder>")
+	fs := newFlagSet(e, "stats parse", "stats parse [flags] <st2-<epoch>.tgz | folder>\n\nPrints the points as sorted line protocol on stdout and a per-file summary\nand the issues on stderr. Flags come before the path.")
 	applianceID := fs.String("appliance-id", "unknown", "value of the appliance_id tag (Orchestrator appliance id, e.g. 3.NE)")
 	hostname := fs.String("hostname", "unknown", "value of the hostname tag")
 	lookupsFile := fs.String("lookups", "", lookupsHelp)

@@ -1,0 +1,581 @@
+package minutestats
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+)
+
+// sentinel is the invalid-counter marker (2^64-1) written by ECOS releases
+// before 9.1.3.0 and 9.2.2.0.
+const sentinel = "18446744073709551615"
+
+// The minute timestamp must lie in [minTimestamp, maxTimestamp]
+// (2000-01-01 to the year 2242); anything else is a corrupt cell, not a
+// minute an appliance reported.
+const (
+	minTimestamp = 946684800
+	maxTimestamp = 1 << 33
+)
+
+// parser holds the state of one ParseArchive or ParseDir call. It is not
+// shared between calls.
+type parser struct {
+	opt Options
+	res *Result
+
+	members  map[string]bool // base names already parsed
+	index    map[string]int  // merge key -> index in res.Points
+	reported map[string]bool // once-per-file issue keys of the current member
+
+	// Per line, reused.
+	cols    []string
+	tags    []kv
+	key     []byte
+	pending []pendingIssue
+	buf     []byte // copy buffer for reading members
+
+	// Current member.
+	file string
+	line int
+	cur  *FileSummary
+}
+
+type kv struct{ k, v string }
+
+type pendingIssue struct {
+	reason string
+	once   string // dedupe key within the member, "" for none
+}
+
+func newParser(opt Options) (*parser, error) {
+	if err := opt.validate(); err != nil {
+		return nil, fmt.Errorf("minute stats options: %w", err)
+	}
+	return &parser{
+		opt:      opt.withDefaults(),
+		res:      &Result{},
+		members:  make(map[string]bool, len(knownFiles)),
+		index:    make(map[string]int, 256),
+		reported: make(map[string]bool),
+		cols:     make([]string, 0, 80),
+		tags:     make([]kv, 0, 8),
+		key:      make([]byte, 0, 128),
+	}, nil
+}
+
+// seen marks a base name as parsed and reports whether it already was.
+func (p *parser) seen(base string) bool {
+	if p.members[base] {
+		return true
+	}
+	p.members[base] = true
+	return false
+}
+
+// finish fills Result.Missing.
+func (p *parser) finish() {
+	for _, f := range knownFiles {
+		if !p.members[f] {
+			p.res.Missing = append(p.res.Missing, f)
+		}
+	}
+}
+
+func (p *parser) issue(file string, line int, reason string) {
+	p.res.IssueCount++
+	if len(p.res.Issues) < MaxIssues {
+		p.res.Issues = append(p.res.Issues, Issue{File: file, Line: line, Reason: reason})
+	}
+}
+
+// note queues an issue of the current line; it is recorded only if the line
+// is kept.
+func (p *parser) note(reason string) {
+	p.pending = append(p.pending, pendingIssue{reason: reason})
+}
+
+// noteOnce is note, reported only for the first kept line of the member
+// that raises the same key.
+func (p *parser) noteOnce(key, reason string) {
+	p.pending = append(p.pending, pendingIssue{reason: reason, once: key})
+}
+
+// parseMember parses one member. name is the member path used in issues.
+func (p *parser) parseMember(name, data string) {
+	base := path.Base(name)
+	parse := lineParser(base)
+	if parse == nil {
+		return
+	}
+	p.members[base] = true
+	p.res.Files = append(p.res.Files, FileSummary{Name: name})
+	p.cur = &p.res.Files[len(p.res.Files)-1]
+	p.file = name
+	p.line = 0
+	clear(p.reported)
+	for data != "" {
+		var line string
+		if i := strings.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, ""
+		}
+		p.line++
+		p.cur.Lines++
+		p.pending = p.pending[:0]
+		line = strings.TrimSuffix(line, "\r")
+		reason := "blank line"
+		if !isBlank(line) {
+			p.cols = splitComma(p.cols[:0], line)
+			reason = parse(p, line)
+		}
+		if reason != "" {
+			p.cur.Skipped++
+			p.issue(p.file, p.line, reason)
+			continue
+		}
+		for _, pi := range p.pending {
+			if pi.once != "" {
+				if p.reported[pi.once] {
+					continue
+				}
+				p.reported[pi.once] = true
+			}
+			p.issue(p.file, p.line, pi.reason)
+		}
+	}
+	p.cur = nil
+}
+
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\v', '\f':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func splitComma(dst []string, line string) []string {
+	for {
+		i := strings.IndexByte(line, ',')
+		if i < 0 {
+			return append(dst, line)
+		}
+		dst = append(dst, line[:i])
+		line = line[i+1:]
+	}
+}
+
+// emit adds a point built from p.tags (in the measurement's tag order),
+// fields and ts, or merges it into an earlier point with the same identity.
+func (p *parser) emit(meas string, fields map[string]any, ts time.Time) {
+	p.key = append(p.key[:0], meas...)
+	for _, t := range p.tags {
+		p.key = append(p.key, 0)
+		p.key = append(p.key, t.v...)
+	}
+	p.key = append(p.key, 0)
+	p.key = binary.BigEndian.AppendUint64(p.key, uint64(ts.Unix()))
+	if i, ok := p.index[string(p.key)]; ok {
+		p.merge(&p.res.Points[i], fields)
+		p.cur.Merged++
+		return
+	}
+	tags := make(map[string]string, 2+len(p.tags))
+	tags[telemetry.TagApplianceID] = p.opt.ApplianceID
+	tags[telemetry.TagHostname] = p.opt.Hostname
+	for _, t := range p.tags {
+		if t.v != "" { // an empty optional tag is left out, as InfluxDB does
+			tags[t.k] = t.v
+		}
+	}
+	p.index[string(p.key)] = len(p.res.Points)
+	p.res.Points = append(p.res.Points, telemetry.Point{Measurement: meas, Tags: tags, Fields: fields, Time: ts})
+	p.cur.Points++
+}
+
+type mergeRule uint8
+
+const (
+	mergeSum mergeRule = iota
+	mergeMax
+	mergeMin
+	mergeFirst
+)
+
+// ruleFor says how two colliding values of a field combine: counters add
+// up, configured limits and worst-case gauges keep the maximum, "higher is
+// better" gauges the minimum, and text, flags and values of unknown meaning
+// keep the first row's value.
+func ruleFor(meas, field string, v any) mergeRule {
+	switch field {
+	case telemetry.FieldMaxBandwidthTx, telemetry.FieldMaxBandwidthRx,
+		telemetry.FieldMaxBWTx, telemetry.FieldMaxBWRx,
+		telemetry.FieldBoostConfiguredKbps, telemetry.FieldSecondsNotBoostedInMinute,
+		telemetry.FieldAverageLatency,
+		telemetry.FieldLossPctPreFEC, telemetry.FieldLossPctPostFEC,
+		telemetry.FieldOutOfOrderPctPrePOC, telemetry.FieldOutOfOrderPctPostPOC,
+		telemetry.FieldJitterMs, telemetry.FieldDownSeconds:
+		return mergeMax
+	case telemetry.FieldMinLatency, telemetry.FieldPostFECMOSScore, telemetry.FieldPreFECMOSScore,
+		telemetry.FieldAvailabilityPct:
+		return mergeMin
+	}
+	if meas == telemetry.MeasProbeStats {
+		return mergeFirst
+	}
+	switch v.(type) {
+	case int64:
+		return mergeSum
+	case float64:
+		return mergeMax
+	}
+	return mergeFirst
+}
+
+func (p *parser) merge(dst *telemetry.Point, fields map[string]any) {
+	for k, nv := range fields {
+		ov, ok := dst.Fields[k]
+		if !ok {
+			dst.Fields[k] = nv
+			continue
+		}
+		switch rule := ruleFor(dst.Measurement, k, ov); rule {
+		case mergeFirst:
+		default:
+			dst.Fields[k] = p.combine(rule, k, ov, nv)
+		}
+	}
+}
+
+func (p *parser) combine(rule mergeRule, field string, ov, nv any) any {
+	switch o := ov.(type) {
+	case int64:
+		n, ok := nv.(int64)
+		if !ok {
+			return ov
+		}
+		switch rule {
+		case mergeMax:
+			return max(o, n)
+		case mergeMin:
+			return min(o, n)
+		}
+		if s := o + n; s >= o { // both are non-negative
+			return s
+		}
+		p.note(fmt.Sprintf("sum of merged %s overflows int64, capped", field))
+		return int64(math.MaxInt64)
+	case float64:
+		n, ok := nv.(float64)
+		if !ok {
+			return ov
+		}
+		if rule == mergeMin {
+			return min(o, n)
+		}
+		return max(o, n)
+	}
+	return ov
+}
+
+// Cell parsing.
+
+type cellStatus uint8
+
+const (
+	cellOK cellStatus = iota
+	cellSentinel
+	cellBad
+)
+
+func trimSpace(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// parseDigits parses a non-negative decimal that fits int64 (surrounding
+// blanks and leading zeros allowed, as Python's int() allows them). canon
+// is the number's text without blanks and leading zeros.
+func parseDigits(s string) (v int64, canon string, st cellStatus) {
+	s = trimSpace(s)
+	if s == sentinel {
+		return 0, "", cellSentinel
+	}
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 19 {
+		return 0, "", cellBad
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, "", cellBad
+		}
+		n = n*10 + uint64(c)
+	}
+	if n > math.MaxInt64 {
+		return 0, "", cellBad
+	}
+	return int64(n), s, cellOK
+}
+
+// parseWord parses an unsigned 64-bit decimal (packed peak words).
+func parseWord(s string) (uint64, cellStatus) {
+	s = trimSpace(s)
+	if s == sentinel {
+		return 0, cellSentinel
+	}
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 20 {
+		return 0, cellBad
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := uint64(s[i] - '0')
+		if c > 9 || n > (math.MaxUint64-c)/10 {
+			return 0, cellBad
+		}
+		n = n*10 + c
+	}
+	return n, cellOK
+}
+
+// quote renders a cell for an issue, shortened.
+func quote(s string) string {
+	const maxLen = 40
+	if len(s) > maxLen {
+		s = s[:maxLen] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func badCell(col int, what, cell string) string {
+	return fmt.Sprintf("column %d (%s): not a non-negative integer: %s", col, what, quote(cell))
+}
+
+// timestamp parses the minute timestamp column.
+func (p *parser) timestamp(col int) (time.Time, string) {
+	v, _, st := parseDigits(p.cols[col])
+	switch {
+	case st == cellSentinel:
+		return time.Time{}, fmt.Sprintf("column %d (timestamp): invalid-counter marker", col)
+	case st == cellBad || v < minTimestamp || v > maxTimestamp:
+		return time.Time{}, fmt.Sprintf("column %d (timestamp): not an epoch second: %s", col, quote(p.cols[col]))
+	}
+	return time.Unix(v, 0).UTC(), ""
+}
+
+// intField stores cols[col] as the int64 field name. The invalid-counter
+// marker omits the field with an issue; any other bad cell returns a skip
+// reason.
+func (p *parser) intField(fields map[string]any, col int, name string) string {
+	v, _, st := parseDigits(p.cols[col])
+	switch st {
+	case cellOK:
+		fields[name] = v
+	case cellSentinel:
+		p.note(fmt.Sprintf("column %d (%s): invalid-counter marker, field omitted", col, name))
+	default:
+		return badCell(col, name, p.cols[col])
+	}
+	return ""
+}
+
+// intFields stores consecutive columns from first on as the named fields.
+func (p *parser) intFields(fields map[string]any, first int, names ...string) string {
+	for i, n := range names {
+		if r := p.intField(fields, first+i, n); r != "" {
+			return r
+		}
+	}
+	return ""
+}
+
+// validTag reports whether s can be written as a line-protocol tag value:
+// non-empty, valid UTF-8, no control characters, no trailing backslash.
+func validTag(s string) bool {
+	if s == "" || s[len(s)-1] == '\\' || !utf8.ValidString(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// textTag adds cols[col] unchanged as tag key. An empty cell is allowed
+// unless required (the tag is then left out of the point).
+func (p *parser) textTag(col int, key string, required bool) string {
+	s := p.cols[col]
+	switch {
+	case s == "" && !required:
+	case s == "":
+		return fmt.Sprintf("column %d (%s): empty", col, key)
+	case s == sentinel:
+		return fmt.Sprintf("column %d (%s): invalid-counter marker", col, key)
+	case !validTag(s):
+		return fmt.Sprintf("column %d (%s): text not usable as a tag: %s", col, key, quote(s))
+	}
+	p.tags = append(p.tags, kv{key, s})
+	return ""
+}
+
+// idCell parses a numeric id or enum column used for a tag.
+func (p *parser) idCell(col int, key string) (int64, string, string) {
+	v, canon, st := parseDigits(p.cols[col])
+	switch st {
+	case cellSentinel:
+		return 0, "", fmt.Sprintf("column %d (%s): invalid-counter marker", col, key)
+	case cellBad:
+		return 0, "", badCell(col, key, p.cols[col])
+	}
+	return v, canon, ""
+}
+
+// numTag adds a numeric column as tag key, as decimal text.
+func (p *parser) numTag(col int, key string) string {
+	_, canon, r := p.idCell(col, key)
+	if r != "" {
+		return r
+	}
+	p.tags = append(p.tags, kv{key, canon})
+	return ""
+}
+
+// enum decodes a small numeric column; names[i] is the text of value
+// first+i.
+type enum struct {
+	what  string
+	first int64
+	names []string
+}
+
+var (
+	trafficTypes = enum{"traffic type", 1, []string{"optimized_traffic", "passthrough_shaped", "passthrough_unshaped", "all_traffic"}}
+	flowTypes    = enum{"flow type", 1, []string{"TCP Accelerated", "TCP Non-Accelerated", "Non-TCP"}}
+	directions   = enum{"shaper direction", 0, []string{"outbound", "inbound"}}
+)
+
+// enumTag decodes cols[col] with e. An unknown value is tagged
+// unknown_<value> and reported once per member.
+func (p *parser) enumTag(col int, key string, e enum) string {
+	v, canon, r := p.idCell(col, key)
+	if r != "" {
+		return r
+	}
+	if i := v - e.first; i >= 0 && i < int64(len(e.names)) {
+		p.tags = append(p.tags, kv{key, e.names[i]})
+		return ""
+	}
+	name := "unknown_" + canon
+	p.noteOnce(e.what+"\x00"+canon, fmt.Sprintf("column %d: unknown %s %s, tagged %s", col, e.what, canon, name))
+	p.tags = append(p.tags, kv{key, name})
+	return ""
+}
+
+// labelTag resolves an interface label id; iface decides between the WAN
+// and LAN maps when both know the id.
+func (p *parser) labelTag(col int, iface string) string {
+	_, id, r := p.idCell(col, telemetry.TagInterfaceLabel)
+	if r != "" {
+		return r
+	}
+	if id == "0" {
+		p.tags = append(p.tags, kv{telemetry.TagInterfaceLabel, "None"})
+		return ""
+	}
+	l := p.opt.Lookups
+	wan, inWAN := l.WANLabels[id]
+	lan, inLAN := l.LANLabels[id]
+	var name string
+	switch {
+	case inWAN && inLAN:
+		name = wan
+		if len(iface) >= 3 && strings.EqualFold(iface[:3], "lan") {
+			name = lan
+		}
+	case inWAN:
+		name = wan
+	case inLAN:
+		name = lan
+	default:
+		return p.unknownID(col, telemetry.TagInterfaceLabel, "interface label", id, "")
+	}
+	if !validTag(name) {
+		return p.unknownID(col, telemetry.TagInterfaceLabel, "interface label", id, name)
+	}
+	p.tags = append(p.tags, kv{telemetry.TagInterfaceLabel, name})
+	return ""
+}
+
+// overlayTag resolves an overlay id (0 is the underlay).
+func (p *parser) overlayTag(col int) string {
+	_, id, r := p.idCell(col, telemetry.TagOverlay)
+	if r != "" {
+		return r
+	}
+	if id == "0" {
+		p.tags = append(p.tags, kv{telemetry.TagOverlay, "underlay"})
+		return ""
+	}
+	name, ok := p.opt.Lookups.Overlays[id]
+	if !ok || !validTag(name) {
+		return p.unknownID(col, telemetry.TagOverlay, "overlay", id, name)
+	}
+	p.tags = append(p.tags, kv{telemetry.TagOverlay, name})
+	return ""
+}
+
+// unknownID tags an id the lookups cannot name as unknown_<id>. badName is
+// the unusable name the lookups gave, "" when they had none.
+func (p *parser) unknownID(col int, key, what, id, badName string) string {
+	tag := "unknown_" + id
+	reason := fmt.Sprintf("column %d: unknown %s id %s, tagged %s", col, what, id, tag)
+	if badName != "" {
+		reason = fmt.Sprintf("column %d: %s id %s has a name not usable as a tag (%s), tagged %s", col, what, id, quote(badName), tag)
+	}
+	p.noteOnce(what+"\x00"+id, reason)
+	p.tags = append(p.tags, kv{key, tag})
+	return ""
+}
+
+// trafficClassName adds the traffic_class_name field when the lookups name
+// the class. Nil TrafficClasses means names are unavailable: no issue.
+func (p *parser) trafficClassName(fields map[string]any, col int, id string) {
+	names := p.opt.Lookups.TrafficClasses
+	if names == nil {
+		return
+	}
+	name, ok := names[id]
+	switch {
+	case !ok:
+		p.noteOnce("traffic class\x00"+id, fmt.Sprintf("column %d: unknown traffic class id %s, %s omitted", col, id, telemetry.FieldTrafficClassName))
+	case name == "":
+	case !validTag(name):
+		p.noteOnce("traffic class\x00"+id, fmt.Sprintf("column %d: traffic class id %s has a name not usable in line protocol (%s), %s omitted", col, id, quote(name), telemetry.FieldTrafficClassName))
+	default:
+		fields[telemetry.FieldTrafficClassName] = name
+	}
+}
