@@ -37,6 +37,8 @@ func commands() map[string]command {
 		"version":  {"print the version and build information", runVersion},
 		"simulate": {"serve a simulated Orchestrator and N EdgeConnect appliances on loopback", runSimulate},
 		"stats":    {"minute-stats tools: 'stats parse <file.tgz|folder>' prints line protocol", runStats},
+		"render":   {"render a Grafana dashboard to PNG through the image renderer", runRender},
+		"health":   {"probe a running process's /healthz (for container health checks)", runHealth},
 	}
 }
 
