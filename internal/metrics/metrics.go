@@ -100,7 +100,7 @@ func New() *Metrics {
 		}),
 		BackfillMinutes: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "minutes_per_job",
-			Help: "Minute-stats files fetched by one job (1 in steady state, more while backfilling).",
+			Help:    "Minute-stats files fetched by one job (1 in steady state, more while backfilling).",
 			Buckets: []float64{0, 1, 2, 3, 5, 10, 30, 60, 180, 720, 1440},
 		}),
 	}

@@ -1,0 +1,36 @@
+# ec-telemetry developer targets (GNU make). `make help` lists them.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+GO       ?= go
+FUZZTIME ?= 10s
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+
+.PHONY: help deps build test lint check fuzz demo clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## install redis-server and influxd 1.8.10 for the tests (idempotent)
+	scripts/deps.sh
+
+build: ## build bin/ectelemetry with the version from git describe
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ectelemetry ./cmd/ectelemetry
+
+test: deps ## everything CI runs: gofmt, go vet, go test -race, a short fuzz pass
+	scripts/test.sh
+
+lint: ## gofmt (fails listing unformatted files) and go vet
+	scripts/lint.sh
+
+check: lint ## same as lint
+
+fuzz: ## run every Fuzz function for FUZZTIME each (default 10s)
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+demo: deps ## run the demo (go run ./cmd/ectelemetry demo); not built yet
+	scripts/demo.sh
+
+clean: ## remove build output
+	rm -rf bin

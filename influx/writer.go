@@ -1,0 +1,533 @@
+package influx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/influxdata/influxdb-client-go/v2/api"
+	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultBatchSize    = 5000
+	DefaultTimeout      = 10 * time.Second
+	DefaultMaxRetries   = 3
+	DefaultMaxRetryWait = 30 * time.Second
+)
+
+// firstBackoff is the wait before the first retry when the server gives no
+// Retry-After; it doubles for every further retry, up to MaxRetryWait.
+const firstBackoff = time.Second
+
+// maxMessage bounds the server reason kept in a WriteError.
+const maxMessage = 1024
+
+// Options configures a Writer. Zero values take the defaults.
+type Options struct {
+	// URL is the server's base URL, e.g. "http://influxdb:8086".
+	URL string
+	// Token is an InfluxDB 2.x/3 API token. For InfluxDB 1.8 it is
+	// "user:password", or "" when authentication is off. It never appears
+	// in errors.
+	Token string
+	// Org is the 2.x organization; "" for InfluxDB 1.8.
+	Org string
+	// Bucket is the 2.x bucket; for InfluxDB 1.8 "database/retention-policy"
+	// or "database" (default retention policy).
+	Bucket string
+	// BatchSize is the number of points per HTTP request. Default 5000.
+	BatchSize int
+	// Timeout bounds one HTTP request. Default 10 s.
+	Timeout time.Duration
+	// MaxRetries is how many times a request is retried after a retryable
+	// failure (429, 5xx, transport error). Default 3; negative means never.
+	MaxRetries int
+	// MaxRetryWait caps a single wait between attempts, including the one a
+	// Retry-After header asks for. Default 30 s.
+	MaxRetryWait time.Duration
+	// UseGzip compresses request bodies (Content-Encoding: gzip).
+	UseGzip bool
+}
+
+// Writer writes telemetry points to InfluxDB through /api/v2/write with the
+// blocking client of influxdb-client-go, at second precision. It never logs:
+// every failure is returned to the caller. A Writer is safe for concurrent
+// use.
+type Writer struct {
+	opts    Options
+	hc      *http.Client
+	client  influxdb2.Client
+	write   api.WriteAPIBlocking
+	secrets []string
+
+	// sleep waits d or until ctx is done; now reads the clock. Tests
+	// replace both.
+	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
+}
+
+// NewWriter checks opts, fills in defaults and returns a Writer. It does not
+// contact the server; use Health for that.
+func NewWriter(opts Options) (*Writer, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if opts.BatchSize == 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	switch {
+	case opts.MaxRetries == 0:
+		opts.MaxRetries = DefaultMaxRetries
+	case opts.MaxRetries < 0:
+		opts.MaxRetries = 0
+	}
+	if opts.MaxRetryWait == 0 {
+		opts.MaxRetryWait = DefaultMaxRetryWait
+	}
+
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 16
+	hc := &http.Client{Timeout: opts.Timeout, Transport: transport}
+
+	co := influxdb2.DefaultOptions().
+		SetHTTPClient(hc).
+		SetPrecision(time.Second).
+		SetUseGZip(opts.UseGzip).
+		SetBatchSize(uint(opts.BatchSize)).
+		SetApplicationName("ec-telemetry").
+		SetLogLevel(0) // errors only; the blocking write path logs nothing at that level
+	client := influxdb2.NewClientWithOptions(opts.URL, opts.Token, co)
+
+	return &Writer{
+		opts:    opts,
+		hc:      hc,
+		client:  client,
+		write:   client.WriteAPIBlocking(opts.Org, opts.Bucket),
+		secrets: secretsOf(opts.Token),
+		sleep:   sleepCtx,
+		now:     time.Now,
+	}, nil
+}
+
+func (o Options) validate() error {
+	var errs []error
+	u, err := url.Parse(o.URL)
+	switch {
+	case o.URL == "":
+		errs = append(errs, errors.New("influx url is empty"))
+	case err != nil:
+		errs = append(errs, errors.New("influx url is not a valid URL"))
+	case u.Scheme != "http" && u.Scheme != "https":
+		errs = append(errs, fmt.Errorf("influx url %s: scheme must be http or https", u.Redacted()))
+	case u.Host == "":
+		errs = append(errs, fmt.Errorf("influx url %s: host is missing", u.Redacted()))
+	}
+	if o.Bucket == "" {
+		errs = append(errs, errors.New("influx bucket is empty"))
+	}
+	if o.BatchSize < 0 {
+		errs = append(errs, fmt.Errorf("influx batch size %d is negative", o.BatchSize))
+	}
+	if o.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("influx timeout %v is negative", o.Timeout))
+	}
+	if o.MaxRetryWait < 0 {
+		errs = append(errs, fmt.Errorf("influx max retry wait %v is negative", o.MaxRetryWait))
+	}
+	return errors.Join(errs...)
+}
+
+// WriteError reports points that were not written. Write returns at most
+// one, describing the whole call; find it with errors.As.
+type WriteError struct {
+	// StatusCode is the HTTP status of the failed request; 0 for transport
+	// failures and for points that could not be encoded.
+	StatusCode int
+	// Permanent is true when sending the same points again cannot succeed
+	// (a 4xx other than 429, or points that cannot be encoded), so the
+	// caller should not retry. It is false when any part of the failure is
+	// retryable.
+	Permanent bool
+	// Message is the server's reason (or the transport or encoding error),
+	// with secrets removed.
+	Message string
+	// Points is the number of points not written.
+	Points int
+
+	err error // transport or encoding error, for errors.Is
+}
+
+func (e *WriteError) Error() string {
+	kind := "retryable"
+	if e.Permanent {
+		kind = "permanent"
+	}
+	if e.StatusCode != 0 {
+		return fmt.Sprintf("influx write: %d points not written (status %d, %s): %s", e.Points, e.StatusCode, kind, e.Message)
+	}
+	return fmt.Sprintf("influx write: %d points not written (%s): %s", e.Points, kind, e.Message)
+}
+
+// Unwrap returns the transport or encoding error behind e, if any.
+func (e *WriteError) Unwrap() error { return e.err }
+
+// Write encodes points as line protocol (second precision) and writes them
+// in requests of at most BatchSize points. It returns how many points the
+// server accepted.
+//
+// Retryable failures (429, 5xx, transport errors) are retried up to
+// MaxRetries times, waiting as Retry-After asks (capped by MaxRetryWait) or
+// with exponential backoff; when they persist, Write stops and returns a
+// *WriteError with Permanent false. Other 4xx responses drop that request's
+// points and Write goes on with the next request. Points that cannot be
+// encoded are dropped and counted; the others are still written. When ctx
+// ends, Write returns ctx's error.
+func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written int, err error) {
+	var (
+		failures []*WriteError
+		encErrs  []error
+		buf      []byte
+		inBatch  int
+	)
+	flush := func() *WriteError {
+		if inBatch == 0 {
+			return nil
+		}
+		n := inBatch
+		body := string(buf[:len(buf)-1]) // without the final newline
+		buf, inBatch = buf[:0], 0
+		accepted, werr := w.send(ctx, body, n)
+		written += accepted
+		return werr
+	}
+	for i := range points {
+		if err := ctx.Err(); err != nil {
+			return written, err
+		}
+		start := len(buf)
+		var encErr error
+		buf, encErr = AppendLine(buf, points[i])
+		if encErr != nil {
+			buf = buf[:start]
+			encErrs = append(encErrs, encErr)
+			continue
+		}
+		inBatch++
+		if inBatch < w.opts.BatchSize && i < len(points)-1 {
+			continue
+		}
+		if werr := flush(); werr != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return written, ctxErr
+			}
+			failures = append(failures, werr)
+			if !werr.Permanent { // the server is unwell: do not hammer it with the rest
+				werr.Points += len(points) - 1 - i // never sent
+				break
+			}
+		}
+	}
+	if inBatch > 0 { // only reached when the last points failed to encode after a partial batch
+		if werr := flush(); werr != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return written, ctxErr
+			}
+			failures = append(failures, werr)
+		}
+	}
+	if len(encErrs) > 0 {
+		failures = append(failures, &WriteError{
+			Permanent: true,
+			Message:   w.redact(fmt.Sprintf("%d points cannot be encoded; first: %v", len(encErrs), encErrs[0])),
+			Points:    len(encErrs),
+			err:       errors.Join(encErrs...),
+		})
+	}
+	if len(failures) == 0 {
+		return written, nil
+	}
+	return written, merge(failures)
+}
+
+// send writes one request body of n points, retrying retryable failures. It
+// returns the number of points the server accepted.
+func (w *Writer) send(ctx context.Context, body string, n int) (int, *WriteError) {
+	for attempt := 0; ; attempt++ {
+		err := w.write.WriteRecord(ctx, body)
+		if err == nil {
+			return n, nil
+		}
+		if ctx.Err() != nil {
+			return 0, &WriteError{Message: "context done", Points: n, err: ctx.Err()}
+		}
+		werr, retryAfter := w.classify(err, n)
+		if werr.Permanent {
+			return n - werr.Points, werr
+		}
+		if attempt >= w.opts.MaxRetries {
+			return 0, werr
+		}
+		wait := w.backoff(attempt, retryAfter)
+		if dl, ok := ctx.Deadline(); ok && dl.Sub(w.now()) < wait {
+			return 0, werr // the deadline would pass while waiting; fail now
+		}
+		if err := w.sleep(ctx, wait); err != nil {
+			return 0, &WriteError{Message: "context done", Points: n, err: err}
+		}
+	}
+}
+
+// droppedRe finds InfluxDB 1.x's count of rejected points in a partial write
+// message ("... dropped=3").
+var droppedRe = regexp.MustCompile(`\bdropped=(\d+)\s*$`)
+
+// classify turns a client error for a request of n points into a
+// WriteError, and returns how long the server asked to wait (-1 when it did
+// not say).
+func (w *Writer) classify(err error, n int) (*WriteError, time.Duration) {
+	var he *influxhttp.Error
+	if !errors.As(err, &he) {
+		return &WriteError{Message: w.redact(err.Error()), Points: n, err: err}, -1
+	}
+	if he.StatusCode == 0 { // transport failure
+		return &WriteError{Message: w.redact(he.Error()), Points: n, err: he.Err}, -1
+	}
+	msg := serverMessage(he)
+	werr := &WriteError{StatusCode: he.StatusCode, Message: w.redact(msg), Points: n}
+	if he.StatusCode == http.StatusTooManyRequests || he.StatusCode >= 500 {
+		return werr, retryAfter(he.Header, w.now())
+	}
+	werr.Permanent = true
+	if m := droppedRe.FindStringSubmatch(msg); m != nil {
+		if d, err := strconv.Atoi(m[1]); err == nil && d < n {
+			werr.Points = d // a partial write: the rest of the request was stored
+		}
+	}
+	return werr, -1
+}
+
+// serverMessage extracts the reason from an error response: the client's
+// parsed message, InfluxDB 1.x's X-Influxdb-Error header, or a JSON body
+// ({"code","message"} from 2.x, {"error"} from 1.x) that arrived as text.
+func serverMessage(he *influxhttp.Error) string {
+	msg := strings.TrimSpace(he.Message)
+	if strings.HasPrefix(msg, "{") {
+		var body struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Error   string `json:"error"`
+		}
+		if json.Unmarshal([]byte(msg), &body) == nil {
+			switch {
+			case body.Message != "":
+				msg = body.Message
+			case body.Error != "":
+				msg = body.Error
+			}
+		}
+	}
+	if msg == "" && he.Header != nil {
+		msg = he.Header.Get("X-Influxdb-Error")
+	}
+	if msg == "" {
+		msg = http.StatusText(he.StatusCode)
+	}
+	if len(msg) > maxMessage {
+		msg = msg[:maxMessage] + "..."
+	}
+	return msg
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date); it
+// returns -1 when there is none.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return -1
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return -1
+}
+
+// backoff returns the wait before retry number attempt+1: what the server
+// asked for, or firstBackoff doubled per attempt with jitter in [d/2, d];
+// never more than MaxRetryWait.
+func (w *Writer) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	limit := w.opts.MaxRetryWait
+	if retryAfter >= 0 {
+		return min(retryAfter, limit)
+	}
+	d := firstBackoff << min(attempt, 20)
+	if d <= 0 || d > limit {
+		d = limit
+	}
+	if half := d / 2; half > 0 {
+		d = half + rand.N(half+1)
+	}
+	return d
+}
+
+// merge folds the failures of one Write call into one WriteError.
+func merge(failures []*WriteError) *WriteError {
+	if len(failures) == 1 {
+		return failures[0]
+	}
+	out := &WriteError{Permanent: true}
+	var (
+		msgs []string
+		errs []error
+	)
+	for _, f := range failures {
+		out.Points += f.Points
+		msgs = append(msgs, f.Message)
+		if f.err != nil {
+			errs = append(errs, f.err)
+		}
+		if !f.Permanent && out.Permanent {
+			out.Permanent = false
+			out.StatusCode = f.StatusCode
+		}
+	}
+	if out.Permanent {
+		for _, f := range failures {
+			if f.StatusCode != 0 {
+				out.StatusCode = f.StatusCode
+				break
+			}
+		}
+	}
+	out.Message = strings.Join(msgs, "; ")
+	out.err = errors.Join(errs...)
+	return out
+}
+
+// Health checks that the server is up: GET /health (InfluxDB 1.8+, 2.x),
+// falling back to GET /ping (204) for servers without /health.
+func (w *Writer) Health(ctx context.Context) error {
+	status, msg, err := w.get(ctx, "health")
+	if err != nil {
+		return err
+	}
+	switch {
+	case status == http.StatusOK:
+		return nil
+	case status == http.StatusNotFound:
+		status, msg, err = w.get(ctx, "ping")
+		if err != nil {
+			return err
+		}
+		if status == http.StatusNoContent || status == http.StatusOK {
+			return nil
+		}
+		return fmt.Errorf("influx health: GET /ping: status %d: %s", status, msg)
+	default:
+		return fmt.Errorf("influx health: GET /health: status %d: %s", status, msg)
+	}
+}
+
+func (w *Writer) get(ctx context.Context, path string) (status int, msg string, err error) {
+	base, err := url.Parse(strings.TrimSuffix(w.opts.URL, "/") + "/")
+	if err != nil {
+		return 0, "", fmt.Errorf("influx health: %w", err)
+	}
+	u := base.JoinPath(path)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, "", fmt.Errorf("influx health: %s", w.redact(err.Error()))
+	}
+	resp, err := w.hc.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return 0, "", fmt.Errorf("influx health: %w", ctxErr)
+		}
+		return 0, "", &healthError{msg: "influx health: " + w.redact(err.Error()), err: err}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxMessage))
+	msg = strings.TrimSpace(string(b))
+	if resp.StatusCode/100 != 2 {
+		if h := resp.Header.Get("X-Influxdb-Error"); h != "" {
+			msg = h
+		}
+	}
+	return resp.StatusCode, w.redact(msg), nil
+}
+
+// healthError keeps the transport error for errors.Is while its text has
+// secrets removed.
+type healthError struct {
+	msg string
+	err error
+}
+
+func (e *healthError) Error() string { return e.msg }
+func (e *healthError) Unwrap() error { return e.err }
+
+// Close releases idle connections. The Writer must not be used afterwards.
+func (w *Writer) Close() {
+	w.client.Close()
+	w.hc.CloseIdleConnections()
+}
+
+// redact removes the token, and the password of a "user:password" token,
+// from s.
+func (w *Writer) redact(s string) string {
+	for _, sec := range w.secrets {
+		s = strings.ReplaceAll(s, sec, "[REDACTED]")
+	}
+	return s
+}
+
+// secretsOf returns the strings that must never appear in errors, longest
+// first so that a password inside the token is not replaced first.
+func secretsOf(token string) []string {
+	var out []string
+	if token != "" {
+		out = append(out, token)
+		if _, pass, ok := strings.Cut(token, ":"); ok && pass != "" {
+			out = append(out, pass)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,25 @@
+// Package testenv starts real servers for tests: a redis-server and an
+// InfluxDB 1.8 (influxd). Tests in this repository never use mocks for these
+// two; they talk to the same servers the product talks to in production.
+//
+// Every server binds 127.0.0.1 on a free port, keeps its files in a
+// directory from t.TempDir, runs in its own process group and is stopped at
+// t.Cleanup (SIGTERM, then SIGKILL after a grace period). Its stdout and
+// stderr go to a log file in that directory; the tail of the log is printed
+// when a server fails to start and at cleanup when the test has failed.
+//
+// Binaries are looked up as follows, and a missing binary fails the test
+// with instructions (`make deps` installs both):
+//
+//   - redis-server: $EC_REDIS_SERVER, then PATH, then /usr/bin and /usr/sbin.
+//   - influxd: $EC_INFLUXD, then $EC_TOOLS_DIR/influxd, then
+//     $HOME/.cache/ec-telemetry/bin/influxd, then PATH. It must be InfluxDB 1.x.
+//
+// In -short mode StartRedis and StartInfluxDB skip the test with a message;
+// the README's test command never uses -short.
+//
+// The package owns no global state. Start functions may be called from
+// parallel tests. The methods of Redis and InfluxDB are safe for concurrent
+// use, but Stop and Restart report failures with t.Fatalf and so must be
+// called from the goroutine running the test.
+package testenv

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# deps.sh makes sure the servers the tests start are installed:
+#   redis-server  from the distribution (apt-get) when it is not on PATH;
+#   influxd       InfluxDB 1.8.10, built with `go install` into the tools dir
+#                 (${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}).
+# It is idempotent, starts nothing, and stops the redis-server service that
+# Debian's package starts on install (tests run their own instances).
+# It prints one line per tool: found or installed, and the path.
+set -euo pipefail
+
+INFLUXD_MODULE=github.com/influxdata/influxdb
+INFLUXD_VERSION=v1.8.10
+tools_dir=${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}
+
+die() {
+	echo "deps: $*" >&2
+	exit 1
+}
+
+# as_root runs a command as root, through sudo when we are not root.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo -n "$@" || die "cannot run '$*' as root (sudo -n failed); run it yourself or install redis-server by hand"
+	else
+		die "need root to run '$*' and sudo is not installed"
+	fi
+}
+
+find_redis() {
+	command -v redis-server 2>/dev/null && return 0
+	for p in /usr/bin/redis-server /usr/sbin/redis-server /usr/local/bin/redis-server; do
+		if [ -x "$p" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# stop_redis_service stops and disables the service the package may have
+# started, with systemd or without it.
+stop_redis_service() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
+	elif command -v service >/dev/null; then
+		as_root service redis-server stop >/dev/null 2>&1 || true
+		if command -v update-rc.d >/dev/null; then
+			as_root update-rc.d redis-server disable >/dev/null 2>&1 || true
+		fi
+	fi
+	# Whatever the init system, the service must not be left running. Wait
+	# for it; then stop the one the package started, by its pid file.
+	local i pidfile=/run/redis/redis-server.pid
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		pgrep -x redis-server >/dev/null || return 0
+		if [ "$i" -eq 5 ] && [ -s "$pidfile" ]; then
+			as_root kill "$(cat "$pidfile")" 2>/dev/null || true
+		fi
+		sleep 1
+	done
+	die "the redis-server service started by the package install is still running; stop it (tests start their own instances)"
+}
+
+ensure_redis() {
+	local path
+	if path=$(find_redis); then
+		echo "redis-server: found $path ($("$path" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'))"
+		return
+	fi
+	command -v apt-get >/dev/null || die "redis-server is missing and apt-get is not available; install redis-server (7.x) and put it on PATH, or set EC_REDIS_SERVER"
+	local running_before=no
+	pgrep -x redis-server >/dev/null && running_before=yes
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server </dev/null >/dev/null
+	if [ "$running_before" = no ]; then
+		stop_redis_service
+	fi
+	path=$(find_redis) || die "apt-get installed redis-server but the binary is not found"
+	echo "redis-server: installed $path ($("$path" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'))"
+}
+
+# influxd_version prints the module version recorded in the binary.
+influxd_version() {
+	go version -m "$1" 2>/dev/null | awk -v m="$INFLUXD_MODULE" '$1 == "mod" && $2 == m {print $3}'
+}
+
+ensure_influxd() {
+	local bin=$tools_dir/influxd
+	if [ -x "$bin" ] && [ "$(influxd_version "$bin")" = "$INFLUXD_VERSION" ]; then
+		echo "influxd: found $bin ($INFLUXD_VERSION)"
+		return
+	fi
+	command -v go >/dev/null || die "go is not on PATH; it is needed to build influxd"
+	mkdir -p "$tools_dir"
+	echo "influxd: building $INFLUXD_MODULE/cmd/influxd@$INFLUXD_VERSION into $tools_dir (about 2 minutes the first time)" >&2
+	GOBIN=$tools_dir go install "$INFLUXD_MODULE/cmd/influxd@$INFLUXD_VERSION"
+	[ "$(influxd_version "$bin")" = "$INFLUXD_VERSION" ] || die "go install finished but $bin is not $INFLUXD_VERSION"
+	echo "influxd: installed $bin ($INFLUXD_VERSION)"
+}
+
+ensure_redis
+ensure_influxd
