@@ -1,0 +1,337 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+)
+
+// Check is one dependency discovery waits for before a cycle.
+type Check struct {
+	Name string // "orchestrator", "influxdb", "redis"
+	Fn   func(context.Context) error
+}
+
+// CycleStore keeps per-cycle counters (*tasks.RedisCycles implements it).
+type CycleStore interface {
+	RecordEnqueue(ctx context.Context, cycle int64, s tasks.CycleStats) error
+	Get(ctx context.Context, cycle int64) (tasks.CycleStats, error)
+}
+
+// Options configures a Discovery. Orchestrator and Queue are required.
+type Options struct {
+	Orchestrator Orchestrator
+	Queue        Queue
+	Cycles       CycleStore // optional: per-cycle summaries of the workers' results
+	Checks       []Check    // dependencies besides the Orchestrator (InfluxDB, Redis)
+	LimitFile    string
+	CollectAll   bool
+	Interval     time.Duration // default 60 s
+	Spread       bool          // pace the enqueues over the interval
+	RetryWait    time.Duration // between readiness checks; default 3 s
+	Logger       zerolog.Logger
+	Metrics      *metrics.Metrics // optional
+	Now          func() time.Time
+}
+
+// Discovery runs cycles. Create it with New.
+type Discovery struct {
+	o         Options
+	lastLimit *config.LimitFile // last valid limit file, used when an edit breaks it
+	pending   []int64           // cycles whose summary is not logged yet
+}
+
+// New checks the options and fills in defaults.
+func New(o Options) (*Discovery, error) {
+	if o.Orchestrator == nil || o.Queue == nil {
+		return nil, errors.New("discovery: Orchestrator and Queue are required")
+	}
+	if !o.CollectAll && o.LimitFile == "" {
+		return nil, errors.New("discovery: LimitFile is required unless CollectAll is set")
+	}
+	if o.Interval <= 0 {
+		o.Interval = time.Minute
+	}
+	if o.RetryWait <= 0 {
+		o.RetryWait = 3 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Discovery{o: o}, nil
+}
+
+// Run runs a cycle at every interval boundary until ctx ends. It returns
+// nil when ctx ends.
+func (d *Discovery) Run(ctx context.Context) error {
+	for {
+		start := d.o.Now()
+		if _, err := d.Cycle(ctx, start); err != nil && ctx.Err() == nil {
+			d.o.Logger.Error().Err(err).Msg("discovery cycle failed")
+		}
+		next := start.Truncate(d.o.Interval).Add(d.o.Interval)
+		if !sleepUntil(ctx, d.o.Now, next) {
+			return nil
+		}
+	}
+}
+
+// sleepUntil waits until the clock reaches t; false when ctx ended first.
+func sleepUntil(ctx context.Context, now func() time.Time, t time.Time) bool {
+	for {
+		d := t.Sub(now())
+		if d <= 0 {
+			return true
+		}
+		if d > time.Second {
+			d = time.Second // re-read the clock: tests and suspended hosts move it
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(d):
+		}
+	}
+}
+
+// Summary is what one cycle did.
+type Summary struct {
+	Cycle       int64 // unix seconds of the interval boundary the cycle belongs to
+	Listed      int
+	Selected    int
+	Queued      int
+	StillQueued int
+	Errors      int
+	Duration    time.Duration
+}
+
+// Cycle runs one cycle: wait for the dependencies, read the inventory,
+// select, enqueue (paced over the interval when Spread is set) and log the
+// summary line.
+func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error) {
+	log := d.o.Logger
+	cycle := start.Truncate(d.o.Interval)
+	sum := Summary{Cycle: cycle.Unix()}
+	d.logFinishedCycles(ctx)
+	if err := d.waitReady(ctx); err != nil {
+		return sum, err
+	}
+	inv, err := d.o.Orchestrator.Inventory(ctx)
+	if err != nil {
+		d.count("orchestrator_error")
+		return sum, fmt.Errorf("read orchestrator inventory: %w", err)
+	}
+	discoveredAt := d.o.Now().Unix()
+	sum.Listed = len(inv.Appliances)
+
+	sel, err := d.selection(inv)
+	if err != nil {
+		d.count("limit_file_error")
+		return sum, err
+	}
+	sum.Selected = len(sel.Appliances)
+	if m := d.o.Metrics; m != nil {
+		m.AppliancesDiscovered.Set(float64(sum.Listed))
+		m.AppliancesSelected.Set(float64(sum.Selected))
+	}
+
+	// Pace: each appliance at its own offset in the interval, in offset order.
+	type planned struct {
+		at time.Time
+		a  Appliance
+	}
+	plan := make([]planned, 0, len(sel.Appliances))
+	for _, a := range sel.Appliances {
+		at := start
+		if d.o.Spread {
+			at = cycle.Add(Offset(a.ID, d.o.Interval))
+			if at.Before(start) {
+				at = start
+			}
+		}
+		plan = append(plan, planned{at, a})
+	}
+	sort.SliceStable(plan, func(i, j int) bool { return plan[i].at.Before(plan[j].at) })
+
+	for _, pl := range plan {
+		if !sleepUntil(ctx, d.o.Now, pl.at) {
+			break
+		}
+		p := d.payload(pl.a, inv, discoveredAt, cycle.Unix())
+		res, err := d.o.Queue.Enqueue(ctx, p, d.o.Now().Add(d.o.Interval))
+		if m := d.o.Metrics; m != nil {
+			m.Enqueued.WithLabelValues(res).Inc()
+		}
+		switch res {
+		case ResultEnqueued:
+			sum.Queued++
+		case ResultStillQueued:
+			sum.StillQueued++
+			log.Warn().Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).
+				Msg("previous job of this appliance has not finished: not queued again this cycle")
+		default:
+			sum.Errors++
+			log.Error().Err(err).Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).Msg("cannot queue appliance")
+		}
+	}
+	sum.Duration = d.o.Now().Sub(start)
+	if d.o.Cycles != nil {
+		if err := d.o.Cycles.RecordEnqueue(context.WithoutCancel(ctx), sum.Cycle, tasks.CycleStats{
+			Queued: int64(sum.Queued), StillQueued: int64(sum.StillQueued), Errors: int64(sum.Errors),
+		}); err == nil {
+			d.pending = append(d.pending, sum.Cycle)
+		}
+	}
+	result := "ok"
+	if sum.Errors > 0 {
+		result = "enqueue_error"
+	}
+	d.count(result)
+	if m := d.o.Metrics; m != nil {
+		m.CycleDuration.Observe(sum.Duration.Seconds())
+	}
+	log.Info().Time("cycle", cycle).Int("listed", sum.Listed).Int("selected", sum.Selected).
+		Int("queued", sum.Queued).Int("still_queued", sum.StillQueued).Int("errors", sum.Errors).
+		Dur("duration", sum.Duration).Msg("discovery cycle: appliances queued")
+	return sum, nil
+}
+
+func (d *Discovery) count(result string) {
+	if m := d.o.Metrics; m != nil {
+		m.Cycles.WithLabelValues(result).Inc()
+	}
+}
+
+// selection applies the limit file, re-read every cycle. When an edit makes
+// it invalid, the last valid content is used and the error logged, so a typo
+// does not stop collection.
+func (d *Discovery) selection(inv Inventory) (Selection, error) {
+	log := d.o.Logger
+	if d.o.CollectAll {
+		return Select(inv.Appliances, config.LimitFile{}, true), nil
+	}
+	lf, err := config.ReadLimitFile(d.o.LimitFile)
+	if err != nil {
+		if d.lastLimit == nil {
+			return Selection{}, err
+		}
+		log.Error().Err(err).Msg("limit file is invalid: using its last valid content")
+		lf = *d.lastLimit
+	} else {
+		d.lastLimit = &lf
+	}
+	sel := Select(inv.Appliances, lf, false)
+	for _, h := range sel.Unknown {
+		log.Error().Str("hostname", h).Str("file", d.o.LimitFile).Msg("limit file lists a hostname the Orchestrator does not know")
+	}
+	if len(lf.ApplianceSubset) == 0 {
+		log.Warn().Str("file", d.o.LimitFile).Msg("limit file lists no appliance: picking the first normal ones")
+		if len(sel.AutoPicked) == 0 {
+			log.Error().Msg("no appliance in state normal (1) to pick: nothing to collect")
+			return sel, nil
+		}
+		if len(sel.AutoPicked) < autoPickCount {
+			log.Warn().Int("picked", len(sel.AutoPicked)).Msg("fewer than 4 appliances in state normal")
+		}
+		lf.ApplianceSubset = sel.AutoPicked
+		if err := config.WriteLimitFile(d.o.LimitFile, lf); err != nil {
+			log.Error().Err(err).Msg("cannot write the picked appliances back to the limit file")
+		} else {
+			d.lastLimit = &lf
+			log.Warn().Strs("appliances", sel.AutoPicked).Str("file", d.o.LimitFile).
+				Msg("picked appliances written to the limit file: edit it to choose others, or set COLLECT_ALL=true")
+		}
+	}
+	return sel, nil
+}
+
+func (d *Discovery) payload(a Appliance, inv Inventory, discoveredAt, cycle int64) tasks.AppliancePoll {
+	p := tasks.AppliancePoll{
+		ApplianceID: a.ID, Hostname: a.Hostname, Address: a.Address, NetworkRole: a.NetworkRole,
+		Model: a.Model, Platform: a.Platform, SoftwareVersion: a.SoftwareVersion, State: a.State,
+		ReachabilityChannel: a.ReachabilityChannel, WANLabels: inv.WANLabels, LANLabels: inv.LANLabels,
+		Overlays: inv.Overlays, DiscoveredAt: discoveredAt, Cycle: cycle,
+	}
+	if l, ok := inv.Licenses[a.ID]; ok {
+		p.Licensed, p.LicenseDisplay, p.LicenseBW = true, l.Display, l.Bandwidth
+	}
+	return p
+}
+
+// waitReady blocks until the Orchestrator and every check answer, retrying
+// every RetryWait. It logs when something is down (again at most every 30 s
+// while the same thing stays down) and when everything is back.
+func (d *Discovery) waitReady(ctx context.Context) error {
+	checks := append([]Check{{Name: "orchestrator", Fn: d.o.Orchestrator.Ready}}, d.o.Checks...)
+	var lastMsg string
+	var lastLog time.Time
+	down := false
+	for {
+		var failed []string
+		var errs []error
+		for _, c := range checks {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := c.Fn(cctx)
+			cancel()
+			if err != nil {
+				failed = append(failed, c.Name)
+				errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
+			}
+		}
+		if len(failed) == 0 {
+			if down {
+				d.o.Logger.Info().Msg("dependencies are back: resuming discovery")
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		down = true
+		d.count(strings.Join(failed, "+") + "_down")
+		msg := errors.Join(errs...).Error()
+		if msg != lastMsg || time.Since(lastLog) >= 30*time.Second {
+			d.o.Logger.Error().Strs("down", failed).Str("error", msg).Dur("retry_in", d.o.RetryWait).
+				Msg("waiting for dependencies before discovering")
+			lastMsg, lastLog = msg, time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d.o.RetryWait):
+		}
+	}
+}
+
+// logFinishedCycles logs one line per earlier cycle whose jobs have all
+// reported (or that is two intervals old): what the workers did with it.
+func (d *Discovery) logFinishedCycles(ctx context.Context) {
+	if d.o.Cycles == nil {
+		return
+	}
+	keep := d.pending[:0]
+	now := d.o.Now().Unix()
+	for _, c := range d.pending {
+		s, err := d.o.Cycles.Get(ctx, c)
+		old := now-c >= int64(3*d.o.Interval/time.Second)
+		if err != nil || (!s.Done() && !old) {
+			if !old {
+				keep = append(keep, c)
+			}
+			continue
+		}
+		d.o.Logger.Info().Time("cycle", time.Unix(c, 0)).Int64("queued", s.Queued).Int64("still_queued", s.StillQueued).
+			Int64("collected", s.Collected).Int64("failed", s.Failed).Int64("points", s.Points).
+			Int64("not_reported", s.Queued-s.Collected-s.Failed).Msg("cycle summary")
+	}
+	d.pending = keep
+}

@@ -1,0 +1,271 @@
+package discovery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+)
+
+type fakeOrch struct {
+	inv      Inventory
+	notReady atomic.Int32 // Ready fails this many more times
+}
+
+func (f *fakeOrch) Ready(context.Context) error {
+	if f.notReady.Add(-1) >= 0 {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+func (f *fakeOrch) Inventory(context.Context) (Inventory, error) { return f.inv, nil }
+
+func testInventory() Inventory {
+	inv := Inventory{
+		WANLabels: map[string]string{"1": "MPLS1"}, LANLabels: map[string]string{"5": "Data"},
+		Overlays: map[string]string{"1": "RealTime"},
+		Licenses: map[string]License{"1.NE": {Display: "1 Gbps", Bandwidth: 1000000}},
+	}
+	for i, h := range []string{"HUB-1", "BR-2", "BR-3", "BR-4", "BR-5", "BR-6"} {
+		state := 1
+		if h == "BR-3" {
+			state = 2
+		}
+		inv.Appliances = append(inv.Appliances, Appliance{ID: string(rune('1'+i)) + ".NE", Hostname: h,
+			Address: "127.0.0.1:1", NetworkRole: "0", Model: "EC-XS", State: state, ReachabilityChannel: 2})
+	}
+	inv.Appliances[0].NetworkRole = "1"
+	return inv
+}
+
+type env struct {
+	d       *Discovery
+	orch    *fakeOrch
+	insp    *asynq.Inspector
+	limit   string
+	logs    *syncBuffer
+	cycles  *tasks.RedisCycles
+	now     time.Time
+	nowLock sync.Mutex
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string               { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func newEnv(t *testing.T, limit string) *env {
+	t.Helper()
+	rs := testenv.StartRedis(t)
+	opt := asynq.RedisClientOpt{Addr: rs.Addr}
+	client := asynq.NewClient(opt)
+	insp := asynq.NewInspector(opt)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	t.Cleanup(func() { client.Close(); insp.Close(); rdb.Close() })
+	e := &env{orch: &fakeOrch{inv: testInventory()}, insp: insp, logs: &syncBuffer{},
+		limit: filepath.Join(t.TempDir(), "limit_appliances.json"), cycles: &tasks.RedisCycles{Client: rdb},
+		now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	if err := os.WriteFile(e.limit, []byte(limit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{
+		Orchestrator: e.orch, Queue: &AsynqQueue{Client: client, Inspector: insp, Queue: "ectelem"},
+		Cycles: e.cycles, LimitFile: e.limit, Interval: time.Minute, RetryWait: 10 * time.Millisecond,
+		Logger: zerolog.New(e.logs), Now: e.clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d = d
+	return e
+}
+
+func (e *env) clock() time.Time { e.nowLock.Lock(); defer e.nowLock.Unlock(); return e.now }
+
+// queued returns the payloads in the queue, sorted by hostname.
+func (e *env) queued(t *testing.T) []tasks.AppliancePoll {
+	t.Helper()
+	infos, err := e.insp.ListPendingTasks("ectelem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []tasks.AppliancePoll
+	for _, ti := range infos {
+		p, err := tasks.ParseAppliancePollPayload(ti.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ti.ID != tasks.TaskID(p.ApplianceID) {
+			t.Errorf("task id = %q, want %q", ti.ID, tasks.TaskID(p.ApplianceID))
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Hostname < out[j].Hostname })
+	return out
+}
+
+func hosts(ps []tasks.AppliancePoll) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Hostname)
+	}
+	return out
+}
+
+func TestCycleQueuesListedAppliancesWithTheirPayload(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["HUB-1", "BR-3", "NOPE-9"], "comment": "x"}`)
+	sum, err := e.d.Cycle(t.Context(), e.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Listed != 6 || sum.Selected != 2 || sum.Queued != 2 || sum.StillQueued != 0 {
+		t.Errorf("summary = %+v, want listed 6 selected 2 queued 2", sum)
+	}
+	q := e.queued(t)
+	if diff := cmp.Diff([]string{"BR-3", "HUB-1"}, hosts(q)); diff != "" {
+		t.Fatalf("queued (-want +got):\n%s", diff)
+	}
+	hub := q[1]
+	if hub.ApplianceID != "1.NE" || hub.NetworkRole != "1" || !hub.Licensed || hub.LicenseBW != 1000000 ||
+		hub.WANLabels["1"] != "MPLS1" || hub.Overlays["1"] != "RealTime" || hub.Cycle != e.now.Unix() || hub.DiscoveredAt != e.now.Unix() {
+		t.Errorf("hub payload = %+v", hub)
+	}
+	if q[0].Licensed {
+		t.Errorf("BR-3 has no licence entry but payload says licensed: %+v", q[0])
+	}
+	if !strings.Contains(e.logs.String(), `"hostname":"NOPE-9"`) || !strings.Contains(e.logs.String(), "does not know") {
+		t.Errorf("unknown hostname not logged:\n%s", e.logs)
+	}
+	if got, _ := e.cycles.Get(t.Context(), sum.Cycle); got.Queued != 2 {
+		t.Errorf("cycle record = %+v, want queued 2", got)
+	}
+}
+
+func TestOverrunDoesNotPileUp(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["HUB-1", "BR-2"]}`)
+	for i := 0; i < 3; i++ { // no worker runs: every later cycle finds the tasks queued
+		sum, err := e.d.Cycle(t.Context(), e.clock())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantQueued, wantStill := 2, 0
+		if i > 0 {
+			wantQueued, wantStill = 0, 2
+		}
+		if sum.Queued != wantQueued || sum.StillQueued != wantStill {
+			t.Errorf("cycle %d: queued %d still %d, want %d %d", i, sum.Queued, sum.StillQueued, wantQueued, wantStill)
+		}
+	}
+	if n := len(e.queued(t)); n != 2 {
+		t.Errorf("queue holds %d tasks after 3 cycles, want 2", n)
+	}
+}
+
+func TestArchivedTaskDoesNotBlockItsAppliance(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["BR-2"]}`)
+	if _, err := e.d.Cycle(t.Context(), e.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.insp.ArchiveTask("ectelem", tasks.TaskID("2.NE")); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.d.Cycle(t.Context(), e.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Queued != 1 || len(e.queued(t)) != 1 {
+		t.Errorf("after archiving: queued %d, pending %d; want the task queued again", sum.Queued, len(e.queued(t)))
+	}
+}
+
+func TestLimitFileIsReReadAndAutoPickWritesBack(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": [], "example": ["HQ"], "comment": "edit me"}`)
+	if _, err := e.d.Cycle(t.Context(), e.clock()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"BR-2", "BR-4", "BR-5", "HUB-1"} // first four in state 1; BR-3 is state 2
+	if diff := cmp.Diff(want, hosts(e.queued(t))); diff != "" {
+		t.Errorf("auto-picked (-want +got):\n%s", diff)
+	}
+	lf, err := config.ReadLimitFile(e.limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(config.LimitFile{ApplianceSubset: []string{"HUB-1", "BR-2", "BR-4", "BR-5"}, Example: []string{"HQ"}, Comment: "edit me"}, lf); diff != "" {
+		t.Errorf("written back (-want +got):\n%s", diff)
+	}
+
+	// The operator edits the file between cycles: the next cycle follows it.
+	e.insp.DeleteAllPendingTasks("ectelem")
+	os.WriteFile(e.limit, []byte(`{"appliance_subset": ["BR-6"]}`), 0o644)
+	if _, err := e.d.Cycle(t.Context(), e.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"BR-6"}, hosts(e.queued(t))); diff != "" {
+		t.Errorf("after edit (-want +got):\n%s", diff)
+	}
+
+	// A broken edit keeps the last valid selection and says so.
+	e.insp.DeleteAllPendingTasks("ectelem")
+	os.WriteFile(e.limit, []byte(`{"appliance_subset": ["BR-6"`), 0o644)
+	if _, err := e.d.Cycle(t.Context(), e.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"BR-6"}, hosts(e.queued(t))); diff != "" {
+		t.Errorf("after broken edit (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(e.logs.String(), "limit file is invalid: using its last valid content") {
+		t.Errorf("broken limit file not logged:\n%s", e.logs)
+	}
+}
+
+func TestCycleWaitsForTheOrchestrator(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["BR-2"]}`)
+	e.orch.notReady.Store(2)
+	sum, err := e.d.Cycle(t.Context(), e.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Queued != 1 {
+		t.Errorf("queued %d after the Orchestrator came back, want 1", sum.Queued)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "waiting for dependencies") || !strings.Contains(logs, "orchestrator: connection refused") ||
+		!strings.Contains(logs, "dependencies are back") {
+		t.Errorf("outage not logged clearly:\n%s", logs)
+	}
+}
+
+func TestOffsetIsStableAndWithinTheInterval(t *testing.T) {
+	seen := map[time.Duration]bool{}
+	for i := 0; i < 200; i++ {
+		id := string(rune('A'+i%26)) + string(rune('a'+i/26)) + ".NE"
+		o := Offset(id, time.Minute)
+		if o < 0 || o >= time.Minute || o != Offset(id, time.Minute) {
+			t.Fatalf("Offset(%s) = %v: not stable or out of range", id, o)
+		}
+		seen[o/(10*time.Second)] = true
+	}
+	if len(seen) != 6 {
+		t.Errorf("offsets of 200 ids fall in %d of 6 ten-second slots, want all", len(seen))
+	}
+}
