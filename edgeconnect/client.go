@@ -1,0 +1,313 @@
+package edgeconnect
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Defaults applied by New to zero Options fields.
+const (
+	DefaultTimeout          = 12 * time.Second
+	DefaultArchiveTimeout   = 60 * time.Second
+	DefaultMaxResponseBytes = 16 << 20
+	DefaultMaxArchiveBytes  = 64 << 20
+	DefaultUserAgent        = "ec-telemetry"
+	DefaultPort             = "443"
+)
+
+// basePath is the ECOS REST prefix; source is the marker pyedgeconnect
+// appends as the last query parameter of every request (api doc 1.1).
+const (
+	basePath = "/rest/json"
+	source   = "source=menu_rest_apis_id"
+)
+
+// Options configures one appliance client. Only Address and User are
+// required.
+type Options struct {
+	// Address of the appliance: "10.1.1.1", "10.1.1.1:8443", "host",
+	// "host:8443", "2001:db8::1", "[2001:db8::1]:8443" or a full
+	// "https://host[:port]" URL. The port defaults to 443.
+	Address string
+	// User and Password for POST /login. User is required.
+	User     string
+	Password string
+
+	// InsecureSkipVerify disables TLS certificate verification (the Python
+	// demo always did). Mutually exclusive with CAFile and with Transport.
+	InsecureSkipVerify bool
+	// CAFile is a PEM file of CA certificates that replaces the system roots.
+	// New fails when it is unreadable or holds no certificate. Mutually
+	// exclusive with InsecureSkipVerify and with Transport.
+	CAFile string
+
+	// Timeout bounds one JSON request, reading the body included.
+	// Default 12 s (pyedgeconnect's read timeout).
+	Timeout time.Duration
+	// ArchiveTimeout bounds one minute-archive download, from sending the
+	// request until the returned reader is drained. Default 60 s.
+	ArchiveTimeout time.Duration
+	// MaxResponseBytes bounds a JSON body. Default 16 MiB.
+	MaxResponseBytes int64
+	// MaxArchiveBytes bounds a minute archive. Default 64 MiB.
+	MaxArchiveBytes int64
+
+	// Transport, when set, carries every request; share one (see
+	// NewTransport) between the clients of all appliances so they reuse one
+	// connection pool. TLS settings then belong to the transport, so
+	// InsecureSkipVerify and CAFile must stay unset. When nil, New builds a
+	// private transport from InsecureSkipVerify and CAFile.
+	Transport http.RoundTripper
+	// UserAgent of every request. Default "ec-telemetry".
+	UserAgent string
+}
+
+// TransportOptions configures NewTransport.
+type TransportOptions struct {
+	// InsecureSkipVerify disables TLS certificate verification.
+	InsecureSkipVerify bool
+	// CAFile is a PEM file of CA certificates that replaces the system roots.
+	CAFile string
+	// MaxIdleConns bounds idle connections over all appliances. Default 1024.
+	MaxIdleConns int
+	// MaxIdleConnsPerHost bounds idle connections per appliance. Default 2.
+	MaxIdleConnsPerHost int
+}
+
+// NewTransport builds an *http.Transport meant to be shared by the clients
+// of many appliances: a large idle pool, a TLS session cache, no proxy from
+// the environment (appliances are reached directly) and the given TLS
+// settings. It fails when CAFile is unusable.
+func NewTransport(o TransportOptions) (*http.Transport, error) {
+	tc, err := tlsConfig(o.InsecureSkipVerify, o.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("edgeconnect: new transport: %w", err)
+	}
+	return newTransport(tc, o), nil
+}
+
+func newTransport(tc *tls.Config, o TransportOptions) *http.Transport {
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = 1024
+	}
+	if o.MaxIdleConnsPerHost <= 0 {
+		o.MaxIdleConnsPerHost = 2
+	}
+	tc.ClientSessionCache = tls.NewLRUClientSessionCache(o.MaxIdleConns)
+	return &http.Transport{
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		TLSClientConfig:       tc,
+		TLSHandshakeTimeout:   10 * time.Second,
+		MaxIdleConns:          o.MaxIdleConns,
+		MaxIdleConnsPerHost:   o.MaxIdleConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+}
+
+// tlsConfig validates the TLS options. resty would only log a bad CA file,
+// so the file is read and parsed here.
+func tlsConfig(insecure bool, caFile string) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	switch {
+	case insecure && caFile != "":
+		return nil, errors.New("insecure skip verify and ca file are mutually exclusive")
+	case insecure:
+		tc.InsecureSkipVerify = true
+	case caFile != "":
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read ca file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca file %s holds no pem certificate", caFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+// Client talks to one appliance. It holds that appliance's session (cookie
+// jar and CSRF token) and is safe for concurrent use.
+type Client struct {
+	host     string   // host:port, for error messages
+	base     string   // https://host:port/rest/json
+	baseURL  *url.URL // base with a trailing slash, for cookie lookups
+	user     string
+	password string
+
+	timeout        time.Duration
+	archiveTimeout time.Duration
+	maxBody        int64
+	maxArchive     int64
+
+	rc  *resty.Client
+	jar *sessionJar
+
+	loginMu     sync.Mutex // serialises logins
+	mu          sync.Mutex // guards gen, loggedIn and lastCookies
+	gen         uint64     // bumped by every login and logout
+	loggedIn    bool
+	lastCookies []string // cookie values of the last login, for redaction
+}
+
+// New checks the options and builds a client. It does no network I/O; the
+// first request logs in.
+func New(o Options) (*Client, error) {
+	host, err := parseAddress(o.Address)
+	if err != nil {
+		return nil, fmt.Errorf("edgeconnect: address %q: %w", o.Address, err)
+	}
+	if o.User == "" {
+		return nil, fmt.Errorf("edgeconnect %s: user is required", host)
+	}
+	rt := o.Transport
+	if rt != nil && (o.InsecureSkipVerify || o.CAFile != "") {
+		return nil, fmt.Errorf("edgeconnect %s: tls settings belong to the shared transport when one is given", host)
+	}
+	if rt == nil {
+		tc, err := tlsConfig(o.InsecureSkipVerify, o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("edgeconnect %s: %w", host, err)
+		}
+		rt = newTransport(tc, TransportOptions{MaxIdleConns: 4})
+	}
+	base := "https://" + escapeZone(host) + basePath
+	baseURL, err := url.Parse(base + "/")
+	if err != nil || baseURL.Host == "" {
+		return nil, fmt.Errorf("edgeconnect: address %q: not a valid host", o.Address)
+	}
+
+	c := &Client{
+		host:           host,
+		base:           base,
+		baseURL:        baseURL,
+		user:           o.User,
+		password:       o.Password,
+		timeout:        cmpOr(o.Timeout, DefaultTimeout),
+		archiveTimeout: cmpOr(o.ArchiveTimeout, DefaultArchiveTimeout),
+		maxBody:        cmpOr(o.MaxResponseBytes, DefaultMaxResponseBytes),
+		maxArchive:     cmpOr(o.MaxArchiveBytes, DefaultMaxArchiveBytes),
+		jar:            newSessionJar(),
+	}
+	hc := &http.Client{
+		Transport: rt,
+		Jar:       c.jar,
+		// Never follow redirects: the session cookie and X-XSRF-TOKEN must
+		// not travel to another host. A 3xx becomes an *APIError.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	c.rc = resty.NewWithClient(hc).
+		SetLogger(discardLogger{}).
+		SetDisableWarn(true).
+		SetRetryCount(0).
+		SetHeader("User-Agent", cmpOr(o.UserAgent, DefaultUserAgent))
+	return c, nil
+}
+
+// Address returns the appliance's host:port as used in error messages.
+func (c *Client) Address() string { return c.host }
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// parseAddress turns the accepted address forms into host:port.
+func parseAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("empty")
+	}
+	var host, port string
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return "", errors.New("not a url")
+		}
+		if u.Scheme != "https" {
+			return "", errors.New("scheme must be https")
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return "", errors.New("url must not carry credentials, a query or a fragment")
+		}
+		if p := strings.TrimSuffix(u.Path, "/"); p != "" && p != basePath {
+			return "", fmt.Errorf("url path must be empty or %s", basePath)
+		}
+		host, port = u.Hostname(), u.Port()
+	} else {
+		switch {
+		case strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]"):
+			host = s[1 : len(s)-1]
+		case strings.HasPrefix(s, "["):
+			h, p, err := net.SplitHostPort(s)
+			if err != nil {
+				return "", errors.New("bad bracketed ipv6 address")
+			}
+			host, port = h, p
+		case strings.Count(s, ":") > 1:
+			host = s // bare IPv6 literal
+		case strings.Contains(s, ":"):
+			h, p, err := net.SplitHostPort(s)
+			if err != nil {
+				return "", errors.New("bad host:port")
+			}
+			host, port = h, p
+		default:
+			host = s
+		}
+	}
+	if host == "" {
+		return "", errors.New("empty host")
+	}
+	if strings.Contains(host, ":") {
+		ip := host
+		if i := strings.IndexByte(ip, '%'); i >= 0 {
+			ip = ip[:i]
+		}
+		if net.ParseIP(ip) == nil {
+			return "", errors.New("bad ipv6 address")
+		}
+	} else if strings.ContainsAny(host, "/?#@[]% \t") {
+		return "", errors.New("bad host name")
+	}
+	if port == "" {
+		port = DefaultPort
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", errors.New("bad port")
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// escapeZone escapes the "%" of an IPv6 zone for use in a URL.
+func escapeZone(hostport string) string {
+	return strings.Replace(hostport, "%", "%25", 1)
+}
+
+// discardLogger keeps resty silent: the clients never log.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}

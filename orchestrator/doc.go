@@ -1,0 +1,47 @@
+// Package orchestrator is the REST client for the HPE Aruba EdgeConnect
+// Orchestrator (GMS), below https://<host>/gms/rest.
+//
+// It owns authentication and the calls discovery makes: server brief info
+// and hello, the appliance list, interface labels, overlay configurations
+// and Cloud Portal licensing. Paths and JSON keys follow
+// shared/docs/edgeconnect-api.md (section 2), written from pyedgeconnect;
+// they were not checked against a live Orchestrator release.
+//
+// # Authentication
+//
+// With an API key every request carries X-Auth-Token, and a 401 or 403 is
+// final (errors.Is(err, ErrUnauthorized)). With user and password the client
+// logs in with POST /authentication/login on its first request, keeps the
+// session cookies in its own jar and sends an orchCsrfToken cookie back as
+// X-XSRF-TOKEN. When a request answers 401 it logs in again and repeats the
+// request exactly once. Redirects are never followed, so credentials never
+// reach another host.
+//
+// # Wire details
+//
+// Every request carries source=menu_rest_apis_id as its last query
+// parameter, like pyedgeconnect. Numbers are accepted as JSON numbers or
+// numeric strings and networkRole as a string or a number. JSON answers must
+// be labelled as JSON, text/plain or not at all; an HTML page (a proxy's or
+// a login page) is a *DecodeError.
+//
+// # Errors
+//
+// Every non-2xx answer is an *APIError (errors.Is matches ErrUnauthorized for
+// 401/403 and ErrNotFound for 404); a 2xx answer that does not decode is a
+// *DecodeError; a body over MaxResponseBytes wraps ErrTooLarge. When the
+// caller's ctx ends, the error wraps ctx.Err(); when the client's own
+// per-request deadline fires, it wraps context.DeadlineExceeded. Messages are
+// lowercase, start with "orchestrator <host>: <method> <path>:" and never
+// contain the API key, the password, a session cookie or the CSRF token.
+//
+// # Boundaries
+//
+// The package never logs (resty's logger is silenced) and never imports
+// zerolog, asynq or the InfluxDB client. It does not retry, apart from the
+// single re-login above.
+//
+// # Concurrency
+//
+// A Client is safe for concurrent use by several goroutines.
+package orchestrator

@@ -1,0 +1,180 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"sync"
+)
+
+// Header and cookie names of the Orchestrator's authentication.
+const (
+	headerAPIKey = "X-Auth-Token"
+	headerCSRF   = "X-XSRF-TOKEN"
+	cookieCSRF   = "orchCsrfToken"
+)
+
+// Login opens a session with user and password: POST /authentication/login
+// with {"user","password"}. Success is HTTP 200 with at least one cookie;
+// the cookies stay in the client's jar and an orchCsrfToken cookie is sent
+// back as X-XSRF-TOKEN. A refusal wraps ErrUnauthorized. Calling Login is
+// optional (the first request logs in); with an API key it does nothing.
+func (c *Client) Login(ctx context.Context) error {
+	if c.apiKey != "" {
+		return nil
+	}
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	return c.login(ctx)
+}
+
+// login does the work of Login; the caller holds loginMu.
+func (c *Client) login(ctx context.Context) error {
+	c.dropSession()
+	body, err := json.Marshal(struct {
+		User     string `json:"user"`
+		Password string `json:"password"`
+	}{c.user, c.password})
+	if err != nil {
+		return fmt.Errorf("orchestrator %s: encode login: %w", c.host, err)
+	}
+	cl := call{method: http.MethodPost, path: "/authentication/login", body: body, accept: "application/json, */*", login: true}
+	fl, err := c.exchange(ctx, cl, c.timeout)
+	if err != nil {
+		return err
+	}
+	status, cookies := fl.resp.StatusCode, fl.resp.Cookies()
+	drainClose(fl.resp.Body)
+	fl.done()
+	if status != http.StatusOK {
+		return c.fail(cl, fmt.Errorf("status %d, want 200: %w", status, ErrUnauthorized))
+	}
+	found := false
+	for _, ck := range cookies {
+		if ck.Value != "" {
+			found = true
+		}
+	}
+	if !found {
+		c.dropSession()
+		return c.fail(cl, fmt.Errorf("%w: %w", ErrNoSession, ErrUnauthorized))
+	}
+	c.mu.Lock()
+	c.gen++
+	c.loggedIn = true
+	c.lastCookies = c.lastCookies[:0]
+	for _, ck := range cookies {
+		c.lastCookies = append(c.lastCookies, ck.Value)
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// ensureSession logs in when user/password auth has no session yet.
+func (c *Client) ensureSession(ctx context.Context) error {
+	if c.apiKey != "" {
+		return nil
+	}
+	c.mu.Lock()
+	active, gen := c.loggedIn, c.gen
+	c.mu.Unlock()
+	if active {
+		return nil
+	}
+	return c.relogin(ctx, gen)
+}
+
+// relogin logs in again unless another goroutine already did so after the
+// session generation seen was observed.
+func (c *Client) relogin(ctx context.Context, seen uint64) error {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	c.mu.Lock()
+	active, gen := c.loggedIn, c.gen
+	c.mu.Unlock()
+	if active && gen != seen {
+		return nil
+	}
+	return c.login(ctx)
+}
+
+func (c *Client) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// dropSession forgets the cookies and marks the client logged out.
+func (c *Client) dropSession() {
+	c.jar.reset()
+	c.mu.Lock()
+	c.gen++
+	c.loggedIn = false
+	c.mu.Unlock()
+}
+
+// setAuthHeaders adds X-Auth-Token, or X-XSRF-TOKEN from the orchCsrfToken
+// cookie of the session.
+func (c *Client) setAuthHeaders(h http.Header) {
+	if c.apiKey != "" {
+		h.Set(headerAPIKey, c.apiKey)
+		return
+	}
+	for _, ck := range c.jar.Cookies(c.baseURL) {
+		if ck.Name == cookieCSRF {
+			h.Set(headerCSRF, ck.Value)
+			return
+		}
+	}
+}
+
+// secrets lists what must never reach an error message: the API key, the
+// password and the cookie values of the current and of the last login.
+func (c *Client) secrets() []string {
+	s := []string{c.apiKey, c.password}
+	for _, ck := range c.jar.Cookies(c.baseURL) {
+		s = append(s, ck.Value)
+	}
+	c.mu.Lock()
+	s = append(s, c.lastCookies...)
+	c.mu.Unlock()
+	return s
+}
+
+// sessionJar is a cookie jar that can be emptied.
+type sessionJar struct {
+	mu  sync.Mutex
+	jar *cookiejar.Jar
+}
+
+func newSessionJar() *sessionJar {
+	j := &sessionJar{}
+	j.reset()
+	return j
+}
+
+func (j *sessionJar) current() *cookiejar.Jar {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.jar
+}
+
+func (j *sessionJar) reset() {
+	jar, _ := cookiejar.New(nil) // never fails without options
+	j.mu.Lock()
+	j.jar = jar
+	j.mu.Unlock()
+}
+
+// SetCookies implements http.CookieJar.
+func (j *sessionJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	j.current().SetCookies(u, cookies)
+}
+
+// Cookies implements http.CookieJar.
+func (j *sessionJar) Cookies(u *url.URL) []*http.Cookie {
+	return j.current().Cookies(u)
+}
