@@ -1,0 +1,495 @@
+package simulator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Appliance cookie names (api doc 3.1).
+const (
+	ecSessionCookie = "vxoaSessionID"
+	ecCSRFCookie    = "edgeosCsrfToken"
+)
+
+var applianceEndpoints = []Endpoint{EndpointLogin, EndpointLogout, EndpointMinuteRange, EndpointMinuteStats,
+	EndpointDeployment, EndpointMemory, EndpointCPUStat, EndpointSubnets, EndpointAlarm, EndpointTunnelIDs,
+	EndpointBondedTunnelIDs, EndpointThirdPartyTunnelIDs, EndpointTunnelAliases, EndpointBondedTunnelAliases,
+	EndpointThirdPartyTunnelAliases, EndpointDiskUsage, EndpointSystemInfo, EndpointRealtimeStats,
+	EndpointTrafficClass}
+
+func (s *Simulator) applianceMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	auth := s.ecAuth
+	get := func(ep Endpoint, h func(http.ResponseWriter, *http.Request, *target)) {
+		mux.HandleFunc("GET "+string(ep), s.route(ep, auth, h))
+	}
+	mux.HandleFunc("POST "+string(EndpointLogin), s.route(EndpointLogin, nil, s.ecLogin))
+	get(EndpointLogout, s.ecLogout)
+	get(EndpointMinuteRange, s.minuteRange)
+	mux.HandleFunc("GET "+string(EndpointMinuteStats)+"/{file}", s.route(EndpointMinuteStats, auth, s.minuteStats))
+	get(EndpointDeployment, s.deployment)
+	get(EndpointMemory, s.memory)
+	get(EndpointCPUStat, s.cpuStat)
+	get(EndpointSubnets, s.subnets)
+	get(EndpointAlarm, s.alarm)
+	for _, ep := range []Endpoint{EndpointTunnelIDs, EndpointBondedTunnelIDs, EndpointThirdPartyTunnelIDs,
+		EndpointTunnelAliases, EndpointBondedTunnelAliases, EndpointThirdPartyTunnelAliases} {
+		get(ep, s.tunnelList(ep))
+	}
+	get(EndpointDiskUsage, s.diskUsage)
+	get(EndpointSystemInfo, s.systemInfo)
+	mux.HandleFunc("POST "+string(EndpointRealtimeStats), s.route(EndpointRealtimeStats, auth, s.realtimeStats))
+	get(EndpointTrafficClass, s.trafficClass)
+	return mux
+}
+
+// ecAuth requires the session cookie (or the vxoaSessionID header) and an
+// X-XSRF-TOKEN header equal to the session's CSRF token (and to the CSRF
+// cookie when one is sent).
+func (s *Simulator) ecAuth(t *target, r *http.Request) (*http.Request, bool) {
+	id := r.Header.Get(ecSessionCookie)
+	if c, err := r.Cookie(ecSessionCookie); err == nil {
+		id = c.Value
+	}
+	csrf := r.Header.Get(headerXSRF)
+	if cc, err := r.Cookie(ecCSRFCookie); err == nil && !equalSecret(cc.Value, csrf) {
+		return r, false
+	}
+	admin, ok := t.sessions.check(id, csrf, s.cfg.Now(), s.cfg.SessionIdle)
+	if ok && !admin {
+		r = r.WithContext(context.WithValue(r.Context(), monitorKey{}, true))
+	}
+	return r, ok
+}
+
+func (s *Simulator) ecLogin(w http.ResponseWriter, r *http.Request, t *target) {
+	c, err := decodeCredentials(r)
+	if err != nil {
+		http.Error(w, "bad login body", http.StatusBadRequest)
+		return
+	}
+	admin := equalSecret(c.User, s.cfg.ECUser) && equalSecret(c.Password, s.cfg.ECPassword)
+	monitor := s.cfg.ECMonitorUser != "" && equalSecret(c.User, s.cfg.ECMonitorUser) &&
+		equalSecret(c.Password, s.cfg.ECMonitorPassword)
+	if t.fault.Load().BadCredentials || (!admin && !monitor) {
+		t.counters.failed.Add(1)
+		http.Error(w, "invalid user name or password", http.StatusUnauthorized)
+		return
+	}
+	id, csrf := t.sessions.create(s.cfg.Now(), s.cfg.SessionIdle, admin)
+	t.counters.logins.Add(1)
+	http.SetCookie(w, &http.Cookie{Name: ecSessionCookie, Value: id, Path: "/", Secure: true, HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: ecCSRFCookie, Value: csrf, Path: "/", Secure: true})
+	writeJSON(w, map[string]string{"status": "authenticated", "user": c.User})
+}
+
+func (s *Simulator) ecLogout(w http.ResponseWriter, r *http.Request, t *target) {
+	id := r.Header.Get(ecSessionCookie)
+	if c, err := r.Cookie(ecSessionCookie); err == nil {
+		id = c.Value
+	}
+	if t.sessions.remove(id) {
+		t.counters.out.Add(1)
+	}
+	writeJSON(w, map[string]string{"status": "logged out"})
+}
+
+func (s *Simulator) minuteRange(w http.ResponseWriter, r *http.Request, t *target) {
+	now := s.cfg.Now()
+	newest, oldest := window(now)
+	t.served.record(EndpointMinuteRange, now, func(sv *Served) { sv.MinuteRange = &[2]int64{newest, oldest} })
+	if t.fault.Load().StringMinuteRange {
+		writeJSON(w, map[string]string{"newest": strconv.FormatInt(newest, 10), "oldest": strconv.FormatInt(oldest, 10)})
+		return
+	}
+	writeJSON(w, map[string]int64{"newest": newest, "oldest": oldest})
+}
+
+// parseArchiveName parses "st2-<M>.tgz".
+func parseArchiveName(name string) (int64, bool) {
+	rest, ok := strings.CutPrefix(name, "st2-")
+	if !ok {
+		return 0, false
+	}
+	digits, ok := strings.CutSuffix(rest, ".tgz")
+	if !ok || digits == "" || digits[0] == '+' || digits[0] == '-' {
+		return 0, false
+	}
+	m, err := strconv.ParseInt(digits, 10, 64)
+	return m, err == nil
+}
+
+func (s *Simulator) minuteStats(w http.ResponseWriter, r *http.Request, t *target) {
+	m, ok := parseArchiveName(r.PathValue("file"))
+	newest, oldest := window(s.cfg.Now())
+	if !ok || m%60 != 0 || m < oldest || m > newest {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := s.archive(t.def, m)
+	if err != nil {
+		http.Error(w, "cannot build archive", http.StatusInternalServerError)
+		return
+	}
+	if t.fault.Load().CorruptArchive {
+		b = b[:len(b)/2]
+	}
+	w.Header().Set("Content-Type", "application/gzip")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
+}
+
+type maxBW struct {
+	Inbound  int64 `json:"inbound"`
+	Outbound int64 `json:"outbound"`
+}
+
+type applianceIP struct {
+	IP         string  `json:"ip"`
+	Mask       int     `json:"mask"`
+	WanNexthop string  `json:"wanNexthop,omitempty"`
+	Label      string  `json:"label"`
+	VLAN       *string `json:"vlan,omitempty"`
+	WanSide    bool    `json:"wanSide"`
+	LanSide    bool    `json:"lanSide"`
+	BehindNAT  string  `json:"behindNAT"`
+	Harden     int     `json:"harden"`
+	MaxBW      *maxBW  `json:"maxBW,omitempty"`
+	Zone       int     `json:"zone"`
+	VRF        int     `json:"vrf"`
+	Comment    string  `json:"comment"`
+}
+
+type modeIf struct {
+	DevNum       string        `json:"devNum"`
+	IfName       string        `json:"ifName"`
+	ApplianceIPs []applianceIP `json:"applianceIPs"`
+}
+
+func (s *Simulator) deployment(w http.ResponseWriter, r *http.Request, t *target) {
+	d := t.def
+	var ifs []modeIf
+	served := []DeploymentBW{{InterfaceName: "SYSTEM", Inbound: d.systemBW, Outbound: d.systemBW}}
+	byName := map[string]int{}
+	for _, it := range d.ifaces {
+		ip := applianceIP{IP: it.ip, Mask: it.mask, WanNexthop: it.nexthop, WanSide: it.wan, LanSide: !it.wan,
+			BehindNAT: "none", Harden: 0}
+		if it.labelID != 0 {
+			ip.Label = labelIDStr(it.labelID)
+		}
+		if it.vlan != "" {
+			v := it.vlan
+			ip.VLAN = &v
+		}
+		if it.wan {
+			ip.Harden = 1
+			ip.MaxBW = &maxBW{Inbound: it.maxIn, Outbound: it.maxOut}
+			served = append(served, DeploymentBW{InterfaceName: it.name, Label: labelName(it.labelID),
+				Inbound: it.maxIn, Outbound: it.maxOut})
+		}
+		k, ok := byName[it.ifName]
+		if !ok {
+			k = len(ifs)
+			byName[it.ifName] = k
+			ifs = append(ifs, modeIf{DevNum: fmt.Sprintf("rtr%d", k+1), IfName: it.ifName})
+		}
+		ifs[k].ApplianceIPs = append(ifs[k].ApplianceIPs, ip)
+	}
+	var lanLabelIDs, wanLabelIDs []string
+	for _, it := range d.ifaces {
+		if it.labelID == 0 {
+			continue
+		}
+		if it.wan {
+			wanLabelIDs = append(wanLabelIDs, labelIDStr(it.labelID))
+		} else {
+			lanLabelIDs = append(lanLabelIDs, labelIDStr(it.labelID))
+		}
+	}
+	body := map[string]any{
+		"sysConfig": map[string]any{
+			"mode": "router", "inline": true, "useMgmt0": false, "tenG": false, "bonding": false,
+			"maxBW": d.systemBW, "maxInBW": d.systemBW, "maxInBWEnabled": true,
+			"ifLabels": map[string][]string{"wan": wanLabelIDs, "lan": lanLabelIDs},
+		},
+		"modeIfs": ifs,
+	}
+	now := s.cfg.Now()
+	t.served.record(EndpointDeployment, now, func(sv *Served) { sv.Deployment = served })
+	writeJSON(w, body)
+}
+
+func (s *Simulator) memory(w http.ResponseWriter, r *http.Request, t *target) {
+	now := s.cfg.Now()
+	m := s.fleet.memory(t.def, now)
+	t.served.record(EndpointMemory, now, func(sv *Served) { sv.Memory = &m })
+	writeJSON(w, m)
+}
+
+type monitorKey struct{}
+
+func isMonitor(r *http.Request) bool {
+	v, _ := r.Context().Value(monitorKey{}).(bool)
+	return v
+}
+
+func (s *Simulator) cpuStat(w http.ResponseWriter, r *http.Request, t *target) {
+	if isMonitor(r) {
+		http.Error(w, "admin role required", http.StatusForbidden)
+		return
+	}
+	var ms int64
+	if v := r.URL.Query().Get("time"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			http.Error(w, "time must be epoch milliseconds", http.StatusBadRequest)
+			return
+		}
+		ms = n
+	}
+	now := s.cfg.Now()
+	samples := s.fleet.cpuSamples(t.def, now, ms)
+	type cpu struct {
+		CPUNumber string `json:"cpu_number"`
+		Idle      string `json:"pIdle"`
+		User      string `json:"pUser"`
+		Sys       string `json:"pSys"`
+		IRQ       string `json:"pIRQ"`
+		Nice      string `json:"pNice"`
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	data := []map[string][]cpu{}
+	var latest int64
+	for i := 0; i < len(samples); {
+		key := samples[i].Time.UnixMilli()
+		var cpus []cpu
+		for ; i < len(samples) && samples[i].Time.UnixMilli() == key; i++ {
+			c := samples[i]
+			cpus = append(cpus, cpu{c.CPUNumber, f(c.Idle), f(c.User), f(c.Sys), f(c.IRQ), f(c.Nice)})
+		}
+		data = append(data, map[string][]cpu{strconv.FormatInt(key, 10): cpus})
+		latest = key
+	}
+	t.served.record(EndpointCPUStat, now, func(sv *Served) { sv.CPU = samples })
+	writeJSON(w, map[string]any{"latestTimestamp": latest, "data": data})
+}
+
+func (s *Simulator) subnets(w http.ResponseWriter, r *http.Request, t *target) {
+	now := s.cfg.Now()
+	entries := s.fleet.routes(t.def, now)
+	rc := RouteCounts{Total: len(entries)}
+	for _, e := range entries {
+		if e.State.Version == 4 {
+			rc.V4++
+		} else {
+			rc.V6++
+		}
+	}
+	t.served.record(EndpointSubnets, now, func(sv *Served) { sv.Routes = &rc })
+	writeJSON(w, map[string]any{"subnets": map[string]any{
+		"count": len(entries), "max": 60000, "entries": entries,
+		"disabledByIPSLA": false, "metricAddedByIPSLA": 0,
+	}})
+}
+
+func (s *Simulator) alarm(w http.ResponseWriter, r *http.Request, t *target) {
+	now := s.cfg.Now()
+	list, sum := s.fleet.alarms(t.def, now)
+	if list == nil {
+		list = []alarm{}
+	}
+	t.served.record(EndpointAlarm, now, func(sv *Served) { sv.Alarms = &sum })
+	writeJSON(w, map[string]any{"summary": sum, "outstanding": list})
+}
+
+// pseudoTunnelIDs are listed by /tunnelAllIDs besides the tunnel_N ids, as
+// in the pyedgeconnect docstring example; they are always up.
+var pseudoTunnelIDs = []string{"default", "pass-through", "pass-through-unshaped"}
+
+type idAlias struct {
+	ID    string `json:"id"`
+	Alias string `json:"alias"`
+}
+
+func (s *Simulator) tunnelList(ep Endpoint) func(http.ResponseWriter, *http.Request, *target) {
+	aliases := ep == EndpointTunnelAliases || ep == EndpointBondedTunnelAliases || ep == EndpointThirdPartyTunnelAliases
+	var kind tunnelKind
+	switch ep {
+	case EndpointTunnelIDs, EndpointTunnelAliases:
+		kind = kindUnderlay
+	case EndpointBondedTunnelIDs, EndpointBondedTunnelAliases:
+		kind = kindBonded
+	default:
+		kind = kindPassThrough
+	}
+	return func(w http.ResponseWriter, r *http.Request, t *target) {
+		q := r.URL.Query()
+		tq := TunnelQuery{Endpoint: ep, State: q.Get("state")}
+		var re *regexp.Regexp
+		if tq.State != "" {
+			var err error
+			if re, err = s.regexps.get(tq.State); err != nil {
+				http.Error(w, "invalid state expression", http.StatusBadRequest)
+				return
+			}
+		}
+		limit := -1
+		if aliases {
+			tq.MatchingAlias = q.Get("matchingAlias")
+			n, err := strconv.Atoi(q.Get("limit"))
+			if err != nil || n < 0 {
+				http.Error(w, "limit is required and must be a non-negative integer", http.StatusBadRequest)
+				return
+			}
+			tq.Limit, limit = n, n
+		}
+		now := s.cfg.Now()
+		sec := now.Unix()
+		d := t.def
+		match := strings.ToLower(tq.MatchingAlias)
+		var list []idAlias
+		keep := func(id, alias, status string) {
+			if match != "" && !strings.Contains(strings.ToLower(alias), match) {
+				return
+			}
+			if re != nil && !re.MatchString(status) {
+				return
+			}
+			list = append(list, idAlias{id, alias})
+		}
+		if kind == kindUnderlay {
+			for _, id := range pseudoTunnelIDs {
+				keep(id, id, "Up - Active")
+			}
+		}
+		for i := range d.tunnels {
+			tn := &d.tunnels[i]
+			if tn.kind == kind {
+				keep(tn.id, tn.alias, s.fleet.tunnelStatus(d, i, sec))
+			}
+		}
+		if limit >= 0 && len(list) > limit {
+			list = list[:limit]
+		}
+		values := make([]string, len(list))
+		for i, x := range list {
+			if aliases {
+				values[i] = x.Alias
+			} else {
+				values[i] = x.ID
+			}
+		}
+		t.served.record(ep, now, func(sv *Served) {
+			if sv.Tunnels == nil {
+				sv.Tunnels = map[TunnelQuery][]string{}
+			}
+			sv.Tunnels[tq] = values
+		})
+		if aliases {
+			if list == nil {
+				list = []idAlias{}
+			}
+			writeJSON(w, list)
+			return
+		}
+		writeJSON(w, values)
+	}
+}
+
+func (s *Simulator) diskUsage(w http.ResponseWriter, r *http.Request, t *target) {
+	now := s.cfg.Now()
+	du := s.fleet.disk(t.def, now)
+	t.served.record(EndpointDiskUsage, now, func(sv *Served) { sv.Disk = du })
+	writeJSON(w, du)
+}
+
+func (s *Simulator) systemInfo(w http.ResponseWriter, r *http.Request, t *target) {
+	now := s.cfg.Now()
+	d := t.def
+	up := now.UnixMilli() - d.bootTime*1000
+	_, sum := s.fleet.alarms(d, now)
+	t.served.record(EndpointSystemInfo, now, func(sv *Served) { sv.UptimeMs = &up })
+	writeJSON(w, map[string]any{
+		"hostName": d.hostname, "applianceid": 100 + d.idx + 1, "model": d.model.name, "modelShort": d.model.name,
+		"status": "Normal", "uptime": up, "uptimeString": uptimeString(time.Duration(up) * time.Millisecond),
+		"datetime": now.UTC().Format("2006/01/02 15:04:05") + " Etc/UTC", "timezone": "Etc/UTC", "gmtOffset": 0,
+		"release": "ECOS " + d.version, "releaseWithoutPrefix": d.version, "serial": d.serial, "uuid": d.uuid,
+		"deploymentMode": "router", "inlineRouter": true, "licenseRequired": false, "isLicenseInstalled": true,
+		"hasUnsavedChanges": false, "rebootRequired": false, "biosVersion": "1.2.7", "alarmSummary": sum,
+	})
+}
+
+// realtimeTypes are the documented stat types of POST /stats/realtimeStats.
+var realtimeTypes = map[string]bool{"tunnel": true, "trafficType": true, "app": true, "dscp": true,
+	"trafficClass": true, "flow": true, "shaper": true, "drops": true, "interface": true}
+
+func (s *Simulator) realtimeStats(w http.ResponseWriter, r *http.Request, t *target) {
+	var body struct {
+		Type   *string `json:"type"`
+		Name   *string `json:"name"`
+		Filter *string `json:"filter"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&body); err != nil ||
+		body.Type == nil || body.Name == nil || !realtimeTypes[*body.Type] {
+		http.Error(w, "body must be {\"type\",\"name\",\"filter\"} with a known type", http.StatusBadRequest)
+		return
+	}
+	factor := 1.0
+	switch {
+	case *body.Type == "trafficType" && *body.Name == "3":
+	case *body.Type == "trafficType" && *body.Name == "0":
+		factor = shareOptimized
+	default:
+		factor = 0.01 + 0.3*unit(strKey(*body.Type), strKey(*body.Name))
+	}
+	now := s.cfg.Now()
+	rt := s.fleet.realtime(t.def, now, factor)
+	t.served.record(EndpointRealtimeStats, now, func(sv *Served) { sv.Realtime = rt })
+	writeJSON(w, rt)
+}
+
+func (s *Simulator) trafficClass(w http.ResponseWriter, r *http.Request, t *target) {
+	out := make(map[string]map[string]string, 10)
+	names := make(map[string]string, 10)
+	for id := 1; id <= 10; id++ {
+		k := strconv.Itoa(id)
+		out[k] = map[string]string{"name": trafficClassNames[id]}
+		names[k] = trafficClassNames[id]
+	}
+	t.served.record(EndpointTrafficClass, s.cfg.Now(), func(sv *Served) { sv.TrafficClasses = names })
+	writeJSON(w, out)
+}
+
+// regexpCache keeps compiled state filters: a poller sends the same few
+// expressions again and again.
+type regexpCache struct {
+	mu sync.Mutex
+	m  map[string]*regexp.Regexp
+}
+
+func (c *regexpCache) get(expr string) (*regexp.Regexp, error) {
+	c.mu.Lock()
+	re, ok := c.m[expr]
+	c.mu.Unlock()
+	if ok {
+		return re, nil
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 256 {
+		c.m = map[string]*regexp.Regexp{}
+	}
+	c.m[expr] = re
+	return re, nil
+}

@@ -1,0 +1,173 @@
+package simulator
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BenchmarkArchive measures generating and compressing one minute archive
+// (no cache), for a branch and for a hub.
+func BenchmarkArchive(b *testing.B) {
+	now := time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC)
+	s, err := New(Config{Appliances: 1000, Seed: 1, Now: func() time.Time { return now }, ArchiveCacheBytes: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		hub  bool
+	}{{"branch", false}, {"hub", true}} {
+		var id string
+		for _, a := range s.Appliances() {
+			if a.Hub == bc.hub {
+				id = a.ID
+				break
+			}
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			m := int64(1774447560)
+			for i := 0; b.Loop(); i++ {
+				data, err := s.Archive(id, m-int64(i%1440)*60)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(data)
+			}
+			b.ReportMetric(float64(size), "bytes/archive")
+		})
+	}
+}
+
+// BenchmarkExpectedMinutePoints measures computing the expected points of a
+// minute.
+func BenchmarkExpectedMinutePoints(b *testing.B) {
+	now := time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC)
+	s, err := New(Config{Appliances: 100, Seed: 1, Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.ExpectedMinutePoints("1.NE", 1774447560); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPollFleet polls every appliance of a 1,000-appliance fleet once
+// the way the demo's worker does (login, 3 archives, 19 point-in-time calls,
+// logout) with 50 concurrent workers: one op is one whole-fleet poll, which
+// must fit well inside a minute on 2 cores.
+func BenchmarkPollFleet(b *testing.B) {
+	now := time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC)
+	clk := newClock(now)
+	s, err := New(Config{Appliances: 1000, Seed: 1, Now: clk.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var addrs []string
+	for _, a := range s.Appliances() {
+		if a.Reachable {
+			addrs = append(addrs, a.Address)
+		}
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs()}, MaxIdleConnsPerHost: 1,
+		MaxIdleConns: 2000}
+	defer tr.CloseIdleConnections()
+	paths := []string{"/stats/minuteRange", "/deployment", "/memory", "/cpustat?time=0", "/subnets3/all", "/alarm",
+		"/tunnelAllIDs", "/bondedTunnels/allIDs", "/thirdPartyTunnels/allIDs", "/tunnelAllIDs?state=Up",
+		"/bondedTunnels/allIDs?state=Up", "/thirdPartyTunnels/allIDs?state=Up",
+		"/tunnelAliases?limit=1000&state=Down", "/bondedTunnels/aliases?limit=1000&state=Down",
+		"/thirdPartyTunnels/aliases?limit=1000&state=Down", "/diskUsage", "/systemInfo", "/trafficclass"}
+	poll := func(c *http.Client, addr string, m int64) error {
+		base := "https://" + addr + "/rest/json"
+		do := func(method, p string, body string) error {
+			var rd io.Reader
+			if body != "" {
+				rd = strings.NewReader(body)
+			}
+			req, _ := http.NewRequest(method, base+p, rd)
+			if u, _ := url.Parse(base); c.Jar != nil {
+				for _, ck := range c.Jar.Cookies(u) {
+					if ck.Name == "edgeosCsrfToken" {
+						req.Header.Set("X-XSRF-TOKEN", ck.Value)
+					}
+				}
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				return fmt.Errorf("%s %s: %d", method, p, resp.StatusCode)
+			}
+			return nil
+		}
+		if err := do(http.MethodPost, "/login", `{"user":"admin","password":"sim-password"}`); err != nil {
+			return err
+		}
+		for k := int64(0); k < 3; k++ {
+			if err := do(http.MethodGet, fmt.Sprintf("/stats/minuteStats/st2-%d.tgz", m-60*k), ""); err != nil {
+				return err
+			}
+		}
+		for _, p := range paths {
+			if err := do(http.MethodGet, p, ""); err != nil {
+				return err
+			}
+		}
+		if err := do(http.MethodPost, "/stats/realtimeStats", `{"type":"trafficType","name":"3","filter":""}`); err != nil {
+			return err
+		}
+		return do(http.MethodGet, "/logout", "")
+	}
+	for b.Loop() {
+		// Each op is the next minute: the newest archive is new, the two
+		// older ones come from the cache, as in steady state.
+		clk.Add(time.Minute)
+		m, _ := s.Window()
+		work := make(chan string)
+		errs := make(chan error, 50)
+		var wg sync.WaitGroup
+		for w := 0; w < 50; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				jar, _ := cookiejar.New(nil)
+				c := &http.Client{Transport: tr, Jar: jar, Timeout: time.Minute}
+				for addr := range work {
+					if err := poll(c, addr, m); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		for _, a := range addrs {
+			work <- a
+		}
+		close(work)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(addrs)), "appliances")
+}

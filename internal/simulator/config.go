@@ -1,0 +1,276 @@
+package simulator
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Default credentials the simulator accepts when Config leaves them empty.
+// They are the simulator's own and protect nothing.
+const (
+	DefaultAPIKey       = "sim-api-key"
+	DefaultOrchUser     = "admin"
+	DefaultOrchPassword = "sim-password"
+	DefaultECUser       = "admin"
+	DefaultECPassword   = "sim-password"
+	DefaultListenHost   = "127.0.0.1"
+)
+
+// DefaultSlowDelay is how long a slow endpoint (Fault.SlowEndpoints) stalls
+// when Fault.SlowDelay is zero: far longer than any client timeout.
+const DefaultSlowDelay = 10 * time.Minute
+
+// DefaultSessionIdle is how long an appliance or Orchestrator session stays
+// valid without being used (measured with Config.Now).
+const DefaultSessionIdle = 30 * time.Minute
+
+// Config configures a Simulator. The zero value plus Appliances is usable.
+type Config struct {
+	// Appliances is the number of simulated appliances (1 or more).
+	Appliances int
+	// Seed makes the fleet and every served value deterministic.
+	Seed int64
+	// ListenHost is the host every listener binds to. Default 127.0.0.1.
+	ListenHost string
+	// AdvertiseHost is the host written into appliance addresses ("ip") and
+	// the Orchestrator URL. Default ListenHost.
+	AdvertiseHost string
+	// OrchestratorAddr is host:port of the Orchestrator listener. An empty
+	// host means ListenHost; port 0 (or an empty value) means a free port.
+	OrchestratorAddr string
+
+	// APIKey is the Orchestrator X-Auth-Token. Default DefaultAPIKey.
+	APIKey string
+	// OrchUser and OrchPassword are accepted by POST
+	// /gms/rest/authentication/login. Defaults DefaultOrchUser and
+	// DefaultOrchPassword.
+	OrchUser, OrchPassword string
+	// ECUser and ECPassword are accepted by every appliance's POST
+	// /rest/json/login (an admin-role user). Defaults DefaultECUser and
+	// DefaultECPassword.
+	ECUser, ECPassword string
+	// ECMonitorUser and ECMonitorPassword, when both set, are an extra
+	// monitor-role appliance user: it may log in but GET /cpustat answers
+	// 403 to it, as ECOS does for non-admin users.
+	ECMonitorUser, ECMonitorPassword string
+
+	// Now is the clock. It decides the minute window, uptimes, sample times
+	// and session expiry. Default time.Now.
+	Now func() time.Time
+	// SessionIdle is how long a session stays valid without use. Default
+	// DefaultSessionIdle.
+	SessionIdle time.Duration
+	// ArchiveCacheBytes bounds the LRU cache of generated archives. Zero
+	// means 64 MiB; a negative value disables the cache.
+	ArchiveCacheBytes int64
+
+	// Faults are the faults in force from the start. SetFault changes them
+	// per appliance while serving.
+	Faults Faults
+}
+
+// Endpoint names one served route. Appliance endpoints are the path below
+// /rest/json prefixed with it, Orchestrator endpoints the path below
+// /gms/rest prefixed with it.
+type Endpoint string
+
+// Orchestrator endpoints.
+const (
+	EndpointOrchLogin       Endpoint = "/gms/rest/authentication/login"
+	EndpointOrchLogout      Endpoint = "/gms/rest/authentication/logout"
+	EndpointBriefInfo       Endpoint = "/gms/rest/gmsserver/briefInfo"
+	EndpointHello           Endpoint = "/gms/rest/gmsserver/hello"
+	EndpointAppliances      Endpoint = "/gms/rest/appliance"
+	EndpointInterfaceLabels Endpoint = "/gms/rest/gms/interfaceLabels"
+	EndpointOverlays        Endpoint = "/gms/rest/gms/overlays/config"
+	EndpointLicenses        Endpoint = "/gms/rest/license/portal/appliance"
+)
+
+// Appliance endpoints.
+const (
+	EndpointLogin                   Endpoint = "/rest/json/login"
+	EndpointLogout                  Endpoint = "/rest/json/logout"
+	EndpointMinuteRange             Endpoint = "/rest/json/stats/minuteRange"
+	EndpointMinuteStats             Endpoint = "/rest/json/stats/minuteStats"
+	EndpointDeployment              Endpoint = "/rest/json/deployment"
+	EndpointMemory                  Endpoint = "/rest/json/memory"
+	EndpointCPUStat                 Endpoint = "/rest/json/cpustat"
+	EndpointSubnets                 Endpoint = "/rest/json/subnets3/all"
+	EndpointAlarm                   Endpoint = "/rest/json/alarm"
+	EndpointTunnelIDs               Endpoint = "/rest/json/tunnelAllIDs"
+	EndpointBondedTunnelIDs         Endpoint = "/rest/json/bondedTunnels/allIDs"
+	EndpointThirdPartyTunnelIDs     Endpoint = "/rest/json/thirdPartyTunnels/allIDs"
+	EndpointTunnelAliases           Endpoint = "/rest/json/tunnelAliases"
+	EndpointBondedTunnelAliases     Endpoint = "/rest/json/bondedTunnels/aliases"
+	EndpointThirdPartyTunnelAliases Endpoint = "/rest/json/thirdPartyTunnels/aliases"
+	EndpointDiskUsage               Endpoint = "/rest/json/diskUsage"
+	EndpointSystemInfo              Endpoint = "/rest/json/systemInfo"
+	EndpointRealtimeStats           Endpoint = "/rest/json/stats/realtimeStats"
+	EndpointTrafficClass            Endpoint = "/rest/json/trafficclass"
+)
+
+// EndpointAll in Fault.ErrorRate applies to every endpoint without its own
+// entry.
+const EndpointAll Endpoint = "*"
+
+// OrchestratorID is the id SetFault takes to change the Orchestrator's fault.
+const OrchestratorID = "orchestrator"
+
+// Fault is what goes wrong for one appliance (or the Orchestrator). The zero
+// value means no fault. A Fault is treated as immutable once passed in.
+type Fault struct {
+	// Latency is added before every response.
+	Latency time.Duration
+	// ErrorRate maps an endpoint (or EndpointAll) to the probability, 0 to 1,
+	// that a request to it fails with ErrorStatus. The draw is deterministic
+	// from the seed, the appliance and the endpoint's request counter.
+	ErrorRate map[Endpoint]float64
+	// ErrorStatus is the status of injected errors. Default 500.
+	ErrorStatus int
+	// BadCredentials makes every login answer 401 (and, on the
+	// Orchestrator, rejects the API key too).
+	BadCredentials bool
+	// CorruptArchive serves minute archives truncated to half their length,
+	// which no gzip reader accepts.
+	CorruptArchive bool
+	// SlowEndpoints stall for SlowDelay before answering. A stalled request
+	// ends early when the client goes away or the simulator closes.
+	SlowEndpoints []Endpoint
+	// SlowDelay is the stall of SlowEndpoints. Default DefaultSlowDelay.
+	SlowDelay time.Duration
+	// StringMinuteRange serves GET /stats/minuteRange with newest and
+	// oldest as numeric strings, as one known fake appliance does, to test
+	// a client's tolerance.
+	StringMinuteRange bool
+}
+
+// clone returns a copy that shares no map or slice with f.
+func (f Fault) clone() Fault {
+	f.ErrorRate = maps.Clone(f.ErrorRate)
+	f.SlowEndpoints = slices.Clone(f.SlowEndpoints)
+	return f
+}
+
+// Faults is the initial fault configuration of a Simulator.
+type Faults struct {
+	// Appliances applies to every appliance without an entry in
+	// PerAppliance.
+	Appliances Fault
+	// PerAppliance maps an appliance id (nePk) to its own fault.
+	PerAppliance map[string]Fault
+	// Orchestrator applies to the Orchestrator.
+	Orchestrator Fault
+	// UnreachableFraction, 0 to 1, is the share of the appliances that the
+	// Orchestrator reports as reachable (state other than 2) whose address
+	// nevertheless refuses connections. The choice is deterministic from the
+	// seed. Orchestrator state 2 appliances are always unreachable. It is
+	// fixed at New; it cannot change while serving.
+	UnreachableFraction float64
+}
+
+func (c Config) withDefaults() Config {
+	if c.ListenHost == "" {
+		c.ListenHost = DefaultListenHost
+	}
+	if c.AdvertiseHost == "" {
+		c.AdvertiseHost = c.ListenHost
+	}
+	if c.APIKey == "" {
+		c.APIKey = DefaultAPIKey
+	}
+	if c.OrchUser == "" {
+		c.OrchUser = DefaultOrchUser
+	}
+	if c.OrchPassword == "" {
+		c.OrchPassword = DefaultOrchPassword
+	}
+	if c.ECUser == "" {
+		c.ECUser = DefaultECUser
+	}
+	if c.ECPassword == "" {
+		c.ECPassword = DefaultECPassword
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = DefaultSessionIdle
+	}
+	if c.ArchiveCacheBytes == 0 {
+		c.ArchiveCacheBytes = 64 << 20
+	}
+	if c.OrchestratorAddr == "" {
+		c.OrchestratorAddr = ":0"
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Appliances < 1 {
+		errs = append(errs, fmt.Errorf("appliances must be at least 1, got %d", c.Appliances))
+	}
+	if c.Appliances > 100000 {
+		errs = append(errs, fmt.Errorf("appliances must be at most 100000, got %d", c.Appliances))
+	}
+	if f := c.Faults.UnreachableFraction; f < 0 || f > 1 {
+		errs = append(errs, fmt.Errorf("unreachable fraction must be within 0..1, got %v", f))
+	}
+	host, port, err := net.SplitHostPort(c.OrchestratorAddr)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("orchestrator address %q: %w", c.OrchestratorAddr, err))
+	} else {
+		if host != "" && host != c.ListenHost {
+			errs = append(errs, fmt.Errorf("orchestrator host %q differs from listen host %q", host, c.ListenHost))
+		}
+		if port != "" {
+			if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+				errs = append(errs, fmt.Errorf("orchestrator port %q is not a port number", port))
+			}
+		}
+	}
+	if (c.ECMonitorUser == "") != (c.ECMonitorPassword == "") {
+		errs = append(errs, errors.New("monitor user and password must be set together"))
+	}
+	if c.ECMonitorUser != "" && c.ECMonitorUser == c.ECUser {
+		errs = append(errs, errors.New("monitor user must differ from the admin user"))
+	}
+	for _, f := range append([]Fault{c.Faults.Appliances, c.Faults.Orchestrator}, mapValues(c.Faults.PerAppliance)...) {
+		if err := f.validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f Fault) validate() error {
+	var errs []error
+	if f.Latency < 0 {
+		errs = append(errs, fmt.Errorf("fault latency must not be negative, got %v", f.Latency))
+	}
+	for ep, r := range f.ErrorRate {
+		if r < 0 || r > 1 {
+			errs = append(errs, fmt.Errorf("fault error rate of %s must be within 0..1, got %v", ep, r))
+		}
+	}
+	if f.ErrorStatus != 0 && (f.ErrorStatus < 400 || f.ErrorStatus > 599) {
+		errs = append(errs, fmt.Errorf("fault error status must be 4xx or 5xx, got %d", f.ErrorStatus))
+	}
+	if f.SlowDelay < 0 {
+		errs = append(errs, fmt.Errorf("fault slow delay must not be negative, got %v", f.SlowDelay))
+	}
+	return errors.Join(errs...)
+}
+
+func mapValues[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
