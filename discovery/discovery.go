@@ -132,6 +132,9 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	}
 	discoveredAt := d.o.Now().Unix()
 	sum.Listed = len(inv.Appliances)
+	for _, w := range inv.Warnings {
+		log.Warn().Err(w).Msg("orchestrator inventory incomplete")
+	}
 
 	sel, err := d.selection(inv)
 	if err != nil {
@@ -167,7 +170,8 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 			break
 		}
 		p := d.payload(pl.a, inv, discoveredAt, cycle.Unix())
-		res, err := d.o.Queue.Enqueue(ctx, p, d.o.Now().Add(d.o.Interval))
+		// The deadline is asynq's business, on the real clock.
+		res, err := d.o.Queue.Enqueue(ctx, p, time.Now().Add(d.o.Interval))
 		if m := d.o.Metrics; m != nil {
 			m.Enqueued.WithLabelValues(res).Inc()
 		}

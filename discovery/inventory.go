@@ -28,6 +28,7 @@ type Inventory struct {
 	LANLabels  map[string]string
 	Overlays   map[string]string  // overlay id → name
 	Licenses   map[string]License // nePk → tier; absent when unlicensed or without a tier
+	Warnings   []error            // what could not be read but does not stop the cycle
 }
 
 // Orchestrator is what discovery needs of the Orchestrator.

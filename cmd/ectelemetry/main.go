@@ -35,6 +35,8 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version":  {"print the version and build information", runVersion},
+		"discover": {"run the discovery loop: Orchestrator → limit file → one task per appliance", runDiscover},
+		"worker":   {"run a worker: collect appliances from the queue into InfluxDB", runWorker},
 		"simulate": {"serve a simulated Orchestrator and N EdgeConnect appliances on loopback", runSimulate},
 		"stats":    {"minute-stats tools: 'stats parse <file.tgz|folder>' prints line protocol", runStats},
 		"render":   {"render a Grafana dashboard to PNG through the image renderer", runRender},

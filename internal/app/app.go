@@ -1,0 +1,153 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/discovery"
+	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/influx"
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/logging"
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/orchestrator"
+	"github.com/ec-telemetry/ec-telemetry/worker"
+)
+
+// LoadConfig reads and validates the environment for a role.
+func LoadConfig(role config.Role) (config.Config, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	if err := cfg.Validate(role); err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// NewLogger builds the root logger of a process from the configuration.
+func NewLogger(cfg config.Config, service string, stdout io.Writer) (zerolog.Logger, func() error, error) {
+	lvl, _ := config.ParseLogLevel(cfg.LogLevel)
+	return logging.New(logging.Options{
+		Service: service, Level: lvl, Format: cfg.LogFormat, Stdout: stdout, File: cfg.LogFile,
+		MaxBytes: cfg.LogMaxBytes, MaxBackups: cfg.LogMaxBackups, Secrets: cfg.SecretValues(),
+	})
+}
+
+// NewRedis returns the Redis client of the configuration.
+func NewRedis(cfg config.Config) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB,
+		DialTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+}
+
+// NewWriter returns the InfluxDB writer of the configuration.
+func NewWriter(cfg config.Config) (*influx.Writer, error) {
+	return influx.NewWriter(influx.Options{URL: cfg.DBURL, Token: cfg.DBToken, Org: cfg.DBOrg, Bucket: cfg.DBBucket})
+}
+
+// NewOrchestrator returns the Orchestrator client of the configuration.
+func NewOrchestrator(cfg config.Config) (*orchestrator.Client, error) {
+	return orchestrator.New(orchestrator.Options{
+		URL: cfg.OrchURL, APIKey: cfg.OrchAPIKey, User: cfg.OrchUser, Password: cfg.OrchPassword,
+		InsecureSkipVerify: !cfg.OrchTLSVerify && cfg.OrchCAFile == "", CAFile: cfg.OrchCAFile,
+	})
+}
+
+// RedisCheck pings Redis.
+func RedisCheck(rdb redis.UniversalClient) func(context.Context) error {
+	return func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+}
+
+// Deps are what the processes share: logger, metrics, Redis, InfluxDB, and
+// the clock (time.Now unless a test or the demo sets it).
+type Deps struct {
+	Log     zerolog.Logger
+	Metrics *metrics.Metrics
+	Redis   *redis.Client
+	Writer  *influx.Writer
+	Now     func() time.Time
+}
+
+// NewDiscovery wires a Discovery from the configuration.
+func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
+	log, m, rdb, w := d.Log, d.Metrics, d.Redis, d.Writer
+	oc, err := NewOrchestrator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.OrchTLSVerify && cfg.OrchCAFile == "" {
+		log.Warn().Msg("Orchestrator TLS certificate is not verified (ORCH_TLS_VERIFY=false), as in the Python demo")
+	}
+	client := asynq.NewClientFromRedisClient(rdb)
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	return discovery.New(discovery.Options{
+		Orchestrator: discovery.OrchestratorClient{Client: oc},
+		Queue:        &discovery.AsynqQueue{Client: client, Inspector: insp, Queue: cfg.Queue},
+		Cycles:       &tasks.RedisCycles{Client: rdb},
+		Checks: []discovery.Check{
+			{Name: "influxdb", Fn: w.Health},
+			{Name: "redis", Fn: RedisCheck(rdb)},
+		},
+		LimitFile: cfg.LimitFile, CollectAll: cfg.CollectAll, Interval: cfg.DiscoveryInterval,
+		Spread: cfg.DiscoverySpread, Logger: log, Metrics: m, Now: d.Now,
+	})
+}
+
+// NewWorkerServer wires the asynq server and the handler from the
+// configuration.
+func NewWorkerServer(cfg config.Config, d Deps) (*asynq.Server, *asynq.ServeMux, error) {
+	log, m, rdb, w := d.Log, d.Metrics, d.Redis, d.Writer
+	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{
+		InsecureSkipVerify: !cfg.ECTLSVerify && cfg.ECCAFile == "", CAFile: cfg.ECCAFile,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !cfg.ECTLSVerify && cfg.ECCAFile == "" {
+		log.Warn().Msg("appliance TLS certificates are not verified (EC_TLS_VERIFY=false), as in the Python demo")
+	}
+	reach, err := worker.NewReacher(cfg.Reachability, time.Duration(cfg.ECTimeout)*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := worker.New(worker.Options{
+		Dial: func(addr string) (worker.Appliance, error) {
+			return edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,
+				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
+		},
+		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb},
+		Cycles: &tasks.RedisCycles{Client: rdb}, Metrics: m, Logger: log,
+		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
+		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, Now: d.Now,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:     cfg.WorkerConcurrency,
+		Queues:          map[string]int{cfg.Queue: 1},
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          asynqLogger{log.With().Str("component", "asynq").Logger()},
+		LogLevel:        asynq.WarnLevel,
+	})
+	mux := asynq.NewServeMux()
+	mux.Handle(tasks.TypeAppliancePoll, h)
+	return srv, mux, nil
+}
+
+// asynqLogger routes asynq's own messages through zerolog.
+type asynqLogger struct{ l zerolog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }

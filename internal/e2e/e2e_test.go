@@ -1,0 +1,325 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+)
+
+// normPoint renders a point as "measurement tag=v,... | field=v,... @time"
+// with keys sorted and numbers in one canonical form, so InfluxDB rows and
+// simulator points compare as strings.
+func normPoint(p telemetry.Point) string {
+	var tags, fields []string
+	for k, v := range p.Tags {
+		if v != "" {
+			tags = append(tags, k+"="+v)
+		}
+	}
+	for k, v := range p.Fields {
+		fields = append(fields, k+"="+normValue(v))
+	}
+	sort.Strings(tags)
+	sort.Strings(fields)
+	return fmt.Sprintf("%s %s | %s @%d", p.Measurement, strings.Join(tags, ","), strings.Join(fields, ","), p.Time.Unix())
+}
+
+func normValue(v any) string {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', 12, 64)
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return strconv.FormatInt(i, 10)
+		}
+		f, _ := x.Float64()
+		return strconv.FormatFloat(f, 'g', 12, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// stored reads every point of a measurement for one hostname back from
+// InfluxDB, tags and fields told apart with SHOW TAG KEYS.
+func stored(t *testing.T, db *testenv.InfluxDB, measurement, hostname string) []string {
+	t.Helper()
+	ctx := t.Context()
+	tagKeys := map[string]bool{}
+	series, err := db.Query(ctx, fmt.Sprintf(`SHOW TAG KEYS FROM "%s"`, measurement))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range series {
+		for _, v := range s.Values {
+			tagKeys[fmt.Sprint(v[0])] = true
+		}
+	}
+	series, err = db.Query(ctx, fmt.Sprintf(`SELECT * FROM "%s" WHERE "hostname" = '%s'`, measurement, hostname))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range series {
+		for _, row := range s.Values {
+			p := telemetry.Point{Measurement: measurement, Tags: map[string]string{}, Fields: map[string]any{}}
+			for i, col := range s.Columns {
+				v := row[i]
+				switch {
+				case col == "time":
+					n, _ := v.(json.Number).Int64()
+					p.Time = time.Unix(n, 0)
+				case v == nil:
+				case tagKeys[col]:
+					p.Tags[col] = fmt.Sprint(v)
+				default:
+					p.Fields[col] = v
+				}
+			}
+			out = append(out, normPoint(p))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func expected(t *testing.T, sim *simulator.Simulator, id string, first, last int64) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for m := first; m <= last; m += 60 {
+		pts, err := sim.ExpectedMinutePoints(id, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pts {
+			out[p.Measurement] = append(out[p.Measurement], normPoint(p))
+		}
+	}
+	for _, v := range out {
+		sort.Strings(v)
+	}
+	return out
+}
+
+// fieldTypes returns field → type of a measurement as InfluxDB stores it.
+func fieldTypes(t *testing.T, db *testenv.InfluxDB, measurement string) map[string]string {
+	t.Helper()
+	series, err := db.Query(t.Context(), fmt.Sprintf(`SHOW FIELD KEYS FROM "%s"`, measurement))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, s := range series {
+		for _, v := range s.Values {
+			out[fmt.Sprint(v[0])] = fmt.Sprint(v[1])
+		}
+	}
+	return out
+}
+
+type roles struct {
+	good, unreachable, badCreds, corrupt, slow simulator.ApplianceInfo
+}
+
+// pickRoles chooses distinct appliances for each fault from the fleet.
+func pickRoles(t *testing.T, sim *simulator.Simulator) roles {
+	t.Helper()
+	var r roles
+	var reach []simulator.ApplianceInfo
+	for _, a := range sim.Appliances() {
+		if a.Reachable {
+			reach = append(reach, a)
+		} else if r.unreachable.ID == "" {
+			r.unreachable = a
+		}
+	}
+	if len(reach) < 4 || r.unreachable.ID == "" {
+		t.Fatalf("fleet lacks 4 reachable and 1 unreachable appliance: %+v", sim.Appliances())
+	}
+	r.good, r.badCreds, r.corrupt, r.slow = reach[0], reach[1], reach[2], reach[3]
+	return r
+}
+
+func TestPipelineStoresWhatTheAppliancesServed(t *testing.T) {
+	p := Start(t, Options{Appliances: 8, Faults: simulator.Faults{UnreachableFraction: 0.15}})
+	r := pickRoles(t, p.Sim)
+	p.Sim.SetFault(r.badCreds.ID, simulator.Fault{BadCredentials: true})
+	p.Sim.SetFault(r.corrupt.ID, simulator.Fault{CorruptArchive: true})
+	p.Sim.SetFault(r.slow.ID, simulator.Fault{SlowEndpoints: []simulator.Endpoint{simulator.EndpointLogin}})
+	ctx := t.Context()
+
+	firstNewest, _ := p.Sim.Window()
+	p.RunCycles(ctx, 2)
+	newest, _ := p.Sim.Window()
+	if newest != firstNewest+60 {
+		t.Fatalf("window moved from %d to %d, want one minute", firstNewest, newest)
+	}
+
+	// Every minute measurement of every healthy appliance, value for value.
+	for _, a := range p.Sim.Appliances() {
+		if !a.Reachable || a.ID == r.badCreds.ID || a.ID == r.corrupt.ID || a.ID == r.slow.ID {
+			continue
+		}
+		want := expected(t, p.Sim, a.ID, firstNewest-120, newest)
+		if len(want) != 11 {
+			t.Errorf("%s: simulator produced %d minute measurements, want 11", a.Hostname, len(want))
+		}
+		for m, w := range want {
+			if diff := cmp.Diff(w, stored(t, p.Influx, m, a.Hostname)); diff != "" {
+				t.Errorf("%s %s (-served +stored):\n%s", a.Hostname, m, diff)
+			}
+		}
+	}
+
+	// Field types follow the schema.
+	for _, spec := range telemetry.Schema {
+		got := fieldTypes(t, p.Influx, spec.Name)
+		if len(got) == 0 {
+			t.Errorf("measurement %s was not written", spec.Name)
+			continue
+		}
+		for f, typ := range got {
+			fs, ok := spec.Field(f)
+			if !ok || fs.Type.String() != typ {
+				t.Errorf("%s.%s stored as %s, schema says %v", spec.Name, f, typ, fs.Type)
+			}
+		}
+	}
+
+	// Point-in-time values of the healthy appliance equal what it served last.
+	served, err := p.Sim.LastServed(r.good.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := func(query string) string {
+		v, err := p.Influx.QueryValue(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return normValue(v)
+	}
+	host := r.good.Hostname
+	checks := []struct{ query, want string }{
+		{fmt.Sprintf(`SELECT last("used_memory") FROM "memory_stats" WHERE "hostname"='%s'`, host), strconv.FormatInt(served.Memory.Used, 10)},
+		{fmt.Sprintf(`SELECT last("major_alarms") FROM "alarm_stats" WHERE "hostname"='%s'`, host), strconv.Itoa(served.Alarms.NumMajor)},
+		{fmt.Sprintf(`SELECT last("total_routes") FROM "route_table_stats" WHERE "hostname"='%s'`, host), strconv.Itoa(served.Routes.Total)},
+		{fmt.Sprintf(`SELECT last("uptime") FROM "appliance_metadata" WHERE "hostname"='%s'`, host), strconv.FormatInt(*served.UptimeMs, 10)},
+		{fmt.Sprintf(`SELECT count("model") FROM "appliance_metadata" WHERE "hostname"='%s'`, host), "2"},
+	}
+	for _, c := range checks {
+		if got := q(c.query); got != c.want {
+			t.Errorf("%s = %s, want %s", c.query, got, c.want)
+		}
+	}
+
+	// The failing appliances: metadata written, clear log lines naming them.
+	for _, a := range []simulator.ApplianceInfo{r.unreachable, r.badCreds, r.corrupt, r.slow} {
+		if got := q(fmt.Sprintf(`SELECT count("model") FROM "appliance_metadata" WHERE "hostname"='%s'`, a.Hostname)); got != "2" {
+			t.Errorf("%s: %s metadata points, want 2 (one per cycle)", a.Hostname, got)
+		}
+	}
+	if got := q(fmt.Sprintf(`SELECT last("reachable") FROM "appliance_metadata" WHERE "hostname"='%s'`, r.unreachable.Hostname)); got != "false" {
+		t.Errorf("unreachable appliance: reachable = %s, want false", got)
+	}
+	logs := p.Logs.String()
+	for _, want := range []struct{ host, msg string }{
+		{r.unreachable.Hostname, "appliance unreachable"},
+		{r.badCreds.Hostname, "appliance login failed"},
+		{r.slow.Hostname, "appliance login failed"},
+		{r.corrupt.Hostname, "minute stats archive is corrupt"},
+	} {
+		if !logHas(logs, want.host, want.msg) {
+			t.Errorf("no log line %q naming %s", want.msg, want.host)
+		}
+	}
+	if !logHas(logs, r.badCreds.Hostname, "401") || !logHas(logs, r.slow.Hostname, "timeout") && !logHas(logs, r.slow.Hostname, "deadline") {
+		t.Errorf("login failures do not say why:\n%s", grep(logs, "login failed"))
+	}
+	// The corrupt appliance's other sources were still stored.
+	if got := q(fmt.Sprintf(`SELECT count("used_memory") FROM "memory_stats" WHERE "hostname"='%s'`, r.corrupt.Hostname)); got != "2" {
+		t.Errorf("corrupt appliance: %s memory points, want 2", got)
+	}
+	// Every successful login was followed by a logout.
+	for _, a := range p.Sim.Appliances() {
+		st, _ := p.Sim.Stats(a.ID)
+		if st.Logins != st.Logouts || st.OpenSessions != 0 {
+			t.Errorf("%s: logins %d logouts %d open %d", a.Hostname, st.Logins, st.Logouts, st.OpenSessions)
+		}
+	}
+}
+
+func logHas(logs, host, msg string) bool {
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, `"hostname":"`+host+`"`) && strings.Contains(l, msg) {
+			return true
+		}
+	}
+	return false
+}
+
+func grep(logs, s string) string {
+	var out []string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestBackfillAfterWorkerOutage(t *testing.T) {
+	p := Start(t, Options{Appliances: 3, Seed: 5})
+	ctx := t.Context()
+	first, _ := p.Sim.Window()
+	p.RunCycles(ctx, 1)
+
+	// The workers stop for seven simulated minutes; discovery keeps going.
+	p.StopWorkers()
+	for i := 0; i < 7; i++ {
+		p.Clock.Add(time.Minute)
+		sum := p.Cycle(ctx)
+		if i > 0 && sum.StillQueued == 0 {
+			t.Errorf("outage cycle %d: still_queued 0, want the pending tasks kept (no pile-up)", i)
+		}
+	}
+	p.StartWorkers()
+	p.Clock.Add(time.Minute)
+	sum := p.Cycle(ctx)
+	if sum.StillQueued == 0 {
+		t.Errorf("first cycle after the restart: still_queued 0, want the outage's tasks still queued")
+	}
+	// The tasks queued during the outage run on the restarted workers.
+	p.WaitIdle(ctx, 60*time.Second)
+	newest, _ := p.Sim.Window()
+	for _, a := range p.Sim.Appliances() {
+		if !a.Reachable {
+			continue
+		}
+		want := expected(t, p.Sim, a.ID, first-120, newest)
+		for m, w := range want {
+			got := stored(t, p.Influx, m, a.Hostname)
+			if diff := cmp.Diff(w, got); diff != "" {
+				t.Errorf("%s %s after the outage (-served +stored):\n%s", a.Hostname, m, diff)
+			}
+		}
+		v, err := p.Influx.QueryValue(ctx, fmt.Sprintf(`SELECT count("boost_bytes") FROM "boost_stats" WHERE "hostname"='%s'`, a.Hostname))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := normValue(v), strconv.FormatInt((newest-(first-120))/60+1, 10); got != want {
+			t.Errorf("%s: %s boost minutes stored, want %s (every minute exactly once)", a.Hostname, got, want)
+		}
+	}
+}

@@ -1,0 +1,496 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/internal/logging"
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+)
+
+// Appliance is what the worker needs of one appliance's REST client
+// (*edgeconnect.Client implements it).
+type Appliance interface {
+	Login(ctx context.Context) error
+	Logout(ctx context.Context) error
+	MinuteRange(ctx context.Context) (edgeconnect.MinuteRange, error)
+	MinuteStats(ctx context.Context, minute int64) (io.ReadCloser, error)
+	Deployment(ctx context.Context) (edgeconnect.Deployment, error)
+	Memory(ctx context.Context) (edgeconnect.Memory, error)
+	CPUStat(ctx context.Context) (edgeconnect.CPUStat, error)
+	Subnets(ctx context.Context) (edgeconnect.Subnets, error)
+	Alarms(ctx context.Context) (edgeconnect.Alarms, error)
+	TunnelIDs(ctx context.Context, family edgeconnect.TunnelFamily, state string) ([]string, error)
+	TunnelAliases(ctx context.Context, family edgeconnect.TunnelFamily, limit int, matchingAlias, state string) ([]edgeconnect.TunnelAlias, error)
+	DiskUsage(ctx context.Context) (map[string]edgeconnect.DiskUsage, error)
+	SystemInfo(ctx context.Context) (edgeconnect.SystemInfo, error)
+	RealtimeStats(ctx context.Context, typ, name, filter string) (map[string][]edgeconnect.RealtimeSample, error)
+	TrafficClasses(ctx context.Context) (map[string]string, error)
+}
+
+var _ Appliance = (*edgeconnect.Client)(nil)
+
+// Dialer returns a client for the appliance at address (ip or host:port).
+// It must not do network I/O; a new session per job is expected.
+type Dialer func(address string) (Appliance, error)
+
+// Sink stores points (*influx.Writer implements it). Write returns how many
+// points were stored.
+type Sink interface {
+	Write(ctx context.Context, points []telemetry.Point) (int, error)
+}
+
+// CycleRecorder counts job outcomes per discovery cycle so that discovery
+// can log one summary line per cycle. It may be nil.
+type CycleRecorder interface {
+	RecordJob(ctx context.Context, cycle int64, collected bool, points int)
+}
+
+// Sources, as named in logs and in the source label of metrics.
+const (
+	SourceMinuteStats  = "minute_stats"
+	SourceDeployment   = "deployment"
+	SourceMemory       = "memory"
+	SourceCPU          = "cpu"
+	SourceRoutes       = "routes"
+	SourceAlarms       = "alarms"
+	SourceTunnels      = "tunnels"
+	SourceDisk         = "disk"
+	SourceSystemInfo   = "system_info"
+	SourceRealtime     = "realtime"
+	SourceTrafficClass = "traffic_class"
+)
+
+// Options configures a Handler. Dial, Sink, Reacher and Watermarks are
+// required.
+type Options struct {
+	Dial       Dialer
+	Sink       Sink
+	Reacher    Reacher
+	Watermarks Watermarks
+	Cycles     CycleRecorder    // optional
+	Metrics    *metrics.Metrics // optional
+	Logger     zerolog.Logger
+
+	JobTimeout      time.Duration // whole job; default 55 s
+	SourceTimeout   time.Duration // one source (several requests); default 30 s
+	Parallel        int           // point-in-time sources collected at once; default 4
+	BackfillMax     time.Duration // oldest minute fetched; default 24 h
+	FirstContact    int           // minutes fetched without a watermark; default 3
+	MaxBatchPoints  int           // minute-stats points per write; default 5000
+	BackfillReserve time.Duration // job time kept for the rest after backfilling; default JobTimeout/4
+	Now             func() time.Time
+}
+
+// Handler runs appliance poll tasks.
+type Handler struct {
+	o Options
+}
+
+// New checks the options and fills in defaults.
+func New(o Options) (*Handler, error) {
+	if o.Dial == nil || o.Sink == nil || o.Reacher == nil || o.Watermarks == nil {
+		return nil, errors.New("worker: Dial, Sink, Reacher and Watermarks are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.JobTimeout, 55*time.Second)
+	def(&o.SourceTimeout, 30*time.Second)
+	def(&o.BackfillMax, 24*time.Hour)
+	def(&o.BackfillReserve, o.JobTimeout/4)
+	if o.Parallel <= 0 {
+		o.Parallel = 4
+	}
+	if o.FirstContact <= 0 {
+		o.FirstContact = 3
+	}
+	if o.MaxBatchPoints <= 0 {
+		o.MaxBatchPoints = 5000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Handler{o: o}, nil
+}
+
+// Outcome of one job, for logs, metrics and tests.
+type Outcome string
+
+// Job outcomes.
+const (
+	OutcomeOK          Outcome = "ok"           // every source collected
+	OutcomePartial     Outcome = "partial"      // logged in, some sources failed
+	OutcomeUnreachable Outcome = "unreachable"  // reachability check failed
+	OutcomeLoginFailed Outcome = "login_failed" // login refused or failed
+	OutcomeFailed      Outcome = "failed"       // nothing could be stored
+)
+
+// Report says what one job did.
+type Report struct {
+	Outcome       Outcome
+	Reachability  Reachability
+	SourceErrors  map[string]error // failed sources
+	Points        int              // points stored
+	MinutesStored int              // minute archives whose points were stored
+	MinutesFirst  int64            // first minute stored (0 when none)
+	MinutesLast   int64            // last minute stored
+	Duration      time.Duration
+	Err           error // login, write or other job-level error
+}
+
+// ProcessTask implements asynq.Handler. Failures are logged here and
+// returned wrapping asynq.RevokeTask: the task is deleted instead of retried
+// or archived, because the next discovery cycle is the retry.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	p, err := tasks.ParseAppliancePollPayload(t.Payload())
+	if err != nil {
+		h.o.Logger.Error().Err(err).Msg("discarding malformed task")
+		return err
+	}
+	rep := h.Collect(ctx, p)
+	if rep.Outcome == OutcomeOK || rep.Outcome == OutcomePartial {
+		return nil
+	}
+	return fmt.Errorf("appliance %s (%s): %s: %w", p.Hostname, p.ApplianceID, rep.Outcome, asynq.RevokeTask)
+}
+
+// Collect runs one job for the appliance and returns what it did. It logs
+// its outcome: debug when everything worked, warn for failed sources, error
+// when the appliance could not be collected at all.
+func (h *Handler) Collect(ctx context.Context, p tasks.AppliancePoll) Report {
+	start := h.o.Now()
+	ctx, cancel := context.WithTimeout(ctx, h.o.JobTimeout)
+	defer cancel()
+	log := h.o.Logger.With().Str(logging.FieldApplianceID, p.ApplianceID).
+		Str(logging.FieldHostname, p.Hostname).Str(logging.FieldAddress, p.Address).Logger()
+	j := &job{h: h, p: p, log: log, b: pointer{p.ApplianceID, p.Hostname}, start: start,
+		rep: Report{SourceErrors: map[string]error{}}}
+	j.run(ctx)
+	j.rep.Duration = h.o.Now().Sub(start)
+	j.finish()
+	return j.rep
+}
+
+type job struct {
+	h     *Handler
+	p     tasks.AppliancePoll
+	log   zerolog.Logger
+	b     pointer
+	start time.Time
+	rep   Report
+
+	mu     sync.Mutex
+	points []telemetry.Point // point-in-time points, written at the end
+}
+
+func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }
+
+func (j *job) add(pts ...telemetry.Point) {
+	j.mu.Lock()
+	j.points = append(j.points, pts...)
+	j.mu.Unlock()
+}
+
+func (j *job) run(ctx context.Context) {
+	j.rep.Reachability = j.h.o.Reacher.Check(ctx, j.p.Address)
+	j.add(j.b.metadataPoint(j.p, j.rep.Reachability))
+	if !j.rep.Reachability.Reachable {
+		j.rep.Outcome = OutcomeUnreachable
+		j.rep.Err = j.rep.Reachability.Err
+		j.writePending(ctx)
+		return
+	}
+	client, err := j.h.o.Dial(j.p.Address)
+	if err != nil {
+		j.rep.Outcome, j.rep.Err = OutcomeFailed, fmt.Errorf("build client: %w", err)
+		j.writePending(ctx)
+		return
+	}
+	if err := client.Login(ctx); err != nil {
+		j.rep.Outcome, j.rep.Err = OutcomeLoginFailed, err
+		j.writePending(ctx)
+		return
+	}
+	// Always log out, even when the job's time is up or a source panicked.
+	defer func() {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := client.Logout(lctx); err != nil {
+			j.log.Warn().Err(err).Dur(logging.FieldElapsed, j.elapsed()).Msg("logout failed")
+		}
+	}()
+
+	// Traffic-class names label the minute statistics; fetch them first.
+	var classes map[string]string
+	j.source(ctx, SourceTrafficClass, j.h.o.SourceTimeout, func(ctx context.Context) error {
+		var err error
+		classes, err = client.TrafficClasses(ctx)
+		return err
+	})
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Minute stats use the job's whole budget (backfill keeps a reserve).
+		j.source(ctx, SourceMinuteStats, 0, func(ctx context.Context) error {
+			return j.backfill(ctx, client, classes)
+		})
+	}()
+	sem := make(chan struct{}, j.h.o.Parallel)
+	for _, s := range j.pointInTimeSources(client) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			j.source(ctx, s.name, j.h.o.SourceTimeout, s.fn)
+		}()
+	}
+	wg.Wait()
+	j.writePending(ctx)
+	switch {
+	case j.rep.Err != nil:
+		j.rep.Outcome = OutcomeFailed
+	case len(j.rep.SourceErrors) > 0:
+		j.rep.Outcome = OutcomePartial
+	default:
+		j.rep.Outcome = OutcomeOK
+	}
+}
+
+// source runs one source with its own timeout (0: the job's), recovers a panic into an
+// error, and records the result.
+func (j *job) source(ctx context.Context, name string, timeout time.Duration, fn func(context.Context) error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	t0 := time.Now()
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return fn(ctx)
+	}()
+	if m := j.h.o.Metrics; m != nil {
+		m.SourceDuration.WithLabelValues(name).Observe(time.Since(t0).Seconds())
+		res := "ok"
+		if err != nil {
+			res = "error"
+		}
+		m.SourceResults.WithLabelValues(name, res).Inc()
+	}
+	if err != nil {
+		j.mu.Lock()
+		j.rep.SourceErrors[name] = err
+		j.mu.Unlock()
+	}
+}
+
+type namedSource struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// pointInTimeSources are the snapshot sources, each independent: a failure
+// adds nothing (no stale points from another source, demo defect 7).
+func (j *job) pointInTimeSources(c Appliance) []namedSource {
+	now := func() time.Time { return j.h.o.Now() }
+	return []namedSource{
+		{SourceDeployment, func(ctx context.Context) error {
+			d, err := c.Deployment(ctx)
+			if err == nil {
+				j.add(j.b.deploymentPoints(j.p, d, now())...)
+			}
+			return err
+		}},
+		{SourceMemory, func(ctx context.Context) error {
+			m, err := c.Memory(ctx)
+			if err == nil {
+				j.add(j.b.memoryPoint(m, now()))
+			}
+			return err
+		}},
+		{SourceCPU, func(ctx context.Context) error {
+			s, err := c.CPUStat(ctx)
+			if err == nil {
+				j.add(j.b.cpuPoints(s)...)
+			}
+			return err
+		}},
+		{SourceRoutes, func(ctx context.Context) error {
+			s, err := c.Subnets(ctx)
+			if err == nil {
+				j.add(j.b.routePoint(s, now()))
+			}
+			return err
+		}},
+		{SourceAlarms, func(ctx context.Context) error {
+			a, err := c.Alarms(ctx)
+			if err == nil {
+				j.add(j.b.alarmPoint(a.Summary, now()))
+			}
+			return err
+		}},
+		{SourceTunnels, func(ctx context.Context) error { return j.tunnels(ctx, c) }},
+		{SourceDisk, func(ctx context.Context) error {
+			d, err := c.DiskUsage(ctx)
+			if err == nil {
+				j.add(j.b.diskPoints(d, now())...)
+			}
+			return err
+		}},
+		{SourceSystemInfo, func(ctx context.Context) error {
+			s, err := c.SystemInfo(ctx)
+			if err == nil {
+				j.add(j.b.uptimePoint(s, now()))
+			}
+			return err
+		}},
+		{SourceRealtime, func(ctx context.Context) error {
+			rt, err := c.RealtimeStats(ctx, "trafficType", "3", "")
+			if err != nil {
+				return err
+			}
+			pt, err := j.b.realtimePoint(rt)
+			if err != nil {
+				return fmt.Errorf("realtime stats: %w", err)
+			}
+			j.add(pt)
+			return nil
+		}},
+	}
+}
+
+// tunnels makes the demo's nine tunnel calls. Fields of the calls that
+// succeeded are written; the error names the ones that failed.
+func (j *job) tunnels(ctx context.Context, c Appliance) error {
+	tc := tunnelCounts{
+		all: map[edgeconnect.TunnelFamily][]string{}, up: map[edgeconnect.TunnelFamily][]string{},
+		down: map[edgeconnect.TunnelFamily][]edgeconnect.TunnelAlias{}, downFetched: map[edgeconnect.TunnelFamily]bool{},
+	}
+	var errs []error
+	for _, tf := range tunnelFields {
+		if ids, err := c.TunnelIDs(ctx, tf.family, ""); err == nil {
+			tc.all[tf.family] = ids
+		} else {
+			errs = append(errs, err)
+		}
+		if ids, err := c.TunnelIDs(ctx, tf.family, "Up"); err == nil {
+			tc.up[tf.family] = ids
+		} else {
+			errs = append(errs, err)
+		}
+		if al, err := c.TunnelAliases(ctx, tf.family, 1000, "", "Down"); err == nil {
+			tc.down[tf.family], tc.downFetched[tf.family] = al, true
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	if pt, ok := j.b.tunnelCountPoint(tc, j.h.o.Now()); ok {
+		j.add(pt)
+	}
+	return errors.Join(errs...)
+}
+
+// writePending writes the point-in-time points gathered so far.
+func (j *job) writePending(ctx context.Context) {
+	j.mu.Lock()
+	pts := j.points
+	j.points = nil
+	j.mu.Unlock()
+	if len(pts) == 0 {
+		return
+	}
+	n, err := j.write(ctx, pts)
+	j.rep.Points += n
+	if err != nil && j.rep.Err == nil {
+		j.rep.Err = fmt.Errorf("write %d points: %w", len(pts), err)
+	}
+}
+
+func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
+	// Writing gets its own time even when the job's is spent, so that what
+	// was collected is stored.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	n, err := j.h.o.Sink.Write(wctx, pts)
+	if m := j.h.o.Metrics; m != nil {
+		m.PointsWritten.Add(float64(n))
+		if err != nil {
+			m.WriteErrors.WithLabelValues("write").Inc()
+		}
+	}
+	return n, err
+}
+
+// finish logs the outcome, updates the metrics and the cycle record.
+func (j *job) finish() {
+	r := &j.rep
+	if m := j.h.o.Metrics; m != nil {
+		m.Jobs.WithLabelValues(string(r.Outcome)).Inc()
+		m.JobDuration.Observe(r.Duration.Seconds())
+		m.BackfillMinutes.Observe(float64(r.MinutesStored))
+	}
+	if c := j.h.o.Cycles; c != nil {
+		c.RecordJob(context.Background(), j.p.Cycle, r.Outcome == OutcomeOK || r.Outcome == OutcomePartial, r.Points)
+	}
+	ev := j.log.Debug()
+	switch r.Outcome {
+	case OutcomePartial:
+		ev = j.log.Warn()
+	case OutcomeUnreachable, OutcomeLoginFailed, OutcomeFailed:
+		ev = j.log.Error()
+	}
+	ev = ev.Dur(logging.FieldElapsed, r.Duration).Str("outcome", string(r.Outcome)).
+		Int("points", r.Points).Int("minutes", r.MinutesStored)
+	if r.Err != nil {
+		ev = ev.Err(r.Err)
+	}
+	if len(r.SourceErrors) > 0 {
+		names := make([]string, 0, len(r.SourceErrors))
+		for n := range r.SourceErrors {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var b strings.Builder
+		for i, n := range names {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			fmt.Fprintf(&b, "%s: %v", n, r.SourceErrors[n])
+		}
+		ev = ev.Strs("failed_sources", names).Str("source_errors", b.String())
+	}
+	switch r.Outcome {
+	case OutcomeUnreachable:
+		ev.Str("method", r.Reachability.Method).Msg("appliance unreachable")
+	case OutcomeLoginFailed:
+		ev.Msg("appliance login failed")
+	case OutcomeFailed:
+		ev.Msg("appliance collection failed")
+	case OutcomePartial:
+		ev.Msg("appliance collected with failed sources")
+	default:
+		ev.Msg("appliance collected")
+	}
+}

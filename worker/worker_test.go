@@ -1,0 +1,421 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/influx"
+	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+)
+
+// recordingSink stores written points in memory; fail makes Write fail.
+type recordingSink struct {
+	mu     sync.Mutex
+	points []telemetry.Point
+	fail   error
+}
+
+func (s *recordingSink) Write(_ context.Context, pts []telemetry.Point) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return 0, s.fail
+	}
+	for _, p := range pts {
+		if err := telemetry.Validate(p); err != nil {
+			return 0, fmt.Errorf("invalid point: %w", err)
+		}
+	}
+	s.points = append(s.points, pts...)
+	return len(pts), nil
+}
+
+func (s *recordingSink) byMeasurement(m string) []telemetry.Point {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []telemetry.Point
+	for _, p := range s.points {
+		if p.Measurement == m {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// lines renders points as sorted line protocol for comparison.
+func lines(t *testing.T, pts []telemetry.Point) []string {
+	t.Helper()
+	out := make([]string, 0, len(pts))
+	for _, p := range pts {
+		b, err := influx.AppendLine(nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.TrimSuffix(string(b), "\n"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+type fixture struct {
+	sim   *simulator.Simulator
+	clock *testClock
+	sink  *recordingSink
+	wm    *RedisWatermarks
+	h     *Handler
+	polls map[string]tasks.AppliancePoll
+}
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
+	t.Helper()
+	clock := &testClock{t: time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC)}
+	sim, err := simulator.New(simulator.Config{Appliances: n, Seed: 7, Now: clock.Now, Faults: faults})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	rs := testenv.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{sim: sim, clock: clock, sink: &recordingSink{}, wm: &RedisWatermarks{Client: rdb}}
+	reach, _ := NewReacher("tcp", 2*time.Second)
+	f.h, err = New(Options{
+		Dial: func(addr string) (Appliance, error) {
+			return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
+				Password: simulator.DefaultECPassword, Transport: tr, Timeout: 2 * time.Second, ArchiveTimeout: 5 * time.Second})
+		},
+		Sink: f.sink, Reacher: reach, Watermarks: f.wm, Logger: zerolog.Nop(),
+		JobTimeout: 20 * time.Second, SourceTimeout: 3 * time.Second, Now: clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.polls = polls(t, sim, clock.Now())
+	return f
+}
+
+// polls builds the payloads discovery would send, from the simulator's
+// Orchestrator API (decoded here independently of the orchestrator client).
+func polls(t *testing.T, sim *simulator.Simulator, now time.Time) map[string]tasks.AppliancePoll {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsInsecure()}}
+	get := func(path string, v any) {
+		req, _ := http.NewRequest("GET", sim.OrchestratorURL()+"/gms/rest"+path, nil)
+		req.Header.Set("X-Auth-Token", simulator.DefaultAPIKey)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("decode %s: %v", path, err)
+		}
+	}
+	var labels struct {
+		WAN, LAN map[string]struct{ Name string }
+	}
+	get("/gms/interfaceLabels", &labels)
+	var overlays []struct {
+		ID   int
+		Name string
+	}
+	get("/gms/overlays/config", &overlays)
+	names := func(m map[string]struct{ Name string }) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = v.Name
+		}
+		return out
+	}
+	ov := map[string]string{}
+	for _, o := range overlays {
+		ov[fmt.Sprint(o.ID)] = o.Name
+	}
+	out := map[string]tasks.AppliancePoll{}
+	for _, a := range sim.Appliances() {
+		role := "0"
+		if a.Hub {
+			role = "1"
+		}
+		out[a.ID] = tasks.AppliancePoll{
+			ApplianceID: a.ID, Hostname: a.Hostname, Address: a.Address, NetworkRole: role,
+			Model: a.Model, Platform: a.Platform, SoftwareVersion: a.SoftwareVersion, State: a.State,
+			ReachabilityChannel: a.ReachabilityChannel, Licensed: true, LicenseDisplay: a.LicenseDisplay,
+			LicenseBW: a.LicenseBandwidth, WANLabels: names(labels.WAN), LANLabels: names(labels.LAN),
+			Overlays: ov, DiscoveredAt: now.Unix(), Cycle: now.Unix() - now.Unix()%60,
+		}
+	}
+	return out
+}
+
+func reachable(t *testing.T, sim *simulator.Simulator) []simulator.ApplianceInfo {
+	var out []simulator.ApplianceInfo
+	for _, a := range sim.Appliances() {
+		if a.Reachable {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("simulator has no reachable appliance")
+	}
+	return out
+}
+
+func expectedMinutes(t *testing.T, sim *simulator.Simulator, id string, first, last int64) []telemetry.Point {
+	t.Helper()
+	var out []telemetry.Point
+	for m := first; m <= last; m += 60 {
+		pts, err := sim.ExpectedMinutePoints(id, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pts...)
+	}
+	return out
+}
+
+var minuteMeasurements = map[string]bool{
+	telemetry.MeasInterfaceStats: true, telemetry.MeasTunnelStats: true, telemetry.MeasFlowStats: true,
+	telemetry.MeasBoostStats: true, telemetry.MeasDropStats: true, telemetry.MeasInterfaceOverlayStats: true,
+	telemetry.MeasTrafficClassStats: true, telemetry.MeasShaperStats: true, telemetry.MeasTunnelAvailability: true,
+	telemetry.MeasTunnelPeakStats: true, telemetry.MeasProbeStats: true,
+}
+
+func (s *recordingSink) minutePoints() []telemetry.Point {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []telemetry.Point
+	for _, p := range s.points {
+		if minuteMeasurements[p.Measurement] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestCollectStoresExactlyWhatTheApplianceServed(t *testing.T) {
+	f := newFixture(t, 4, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.Outcome != OutcomeOK {
+		t.Fatalf("Outcome = %s (err %v, sources %v), want ok", rep.Outcome, rep.Err, rep.SourceErrors)
+	}
+	newest, _ := f.sim.Window()
+	// First contact: the last three minutes, like the demo.
+	if rep.MinutesStored != 3 || rep.MinutesFirst != newest-120 || rep.MinutesLast != newest {
+		t.Errorf("minutes = %d [%d..%d], want 3 [%d..%d]", rep.MinutesStored, rep.MinutesFirst, rep.MinutesLast, newest-120, newest)
+	}
+	want := lines(t, expectedMinutes(t, f.sim, a.ID, newest-120, newest))
+	if diff := cmp.Diff(want, lines(t, f.sink.minutePoints())); diff != "" {
+		t.Errorf("minute points (-simulator +stored):\n%s", diff)
+	}
+
+	served, err := f.sim.LastServed(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := f.sink.byMeasurement(telemetry.MeasMemoryStats)
+	if len(mem) != 1 || mem[0].Fields[telemetry.FieldTotalMemory] != served.Memory.Total || mem[0].Fields[telemetry.FieldSwapUsed] != served.Memory.SwapUsed {
+		t.Errorf("memory_stats = %v, want total %d swap_used %d", mem, served.Memory.Total, served.Memory.SwapUsed)
+	}
+	if got, want := len(f.sink.byMeasurement(telemetry.MeasCPUStats)), len(served.CPU); got != want {
+		t.Errorf("cpu_stats points = %d, want one per sample and CPU = %d", got, want)
+	}
+	alarms := f.sink.byMeasurement(telemetry.MeasAlarmStats)
+	if len(alarms) != 1 || alarms[0].Fields[telemetry.FieldMajorAlarms] != int64(served.Alarms.NumMajor) {
+		t.Errorf("alarm_stats = %v, want major %d", alarms, served.Alarms.NumMajor)
+	}
+	routes := f.sink.byMeasurement(telemetry.MeasRouteTableStats)
+	if len(routes) != 1 || routes[0].Fields[telemetry.FieldTotalV4Routes] != int64(served.Routes.V4) {
+		t.Errorf("route_table_stats = %v, want v4 %d", routes, served.Routes.V4)
+	}
+	disk := f.sink.byMeasurement(telemetry.MeasDiskStats)
+	if len(disk) != len(served.Disk) {
+		t.Errorf("disk_stats points = %d, want %d", len(disk), len(served.Disk))
+	}
+	for _, p := range disk {
+		if want := served.Disk[p.Tags[telemetry.TagDiskDir]]; p.Fields[telemetry.FieldUsed] != want.Used {
+			t.Errorf("disk %s used = %v, want %d", p.Tags[telemetry.TagDiskDir], p.Fields[telemetry.FieldUsed], want.Used)
+		}
+	}
+	dep := f.sink.byMeasurement(telemetry.MeasDeploymentInfo)
+	if len(dep) != len(served.Deployment) {
+		t.Errorf("deployment_info points = %d, want %d", len(dep), len(served.Deployment))
+	}
+	for _, d := range served.Deployment {
+		found := false
+		for _, p := range dep {
+			if p.Tags[telemetry.TagInterfaceName] == d.InterfaceName && p.Tags[telemetry.TagInterfaceLabel] == d.Label &&
+				p.Fields[telemetry.FieldWanInboundBW] == d.Inbound && p.Fields[telemetry.FieldWanOutboundBW] == d.Outbound {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("deployment_info lacks %+v", d)
+		}
+	}
+	rt := f.sink.byMeasurement(telemetry.MeasRealtime)
+	var pps int64
+	for _, k := range realtimeKeys {
+		pps += served.Realtime[k][0][1]
+	}
+	if len(rt) != 1 || rt[0].Fields[telemetry.FieldPps] != pps {
+		t.Errorf("realtime = %v, want pps %d", rt, pps)
+	}
+	tc := f.sink.byMeasurement(telemetry.MeasTunnelCountStats)
+	wantAll := served.Tunnels[simulator.TunnelQuery{Endpoint: simulator.EndpointTunnelIDs}]
+	if len(tc) != 1 || tc[0].Fields[telemetry.FieldUnderlaySDWANTunnels] != int64(len(wantAll)) {
+		t.Errorf("tunnel_count_stats = %v, want underlay %d", tc, len(wantAll))
+	}
+	up := f.sink.byMeasurement(telemetry.MeasApplianceMetadata)
+	var sawUptime, sawMeta bool
+	for _, p := range up {
+		if v, ok := p.Fields[telemetry.FieldUptime]; ok {
+			sawUptime = v == *served.UptimeMs
+		}
+		if p.Fields[telemetry.FieldReachable] == true && p.Fields[telemetry.FieldModel] == a.Model {
+			sawMeta = true
+		}
+	}
+	if !sawUptime || !sawMeta {
+		t.Errorf("appliance_metadata = %v, want uptime %d and metadata with model %s", up, *served.UptimeMs, a.Model)
+	}
+	st, _ := f.sim.Stats(a.ID)
+	if st.Logins != 1 || st.Logouts != 1 || st.OpenSessions != 0 {
+		t.Errorf("sessions: logins %d logouts %d open %d, want 1 1 0", st.Logins, st.Logouts, st.OpenSessions)
+	}
+}
+
+func TestBackfillFillsAGapExactlyOnce(t *testing.T) {
+	f := newFixture(t, 3, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	if rep := f.h.Collect(t.Context(), f.polls[a.ID]); rep.Outcome != OutcomeOK {
+		t.Fatalf("first job: %s %v %v", rep.Outcome, rep.Err, rep.SourceErrors)
+	}
+	first, _ := f.sim.Window()
+	f.clock.Add(7 * time.Minute) // the worker was away for seven minutes
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	newest, _ := f.sim.Window()
+	if rep.MinutesStored != 7 || rep.MinutesFirst != first+60 || rep.MinutesLast != newest {
+		t.Errorf("backfill = %d minutes [%d..%d], want 7 [%d..%d]", rep.MinutesStored, rep.MinutesFirst, rep.MinutesLast, first+60, newest)
+	}
+	f.h.Collect(t.Context(), f.polls[a.ID]) // nothing new: stores no minute again
+	want := lines(t, expectedMinutes(t, f.sim, a.ID, first-120, newest))
+	if diff := cmp.Diff(want, lines(t, f.sink.minutePoints())); diff != "" {
+		t.Errorf("minute points after backfill (-want +got):\n%s", diff)
+	}
+	if wm, _, _ := f.wm.Get(t.Context(), a.ID); wm != newest {
+		t.Errorf("watermark = %d, want %d", wm, newest)
+	}
+}
+
+func TestFailedWriteDoesNotAdvanceTheWatermark(t *testing.T) {
+	f := newFixture(t, 3, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	f.sink.fail = errors.New("influxdb down")
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.Outcome != OutcomeFailed || rep.Err == nil {
+		t.Errorf("Outcome = %s, err %v; want failed with the write error", rep.Outcome, rep.Err)
+	}
+	if _, ok, _ := f.wm.Get(t.Context(), a.ID); ok {
+		t.Error("watermark set although nothing was written")
+	}
+	f.sink.fail = nil
+	f.clock.Add(time.Minute)
+	rep = f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.MinutesStored != 3 {
+		t.Errorf("after recovery stored %d minutes, want 3 (first contact again)", rep.MinutesStored)
+	}
+}
+
+func TestFailuresNameTheApplianceAndKeepMetadata(t *testing.T) {
+	f := newFixture(t, 6, simulator.Faults{})
+	apps := reachable(t, f.sim)
+	if len(apps) < 4 {
+		t.Skipf("need 4 reachable appliances, have %d", len(apps))
+	}
+	bad, corrupt, slow := apps[1], apps[2], apps[3]
+	f.sim.SetFault(bad.ID, simulator.Fault{BadCredentials: true})
+	f.sim.SetFault(corrupt.ID, simulator.Fault{CorruptArchive: true})
+	f.sim.SetFault(slow.ID, simulator.Fault{SlowEndpoints: []simulator.Endpoint{simulator.EndpointMemory}})
+
+	unreach := f.polls[bad.ID]
+	unreach.ApplianceID, unreach.Hostname, unreach.Address = "99.NE", "GONE-EC-99", testenv.ClosedPort(t)
+
+	tests := []struct {
+		name        string
+		poll        tasks.AppliancePoll
+		want        Outcome
+		failed      string
+		wantLogouts int64
+	}{
+		{"unreachable", unreach, OutcomeUnreachable, "", 0},
+		{"wrong credentials", f.polls[bad.ID], OutcomeLoginFailed, "", 0},
+		{"corrupt archive", f.polls[corrupt.ID], OutcomePartial, SourceMinuteStats, 1},
+		{"slow endpoint", f.polls[slow.ID], OutcomePartial, SourceMemory, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(f.sink.byMeasurement(telemetry.MeasApplianceMetadata))
+			rep := f.h.Collect(t.Context(), tc.poll)
+			if rep.Outcome != tc.want {
+				t.Fatalf("Outcome = %s (err %v, sources %v), want %s", rep.Outcome, rep.Err, rep.SourceErrors, tc.want)
+			}
+			if tc.failed != "" {
+				if _, ok := rep.SourceErrors[tc.failed]; !ok || len(rep.SourceErrors) != 1 {
+					t.Errorf("SourceErrors = %v, want only %s", rep.SourceErrors, tc.failed)
+				}
+			}
+			if after := len(f.sink.byMeasurement(telemetry.MeasApplianceMetadata)); after <= before {
+				t.Error("appliance_metadata not written")
+			}
+			if tc.want == OutcomeUnreachable {
+				if rep.Err == nil || !strings.Contains(rep.Err.Error(), tc.poll.Address) {
+					t.Errorf("Err = %v, want it to name %s", rep.Err, tc.poll.Address)
+				}
+				return
+			}
+			st, _ := f.sim.Stats(tc.poll.ApplianceID)
+			if st.Logouts != tc.wantLogouts || st.OpenSessions != 0 {
+				t.Errorf("logouts %d open %d, want %d 0", st.Logouts, st.OpenSessions, tc.wantLogouts)
+			}
+		})
+	}
+	// The unreachable appliance's metadata says so.
+	for _, p := range f.sink.byMeasurement(telemetry.MeasApplianceMetadata) {
+		if p.Tags[telemetry.TagHostname] == "GONE-EC-99" && p.Fields[telemetry.FieldReachable] != false {
+			t.Errorf("metadata of the unreachable appliance = %v, want reachable=false", p.Fields)
+		}
+	}
+}
