@@ -29,8 +29,8 @@ check: lint ## same as lint
 fuzz: ## run every Fuzz function for FUZZTIME each (default 10s)
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-demo: deps ## run the demo (go run ./cmd/ectelemetry demo); not built yet
-	scripts/demo.sh
+demo: deps ## run the demo: simulator + discovery + worker against a local Redis and InfluxDB (ARGS="--appliances 50")
+	scripts/demo.sh $(ARGS)
 
 clean: ## remove build output
 	rm -rf bin

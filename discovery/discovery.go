@@ -121,7 +121,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	log := d.o.Logger
 	cycle := start.Truncate(d.o.Interval)
 	sum := Summary{Cycle: cycle.Unix()}
-	d.logFinishedCycles(ctx)
+	d.ReportFinished(ctx)
 	if err := d.waitReady(ctx); err != nil {
 		return sum, err
 	}
@@ -316,9 +316,10 @@ func (d *Discovery) waitReady(ctx context.Context) error {
 	}
 }
 
-// logFinishedCycles logs one line per earlier cycle whose jobs have all
-// reported (or that is two intervals old): what the workers did with it.
-func (d *Discovery) logFinishedCycles(ctx context.Context) {
+// ReportFinished logs one "cycle summary" line per earlier cycle whose jobs
+// have all reported (or that is three intervals old): what the workers did
+// with it. Cycle calls it at its start.
+func (d *Discovery) ReportFinished(ctx context.Context) {
 	if d.o.Cycles == nil {
 		return
 	}

@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# demo.sh will run `go run ./cmd/ectelemetry demo` once that subcommand exists.
+# demo.sh runs the demo: a local redis-server and influxd (scripts/services.sh),
+# then `ectelemetry demo` (simulator + discovery + worker in one process).
+# Arguments go to `ectelemetry demo` (e.g. --appliances 50). Ctrl-C stops
+# everything.
 set -euo pipefail
-echo "demo: not built yet (the 'ectelemetry demo' subcommand is still to come)" >&2
-exit 1
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+go build -o bin/ectelemetry ./cmd/ectelemetry
+bin/ectelemetry demo "$@"

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"gopkg.in/natefinch/lumberjack.v2"
 )
@@ -51,7 +52,11 @@ func New(opts Options) (zerolog.Logger, func() error, error) {
 		out = os.Stdout
 	}
 	if opts.Format == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.RFC3339}
+		color := false
+		if f, ok := out.(*os.File); ok {
+			color = isatty.IsTerminal(f.Fd())
+		}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.RFC3339, NoColor: !color}
 	}
 	writers := []io.Writer{out}
 	closeFn := func() error { return nil }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# services.sh is sourced by demo.sh and bench.sh: it starts a redis-server
+# and an influxd 1.8 on loopback with their data under $EC_STATE_DIR, waits
+# until both answer, creates the database, exports REDIS_ADDR, DB_URL,
+# DB_BUCKET, DB_ORG and DB_TOKEN for ectelemetry, and stops both when the
+# calling script exits. Ports: EC_REDIS_PORT (16379), EC_INFLUX_PORT (18086),
+# or the next free port above each.
+set -euo pipefail
+
+EC_TOOLS_DIR=${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}
+EC_STATE_DIR=${EC_STATE_DIR:-$HOME/.cache/ec-telemetry/state}
+EC_REDIS_PORT=${EC_REDIS_PORT:-16379}
+EC_INFLUX_PORT=${EC_INFLUX_PORT:-18086}
+EC_INFLUX_RPC_PORT=${EC_INFLUX_RPC_PORT:-18088}
+EC_DB=${EC_DB:-ectelem}
+
+redis_bin=$(command -v redis-server || ls /usr/bin/redis-server /usr/sbin/redis-server 2>/dev/null | head -1 || true)
+influxd_bin=${EC_INFLUXD:-$EC_TOOLS_DIR/influxd}
+[ -x "$redis_bin" ] || { echo "redis-server not found: run 'make deps'" >&2; exit 1; }
+[ -x "$influxd_bin" ] || { echo "influxd not found at $influxd_bin: run 'make deps'" >&2; exit 1; }
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# free_port P: P, or the next port above it that nothing listens on.
+free_port() {
+	local p=$1
+	while port_busy "$p"; do p=$((p + 1)); done
+	echo "$p"
+}
+EC_REDIS_PORT=$(free_port "$EC_REDIS_PORT")
+EC_INFLUX_PORT=$(free_port "$EC_INFLUX_PORT")
+EC_INFLUX_RPC_PORT=$(free_port "$EC_INFLUX_RPC_PORT")
+[ "$EC_INFLUX_RPC_PORT" != "$EC_INFLUX_PORT" ] || EC_INFLUX_RPC_PORT=$(free_port $((EC_INFLUX_PORT + 1)))
+
+mkdir -p "$EC_STATE_DIR/redis" "$EC_STATE_DIR/influxdb"
+svc_pids=()
+stop_services() {
+	for pid in "${svc_pids[@]:-}"; do
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+}
+trap stop_services EXIT INT TERM
+
+"$redis_bin" --port "$EC_REDIS_PORT" --bind 127.0.0.1 --dir "$EC_STATE_DIR/redis" --appendonly yes \
+	--save "" --logfile "$EC_STATE_DIR/redis.log" &
+svc_pids+=($!)
+
+cat >"$EC_STATE_DIR/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$EC_INFLUX_RPC_PORT"
+[meta]
+  dir = "$EC_STATE_DIR/influxdb/meta"
+[data]
+  dir = "$EC_STATE_DIR/influxdb/data"
+  wal-dir = "$EC_STATE_DIR/influxdb/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:$EC_INFLUX_PORT"
+  auth-enabled = false
+  log-enabled = false
+[logging]
+  level = "warn"
+  suppress-logo = true
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+CONF
+"$influxd_bin" run -config "$EC_STATE_DIR/influxdb.conf" >"$EC_STATE_DIR/influxd.log" 2>&1 &
+svc_pids+=($!)
+
+for _ in $(seq 1 150); do
+	if port_busy "$EC_REDIS_PORT" && curl -fsS -o /dev/null "http://127.0.0.1:$EC_INFLUX_PORT/ping" 2>/dev/null; then
+		break
+	fi
+	sleep 0.2
+done
+curl -fsS -o /dev/null "http://127.0.0.1:$EC_INFLUX_PORT/ping" || { echo "influxd did not start; see $EC_STATE_DIR/influxd.log" >&2; exit 1; }
+port_busy "$EC_REDIS_PORT" || { echo "redis-server did not start; see $EC_STATE_DIR/redis.log" >&2; exit 1; }
+curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$EC_INFLUX_PORT/query" --data-urlencode "q=CREATE DATABASE $EC_DB"
+
+export REDIS_ADDR=127.0.0.1:$EC_REDIS_PORT
+export DB_URL=http://127.0.0.1:$EC_INFLUX_PORT DB_BUCKET=$EC_DB DB_ORG= DB_TOKEN=
+echo "services: redis-server $REDIS_ADDR, influxd $DB_URL (database $EC_DB), data in $EC_STATE_DIR"
