@@ -7,7 +7,7 @@ FUZZTIME ?= 10s
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: help deps build test lint check fuzz demo clean
+.PHONY: help deps build test lint check fuzz demo bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +31,10 @@ fuzz: ## run every Fuzz function for FUZZTIME each (default 10s)
 
 demo: deps ## run the demo: simulator + discovery + worker against a local Redis and InfluxDB (ARGS="--appliances 50")
 	scripts/demo.sh $(ARGS)
+
+N ?= 100
+bench: deps ## measure the pipeline with N simulated appliances (make bench N=1000)
+	scripts/bench.sh --appliances $(N) $(ARGS)
 
 clean: ## remove build output
 	rm -rf bin

@@ -84,19 +84,25 @@ type Options struct {
 	Metrics    *metrics.Metrics // optional
 	Logger     zerolog.Logger
 
-	JobTimeout      time.Duration // whole job; default 55 s
-	SourceTimeout   time.Duration // one source (several requests); default 30 s
-	Parallel        int           // point-in-time sources collected at once; default 4
-	BackfillMax     time.Duration // oldest minute fetched; default 24 h
-	FirstContact    int           // minutes fetched without a watermark; default 3
-	MaxBatchPoints  int           // minute-stats points per write; default 5000
+	JobTimeout     time.Duration // whole job; default 55 s
+	SourceTimeout  time.Duration // one source (several requests); default 30 s
+	Parallel       int           // point-in-time sources collected at once; default 4
+	BackfillMax    time.Duration // oldest minute fetched; default 24 h
+	FirstContact   int           // minutes fetched without a watermark; default 3
+	MaxBatchPoints int           // minute-stats points per write; default 5000
+	// MinuteStatsJobs bounds how many jobs download and parse minute-stats
+	// archives at once, the stage that holds the most memory (parsed points
+	// until they are written); the other sources run at full concurrency.
+	// Default 16.
+	MinuteStatsJobs int
 	BackfillReserve time.Duration // job time kept for the rest after backfilling; default JobTimeout/4
 	Now             func() time.Time
 }
 
 // Handler runs appliance poll tasks.
 type Handler struct {
-	o Options
+	o          Options
+	minuteSlot chan struct{} // MinuteStatsJobs tokens
 }
 
 // New checks the options and fills in defaults.
@@ -125,7 +131,10 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Handler{o: o}, nil
+	if o.MinuteStatsJobs <= 0 {
+		o.MinuteStatsJobs = 16
+	}
+	return &Handler{o: o, minuteSlot: make(chan struct{}, o.MinuteStatsJobs)}, nil
 }
 
 // Outcome of one job, for logs, metrics and tests.
@@ -249,6 +258,12 @@ func (j *job) run(ctx context.Context) {
 		defer wg.Done()
 		// Minute stats use the job's whole budget (backfill keeps a reserve).
 		j.source(ctx, SourceMinuteStats, 0, func(ctx context.Context) error {
+			select {
+			case j.h.minuteSlot <- struct{}{}:
+				defer func() { <-j.h.minuteSlot }()
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 			return j.backfill(ctx, client, classes)
 		})
 	}()

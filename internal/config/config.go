@@ -68,15 +68,16 @@ type Config struct {
 	DiscoverySpread   bool          `envconfig:"DISCOVERY_SPREAD" default:"true"`  // spread jobs over the interval
 	CollectAll        bool          `envconfig:"COLLECT_ALL" default:"false"`      // ignore the limit file, collect every appliance
 	LimitFile         string        `envconfig:"LIMIT_FILE" default:"limit_appliances.json"`
-	WorkerConcurrency int           `envconfig:"WORKER_CONCURRENCY" default:"64"`   // jobs in flight per worker process
-	JobTimeout        time.Duration `envconfig:"JOB_TIMEOUT" default:"55s"`         // one appliance job
-	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`    // wait for running jobs on SIGTERM
-	Reachability      string        `envconfig:"REACHABILITY" default:"icmp"`       // icmp | tcp | none
-	BackfillMax       time.Duration `envconfig:"BACKFILL_MAX" default:"24h"`        // oldest minute fetched after an outage
-	FirstContactMins  int           `envconfig:"FIRST_CONTACT_MINUTES" default:"3"` // minutes fetched on first contact
-	MetricsAddr       string        `envconfig:"METRICS_ADDR" default:":9090"`      // Prometheus /metrics; "" disables
-	LogFile           string        `envconfig:"LOG_FILE"`                          // demo-style human log file; "" disables
-	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`         // stdout: json | console
+	WorkerConcurrency int           `envconfig:"WORKER_CONCURRENCY" default:"64"`       // jobs in flight per worker process
+	MinuteStatsJobs   int           `envconfig:"MINUTE_STATS_CONCURRENCY" default:"16"` // jobs parsing minute stats at once (memory bound)
+	JobTimeout        time.Duration `envconfig:"JOB_TIMEOUT" default:"55s"`             // one appliance job
+	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`        // wait for running jobs on SIGTERM
+	Reachability      string        `envconfig:"REACHABILITY" default:"icmp"`           // icmp | tcp | none
+	BackfillMax       time.Duration `envconfig:"BACKFILL_MAX" default:"24h"`            // oldest minute fetched after an outage
+	FirstContactMins  int           `envconfig:"FIRST_CONTACT_MINUTES" default:"3"`     // minutes fetched on first contact
+	MetricsAddr       string        `envconfig:"METRICS_ADDR" default:":9090"`          // Prometheus /metrics; "" disables
+	LogFile           string        `envconfig:"LOG_FILE"`                              // demo-style human log file; "" disables
+	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`             // stdout: json | console
 }
 
 // secretFileSuffix names the variables that hold a path to a file with the
@@ -206,6 +207,9 @@ func (c Config) Validate(role Role) error {
 		}
 		if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 4096 {
 			errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY %d must be between 1 and 4096", c.WorkerConcurrency))
+		}
+		if c.MinuteStatsJobs < 1 || c.MinuteStatsJobs > c.WorkerConcurrency {
+			errs = append(errs, fmt.Errorf("MINUTE_STATS_CONCURRENCY %d must be between 1 and WORKER_CONCURRENCY (%d)", c.MinuteStatsJobs, c.WorkerConcurrency))
 		}
 		if c.JobTimeout < 5*time.Second {
 			errs = append(errs, fmt.Errorf("JOB_TIMEOUT %s is shorter than 5s", c.JobTimeout))

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/app"
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+)
+
+// clockTicks is the kernel's USER_HZ for /proc/<pid>/stat times (100 on
+// Linux for every architecture Go supports).
+const clockTicks = 100
+
+func runBench(ctx context.Context, e env) error {
+	fs := newFlagSet(e, "bench", "bench [flags]\n\nMeasures the pipeline: a simulator with N appliances and discovery run in this process,\n"+
+		"one 'ectelemetry worker' child process collects, writing to the InfluxDB at DB_URL through the\n"+
+		"Redis at REDIS_ADDR ('make bench N=1000' starts fresh ones). Cycle 1 is the first contact\n"+
+		"(3 minutes per appliance); later cycles each collect one new minute, as in steady state.")
+	n := fs.Int("appliances", 100, "number of simulated appliances")
+	cycles := fs.Int("cycles", 4, "cycles to run (the first is the first contact)")
+	conc := fs.Int("concurrency", 64, "WORKER_CONCURRENCY of the worker process")
+	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
+	if err := parseFlags(fs, e.args); err != nil {
+		return err
+	}
+	if *n < 1 || *cycles < 1 {
+		return fmt.Errorf("--appliances and --cycles must be positive: %w", errUsage)
+	}
+	clock := &benchClock{t: time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)}
+	sim, err := simulator.New(simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now})
+	if err != nil {
+		return err
+	}
+	if err := sim.Start(ctx); err != nil {
+		return err
+	}
+	defer sim.Close()
+	unreachable := 0
+	for _, a := range sim.Appliances() {
+		if !a.Reachable {
+			unreachable++
+		}
+	}
+
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	cfg.OrchURL, cfg.OrchAPIKey, cfg.OrchUser, cfg.OrchPassword = sim.OrchestratorURL(), simulator.DefaultAPIKey, "", ""
+	cfg.ECUser, cfg.ECPassword = simulator.DefaultECUser, simulator.DefaultECPassword
+	cfg.CollectAll, cfg.DiscoverySpread = true, false
+	if err := cfg.Validate(config.RoleDiscovery); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	rdb := app.NewRedis(cfg)
+	defer rdb.Close()
+	w, err := app.NewWriter(cfg)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	d, err := app.NewDiscovery(cfg, app.Deps{Log: zerolog.Nop(), Metrics: metrics.New(), Redis: rdb, Writer: w, Now: clock.Now})
+	if err != nil {
+		return err
+	}
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	cmd := exec.CommandContext(wctx, self, "worker")
+	cmd.Env = append(os.Environ(), "EC_USER="+cfg.ECUser, "EC_PW="+cfg.ECPassword, "REACHABILITY="+*reach,
+		"WORKER_CONCURRENCY="+strconv.Itoa(*conc), "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
+		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=")
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
+	werr := &tailBuffer{max: 8 << 10}
+	cmd.Stdout, cmd.Stderr = werr, werr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start worker process: %w", err)
+	}
+	pid := cmd.Process.Pid
+	defer func() { stopWorker(); cmd.Wait() }()
+
+	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), worker pid %d, concurrency %d, reachability %s\n",
+		*n, unreachable, pid, *conc, *reach)
+	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n\n", cfg.RedisAddr, cfg.DBURL, *cycles)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU s/appliance\tpoints/s\t")
+	cyc := &tasks.RedisCycles{Client: rdb}
+	var steadyRate []float64
+	totalFailed := 0
+	for i := 0; i < *cycles; i++ {
+		if i > 0 {
+			clock.Add(time.Minute)
+		}
+		cpu0, err := procCPU(pid)
+		if err != nil {
+			return fmt.Errorf("worker process: %w (output: %s)", err, werr)
+		}
+		start := time.Now()
+		sum, err := d.Cycle(ctx, clock.Now())
+		if err != nil {
+			return err
+		}
+		st, err := waitAll(ctx, cyc, sum.Cycle, 10*time.Minute)
+		if err != nil {
+			return fmt.Errorf("cycle %d: %w (worker output: %s)", i+1, err, werr)
+		}
+		dur := time.Since(start).Seconds()
+		cpu1, _ := procCPU(pid)
+		cpu := cpu1 - cpu0
+		kind := "steady"
+		if i == 0 {
+			kind = "first"
+		}
+		jobs := float64(st.Collected + st.Failed)
+		rate := jobs / dur * 60
+		if i > 0 {
+			steadyRate = append(steadyRate, rate)
+		}
+		totalFailed += int(st.Failed)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.0f\t%.2f\t%.4f\t%.0f\t\n", i+1, kind, st.Collected, st.Failed, st.Points, dur, rate, cpu, cpu/jobs, float64(st.Points)/dur)
+	}
+	tw.Flush()
+	rss, err := procPeakRSS(pid)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nworker peak RSS: %.1f MB\n", float64(rss)/1e6)
+	if len(steadyRate) > 0 {
+		min := steadyRate[0]
+		for _, r := range steadyRate {
+			min = minf(min, r)
+		}
+		fmt.Fprintf(e.stdout, "steady state: at least %.0f appliances per 60 s cycle with one worker process\n", min)
+	}
+	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, *cycles, unreachable)
+	return nil
+}
+
+func minf(a, b float64) float64 {
+	if b < a {
+		return b
+	}
+	return a
+}
+
+// waitAll waits until every job queued by the cycle has reported.
+func waitAll(ctx context.Context, c *tasks.RedisCycles, cycle int64, timeout time.Duration) (tasks.CycleStats, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := c.Get(ctx, cycle)
+		if err == nil && s.Done() {
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			return s, fmt.Errorf("jobs not finished after %s: %+v", timeout, s)
+		}
+		select {
+		case <-ctx.Done():
+			return s, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// procCPU returns the user+system CPU seconds of a process.
+func procCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name in parentheses; utime and stime are the
+	// 14th and 15th fields of the line.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / clockTicks, nil
+}
+
+// procPeakRSS returns the peak resident set size (VmHWM) in bytes.
+func procPeakRSS(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("VmHWM not found")
+}
+
+type benchClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *benchClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *benchClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// tailBuffer keeps the last max bytes written, for error messages.
+type tailBuffer struct {
+	mu  sync.Mutex
+	b   []byte
+	max int
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { t.mu.Lock(); defer t.mu.Unlock(); return string(t.b) }

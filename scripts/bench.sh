@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# bench.sh measures the pipeline: fresh redis-server and influxd
+# (scripts/services.sh with a new state directory), then
+# `ectelemetry bench` with the arguments given (e.g. --appliances 1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EC_STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ec-bench.XXXXXX")
+export EC_STATE_DIR
+source scripts/services.sh
+trap 'stop_services; rm -rf "$EC_STATE_DIR"' EXIT INT TERM
+go build -o bin/ectelemetry ./cmd/ectelemetry
+bin/ectelemetry bench "$@"
