@@ -126,7 +126,7 @@ func NewWorkerServer(cfg config.Config, d Deps) (*asynq.Server, *asynq.ServeMux,
 		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb},
 		Cycles: &tasks.RedisCycles{Client: rdb}, Metrics: m, Logger: log,
 		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
-		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MinuteStatsJobs: cfg.MinuteStatsJobs, Now: d.Now,
+		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -69,7 +69,7 @@ type Config struct {
 	CollectAll        bool          `envconfig:"COLLECT_ALL" default:"false"`      // ignore the limit file, collect every appliance
 	LimitFile         string        `envconfig:"LIMIT_FILE" default:"limit_appliances.json"`
 	WorkerConcurrency int           `envconfig:"WORKER_CONCURRENCY" default:"64"`       // jobs in flight per worker process
-	MinuteStatsJobs   int           `envconfig:"MINUTE_STATS_CONCURRENCY" default:"16"` // jobs parsing minute stats at once (memory bound)
+	MinuteStatsJobs   int           `envconfig:"MINUTE_STATS_CONCURRENCY" default:"16"` // jobs parsing minute stats at once (memory bound; capped at WORKER_CONCURRENCY)
 	JobTimeout        time.Duration `envconfig:"JOB_TIMEOUT" default:"55s"`             // one appliance job
 	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`        // wait for running jobs on SIGTERM
 	Reachability      string        `envconfig:"REACHABILITY" default:"icmp"`           // icmp | tcp | none
@@ -208,8 +208,8 @@ func (c Config) Validate(role Role) error {
 		if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 4096 {
 			errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY %d must be between 1 and 4096", c.WorkerConcurrency))
 		}
-		if c.MinuteStatsJobs < 1 || c.MinuteStatsJobs > c.WorkerConcurrency {
-			errs = append(errs, fmt.Errorf("MINUTE_STATS_CONCURRENCY %d must be between 1 and WORKER_CONCURRENCY (%d)", c.MinuteStatsJobs, c.WorkerConcurrency))
+		if c.MinuteStatsJobs < 1 {
+			errs = append(errs, fmt.Errorf("MINUTE_STATS_CONCURRENCY %d must be at least 1", c.MinuteStatsJobs))
 		}
 		if c.JobTimeout < 5*time.Second {
 			errs = append(errs, fmt.Errorf("JOB_TIMEOUT %s is shorter than 5s", c.JobTimeout))

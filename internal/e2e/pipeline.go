@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -51,6 +52,8 @@ type Options struct {
 	Seed       int64 // default 11
 	Workers    int   // worker servers; default 2
 	Faults     simulator.Faults
+	// Influx, when set, is used instead of a new InfluxDB.
+	Influx *testenv.InfluxDB
 	// Config adjusts the configuration before it is validated.
 	Config func(*config.Config)
 }
@@ -73,8 +76,9 @@ type Pipeline struct {
 }
 
 // Start starts Redis, InfluxDB, the simulator and the worker servers, and
-// builds discovery. The clock starts at the current minute plus 30 s, so
-// asynq's real-time deadlines stay in the future.
+// builds discovery. The clock starts at the current minute's boundary, not
+// in the future, so the points of the first cycle are visible to queries
+// bounded by now().
 func Start(t testing.TB, o Options) *Pipeline {
 	t.Helper()
 	if o.Appliances == 0 {
@@ -86,10 +90,13 @@ func Start(t testing.TB, o Options) *Pipeline {
 	if o.Workers == 0 {
 		o.Workers = 2
 	}
-	clock := &Clock{t: time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)}
+	clock := &Clock{t: time.Now().UTC().Truncate(time.Minute)}
 	p := &Pipeline{t: t, Clock: clock, Logs: &Logs{}, nWorkers: o.Workers}
 	p.Redis = testenv.StartRedis(t)
-	p.Influx = testenv.StartInfluxDB(t)
+	p.Influx = o.Influx
+	if p.Influx == nil {
+		p.Influx = testenv.StartInfluxDB(t)
+	}
 	sim, err := simulator.New(simulator.Config{Appliances: o.Appliances, Seed: o.Seed, Now: clock.Now, Faults: o.Faults})
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +226,19 @@ func (p *Pipeline) WaitIdle(ctx context.Context, timeout time.Duration) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Collected returns the hostnames of the appliances the pipeline logged in
+// to at least once (their sessions were opened), sorted.
+func (p *Pipeline) Collected() []string {
+	var out []string
+	for _, a := range p.Sim.Appliances() {
+		if st, err := p.Sim.Stats(a.ID); err == nil && st.Logins > 0 {
+			out = append(out, a.Hostname)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // RunCycles runs n cycles one simulated minute apart and waits for each.

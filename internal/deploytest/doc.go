@@ -1,0 +1,20 @@
+// Package deploytest holds only tests: they check the deployment files at the
+// root of the repository the way Docker Compose and Grafana would read them,
+// since the machines that run the tests have neither.
+//
+//   - compose_test.go loads docker-compose.yml and docker-compose.monitor.yml
+//     with compose-go and example.env: profiles, replicas from WORKER_COUNT,
+//     required variables, pinned images, capabilities, health checks, log
+//     rotation.
+//   - env_test.go checks that example.env documents every variable the binary
+//     reads (internal/config) with the Python demo's names first.
+//   - dockerfile_test.go checks the Dockerfile's stages, user, health check
+//     and labels.
+//   - dashboards_test.go checks every dashboard JSON and the provisioning
+//     files: uids, data source uids, variables, units, thresholds.
+//   - queries_test.go runs every InfluxQL query of every dashboard, with its
+//     variables substituted, against a real InfluxDB 1.8 (internal/testenv)
+//     filled by fillFromPipeline (fill_test.go).
+//
+// The package has no non-test code; nothing imports it.
+package deploytest

@@ -1,0 +1,421 @@
+package deploytest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+)
+
+// testTimeFilter replaces $timeFilter: the whole filled history and more.
+const testTimeFilter = "time > now() - 6h"
+
+// mayBeEmpty lists the queries that may legitimately return nothing for the
+// filled data, by "dashboard uid/panel title/refId", with the reason. Every
+// other query of every panel must return at least one value.
+var mayBeEmpty = map[string]string{
+	"fleet-overview/Not normal/A":                    "counts appliances in a state other than Normal; there may be none",
+	"fleet-overview/With critical or major alarms/A": "counts appliances with critical or major alarms; there may be none",
+	"ec-appliance/WAN throughput (system)/C":         "licence line: none for an Unlimited licence",
+	"ec-appliance/Peak WAN utilization/C":            "licence bandwidth: none for an Unlimited licence",
+	"ec-appliance/annotation/Appliance restarts":     "marks uptimes under 10 minutes; the appliances have been up for longer",
+}
+
+// resolvedVar is a dashboard variable with the values a test run uses.
+type resolvedVar struct {
+	options    []string
+	chosen     string // value in single-value positions ($var, ${var}, repeated panels)
+	multi      bool
+	includeAll bool
+	allValue   string
+}
+
+// regexValue is what Grafana puts for ${var:regex}: the custom all value when
+// "All" is selected and one is set, else the selected values as an escaped
+// alternation.
+func (v resolvedVar) regexValue() string {
+	switch {
+	case (v.multi || v.includeAll) && v.allValue != "":
+		return v.allValue
+	case v.multi || v.includeAll:
+		esc := make([]string, len(v.options))
+		for i, o := range v.options {
+			esc[i] = regexp.QuoteMeta(o)
+		}
+		return "(" + strings.Join(esc, "|") + ")"
+	}
+	return regexp.QuoteMeta(v.chosen)
+}
+
+// substitute replaces Grafana's macros and the dashboard variables in q.
+func substitute(q, timeFilter string, vars map[string]resolvedVar) (string, error) {
+	q = strings.ReplaceAll(q, "$timeFilter", timeFilter)
+	q = strings.ReplaceAll(q, "$__interval_ms", "60000")
+	q = strings.ReplaceAll(q, "$__interval", "1m")
+	var missing []string
+	out := variableRef.ReplaceAllStringFunc(q, func(m string) string {
+		sub := variableRef.FindStringSubmatch(m)
+		name := sub[1] + sub[2] + sub[3]
+		v, ok := vars[name]
+		if !ok {
+			missing = append(missing, name)
+			return m
+		}
+		if strings.HasSuffix(m, ":regex}") {
+			return v.regexValue()
+		}
+		return v.chosen
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("no value for %v in %q", missing, q)
+	}
+	return out, nil
+}
+
+// preferred picks the value used in single-value positions when the data
+// offers a choice: an appliance that was collected, a tunnel that carried
+// traffic.
+type preferred func(t *testing.T, db *testenv.InfluxDB, options []string) string
+
+// richestAppliance returns the first collected appliance with boost
+// configured (so that the boost panels have data), else the first one.
+func richestAppliance(t *testing.T, db *testenv.InfluxDB, hostnames []string) string {
+	t.Helper()
+	for _, h := range hostnames {
+		q := fmt.Sprintf(`SELECT count("boost_bytes") FROM "boost_stats" WHERE "hostname" = '%s' AND "boost_configured_kbps" > 0 AND %s`, h, testTimeFilter)
+		if rows(t, db, q) > 0 {
+			return h
+		}
+	}
+	return hostnames[0]
+}
+
+func preferredValues(host string) map[string]preferred {
+	return map[string]preferred{
+		"ec_hostname": func(t *testing.T, _ *testenv.InfluxDB, options []string) string {
+			if !slices.Contains(options, host) {
+				t.Fatalf("the collected appliance %s is not an option of ec_hostname %v", host, options)
+			}
+			return host
+		},
+		"tunnel": func(t *testing.T, db *testenv.InfluxDB, options []string) string {
+			for _, o := range options {
+				q := fmt.Sprintf(`SELECT count("average_latency") FROM "tunnel_stats" WHERE "tunnel_alias" = '%s' AND "average_latency" > 0 AND %s`, o, testTimeFilter)
+				if rows(t, db, q) > 0 {
+					return o
+				}
+			}
+			return options[0]
+		},
+	}
+}
+
+// resolveVariables runs the dashboard's variable queries in order, as
+// Grafana does at load, and chooses the values of the test run.
+func resolveVariables(t *testing.T, db *testenv.InfluxDB, d dashboard, prefer map[string]preferred) map[string]resolvedVar {
+	t.Helper()
+	vars := map[string]resolvedVar{}
+	for _, v := range d.Templating.List {
+		r := resolvedVar{multi: v.Multi, includeAll: v.IncludeAll, allValue: v.AllValue}
+		switch v.Type {
+		case "query":
+			q, err := substitute(v.Query, testTimeFilter, vars)
+			if err != nil {
+				t.Fatalf("variable %s: %v", v.Name, err)
+			}
+			series, err := db.Query(t.Context(), q)
+			if err != nil {
+				t.Fatalf("variable %s: %v", v.Name, err)
+			}
+			for _, s := range series {
+				col := slices.Index(s.Columns, "value")
+				for _, row := range s.Values {
+					if col >= 0 {
+						r.options = append(r.options, fmt.Sprint(row[col]))
+					}
+				}
+			}
+			sort.Strings(r.options)
+			if len(r.options) == 0 {
+				t.Fatalf("variable %s: query %q lists no values", v.Name, q)
+			}
+			r.chosen = r.options[0]
+			if p, ok := prefer[v.Name]; ok {
+				r.chosen = p(t, db, r.options)
+			}
+		case "custom":
+			// The smallest option, so that a moving average over that many
+			// minutes has data.
+			for _, o := range v.Options {
+				r.options = append(r.options, o.Value)
+			}
+			slices.SortFunc(r.options, func(a, b string) int {
+				x, _ := strconv.Atoi(a)
+				y, _ := strconv.Atoi(b)
+				return x - y
+			})
+			if len(r.options) == 0 {
+				t.Fatalf("custom variable %s has no options", v.Name)
+			}
+			r.chosen = r.options[0]
+		default:
+			t.Fatalf("variable %s has type %q, which the test does not resolve", v.Name, v.Type)
+		}
+		vars[v.Name] = r
+	}
+	return vars
+}
+
+// rows counts the rows with a non-null value of a query's result.
+func rows(t *testing.T, db *testenv.InfluxDB, q string) int {
+	t.Helper()
+	series, err := db.Query(t.Context(), q)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return countValues(series)
+}
+
+func countValues(series []testenv.Series) int {
+	n := 0
+	for _, s := range series {
+		for _, row := range s.Values {
+			for i, c := range s.Columns {
+				if c != "time" && i < len(row) && row[i] != nil {
+					n++
+					break
+				}
+			}
+		}
+	}
+	return n
+}
+
+func TestDashboardQueriesAgainstInfluxDB(t *testing.T) {
+	db := testenv.StartInfluxDB(t)
+	hostnames := fillFromPipeline(t, db)
+	if len(hostnames) == 0 {
+		t.Fatal("fillFromPipeline collected no appliance")
+	}
+	host := richestAppliance(t, db, hostnames)
+	prefer := preferredValues(host)
+	covered, dataPanels := 0, 0
+	for _, d := range loadDashboards(t) {
+		if wantDashboards[d.UID] != influxUID {
+			continue
+		}
+		t.Run(d.UID, func(t *testing.T) {
+			vars := resolveVariables(t, db, d, prefer)
+			run := func(key, query string) {
+				t.Helper()
+				q, err := substitute(query, testTimeFilter, vars)
+				if err != nil {
+					t.Errorf("%s: %v", key, err)
+					return
+				}
+				series, err := db.Query(t.Context(), q)
+				if err != nil {
+					t.Errorf("%s: %v", key, err)
+					return
+				}
+				if countValues(series) == 0 {
+					if _, ok := mayBeEmpty[key]; !ok {
+						t.Errorf("%s returned no data:\n%s", key, q)
+					}
+				}
+			}
+			for _, p := range d.allPanels() {
+				for _, tg := range p.Targets {
+					if tg.Hide {
+						continue
+					}
+					run(d.UID+"/"+p.Title+"/"+tg.RefID, tg.Query)
+				}
+				covered++
+				if !slices.ContainsFunc(p.Targets, func(tg target) bool {
+					_, ok := mayBeEmpty[d.UID+"/"+p.Title+"/"+tg.RefID]
+					return ok
+				}) {
+					dataPanels++
+				}
+			}
+			for _, a := range d.Annotations.List {
+				if a.Target != nil {
+					run(d.UID+"/annotation/"+a.Name, a.Target.Query)
+				}
+			}
+		})
+	}
+	t.Logf("ran the queries of %d panels; %d of them must and did return data", covered, dataPanels)
+
+	t.Run("values", func(t *testing.T) { checkValues(t, db, host) })
+}
+
+// findTarget returns a panel's target by dashboard uid, panel title and refId.
+func findTarget(t *testing.T, uid, title, refID string) (dashboard, target) {
+	t.Helper()
+	for _, d := range loadDashboards(t) {
+		if d.UID != uid {
+			continue
+		}
+		for _, p := range d.allPanels() {
+			if p.Title != title {
+				continue
+			}
+			for _, tg := range p.Targets {
+				if tg.RefID == refID {
+					return d, tg
+				}
+			}
+		}
+	}
+	t.Fatalf("no target %s/%s/%s", uid, title, refID)
+	return dashboard{}, target{}
+}
+
+// number converts a query result cell to float64.
+func toFloat(t *testing.T, v any) float64 {
+	t.Helper()
+	n, ok := v.(json.Number)
+	if !ok {
+		t.Fatalf("value %v (%T) is not a number", v, v)
+	}
+	f, err := n.Float64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// column returns the values of one column of every row, by series tag value
+// (tagKey "" means all series).
+func column(t *testing.T, series []testenv.Series, name string) []float64 {
+	t.Helper()
+	var out []float64
+	for _, s := range series {
+		i := slices.Index(s.Columns, name)
+		if i < 0 {
+			t.Fatalf("series %v has no column %q", s.Columns, name)
+		}
+		for _, row := range s.Values {
+			if row[i] != nil {
+				out = append(out, toFloat(t, row[i]))
+			}
+		}
+	}
+	return out
+}
+
+func query(t *testing.T, db *testenv.InfluxDB, q string) []testenv.Series {
+	t.Helper()
+	series, err := db.Query(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return series
+}
+
+// checkValues checks the unit conversions of a few panel queries against the
+// stored raw values, one minute at a time: bit rates are bytes x 8 / 60 in
+// float, percent x 100 and MOS x 100 are divided in float.
+func checkValues(t *testing.T, db *testenv.InfluxDB, host string) {
+	minute := time.Now().UTC().Truncate(time.Minute).Add(-(fillMinutes / 2) * time.Minute)
+	oneMinute := fmt.Sprintf("time >= %d AND time < %d", minute.UnixNano(), minute.Add(time.Minute).UnixNano())
+	vars := func(d dashboard, extra map[string]string) map[string]resolvedVar {
+		m := map[string]resolvedVar{}
+		for _, v := range d.Templating.List {
+			// Multi-value variables select just host, not All.
+			m[v.Name] = resolvedVar{chosen: host, multi: v.Multi, includeAll: v.IncludeAll, options: []string{host}}
+		}
+		for k, v := range extra {
+			m[k] = resolvedVar{chosen: v, options: []string{v}}
+		}
+		return m
+	}
+	panelSeries := func(uid, title, refID string, extra map[string]string) []testenv.Series {
+		d, tg := findTarget(t, uid, title, refID)
+		q, err := substitute(tg.Query, oneMinute, vars(d, extra))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return query(t, db, q)
+	}
+	near := func(what string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+
+	t.Run("system WAN bit rate", func(t *testing.T) {
+		raw := column(t, query(t, db, fmt.Sprintf(`SELECT sum("wan_tx_bytes") FROM "flow_stats" WHERE "hostname" = '%s' AND "traffic_type" = 'all_traffic' AND %s`, host, oneMinute)), "sum")
+		got := column(t, panelSeries("ec-appliance", "WAN throughput (system)", "A", nil), "Data TX")
+		if len(raw) != 1 || len(got) != 1 {
+			t.Fatalf("raw %v, panel %v: want one value each", raw, got)
+		}
+		near("WAN TX bit/s", got[0], raw[0]*8/60)
+		fleet := column(t, panelSeries("fleet-overview", "System WAN throughput by appliance", "A", nil), "TX")
+		if len(fleet) != 1 {
+			t.Fatalf("fleet panel values %v, want one", fleet)
+		}
+		near("fleet WAN TX bit/s", fleet[0], raw[0]*8/60)
+	})
+
+	t.Run("percent x 100 and MOS x 100", func(t *testing.T) {
+		series := query(t, db, fmt.Sprintf(`SELECT "Loss_Pct_pre-FEC", "Pre_FEC_MOS_Score_(*100)", "tunnel_alias" FROM "tunnel_stats" WHERE "hostname" = '%s' AND "tunnel_id" =~ /^bondedTunnel_/ AND %s`, host, oneMinute))
+		if len(series) == 0 || len(series[0].Values) == 0 {
+			t.Fatal("no overlay tunnel in the minute")
+		}
+		lossSeries := panelSeries("ec-appliance", "Overlay loss pre-FEC", "A", nil)
+		mosSeries := panelSeries("ec-appliance", "Overlay MOS pre-FEC", "A", nil)
+		checked := 0
+		for _, row := range series[0].Values {
+			alias := row[3].(string)
+			loss, mos := toFloat(t, row[1]), toFloat(t, row[2])
+			for _, s := range lossSeries {
+				if s.Tags["tunnel_alias"] == alias {
+					near("loss % of "+alias, column(t, []testenv.Series{s}, "mean")[0], loss/100)
+					checked++
+				}
+			}
+			if mos > 0 {
+				for _, s := range mosSeries {
+					if s.Tags["tunnel_alias"] == alias {
+						near("MOS of "+alias, column(t, []testenv.Series{s}, "mean")[0], mos/100)
+						checked++
+					}
+				}
+			}
+			if checked >= 4 {
+				break
+			}
+		}
+		if checked == 0 {
+			t.Error("no overlay value compared")
+		}
+	})
+
+	t.Run("boost share of configured", func(t *testing.T) {
+		series := query(t, db, fmt.Sprintf(`SELECT "boost_bytes", "boost_configured_kbps" FROM "boost_stats" WHERE "hostname" = '%s' AND %s`, host, oneMinute))
+		if len(series) != 1 || len(series[0].Values) != 1 {
+			t.Fatalf("boost_stats rows %v, want one", series)
+		}
+		bytes, kbps := toFloat(t, series[0].Values[0][1]), toFloat(t, series[0].Values[0][2])
+		if kbps == 0 {
+			t.Skip("no boost configured on this appliance")
+		}
+		got := column(t, panelSeries("ec-appliance", "Peak boost of configured", "A", nil), "max")
+		if len(got) != 1 {
+			t.Fatalf("panel values %v, want one", got)
+		}
+		near("peak boost share", got[0], bytes*8/60/(kbps*1000))
+	})
+}
