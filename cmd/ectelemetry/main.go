@@ -38,6 +38,7 @@ func commands() map[string]command {
 		"discover": {"run the discovery loop: Orchestrator → limit file → one task per appliance", runDiscover},
 		"worker":   {"run a worker: collect appliances from the queue into InfluxDB", runWorker},
 		"bench":    {"measure the pipeline: simulator + discovery here, one worker process (see 'make bench')", runBench},
+		"check":    {"validate the configuration and reach Orchestrator, Redis and InfluxDB", runCheck},
 		"demo":     {"run simulator, discovery and a worker in one process (needs Redis and InfluxDB; see 'make demo')", runDemo},
 		"simulate": {"serve a simulated Orchestrator and N EdgeConnect appliances on loopback", runSimulate},
 		"stats":    {"minute-stats tools: 'stats parse <file.tgz|folder>' prints line protocol", runStats},
