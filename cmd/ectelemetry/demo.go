@@ -14,7 +14,6 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
-	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 )
@@ -61,20 +60,13 @@ func runDemo(ctx context.Context, e env) error {
 	if err := cfg.Validate(config.RoleAll); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log, closeLog, err := app.NewLogger(cfg, "demo", e.stdout)
+	deps, stop, err := app.Start(ctx, cfg, "demo", e.stdout)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
-	m := metrics.New()
-	rdb := app.NewRedis(cfg)
-	defer rdb.Close()
-	w, err := app.NewWriter(cfg)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	deps := app.Deps{Log: log, Metrics: m, Redis: rdb, Writer: w}
+	defer stop()
+	log := deps.Log
+	rdb := deps.Redis
 	d, err := app.NewDiscovery(cfg, deps)
 	if err != nil {
 		return err
@@ -87,15 +79,6 @@ func runDemo(ctx context.Context, e env) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer srv.Shutdown()
-	m.Registry.MustRegister(metrics.NewQueueCollector(rdb, cfg.Queue))
-	mctx, stopMetrics := context.WithCancel(ctx)
-	defer stopMetrics()
-	go func() {
-		if err := metrics.Serve(mctx, cfg.MetricsAddr, m.Registry, app.RedisCheck(rdb)); err != nil {
-			log.Warn().Err(err).Msg("metrics server not started")
-		}
-	}()
-
 	reachable := 0
 	for _, a := range sim.Appliances() {
 		if a.Reachable {

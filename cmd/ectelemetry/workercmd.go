@@ -6,7 +6,6 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
-	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 )
 
 func runWorker(ctx context.Context, e env) error {
@@ -18,29 +17,16 @@ func runWorker(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := app.NewLogger(cfg, "worker", e.stdout)
+	deps, stop, err := app.Start(ctx, cfg, "worker", e.stdout)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
-	m := metrics.New()
-	rdb := app.NewRedis(cfg)
-	defer rdb.Close()
-	w, err := app.NewWriter(cfg)
+	defer stop()
+	log := deps.Log
+	srv, mux, err := app.NewWorkerServer(cfg, deps)
 	if err != nil {
 		return err
 	}
-	defer w.Close()
-	srv, mux, err := app.NewWorkerServer(cfg, app.Deps{Log: log, Metrics: m, Redis: rdb, Writer: w})
-	if err != nil {
-		return err
-	}
-	m.Registry.MustRegister(metrics.NewQueueCollector(rdb, cfg.Queue))
-	go func() {
-		if err := metrics.Serve(ctx, cfg.MetricsAddr, m.Registry, app.RedisCheck(rdb)); err != nil {
-			log.Error().Err(err).Msg("metrics server stopped")
-		}
-	}()
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

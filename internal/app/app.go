@@ -151,3 +151,38 @@ func (a asynqLogger) Info(args ...any)  { a.l.Info().Msg(fmt.Sprint(args...)) }
 func (a asynqLogger) Warn(args ...any)  { a.l.Warn().Msg(fmt.Sprint(args...)) }
 func (a asynqLogger) Error(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
+
+// Start builds what every long-running process shares — the root logger,
+// metrics (with the queue-depth collector), the Redis client and the
+// InfluxDB writer — and serves /metrics and /healthz on METRICS_ADDR until
+// ctx ends. stop releases everything.
+func Start(ctx context.Context, cfg config.Config, service string, stdout io.Writer) (d Deps, stop func(), err error) {
+	log, closeLog, err := NewLogger(cfg, service, stdout)
+	if err != nil {
+		return Deps{}, nil, err
+	}
+	w, err := NewWriter(cfg)
+	if err != nil {
+		closeLog()
+		return Deps{}, nil, err
+	}
+	rdb := NewRedis(cfg)
+	m := metrics.New()
+	m.Registry.MustRegister(metrics.NewQueueCollector(rdb, cfg.Queue))
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := metrics.Serve(mctx, cfg.MetricsAddr, m.Registry, RedisCheck(rdb)); err != nil {
+			log.Error().Err(err).Str("addr", cfg.MetricsAddr).Msg("metrics server stopped")
+		}
+	}()
+	stop = func() {
+		cancel()
+		<-done
+		w.Close()
+		rdb.Close()
+		closeLog()
+	}
+	return Deps{Log: log, Metrics: m, Redis: rdb, Writer: w}, stop, nil
+}
