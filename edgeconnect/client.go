@@ -2,19 +2,19 @@ package edgeconnect
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 )
 
 // Defaults applied by New to zero Options fields.
@@ -96,13 +96,15 @@ type TransportOptions struct {
 // the environment (appliances are reached directly) and the given TLS
 // settings. It fails when CAFile is unusable.
 func NewTransport(o TransportOptions) (*http.Transport, error) {
-	tc, err := tlsConfig(o.InsecureSkipVerify, o.CAFile)
+	tc, err := restapi.TLSConfig(o.InsecureSkipVerify, o.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("edgeconnect: new transport: %w", err)
 	}
 	return newTransport(tc, o), nil
 }
 
+// newTransport applies the defaults of TransportOptions and adds a TLS
+// session cache sized like the idle pool.
 func newTransport(tc *tls.Config, o TransportOptions) *http.Transport {
 	if o.MaxIdleConns <= 0 {
 		o.MaxIdleConns = 1024
@@ -114,42 +116,11 @@ func newTransport(tc *tls.Config, o TransportOptions) *http.Transport {
 		o.IdleConnTimeout = 15 * time.Second
 	}
 	tc.ClientSessionCache = tls.NewLRUClientSessionCache(o.MaxIdleConns)
-	return &http.Transport{
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		TLSClientConfig:       tc,
-		TLSHandshakeTimeout:   10 * time.Second,
-		MaxIdleConns:          o.MaxIdleConns,
-		MaxIdleConnsPerHost:   o.MaxIdleConnsPerHost,
-		IdleConnTimeout:       o.IdleConnTimeout,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
-	}
-}
-
-// tlsConfig validates the TLS options. resty would only log a bad CA file,
-// so the file is read and parsed here.
-func tlsConfig(insecure bool, caFile string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	switch {
-	case insecure && caFile != "":
-		return nil, errors.New("insecure skip verify and ca file are mutually exclusive")
-	case insecure:
-		tc.InsecureSkipVerify = true
-	case caFile != "":
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("read ca file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca file %s holds no pem certificate", caFile)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
+	return restapi.NewTransport(tc, restapi.Pool{
+		MaxIdleConns:        o.MaxIdleConns,
+		MaxIdleConnsPerHost: o.MaxIdleConnsPerHost,
+		IdleConnTimeout:     o.IdleConnTimeout,
+	})
 }
 
 // Client talks to one appliance. It holds that appliance's session (cookie
@@ -166,8 +137,9 @@ type Client struct {
 	maxBody        int64
 	maxArchive     int64
 
+	ep  restapi.Endpoint[service] // builds errors, redacts secrets
 	rc  *resty.Client
-	jar *sessionJar
+	jar *restapi.SessionJar
 
 	loginMu     sync.Mutex // serialises logins
 	mu          sync.Mutex // guards gen, loggedIn and lastCookies
@@ -191,7 +163,7 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("edgeconnect %s: tls settings belong to the shared transport when one is given", host)
 	}
 	if rt == nil {
-		tc, err := tlsConfig(o.InsecureSkipVerify, o.CAFile)
+		tc, err := restapi.TLSConfig(o.InsecureSkipVerify, o.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("edgeconnect %s: %w", host, err)
 		}
@@ -213,33 +185,19 @@ func New(o Options) (*Client, error) {
 		archiveTimeout: cmpOr(o.ArchiveTimeout, DefaultArchiveTimeout),
 		maxBody:        cmpOr(o.MaxResponseBytes, DefaultMaxResponseBytes),
 		maxArchive:     cmpOr(o.MaxArchiveBytes, DefaultMaxArchiveBytes),
-		jar:            newSessionJar(),
+		jar:            restapi.NewSessionJar(),
 	}
-	hc := &http.Client{
-		Transport: rt,
-		Jar:       c.jar,
-		// Never follow redirects: the session cookie and X-XSRF-TOKEN must
-		// not travel to another host. A 3xx becomes an *APIError.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	c.rc = resty.NewWithClient(hc).
-		SetLogger(discardLogger{}).
-		SetDisableWarn(true).
-		SetRetryCount(0).
-		SetHeader("User-Agent", cmpOr(o.UserAgent, DefaultUserAgent))
+	c.ep = restapi.Endpoint[service]{Host: host, Secrets: c.secrets}
+	// Redirects are never followed, so the credentials cannot travel to
+	// another host: a 3xx becomes an *APIError.
+	c.rc = restapi.NewResty(rt, c.jar, cmpOr(o.UserAgent, DefaultUserAgent))
 	return c, nil
 }
 
 // Address returns the appliance's host:port as used in error messages.
 func (c *Client) Address() string { return c.host }
 
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
+func cmpOr[T comparable](v, def T) T { return restapi.CmpOr(v, def) }
 
 // parseAddress turns the accepted address forms into host:port.
 func parseAddress(s string) (string, error) {
@@ -312,10 +270,3 @@ func parseAddress(s string) (string, error) {
 func escapeZone(hostport string) string {
 	return strings.Replace(hostport, "%", "%25", 1)
 }
-
-// discardLogger keeps resty silent: the clients never log.
-type discardLogger struct{}
-
-func (discardLogger) Errorf(string, ...any) {}
-func (discardLogger) Warnf(string, ...any)  {}
-func (discardLogger) Debugf(string, ...any) {}

@@ -75,10 +75,10 @@ func (c *Client) MinuteStats(ctx context.Context, minute int64) (io.ReadCloser, 
 	if err != nil {
 		return nil, err
 	}
-	resp := fl.resp
+	resp := fl.Resp
 	if resp.ContentLength > c.maxArchive {
 		_ = resp.Body.Close()
-		fl.done()
+		fl.Done()
 		return nil, c.fail(cl, fmt.Errorf("%w: content length %d exceeds %d bytes", ErrTooLarge, resp.ContentLength, c.maxArchive))
 	}
 	a := &archive{c: c, cl: cl, ctx: ctx, fl: fl, body: resp.Body, left: c.maxArchive}
@@ -89,7 +89,7 @@ func (c *Client) MinuteStats(ctx context.Context, minute int64) (io.ReadCloser, 
 		return nil, err
 	}
 	if !bytes.Equal(magic, gzipMagic) {
-		head, _ := a.br.Peek(excerptBytes + c.longestSecret())
+		head, _ := a.br.Peek(excerptBytes + c.ep.LongestSecret())
 		head = bytes.Clone(head)
 		_ = a.Close()
 		return nil, c.decodeError(cl, resp.Header.Get("Content-Type"), head, -1, errors.New("body is not a gzip archive"))
@@ -131,9 +131,9 @@ func (l limitedBody) Read(p []byte) (int, error) {
 		return n, a.err
 	}
 	a.left -= int64(n)
-	if errors.Is(err, io.EOF) && a.fl.expired() {
+	if errors.Is(err, io.EOF) && a.fl.Expired() {
 		// The transport may report a stream cut by the deadline as EOF.
-		err = a.fl.ctx.Err()
+		err = a.fl.Ctx.Err()
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		a.err = a.c.transportError(a.ctx, a.cl, a.c.archiveTimeout, "read body", err)
@@ -158,7 +158,7 @@ func (a *archive) Close() error {
 		return nil
 	}
 	err := a.body.Close()
-	a.fl.done()
+	a.fl.Done()
 	return err
 }
 

@@ -1,20 +1,18 @@
 package orchestrator
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 )
 
 // Defaults applied by New to zero Options fields.
@@ -80,8 +78,9 @@ type Client struct {
 	timeout time.Duration
 	maxBody int64
 
+	ep  restapi.Endpoint[service] // builds errors, redacts secrets
 	rc  *resty.Client
-	jar *sessionJar
+	jar *restapi.SessionJar
 
 	loginMu     sync.Mutex // serialises logins
 	mu          sync.Mutex // guards gen, loggedIn and lastCookies
@@ -108,19 +107,11 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("orchestrator %s: tls settings belong to the transport when one is given", host)
 	}
 	if rt == nil {
-		tc, err := tlsConfig(o.InsecureSkipVerify, o.CAFile)
+		tc, err := restapi.TLSConfig(o.InsecureSkipVerify, o.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("orchestrator %s: %w", host, err)
 		}
-		rt = &http.Transport{
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSClientConfig:       tc,
-			TLSHandshakeTimeout:   10 * time.Second,
-			MaxIdleConnsPerHost:   4,
-			IdleConnTimeout:       90 * time.Second,
-			ExpectContinueTimeout: time.Second,
-			ForceAttemptHTTP2:     true,
-		}
+		rt = restapi.NewTransport(tc, restapi.Pool{MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second})
 	}
 	base := u.String()
 	baseURL, err := url.Parse(base + "/")
@@ -136,33 +127,19 @@ func New(o Options) (*Client, error) {
 		password: o.Password,
 		timeout:  cmpOr(o.Timeout, DefaultTimeout),
 		maxBody:  cmpOr(o.MaxResponseBytes, DefaultMaxResponseBytes),
-		jar:      newSessionJar(),
+		jar:      restapi.NewSessionJar(),
 	}
-	hc := &http.Client{
-		Transport: rt,
-		Jar:       c.jar,
-		// Never follow redirects: X-Auth-Token and the session must not
-		// travel to another host. A 3xx becomes an *APIError.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	c.rc = resty.NewWithClient(hc).
-		SetLogger(discardLogger{}).
-		SetDisableWarn(true).
-		SetRetryCount(0).
-		SetHeader("User-Agent", cmpOr(o.UserAgent, DefaultUserAgent))
+	c.ep = restapi.Endpoint[service]{Host: host, Secrets: c.secrets}
+	// Redirects are never followed, so the credentials cannot travel to
+	// another host: a 3xx becomes an *APIError.
+	c.rc = restapi.NewResty(rt, c.jar, cmpOr(o.UserAgent, DefaultUserAgent))
 	return c, nil
 }
 
 // Host returns the Orchestrator's host[:port] as used in error messages.
 func (c *Client) Host() string { return c.host }
 
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
+func cmpOr[T comparable](v, def T) T { return restapi.CmpOr(v, def) }
 
 // parseURL turns the accepted URL forms into the https base URL ending in
 // /gms/rest.
@@ -198,33 +175,3 @@ func parseURL(s string) (*url.URL, error) {
 	}
 	return &url.URL{Scheme: "https", Host: u.Host, Path: path}, nil
 }
-
-// tlsConfig validates the TLS options. resty would only log a bad CA file,
-// so the file is read and parsed here.
-func tlsConfig(insecure bool, caFile string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	switch {
-	case insecure && caFile != "":
-		return nil, errors.New("insecure skip verify and ca file are mutually exclusive")
-	case insecure:
-		tc.InsecureSkipVerify = true
-	case caFile != "":
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("read ca file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca file %s holds no pem certificate", caFile)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
-}
-
-// discardLogger keeps resty silent: the client never logs.
-type discardLogger struct{}
-
-func (discardLogger) Errorf(string, ...any) {}
-func (discardLogger) Warnf(string, ...any)  {}
-func (discardLogger) Debugf(string, ...any) {}

@@ -2,14 +2,10 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 )
 
 // call describes one request.
@@ -31,70 +27,22 @@ func (cl call) url(base string) string {
 }
 
 // fail prefixes err with the Orchestrator and endpoint.
-func (c *Client) fail(cl call, err error) error {
-	return fmt.Errorf("orchestrator %s: %s %s: %w", c.host, strings.ToLower(cl.method), cl.path, err)
-}
-
-// transportError turns an error of the HTTP exchange into the client's
-// error: the caller's ctx error when ctx is done, a timeout error wrapping
-// context.DeadlineExceeded when the client's own deadline fired, otherwise
-// the cause without the URL.
-// op names the step that failed ("read body") or is empty for the exchange.
-func (c *Client) transportError(ctx context.Context, cl call, timeout time.Duration, op string, err error) error {
-	switch {
-	case ctx.Err() != nil:
-		err = ctx.Err()
-	case errors.Is(err, context.DeadlineExceeded):
-		err = fmt.Errorf("no complete answer within %s: %w", timeout, context.DeadlineExceeded)
-	default:
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-	}
-	if op != "" {
-		err = fmt.Errorf("%s: %w", op, err)
-	}
-	return c.fail(cl, err)
-}
+func (c *Client) fail(cl call, err error) error { return c.ep.Fail(cl.method, cl.path, err) }
 
 // flight is an answered request whose body is still open. The caller reads
-// resp.Body and then calls done.
-type flight struct {
-	resp *http.Response
-	ctx  context.Context // the request's own deadline context
-	done context.CancelFunc
-}
-
-// expired reports whether the request's own deadline has fired. A body that
-// ends after that may have been cut short, even when it reads as EOF.
-func (f *flight) expired() bool { return f.ctx.Err() != nil }
+// fl.Resp.Body and then calls fl.Done.
+type flight = restapi.Flight
 
 // send performs one HTTP exchange under its own deadline.
 func (c *Client) send(ctx context.Context, cl call, timeout time.Duration) (*flight, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, c.fail(cl, err)
-	}
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	req := c.rc.R().
-		SetContext(rctx).
-		SetDoNotParseResponse(true).
-		SetHeader("Accept", cl.accept)
+	req := c.rc.R().SetHeader("Accept", cl.accept)
 	if cl.body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
 	}
 	if !cl.login {
 		c.setAuthHeaders(req.Header)
 	}
-	resp, err := req.Execute(cl.method, cl.url(c.base))
-	if err != nil {
-		if resp != nil && resp.RawResponse != nil {
-			_ = resp.RawResponse.Body.Close()
-		}
-		cancel()
-		return nil, c.transportError(ctx, cl, timeout, "", err)
-	}
-	return &flight{resp: resp.RawResponse, ctx: rctx, done: cancel}, nil
+	return c.ep.Send(ctx, req, cl.method, cl.path, cl.url(c.base), timeout)
 }
 
 // exchange sends cl with the client's credentials. With user/password it
@@ -112,9 +60,9 @@ func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	if fl.resp.StatusCode == http.StatusUnauthorized && !cl.login && c.apiKey == "" {
-		drainClose(fl.resp.Body)
-		fl.done()
+	if fl.Resp.StatusCode == http.StatusUnauthorized && !cl.login && c.apiKey == "" {
+		drainClose(fl.Resp.Body)
+		fl.Done()
 		if err := c.relogin(ctx, gen); err != nil {
 			return nil, err
 		}
@@ -122,8 +70,8 @@ func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (
 			return nil, err
 		}
 	}
-	if err := c.checkResponse(cl, fl.resp); err != nil {
-		fl.done()
+	if err := c.checkResponse(cl, fl.Resp); err != nil {
+		fl.Done()
 		return nil, err
 	}
 	return fl, nil
@@ -131,60 +79,20 @@ func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (
 
 // readBody reads a whole body of at most max bytes.
 func (c *Client) readBody(ctx context.Context, cl call, fl *flight, max int64) ([]byte, error) {
-	if fl.resp.ContentLength > max {
-		return nil, c.fail(cl, fmt.Errorf("%w: content length %d exceeds %d bytes", ErrTooLarge, fl.resp.ContentLength, max))
-	}
-	b, err := io.ReadAll(io.LimitReader(fl.resp.Body, max+1))
-	if err == nil && fl.expired() {
-		err = fl.ctx.Err()
-	}
-	if err != nil {
-		return nil, c.transportError(ctx, cl, c.timeout, "read body", err)
-	}
-	if int64(len(b)) > max {
-		return nil, c.fail(cl, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max))
-	}
-	return b, nil
-}
-
-// isJSON reports whether a Content-Type may carry JSON: the JSON types,
-// text/plain (what Go's content sniffing and some firmware send for JSON)
-// and an absent header; the body must still parse. HTML (a proxy's or a
-// login page), XML and everything else are refused.
-func isJSON(contentType string) bool {
-	if strings.TrimSpace(contentType) == "" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return false
-	}
-	return mt == "application/json" || mt == "text/json" || mt == "text/plain" || strings.HasSuffix(mt, "+json")
+	return c.ep.ReadBody(ctx, cl.method, cl.path, fl, max, c.timeout)
 }
 
 // getJSON sends cl and decodes its JSON answer with parse.
 func getJSON[T any](ctx context.Context, c *Client, cl call, parse func([]byte) (T, error)) (T, error) {
-	var zero T
 	if cl.accept == "" {
 		cl.accept = "application/json"
 	}
 	fl, err := c.exchange(ctx, cl, c.timeout)
 	if err != nil {
+		var zero T
 		return zero, err
 	}
-	defer fl.done()
-	defer fl.resp.Body.Close()
-	ct := fl.resp.Header.Get("Content-Type")
-	if !isJSON(ct) {
-		return zero, c.decodeError(cl, ct, c.readHead(fl.resp.Body), -1, fmt.Errorf("content type %q is not json", ct))
-	}
-	b, err := c.readBody(ctx, cl, fl, c.maxBody)
-	if err != nil {
-		return zero, err
-	}
-	v, err := parse(b)
-	if err != nil {
-		return zero, c.decodeError(cl, ct, b, errorOffset(err), err)
-	}
-	return v, nil
+	defer fl.Done()
+	defer fl.Resp.Body.Close()
+	return restapi.DecodeJSON(ctx, c.ep, cl.method, cl.path, fl, c.maxBody, c.timeout, parse)
 }

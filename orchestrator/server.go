@@ -85,11 +85,11 @@ func (c *Client) Hello(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer fl.done()
-	defer fl.resp.Body.Close()
-	ct := fl.resp.Header.Get("Content-Type")
+	defer fl.Done()
+	defer fl.Resp.Body.Close()
+	ct := fl.Resp.Header.Get("Content-Type")
 	if mt, _, _ := mime.ParseMediaType(ct); mt == "text/html" || mt == "application/xhtml+xml" {
-		return "", c.decodeError(cl, ct, c.readHead(fl.resp.Body), -1, fmt.Errorf("content type %q is not text", ct))
+		return "", c.decodeError(cl, ct, c.readHead(fl.Resp.Body), -1, fmt.Errorf("content type %q is not text", ct))
 	}
 	b, err := c.readBody(ctx, cl, fl, c.maxBody)
 	if err != nil {

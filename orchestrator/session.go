@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"sync"
 )
 
 // Header and cookie names of the Orchestrator's authentication.
@@ -46,9 +43,9 @@ func (c *Client) login(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	status, cookies := fl.resp.StatusCode, fl.resp.Cookies()
-	drainClose(fl.resp.Body)
-	fl.done()
+	status, cookies := fl.Resp.StatusCode, fl.Resp.Cookies()
+	drainClose(fl.Resp.Body)
+	fl.Done()
 	if status != http.StatusOK {
 		return c.fail(cl, fmt.Errorf("status %d, want 200: %w", status, ErrUnauthorized))
 	}
@@ -109,7 +106,7 @@ func (c *Client) generation() uint64 {
 
 // dropSession forgets the cookies and marks the client logged out.
 func (c *Client) dropSession() {
-	c.jar.reset()
+	c.jar.Reset()
 	c.mu.Lock()
 	c.gen++
 	c.loggedIn = false
@@ -142,39 +139,4 @@ func (c *Client) secrets() []string {
 	s = append(s, c.lastCookies...)
 	c.mu.Unlock()
 	return s
-}
-
-// sessionJar is a cookie jar that can be emptied.
-type sessionJar struct {
-	mu  sync.Mutex
-	jar *cookiejar.Jar
-}
-
-func newSessionJar() *sessionJar {
-	j := &sessionJar{}
-	j.reset()
-	return j
-}
-
-func (j *sessionJar) current() *cookiejar.Jar {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.jar
-}
-
-func (j *sessionJar) reset() {
-	jar, _ := cookiejar.New(nil) // never fails without options
-	j.mu.Lock()
-	j.jar = jar
-	j.mu.Unlock()
-}
-
-// SetCookies implements http.CookieJar.
-func (j *sessionJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
-	j.current().SetCookies(u, cookies)
-}
-
-// Cookies implements http.CookieJar.
-func (j *sessionJar) Cookies(u *url.URL) []*http.Cookie {
-	return j.current().Cookies(u)
 }
