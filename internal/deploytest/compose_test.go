@@ -388,7 +388,7 @@ func TestComposeWorker(t *testing.T) {
 	// Pass-through: set in example.env → copied; not set → absent so the
 	// binary's default applies.
 	for key, want := range map[string]string{"EC_TIMEOUT": "2", "EC_USER": "<ec_username>", "DB_BUCKET": "ECTELEM",
-		"LOG_LEVEL": "WARNING", "EC_PW": "<edgeconnect_password>"} {
+		"LOG_LEVEL": "INFO", "EC_PW": "<edgeconnect_password>"} {
 		if got, ok := envValue(w, key); !ok || got != want {
 			t.Errorf("worker env %s = %q (set %v), want %q", key, got, ok, want)
 		}
