@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -137,15 +136,9 @@ type Client struct {
 	maxBody        int64
 	maxArchive     int64
 
-	ep  restapi.Endpoint[service] // builds errors, redacts secrets
-	rc  *resty.Client
-	jar *restapi.SessionJar
-
-	loginMu     sync.Mutex // serialises logins
-	mu          sync.Mutex // guards gen, loggedIn and lastCookies
-	gen         uint64     // bumped by every login and logout
-	loggedIn    bool
-	lastCookies []string // cookie values of the last login, for redaction
+	ep   restapi.Endpoint[service] // builds errors, redacts secrets
+	rc   *resty.Client
+	sess *restapi.Session // cookie jar and login state
 }
 
 // New checks the options and builds a client. It does no network I/O; the
@@ -185,12 +178,12 @@ func New(o Options) (*Client, error) {
 		archiveTimeout: cmpOr(o.ArchiveTimeout, DefaultArchiveTimeout),
 		maxBody:        cmpOr(o.MaxResponseBytes, DefaultMaxResponseBytes),
 		maxArchive:     cmpOr(o.MaxArchiveBytes, DefaultMaxArchiveBytes),
-		jar:            restapi.NewSessionJar(),
+		sess:           restapi.NewSession(),
 	}
 	c.ep = restapi.Endpoint[service]{Host: host, Secrets: c.secrets}
 	// Redirects are never followed, so the credentials cannot travel to
 	// another host: a 3xx becomes an *APIError.
-	c.rc = restapi.NewResty(rt, c.jar, cmpOr(o.UserAgent, DefaultUserAgent))
+	c.rc = restapi.NewResty(rt, c.sess.Jar, cmpOr(o.UserAgent, DefaultUserAgent))
 	return c, nil
 }
 

@@ -66,11 +66,11 @@ func (c *Client) send(ctx context.Context, cl call, timeout time.Duration) (*fli
 // It returns a 2xx answer; every other status becomes an *APIError.
 func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (*flight, error) {
 	if !cl.login && !cl.once {
-		if err := c.ensureSession(ctx); err != nil {
+		if err := c.sess.Ensure(ctx, c.login); err != nil {
 			return nil, err
 		}
 	}
-	gen := c.generation()
+	gen := c.sess.Generation()
 	fl, err := c.send(ctx, cl, timeout)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (
 	if fl.Resp.StatusCode == http.StatusUnauthorized && !cl.login && !cl.once {
 		drainClose(fl.Resp.Body)
 		fl.Done()
-		if err := c.relogin(ctx, gen); err != nil {
+		if err := c.sess.Relogin(ctx, gen, c.login); err != nil {
 			return nil, err
 		}
 		if fl, err = c.send(ctx, cl, timeout); err != nil {

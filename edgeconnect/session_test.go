@@ -248,7 +248,7 @@ func TestLogout(t *testing.T) {
 			if got := logouts.Load(); got != 1 {
 				t.Errorf("logout calls = %d, want 1", got)
 			}
-			if cks := f.client.jar.Cookies(f.client.baseURL); len(cks) != 0 {
+			if cks := f.client.sess.Jar.Cookies(f.client.baseURL); len(cks) != 0 {
 				t.Errorf("cookies after Logout = %v, want none", cks)
 			}
 			// A second Logout without a session sends nothing.

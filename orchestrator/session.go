@@ -23,14 +23,12 @@ func (c *Client) Login(ctx context.Context) error {
 	if c.apiKey != "" {
 		return nil
 	}
-	c.loginMu.Lock()
-	defer c.loginMu.Unlock()
-	return c.login(ctx)
+	return c.sess.Serialized(func() error { return c.login(ctx) })
 }
 
-// login does the work of Login; the caller holds loginMu.
+// login does the work of Login; the session serialises it.
 func (c *Client) login(ctx context.Context) error {
-	c.dropSession()
+	c.sess.Drop()
 	body, err := json.Marshal(struct {
 		User     string `json:"user"`
 		Password string `json:"password"`
@@ -56,61 +54,11 @@ func (c *Client) login(ctx context.Context) error {
 		}
 	}
 	if !found {
-		c.dropSession()
+		c.sess.Drop()
 		return c.fail(cl, fmt.Errorf("%w: %w", ErrNoSession, ErrUnauthorized))
 	}
-	c.mu.Lock()
-	c.gen++
-	c.loggedIn = true
-	c.lastCookies = c.lastCookies[:0]
-	for _, ck := range cookies {
-		c.lastCookies = append(c.lastCookies, ck.Value)
-	}
-	c.mu.Unlock()
+	c.sess.Established(cookies)
 	return nil
-}
-
-// ensureSession logs in when user/password auth has no session yet.
-func (c *Client) ensureSession(ctx context.Context) error {
-	if c.apiKey != "" {
-		return nil
-	}
-	c.mu.Lock()
-	active, gen := c.loggedIn, c.gen
-	c.mu.Unlock()
-	if active {
-		return nil
-	}
-	return c.relogin(ctx, gen)
-}
-
-// relogin logs in again unless another goroutine already did so after the
-// session generation seen was observed.
-func (c *Client) relogin(ctx context.Context, seen uint64) error {
-	c.loginMu.Lock()
-	defer c.loginMu.Unlock()
-	c.mu.Lock()
-	active, gen := c.loggedIn, c.gen
-	c.mu.Unlock()
-	if active && gen != seen {
-		return nil
-	}
-	return c.login(ctx)
-}
-
-func (c *Client) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-// dropSession forgets the cookies and marks the client logged out.
-func (c *Client) dropSession() {
-	c.jar.Reset()
-	c.mu.Lock()
-	c.gen++
-	c.loggedIn = false
-	c.mu.Unlock()
 }
 
 // setAuthHeaders adds X-Auth-Token, or X-XSRF-TOKEN from the orchCsrfToken
@@ -120,7 +68,7 @@ func (c *Client) setAuthHeaders(h http.Header) {
 		h.Set(headerAPIKey, c.apiKey)
 		return
 	}
-	for _, ck := range c.jar.Cookies(c.baseURL) {
+	for _, ck := range c.sess.Jar.Cookies(c.baseURL) {
 		if ck.Name == cookieCSRF {
 			h.Set(headerCSRF, ck.Value)
 			return
@@ -132,11 +80,5 @@ func (c *Client) setAuthHeaders(h http.Header) {
 // password and the cookie values of the current and of the last login.
 func (c *Client) secrets() []string {
 	s := []string{c.apiKey, c.password}
-	for _, ck := range c.jar.Cookies(c.baseURL) {
-		s = append(s, ck.Value)
-	}
-	c.mu.Lock()
-	s = append(s, c.lastCookies...)
-	c.mu.Unlock()
-	return s
+	return append(s, c.sess.CookieValues(c.baseURL)...)
 }

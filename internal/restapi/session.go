@@ -1,0 +1,107 @@
+package restapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sync"
+)
+
+// Session is the login state of one cookie-based API session: the cookie
+// jar, whether a login succeeded, a generation bumped by every login and
+// every drop (so that requests failing with 401 at the same time share one
+// re-login), and the cookie values of the last login, kept for redaction.
+// Logins are serialised. A Session is safe for concurrent use.
+type Session struct {
+	Jar *SessionJar
+
+	loginMu     sync.Mutex // serialises logins and logouts
+	mu          sync.Mutex // guards gen, active and lastCookies
+	gen         uint64
+	active      bool
+	lastCookies []string
+}
+
+// NewSession returns a session with an empty jar, not logged in.
+func NewSession() *Session { return &Session{Jar: NewSessionJar()} }
+
+// Serialized runs fn while no login or logout of this session runs.
+func (s *Session) Serialized(fn func() error) error {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	return fn()
+}
+
+// Active reports whether a login succeeded and was not dropped since.
+func (s *Session) Active() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
+}
+
+// Generation identifies the current session; read it before a request and
+// pass it to Relogin when the request answers 401.
+func (s *Session) Generation() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
+}
+
+// Ensure logs in with login when there is no session yet.
+func (s *Session) Ensure(ctx context.Context, login func(context.Context) error) error {
+	s.mu.Lock()
+	active, gen := s.active, s.gen
+	s.mu.Unlock()
+	if active {
+		return nil
+	}
+	return s.Relogin(ctx, gen, login)
+}
+
+// Relogin logs in again with login, unless another goroutine already did so
+// after the generation seen was read.
+func (s *Session) Relogin(ctx context.Context, seen uint64, login func(context.Context) error) error {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	s.mu.Lock()
+	active, gen := s.active, s.gen
+	s.mu.Unlock()
+	if active && gen != seen {
+		return nil
+	}
+	return login(ctx)
+}
+
+// Drop forgets the cookies and marks the session logged out.
+func (s *Session) Drop() {
+	s.Jar.Reset()
+	s.mu.Lock()
+	s.gen++
+	s.active = false
+	s.mu.Unlock()
+}
+
+// Established records a successful login and the cookies it set.
+func (s *Session) Established(cookies []*http.Cookie) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	s.active = true
+	s.lastCookies = s.lastCookies[:0]
+	for _, ck := range cookies {
+		s.lastCookies = append(s.lastCookies, ck.Value)
+	}
+}
+
+// CookieValues returns the values of the cookies the jar holds for u and of
+// the cookies of the last login: what must never reach an error message.
+func (s *Session) CookieValues(u *url.URL) []string {
+	var out []string
+	for _, ck := range s.Jar.Cookies(u) {
+		out = append(out, ck.Value)
+	}
+	s.mu.Lock()
+	out = append(out, s.lastCookies...)
+	s.mu.Unlock()
+	return out
+}

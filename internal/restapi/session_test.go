@@ -1,0 +1,55 @@
+package restapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+func TestSessionSharesOneReloginAmongConcurrentFailures(t *testing.T) {
+	s := NewSession()
+	u, _ := url.Parse("https://127.0.0.1:9443/rest/json/")
+	var logins atomic.Int32
+	login := func(context.Context) error {
+		logins.Add(1)
+		s.Jar.SetCookies(u, []*http.Cookie{{Name: "sid", Value: "cookie-" + string(rune('a'+logins.Load()))}})
+		s.Established([]*http.Cookie{{Name: "sid", Value: "cookie-" + string(rune('a'+logins.Load()))}})
+		return nil
+	}
+	if err := s.Ensure(t.Context(), login); err != nil || !s.Active() || logins.Load() != 1 {
+		t.Fatalf("Ensure: err %v active %v logins %d, want nil true 1", err, s.Active(), logins.Load())
+	}
+	if err := s.Ensure(t.Context(), login); err != nil || logins.Load() != 1 {
+		t.Fatalf("second Ensure logged in again: logins %d", logins.Load())
+	}
+	// Ten requests read the same generation, all get 401: one re-login.
+	seen := s.Generation()
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.Relogin(t.Context(), seen, login) }()
+	}
+	wg.Wait()
+	if got := logins.Load(); got != 2 {
+		t.Errorf("logins after 10 concurrent 401s = %d, want 2", got)
+	}
+	if vals := s.CookieValues(u); !slices.Contains(vals, "cookie-c") {
+		t.Errorf("CookieValues = %v, want the current cookie", vals)
+	}
+	s.Drop()
+	if s.Active() || len(s.Jar.Cookies(u)) != 0 {
+		t.Errorf("after Drop: active %v, cookies %v", s.Active(), s.Jar.Cookies(u))
+	}
+	if vals := s.CookieValues(u); !slices.Contains(vals, "cookie-c") {
+		t.Errorf("after Drop CookieValues = %v, want the last login's cookie kept for redaction", vals)
+	}
+	failing := func(context.Context) error { return errors.New("refused") }
+	if err := s.Ensure(t.Context(), failing); err == nil || s.Active() {
+		t.Errorf("Ensure with a refused login = %v, active %v", err, s.Active())
+	}
+}
