@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -265,6 +266,39 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 		return written, nil
 	}
 	return written, merge(failures)
+}
+
+// WriteLineProtocol writes body, n points of second-precision line protocol
+// as AppendLine makes them (one per line), with Write's retry rules. It is
+// for points that were encoded earlier, such as a spool's. Unlike Write it
+// sends body in one request whatever its size.
+func (w *Writer) WriteLineProtocol(ctx context.Context, body []byte, n int) (int, error) {
+	body = bytes.TrimRight(body, "\n")
+	if len(body) == 0 {
+		return 0, nil
+	}
+	accepted, werr := w.send(ctx, string(body), n)
+	if werr != nil {
+		if ctx.Err() != nil {
+			return accepted, ctx.Err()
+		}
+		return accepted, werr
+	}
+	return accepted, nil
+}
+
+// Retryable reports whether writing the same points again later may
+// succeed: false for nil and for a *WriteError marked Permanent, true for
+// every other error (a retryable WriteError, an ended context).
+func Retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var we *WriteError
+	if errors.As(err, &we) {
+		return !we.Permanent
+	}
+	return true
 }
 
 // send writes one request body of n points, retrying retryable failures. It

@@ -688,3 +688,50 @@ func rows(t *testing.T, db *testenv.InfluxDB, q string) []map[string]any {
 	}
 	return out
 }
+
+func TestWriteLineProtocol(t *testing.T) {
+	t.Parallel()
+	db := testenv.StartInfluxDB(t)
+	w := newWriter(t, Options{URL: db.URL, Bucket: db.Bucket, MaxRetries: -1})
+	body, err := Encode(seqPoints("raw", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.WriteLineProtocol(t.Context(), body, 3); err != nil || n != 3 {
+		t.Fatalf("WriteLineProtocol = %d, %v; want 3, nil", n, err)
+	}
+	v, err := db.QueryValue(t.Context(), `SELECT sum("v") FROM "raw"`)
+	if err != nil || fmt.Sprint(v) != "3" {
+		t.Errorf("sum(v) = %v, %v; want 3 (0+1+2)", v, err)
+	}
+	if n, err := w.WriteLineProtocol(t.Context(), []byte("\n"), 0); err != nil || n != 0 {
+		t.Errorf("empty body: %d, %v; want 0, nil", n, err)
+	}
+	_, err = w.WriteLineProtocol(t.Context(), []byte("raw v=\"unterminated 1\n"), 1)
+	var werr *WriteError
+	if !errors.As(err, &werr) || !werr.Permanent || werr.StatusCode != 400 || Retryable(err) {
+		t.Errorf("bad line: err = %v, want a permanent 400 WriteError", err)
+	}
+	down := newWriter(t, Options{URL: "http://" + testenv.ClosedPort(t), Bucket: "b", MaxRetries: -1})
+	if _, err := down.WriteLineProtocol(t.Context(), body, 3); !Retryable(err) {
+		t.Errorf("closed port: err = %v, want a retryable error", err)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{&WriteError{StatusCode: 400, Permanent: true}, false},
+		{fmt.Errorf("wrapped: %w", &WriteError{StatusCode: 400, Permanent: true}), false},
+		{&WriteError{StatusCode: 503}, true},
+		{context.DeadlineExceeded, true},
+	} {
+		if got := Retryable(tc.err); got != tc.want {
+			t.Errorf("Retryable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
