@@ -27,6 +27,7 @@ var rules = []struct {
 	{"discovery", []string{mod + "worker", mod + "edgeconnect", mod + "influx"}, "discovery never polls appliances nor writes to InfluxDB"},
 	{"worker", []string{mod + "discovery", mod + "orchestrator"}, "workers and discovery share only internal/tasks"},
 	{"influx", []string{mod + "worker", mod + "discovery"}, "the writer knows points, not who makes them"},
+	{"internal/spool", []string{mod + "worker", mod + "discovery", mod + "edgeconnect", mod + "orchestrator"}, "the spool keeps points, not who makes them"},
 	{"internal/config", []string{mod, "github.com/rs/zerolog"}, "configuration is a leaf"},
 }
 

@@ -31,10 +31,14 @@ type Metrics struct {
 	SourceResults   *prometheus.CounterVec   // source, result: ok, error
 	SourceDuration  *prometheus.HistogramVec // source
 	PointsWritten   prometheus.Counter
-	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent, encode
+	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent
 	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred
 	ParseIssues     prometheus.Counter
 	BackfillMinutes prometheus.Histogram // minutes fetched per job
+
+	SpoolPoints         *prometheus.CounterVec // event: spooled, replayed
+	SpoolDroppedEntries *prometheus.CounterVec // reason: full, corrupt, refused
+	SpoolEntries        prometheus.Gauge
 }
 
 // New registers every collector on a fresh registry, together with the Go
@@ -103,8 +107,20 @@ func New() *Metrics {
 			Help:    "Minute-stats files fetched by one job (1 in steady state, more while backfilling).",
 			Buckets: []float64{0, 1, 2, 3, 5, 10, 30, 60, 180, 720, 1440},
 		}),
+		SpoolPoints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "spool", Name: "points_total",
+			Help: "Points kept in the Redis spool while InfluxDB was unavailable (spooled), and written from it later (replayed).",
+		}, []string{"event"}),
+		SpoolDroppedEntries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "spool", Name: "dropped_entries_total",
+			Help: "Spool entries lost: full (oldest dropped past SPOOL_MAX_ENTRIES), corrupt, or refused for good by InfluxDB.",
+		}, []string{"reason"}),
+		SpoolEntries: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "spool", Name: "entries",
+			Help: "Spool entries waiting for InfluxDB, as this process last saw them.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
+	for _, c := range []prometheus.Collector{m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
 		m.Enqueued, m.Jobs, m.JobDuration, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
 		m.Minutes, m.ParseIssues, m.BackfillMinutes} {
 		f(c)
