@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
@@ -52,6 +53,12 @@ type Sink interface {
 	Write(ctx context.Context, points []telemetry.Point) (int, error)
 }
 
+// Spooler keeps points that could not be written, for a later write
+// (*spool.Spool implements it). Push returns how many points it kept.
+type Spooler interface {
+	Push(ctx context.Context, points []telemetry.Point) (int, error)
+}
+
 // CycleRecorder counts job outcomes per discovery cycle so that discovery
 // can log one summary line per cycle. It may be nil.
 type CycleRecorder interface {
@@ -81,6 +88,7 @@ type Options struct {
 	Reacher    Reacher
 	Watermarks Watermarks
 	Cycles     CycleRecorder    // optional
+	Spool      Spooler          // optional: keeps point-in-time points InfluxDB could not take
 	Metrics    *metrics.Metrics // optional
 	Logger     zerolog.Logger
 
@@ -155,6 +163,7 @@ type Report struct {
 	Reachability  Reachability
 	SourceErrors  map[string]error // failed sources
 	Points        int              // points stored
+	Spooled       int              // point-in-time points spooled because InfluxDB could not take them
 	MinutesStored int              // minute archives whose points were stored
 	MinutesFirst  int64            // first minute stored (0 when none)
 	MinutesLast   int64            // last minute stored
@@ -427,7 +436,9 @@ func (j *job) tunnels(ctx context.Context, c Appliance) error {
 	return errors.Join(errs...)
 }
 
-// writePending writes the point-in-time points gathered so far.
+// writePending writes the point-in-time points gathered so far. When
+// InfluxDB cannot take them for now, they go to the spool, if there is one:
+// unlike minute statistics, they cannot be fetched again.
 func (j *job) writePending(ctx context.Context) {
 	j.mu.Lock()
 	pts := j.points
@@ -438,7 +449,24 @@ func (j *job) writePending(ctx context.Context) {
 	}
 	n, err := j.write(ctx, pts)
 	j.rep.Points += n
-	if err != nil && j.rep.Err == nil {
+	if err == nil {
+		return
+	}
+	if sp := j.h.o.Spool; sp != nil && influx.Retryable(err) {
+		// The whole batch is spooled: points that did get written are
+		// written again with the same series and time, which overwrites
+		// them with themselves.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		kept, serr := sp.Push(sctx, pts)
+		cancel()
+		j.rep.Spooled += kept
+		if serr == nil {
+			j.log.Warn().Err(err).Int("points", kept).Msg("InfluxDB cannot take points now: spooled in Redis, to be written when it answers")
+			return
+		}
+		err = fmt.Errorf("%w; spooling them failed too: %w", err, serr)
+	}
+	if j.rep.Err == nil {
 		j.rep.Err = fmt.Errorf("write %d points: %w", len(pts), err)
 	}
 }
@@ -452,7 +480,11 @@ func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
 	if m := j.h.o.Metrics; m != nil {
 		m.PointsWritten.Add(float64(n))
 		if err != nil {
-			m.WriteErrors.WithLabelValues("write").Inc()
+			kind := "permanent"
+			if influx.Retryable(err) {
+				kind = "retryable"
+			}
+			m.WriteErrors.WithLabelValues(kind).Inc()
 		}
 	}
 	return n, err
@@ -478,6 +510,9 @@ func (j *job) finish() {
 	}
 	ev = ev.Dur(logging.FieldElapsed, r.Duration).Str("outcome", string(r.Outcome)).
 		Int("points", r.Points).Int("minutes", r.MinutesStored)
+	if r.Spooled > 0 {
+		ev = ev.Int("spooled", r.Spooled)
+	}
 	if r.Err != nil {
 		ev = ev.Err(r.Err)
 	}

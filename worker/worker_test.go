@@ -419,3 +419,71 @@ func TestFailuresNameTheApplianceAndKeepMetadata(t *testing.T) {
 		}
 	}
 }
+
+type recordingSpool struct {
+	mu     sync.Mutex
+	points []telemetry.Point
+}
+
+func (s *recordingSpool) Push(_ context.Context, pts []telemetry.Point) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.points = append(s.points, pts...)
+	return len(pts), nil
+}
+
+func (s *recordingSpool) measurements() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, p := range s.points {
+		out[p.Measurement]++
+	}
+	return out
+}
+
+// While InfluxDB cannot take points, the point-in-time ones go to the spool
+// (they cannot be fetched again); minute stats do not (the watermark fetches
+// them again), and a permanent refusal is an error, not spooled.
+func TestPointInTimePointsAreSpooledWhileInfluxDBIsDown(t *testing.T) {
+	f := newFixture(t, 3, simulator.Faults{})
+	sp := &recordingSpool{}
+	f.h.o.Spool = sp
+	a := reachable(t, f.sim)[0]
+
+	f.sink.fail = &influx.WriteError{StatusCode: 503, Message: "service unavailable", Points: 1}
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.Err != nil || rep.Outcome != OutcomePartial {
+		t.Errorf("Outcome = %s, err %v; want partial (minute stats not stored) without a job error", rep.Outcome, rep.Err)
+	}
+	if _, ok := rep.SourceErrors[SourceMinuteStats]; !ok || len(rep.SourceErrors) != 1 {
+		t.Errorf("SourceErrors = %v, want only %s", rep.SourceErrors, SourceMinuteStats)
+	}
+	got := sp.measurements()
+	if rep.Spooled == 0 || rep.Spooled != len(sp.points) || rep.Points != 0 {
+		t.Errorf("Spooled %d, Points %d, spool holds %d; want every point-in-time point spooled, none written", rep.Spooled, rep.Points, len(sp.points))
+	}
+	for _, m := range []string{telemetry.MeasApplianceMetadata, telemetry.MeasCPUStats, telemetry.MeasMemoryStats, telemetry.MeasTunnelCountStats} {
+		if got[m] == 0 {
+			t.Errorf("spool lacks %s: %v", m, got)
+		}
+	}
+	for m := range got {
+		if minuteMeasurements[m] {
+			t.Errorf("minute-stats measurement %s was spooled", m)
+		}
+	}
+	if _, ok, _ := f.wm.Get(t.Context(), a.ID); ok {
+		t.Error("watermark advanced although the minute stats were not written")
+	}
+
+	// A permanent refusal cannot succeed later: reported, not spooled.
+	before := len(sp.points)
+	f.sink.fail = &influx.WriteError{StatusCode: 400, Permanent: true, Message: "bad request", Points: 1}
+	f.clock.Add(time.Minute)
+	rep = f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.Outcome != OutcomeFailed || rep.Err == nil || !strings.Contains(rep.Err.Error(), "bad request") || len(sp.points) != before {
+		t.Errorf("permanent failure: Outcome %s err %v, spool %d -> %d; want failed, the reason, nothing spooled",
+			rep.Outcome, rep.Err, before, len(sp.points))
+	}
+}

@@ -71,14 +71,14 @@ func runDemo(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	srv, mux, err := app.NewWorkerServer(cfg, deps)
+	wk, err := app.NewWorker(cfg, deps)
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(mux); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+	if err := wk.Start(ctx); err != nil {
+		return err
 	}
-	defer srv.Shutdown()
+	defer wk.Shutdown()
 	reachable := 0
 	for _, a := range sim.Appliances() {
 		if a.Reachable {

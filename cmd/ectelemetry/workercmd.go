@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
@@ -23,17 +22,17 @@ func runWorker(ctx context.Context, e env) error {
 	}
 	defer stop()
 	log := deps.Log
-	srv, mux, err := app.NewWorkerServer(cfg, deps)
+	wk, err := app.NewWorker(cfg, deps)
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(mux); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+	if err := wk.Start(ctx); err != nil {
+		return err
 	}
 	log.Info().Int("concurrency", cfg.WorkerConcurrency).Str("queue", cfg.Queue).Str("reachability", cfg.Reachability).Msg("worker started")
 	<-ctx.Done()
 	log.Info().Dur("shutdown_timeout", cfg.ShutdownTimeout).Msg("worker stopping: finishing running jobs")
-	srv.Shutdown()
+	wk.Shutdown()
 	log.Info().Msg("worker stopped")
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 	"github.com/ec-telemetry/ec-telemetry/worker"
@@ -101,22 +102,72 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 	})
 }
 
-// NewWorkerServer wires the asynq server and the handler from the
+// Worker is a worker process's moving parts: the asynq server with its
+// handler, and the spool replayer.
+type Worker struct {
+	Server *asynq.Server
+	Mux    *asynq.ServeMux
+	Spool  *spool.Spool // nil when SPOOL_MAX_ENTRIES is 0
+
+	writer  spool.Writer
+	every   time.Duration
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+// Start starts processing tasks and, with a spool, replaying it every
+// SPOOL_REPLAY_INTERVAL until Shutdown.
+func (w *Worker) Start(ctx context.Context) error {
+	if err := w.Server.Start(w.Mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.stopped = make(chan struct{})
+	go func() {
+		defer close(w.stopped)
+		if w.Spool != nil {
+			w.Spool.Run(ctx, w.writer, w.every)
+		}
+	}()
+	return nil
+}
+
+// Shutdown lets running jobs finish (up to SHUTDOWN_TIMEOUT) and stops the
+// replayer.
+func (w *Worker) Shutdown() {
+	w.Server.Shutdown()
+	if w.cancel != nil {
+		w.cancel()
+		<-w.stopped
+	}
+}
+
+// NewWorker wires the asynq server, the handler and the spool from the
 // configuration.
-func NewWorkerServer(cfg config.Config, d Deps) (*asynq.Server, *asynq.ServeMux, error) {
+func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	log, m, rdb, w := d.Log, d.Metrics, d.Redis, d.Writer
 	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{
 		InsecureSkipVerify: !cfg.ECTLSVerify && cfg.ECCAFile == "", CAFile: cfg.ECCAFile,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !cfg.ECTLSVerify && cfg.ECCAFile == "" {
 		log.Warn().Msg("appliance TLS certificates are not verified (EC_TLS_VERIFY=false), as in the Python demo")
 	}
 	reach, err := worker.NewReacher(cfg.Reachability, time.Duration(cfg.ECTimeout)*time.Second)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	var sp *spool.Spool
+	var spooler worker.Spooler // stays a nil interface without a spool
+	if cfg.SpoolMaxEntries > 0 {
+		sp, err = spool.New(spool.Options{Client: rdb, MaxEntries: cfg.SpoolMaxEntries,
+			Logger: log.With().Str("component", "spool").Logger(), Metrics: m})
+		if err != nil {
+			return nil, err
+		}
+		spooler = sp
 	}
 	h, err := worker.New(worker.Options{
 		Dial: func(addr string) (worker.Appliance, error) {
@@ -124,12 +175,12 @@ func NewWorkerServer(cfg config.Config, d Deps) (*asynq.Server, *asynq.ServeMux,
 				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
 		},
 		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb},
-		Cycles: &tasks.RedisCycles{Client: rdb}, Metrics: m, Logger: log,
+		Cycles: &tasks.RedisCycles{Client: rdb}, Spool: spooler, Metrics: m, Logger: log,
 		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
 		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
@@ -140,7 +191,7 @@ func NewWorkerServer(cfg config.Config, d Deps) (*asynq.Server, *asynq.ServeMux,
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypeAppliancePoll, h)
-	return srv, mux, nil
+	return &Worker{Server: srv, Mux: mux, Spool: sp, writer: w, every: cfg.SpoolReplay}, nil
 }
 
 // asynqLogger routes asynq's own messages through zerolog.

@@ -75,6 +75,8 @@ type Config struct {
 	Reachability      string        `envconfig:"REACHABILITY" default:"icmp"`           // icmp | tcp | none
 	BackfillMax       time.Duration `envconfig:"BACKFILL_MAX" default:"24h"`            // oldest minute fetched after an outage
 	FirstContactMins  int           `envconfig:"FIRST_CONTACT_MINUTES" default:"3"`     // minutes fetched on first contact
+	SpoolMaxEntries   int64         `envconfig:"SPOOL_MAX_ENTRIES" default:"50000"`     // point batches kept in Redis while InfluxDB is down; 0 disables
+	SpoolReplay       time.Duration `envconfig:"SPOOL_REPLAY_INTERVAL" default:"10s"`   // how often workers try to write the spool
 	MetricsAddr       string        `envconfig:"METRICS_ADDR" default:":9090"`          // Prometheus /metrics; "" disables
 	LogFile           string        `envconfig:"LOG_FILE"`                              // demo-style human log file; "" disables
 	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`             // stdout: json | console
@@ -227,6 +229,12 @@ func (c Config) Validate(role Role) error {
 		}
 		if c.FirstContactMins < 1 || c.FirstContactMins > 1440 {
 			errs = append(errs, fmt.Errorf("FIRST_CONTACT_MINUTES %d must be between 1 and 1440", c.FirstContactMins))
+		}
+		if c.SpoolMaxEntries < 0 {
+			errs = append(errs, fmt.Errorf("SPOOL_MAX_ENTRIES %d must be 0 (no spool) or more", c.SpoolMaxEntries))
+		}
+		if c.SpoolReplay < 100*time.Millisecond {
+			errs = append(errs, fmt.Errorf("SPOOL_REPLAY_INTERVAL %s must be at least 100ms", c.SpoolReplay))
 		}
 		errs = append(errs, checkFile("EC_CA_FILE", c.ECCAFile))
 	}

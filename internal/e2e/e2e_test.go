@@ -11,7 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
@@ -320,6 +322,98 @@ func TestBackfillAfterWorkerOutage(t *testing.T) {
 		}
 		if got, want := normValue(v), strconv.FormatInt((newest-(first-120))/60+1, 10); got != want {
 			t.Errorf("%s: %s boost minutes stored, want %s (every minute exactly once)", a.Hostname, got, want)
+		}
+	}
+}
+
+// TestInfluxDBOutageLosesNothing stops InfluxDB after discovery queued a
+// cycle and before the workers ran it. The point-in-time values the workers
+// collected meanwhile wait in the Redis spool and are written when InfluxDB
+// is back; the minute stats of the outage are fetched again by the next
+// cycle (watermark). Nothing is lost and nothing is stored twice.
+func TestInfluxDBOutageLosesNothing(t *testing.T) {
+	p := Start(t, Options{Appliances: 3, Seed: 5, Config: func(c *config.Config) { c.SpoolReplay = 100 * time.Millisecond }})
+	ctx := t.Context()
+	first, _ := p.Sim.Window()
+	p.RunCycles(ctx, 1)
+
+	// The outage cycle: queued while InfluxDB answers, run while it is down.
+	p.StopWorkers()
+	p.Clock.Add(time.Minute)
+	outageAt := p.Clock.Now()
+	sum := p.Cycle(ctx)
+	p.Influx.Stop()
+	p.StartWorkers()
+	p.WaitCycle(ctx, sum.Cycle, 90*time.Second)
+	// What each reachable appliance served while InfluxDB was down.
+	served := map[string]simulator.Served{}
+	for _, a := range p.Sim.Appliances() {
+		if a.Reachable {
+			s, err := p.Sim.LastServed(a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			served[a.Hostname] = s
+		}
+	}
+	if len(served) == 0 {
+		t.Fatal("no reachable appliance")
+	}
+	spooled, err := p.rdb.LLen(ctx, spool.DefaultKey).Result()
+	if err != nil || spooled != int64(len(p.Sim.Appliances())) {
+		t.Fatalf("spool holds %d entries (%v) during the outage, want one per appliance (%d)", spooled, err, len(p.Sim.Appliances()))
+	}
+	if !strings.Contains(p.Logs.String(), "spooled in Redis") {
+		t.Error("no log line says points were spooled")
+	}
+
+	p.Influx.Restart()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n, err := p.rdb.LLen(ctx, spool.DefaultKey).Result()
+		if err == nil && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spool still holds %d entries (%v) a minute after InfluxDB came back", n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.Clock.Add(time.Minute)
+	p.RunCycles(ctx, 1)
+	newest, _ := p.Sim.Window()
+
+	q := func(query string) string {
+		v, err := p.Influx.QueryValue(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return normValue(v)
+	}
+	at := outageAt.UnixNano()
+	for _, a := range p.Sim.Appliances() {
+		// Metadata of every appliance, unreachable ones too: one per cycle.
+		if got := q(fmt.Sprintf(`SELECT count("model") FROM "appliance_metadata" WHERE "hostname"='%s'`, a.Hostname)); got != "3" {
+			t.Errorf("%s: %s metadata points, want 3 (one per cycle, the outage's from the spool)", a.Hostname, got)
+		}
+		s, ok := served[a.Hostname]
+		if !ok {
+			continue
+		}
+		// The outage cycle's values are the ones served then.
+		if got, want := q(fmt.Sprintf(`SELECT "used_memory" FROM "memory_stats" WHERE "hostname"='%s' AND time = %d`, a.Hostname, at)),
+			strconv.FormatInt(s.Memory.Used, 10); got != want {
+			t.Errorf("%s: memory_stats at the outage = %s, want %s as served", a.Hostname, got, want)
+		}
+		if got, want := q(fmt.Sprintf(`SELECT "major_alarms" FROM "alarm_stats" WHERE "hostname"='%s' AND time = %d`, a.Hostname, at)),
+			strconv.Itoa(s.Alarms.NumMajor); got != want {
+			t.Errorf("%s: alarm_stats at the outage = %s, want %s as served", a.Hostname, got, want)
+		}
+		// Every minute exactly once, the outage's minute included.
+		for m, w := range expected(t, p.Sim, a.ID, first-120, newest) {
+			if diff := cmp.Diff(w, stored(t, p.Influx, m, a.Hostname)); diff != "" {
+				t.Errorf("%s %s (-served +stored):\n%s", a.Hostname, m, diff)
+			}
 		}
 	}
 }

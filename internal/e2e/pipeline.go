@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -71,7 +70,7 @@ type Pipeline struct {
 	writer   *influx.Writer
 	disc     *discovery.Discovery
 	cycles   *tasks.RedisCycles
-	servers  []*asynq.Server
+	servers  []*app.Worker
 	nWorkers int
 }
 
@@ -151,14 +150,14 @@ func (p *Pipeline) deps(service string) app.Deps {
 func (p *Pipeline) StartWorkers() {
 	p.t.Helper()
 	for i := 0; i < p.nWorkers; i++ {
-		srv, mux, err := app.NewWorkerServer(p.Config, p.deps(fmt.Sprintf("worker-%d", i+1)))
+		wk, err := app.NewWorker(p.Config, p.deps(fmt.Sprintf("worker-%d", i+1)))
 		if err != nil {
 			p.t.Fatal(err)
 		}
-		if err := srv.Start(mux); err != nil {
+		if err := wk.Start(context.Background()); err != nil {
 			p.t.Fatal(err)
 		}
-		p.servers = append(p.servers, srv)
+		p.servers = append(p.servers, wk)
 	}
 }
 
