@@ -189,3 +189,50 @@ func TestLimitAppliancesFile(t *testing.T) {
 		t.Errorf("limit_appliances.json = %+v, want an empty appliance_subset, examples and a comment", lf)
 	}
 }
+
+// TestComposePassesEveryVariable checks that every variable the
+// configuration reference gives to discovery (D) or the workers (W) reaches
+// that container when the env file sets it: a variable the compose file
+// forgets is silently ignored in production.
+func TestComposePassesEveryVariable(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("^\\| (`[A-Z][A-Z0-9_]*`(?:, `[A-Z][A-Z0-9_]*`)*) \\| [^|]* \\| ([^|]*) \\|")
+	name := regexp.MustCompile("`([A-Z][A-Z0-9_]*)`")
+	want := map[string][]string{} // service → variables
+	var env []string
+	for _, line := range strings.Split(string(doc), "\n") {
+		m := row.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		roles := strings.Fields(m[2])
+		for _, n := range name.FindAllStringSubmatch(m[1], -1) {
+			for _, r := range roles {
+				switch r {
+				case "D":
+					want["ec-telemetry-discover"] = append(want["ec-telemetry-discover"], n[1])
+				case "W":
+					want["ec-telemetry-worker"] = append(want["ec-telemetry-worker"], n[1])
+				default:
+					continue
+				}
+				env = append(env, n[1]+"=set-by-test")
+			}
+		}
+	}
+	if len(want["ec-telemetry-worker"]) < 20 || len(want["ec-telemetry-discover"]) < 15 {
+		t.Fatalf("found too few variables in docs/configuration.md: %v", want)
+	}
+	p := mustLoad(t, loadOpts{env: env})
+	for svc, vars := range want {
+		s := service(t, p, svc)
+		for _, v := range vars {
+			if _, ok := envValue(s, v); !ok {
+				t.Errorf("%s: %s is documented for it but docker-compose.yml does not pass it", svc, v)
+			}
+		}
+	}
+}
