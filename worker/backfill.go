@@ -53,6 +53,19 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 	if err != nil {
 		return err
 	}
+	if newest := mr.Newest - mr.Newest%60; ok && wm > newest && mr.Newest > 0 {
+		// The appliance's newest minute is older than the last one stored:
+		// its clock was set back, or it was replaced under the same nePk.
+		// Waiting for its clock to pass the watermark would collect nothing
+		// for that long; start afresh as on first contact instead (minutes
+		// stored again overwrite themselves).
+		j.log.Warn().Time("watermark", time.Unix(wm, 0).UTC()).Time("appliance_newest", time.Unix(newest, 0).UTC()).
+			Msg("minute stats: the appliance's newest minute is older than the last one stored (clock set back or appliance replaced); starting afresh")
+		if err := h.o.Watermarks.Reset(ctx, j.p.ApplianceID); err != nil {
+			return err
+		}
+		ok = false
+	}
 	first, last := h.window(mr, wm, ok)
 	if first > last {
 		return nil // nothing new yet

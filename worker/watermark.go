@@ -16,6 +16,9 @@ type Watermarks interface {
 	Get(ctx context.Context, applianceID string) (minute int64, ok bool, err error)
 	// Advance moves the watermark forward to minute; it never moves back.
 	Advance(ctx context.Context, applianceID string, minute int64) error
+	// Reset forgets the watermark, for an appliance whose archive moved
+	// back in time; the next Advance starts afresh.
+	Reset(ctx context.Context, applianceID string) error
 }
 
 // RedisWatermarks keeps watermarks in Redis under KeyPrefix+<nePk>, so they
@@ -63,6 +66,14 @@ return 0`)
 func (w *RedisWatermarks) Advance(ctx context.Context, applianceID string, minute int64) error {
 	if err := advanceScript.Run(ctx, w.Client, []string{w.key(applianceID)}, minute).Err(); err != nil {
 		return fmt.Errorf("advance watermark of %s: %w", applianceID, err)
+	}
+	return nil
+}
+
+// Reset implements Watermarks.
+func (w *RedisWatermarks) Reset(ctx context.Context, applianceID string) error {
+	if err := w.Client.Del(ctx, w.key(applianceID)).Err(); err != nil {
+		return fmt.Errorf("reset watermark of %s: %w", applianceID, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -35,7 +36,22 @@ func TestRedisWatermarks(t *testing.T) {
 	if _, ok, err := w.Get(ctx, "bad"); ok || err != nil {
 		t.Errorf("Get(damaged) = ok %v, err %v; want absent, nil", ok, err)
 	}
+	if err := w.Reset(ctx, "3.NE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := w.Get(ctx, "3.NE"); ok || err != nil {
+		t.Errorf("Get after Reset = ok %v, err %v; want absent", ok, err)
+	}
+	if err := w.Advance(ctx, "3.NE", 1736503140); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := w.Get(ctx, "3.NE"); got != 1736503140 {
+		t.Errorf("Advance after Reset = %d, want 1736503140 (an older minute is accepted afresh)", got)
+	}
 	srv.Stop()
+	if err := w.Reset(ctx, "3.NE"); err == nil || !strings.Contains(err.Error(), "3.NE") {
+		t.Errorf("Reset with Redis down = %v, want an error naming the appliance", err)
+	}
 	if _, _, err := w.Get(ctx, "3.NE"); err == nil {
 		t.Error("Get with Redis down = nil error, want error")
 	}

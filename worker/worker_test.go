@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -485,5 +486,36 @@ func TestPointInTimePointsAreSpooledWhileInfluxDBIsDown(t *testing.T) {
 	if rep.Outcome != OutcomeFailed || rep.Err == nil || !strings.Contains(rep.Err.Error(), "bad request") || len(sp.points) != before {
 		t.Errorf("permanent failure: Outcome %s err %v, spool %d -> %d; want failed, the reason, nothing spooled",
 			rep.Outcome, rep.Err, before, len(sp.points))
+	}
+}
+
+// An appliance whose archive moved back in time (clock set back, or
+// replaced under the same nePk) is collected again at once, not after its
+// clock has caught up with the old watermark.
+func TestWatermarkAheadOfTheApplianceStartsAfresh(t *testing.T) {
+	f := newFixture(t, 3, simulator.Faults{})
+	var logs bytes.Buffer
+	f.h.o.Logger = zerolog.New(&logs)
+	a := reachable(t, f.sim)[0]
+	newest, _ := f.sim.Window()
+	ahead := newest + 6*3600
+	if err := f.wm.Advance(t.Context(), a.ID, ahead); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.Outcome != OutcomeOK || rep.MinutesStored != 3 || rep.MinutesLast != newest {
+		t.Errorf("job = %s, %d minutes up to %d (err %v %v); want ok, the 3 newest up to %d",
+			rep.Outcome, rep.MinutesStored, rep.MinutesLast, rep.Err, rep.SourceErrors, newest)
+	}
+	if wm, ok, _ := f.wm.Get(t.Context(), a.ID); !ok || wm != newest {
+		t.Errorf("watermark = %d (%v), want %d", wm, ok, newest)
+	}
+	if !strings.Contains(logs.String(), "starting afresh") || !strings.Contains(logs.String(), a.Hostname) {
+		t.Errorf("no warning naming %s:\n%s", a.Hostname, logs.String())
+	}
+	// A watermark equal to the newest minute is the normal "nothing new".
+	rep = f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.MinutesStored != 0 {
+		t.Errorf("second job stored %d minutes, want 0", rep.MinutesStored)
 	}
 }
