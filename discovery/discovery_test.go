@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -59,23 +58,11 @@ type env struct {
 	orch    *fakeOrch
 	insp    *asynq.Inspector
 	limit   string
-	logs    *syncBuffer
+	logs    *testenv.LogBuffer
 	cycles  *tasks.RedisCycles
 	now     time.Time
 	nowLock sync.Mutex
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func newEnv(t *testing.T, limit string) *env {
 	t.Helper()
@@ -85,7 +72,7 @@ func newEnv(t *testing.T, limit string) *env {
 	insp := asynq.NewInspector(opt)
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	t.Cleanup(func() { client.Close(); insp.Close(); rdb.Close() })
-	e := &env{orch: &fakeOrch{inv: testInventory()}, insp: insp, logs: &syncBuffer{},
+	e := &env{orch: &fakeOrch{inv: testInventory()}, insp: insp, logs: &testenv.LogBuffer{},
 		limit: filepath.Join(t.TempDir(), "limit_appliances.json"), cycles: &tasks.RedisCycles{Client: rdb},
 		now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 	if err := os.WriteFile(e.limit, []byte(limit), 0o644); err != nil {

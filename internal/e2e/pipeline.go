@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -34,17 +33,6 @@ func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 // Add moves the clock forward.
 func (c *Clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// Logs is a concurrency-safe log buffer.
-type Logs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *Logs) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-
-// String returns everything logged so far.
-func (l *Logs) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // Options configures Start.
 type Options struct {
 	Appliances int   // default 8
@@ -65,7 +53,7 @@ type Pipeline struct {
 	Redis    *testenv.Redis
 	Influx   *testenv.InfluxDB
 	Config   config.Config
-	Logs     *Logs
+	Logs     *testenv.LogBuffer
 	rdb      *redis.Client
 	writer   *influx.Writer
 	disc     *discovery.Discovery
@@ -90,7 +78,7 @@ func Start(t testing.TB, o Options) *Pipeline {
 		o.Workers = 2
 	}
 	clock := &Clock{t: time.Now().UTC().Truncate(time.Minute)}
-	p := &Pipeline{t: t, Clock: clock, Logs: &Logs{}, nWorkers: o.Workers}
+	p := &Pipeline{t: t, Clock: clock, Logs: &testenv.LogBuffer{}, nWorkers: o.Workers}
 	p.Redis = testenv.StartRedis(t)
 	p.Influx = o.Influx
 	if p.Influx == nil {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,32 +19,19 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
-// syncBuffer is a log sink the test reads while Run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
-
 type env struct {
 	rdb  *redis.Client
 	db   *testenv.InfluxDB
 	w    *influx.Writer
 	m    *metrics.Metrics
-	logs *syncBuffer
+	logs *testenv.LogBuffer
 	sp   *Spool
 }
 
 func setup(t *testing.T, o Options) *env {
 	t.Helper()
 	rs := testenv.StartRedis(t)
-	e := &env{db: testenv.StartInfluxDB(t), m: metrics.New(), logs: &syncBuffer{}}
+	e := &env{db: testenv.StartInfluxDB(t), m: metrics.New(), logs: &testenv.LogBuffer{}}
 	e.rdb = redis.NewClient(&redis.Options{Addr: rs.Addr})
 	t.Cleanup(func() { e.rdb.Close() })
 	e.w = newWriter(t, e.db.URL, e.db.Bucket)
