@@ -10,6 +10,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 )
 
 func runCheck(ctx context.Context, e env) error {
@@ -71,7 +72,17 @@ func runCheck(ctx context.Context, e env) error {
 	check("Redis "+cfg.RedisAddr, func(ctx context.Context) (string, error) {
 		rdb := app.NewRedis(cfg)
 		defer rdb.Close()
-		return "PING answered", rdb.Ping(ctx).Err()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			return "", err
+		}
+		if r == config.RoleDiscovery {
+			return "PING answered", nil
+		}
+		n, err := rdb.LLen(ctx, spool.DefaultKey).Result()
+		if err != nil {
+			return "", fmt.Errorf("read the spool %s: %w", spool.DefaultKey, err)
+		}
+		return fmt.Sprintf("PING answered; %d spool entries waiting for InfluxDB", n), nil
 	})
 	check("InfluxDB "+cfg.DBURL, func(ctx context.Context) (string, error) {
 		w, err := app.NewWriter(cfg)

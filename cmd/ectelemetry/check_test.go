@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
@@ -27,11 +30,16 @@ func TestCheck(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.RPush(t.Context(), spool.DefaultKey, "a", "b").Err(); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"check"}, nil, &out, &out); err != nil {
 		t.Fatalf("check failed: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"PASS  settings", "PASS  Orchestrator", "3 appliances", "PASS  Redis", "PASS  InfluxDB",
+	for _, want := range []string{"PASS  settings", "PASS  Orchestrator", "3 appliances", "PASS  Redis", "2 spool entries waiting", "PASS  InfluxDB",
 		"ORCH_API_KEY set (***)", "EC_PW set (***)", "all checks passed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
