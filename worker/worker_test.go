@@ -519,3 +519,43 @@ func TestWatermarkAheadOfTheApplianceStartsAfresh(t *testing.T) {
 		t.Errorf("second job stored %d minutes, want 0", rep.MinutesStored)
 	}
 }
+
+type failingWatermarks struct{ err error }
+
+func (f failingWatermarks) Get(context.Context, string) (int64, bool, error) { return 0, false, f.err }
+func (f failingWatermarks) Advance(context.Context, string, int64) error     { return f.err }
+func (f failingWatermarks) Reset(context.Context, string) error              { return f.err }
+
+// With Redis down the watermarks cannot be read: minute stats fail with an
+// error naming the appliance and the source, the point-in-time sources are
+// still written, and nothing crashes.
+func TestWatermarkStoreDownKeepsTheOtherSources(t *testing.T) {
+	f := newFixture(t, 3, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	var logs bytes.Buffer
+	f.h.o.Logger = zerolog.New(&logs)
+	f.h.o.Watermarks = failingWatermarks{err: errors.New("read watermark of " + a.ID + ": dial tcp: connection refused")}
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.Outcome != OutcomePartial || len(rep.SourceErrors) != 1 || rep.SourceErrors[SourceMinuteStats] == nil {
+		t.Fatalf("Outcome %s, sources %v, err %v; want partial with only minute_stats failed", rep.Outcome, rep.SourceErrors, rep.Err)
+	}
+	if len(f.sink.minutePoints()) != 0 || len(f.sink.byMeasurement(telemetry.MeasMemoryStats)) != 1 {
+		t.Errorf("stored %d minute points and %d memory points; want 0 and 1", len(f.sink.minutePoints()),
+			len(f.sink.byMeasurement(telemetry.MeasMemoryStats)))
+	}
+	line := grepLine(logs.String(), "appliance collected with failed sources")
+	for _, want := range []string{a.Hostname, SourceMinuteStats, "connection refused"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %q: %s", want, line)
+		}
+	}
+}
+
+func grepLine(logs, s string) string {
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec-telemetry/ec-telemetry/discovery"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/spool"
@@ -413,6 +414,68 @@ func TestInfluxDBOutageLosesNothing(t *testing.T) {
 		for m, w := range expected(t, p.Sim, a.ID, first-120, newest) {
 			if diff := cmp.Diff(w, stored(t, p.Influx, m, a.Hostname)); diff != "" {
 				t.Errorf("%s %s (-served +stored):\n%s", a.Hostname, m, diff)
+			}
+		}
+	}
+}
+
+// TestRedisOutageLosesNothing stops Redis between two cycles. Discovery
+// waits, saying which dependency is down, and resumes by itself when Redis
+// is back (with its data, as the compose file's append-only Redis keeps
+// it); the workers reconnect; the next jobs fill the minutes of the outage
+// exactly once.
+func TestRedisOutageLosesNothing(t *testing.T) {
+	p := Start(t, Options{Appliances: 3, Seed: 5})
+	ctx := t.Context()
+	first, _ := p.Sim.Window()
+	p.RunCycles(ctx, 1)
+
+	p.Redis.Stop()
+	p.Clock.Add(3 * time.Minute) // three minutes pass while Redis is down
+	type result struct {
+		sum discovery.Summary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sum, err := p.disc.Cycle(ctx, p.Clock.Now())
+		done <- result{sum, err}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(grep(p.Logs.String(), "waiting for dependencies"), "redis") {
+		if time.Now().After(deadline) {
+			t.Fatalf("discovery did not say Redis is down:\n%s", grep(p.Logs.String(), "discovery"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("the cycle ran while Redis was down: %+v, %v", r.sum, r.err)
+	default:
+	}
+	p.Redis.Restart()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("discovery did not resume within a minute of Redis coming back")
+	}
+	if r.err != nil || r.sum.Queued != len(p.Sim.Appliances()) {
+		t.Fatalf("cycle after the outage = %+v, %v; want every appliance queued", r.sum, r.err)
+	}
+	p.WaitCycle(ctx, r.sum.Cycle, 60*time.Second)
+	if !strings.Contains(p.Logs.String(), "dependencies are back") {
+		t.Error("no log line says discovery resumed")
+	}
+
+	newest, _ := p.Sim.Window()
+	for _, a := range p.Sim.Appliances() {
+		if !a.Reachable {
+			continue
+		}
+		for m, w := range expected(t, p.Sim, a.ID, first-120, newest) {
+			if diff := cmp.Diff(w, stored(t, p.Influx, m, a.Hostname)); diff != "" {
+				t.Errorf("%s %s after the Redis outage (-served +stored):\n%s", a.Hostname, m, diff)
 			}
 		}
 	}
