@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -65,6 +66,10 @@ type Options struct {
 // Redis.
 type Spool struct {
 	o Options
+
+	fullMu      sync.Mutex
+	fullLogged  time.Time // when "spool full" was last logged
+	fullDropped int64     // entries dropped since then
 }
 
 // New fills in defaults.
@@ -149,8 +154,7 @@ func (s *Spool) Push(ctx context.Context, points []telemetry.Point) (int, error)
 		}
 		s.count("spooled", kept)
 		if over := llen.Val() - s.o.MaxEntries; over > 0 {
-			s.o.Logger.Error().Int64("entries_dropped", over).Int64("max_entries", s.o.MaxEntries).
-				Msg("spool full: the oldest spooled points were dropped (InfluxDB has been unavailable for long; raise SPOOL_MAX_ENTRIES to keep more)")
+			s.logFull(over)
 			if m := s.o.Metrics; m != nil {
 				m.SpoolDroppedEntries.WithLabelValues("full").Add(float64(over))
 			}
@@ -176,7 +180,7 @@ type DrainResult struct {
 	Points  int   // points InfluxDB accepted
 	Dropped int   // entries removed unwritten: corrupt, or refused for good by InfluxDB
 	Left    int64 // entries still waiting
-	Busy    bool  // another process holds the lock; nothing was done
+	Busy    bool  // another process holds the lock; nothing was written
 }
 
 // Drain writes spooled entries, oldest first, until the list is empty, the
@@ -282,6 +286,20 @@ func (s *Spool) Run(ctx context.Context, w Writer, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// logFull logs dropped entries at most once a minute per process: with a
+// full spool every job drops one.
+func (s *Spool) logFull(dropped int64) {
+	s.fullMu.Lock()
+	defer s.fullMu.Unlock()
+	s.fullDropped += dropped
+	if time.Since(s.fullLogged) < time.Minute {
+		return
+	}
+	s.o.Logger.Error().Int64("entries_dropped", s.fullDropped).Int64("max_entries", s.o.MaxEntries).
+		Msg("spool full: the oldest spooled points were dropped (InfluxDB has been unavailable for long; raise SPOOL_MAX_ENTRIES to keep more; logged at most once a minute)")
+	s.fullLogged, s.fullDropped = time.Now(), 0
 }
 
 func (s *Spool) remove(ctx context.Context, entry []byte) error {

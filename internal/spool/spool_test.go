@@ -173,6 +173,28 @@ func TestPushDropsTheOldestEntriesPastMaxEntries(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "spool full") {
 		t.Errorf("no log line about the dropped entry:\n%s", e.logs)
 	}
+	// With a full spool every push drops one entry; the log says so once a
+	// minute, the metric counts each.
+	extra := cpuPoints("EC-3b", base, 2)
+	for i := range extra {
+		if _, err := e.sp.Push(t.Context(), extra[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Count(e.logs.String(), "spool full"); got != 1 {
+		t.Errorf("%d 'spool full' log lines after three drops within a minute, want 1", got)
+	}
+	if got := testutil.ToFloat64(e.m.SpoolDroppedEntries.WithLabelValues("full")); got != 3 {
+		t.Errorf("dropped entries (full) = %v, want 3", got)
+	}
+	if _, err := e.rdb.Del(t.Context(), DefaultKey).Result(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range pts {
+		if _, err := e.sp.Push(t.Context(), pts[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := e.sp.Drain(t.Context(), e.w); err != nil {
 		t.Fatal(err)
 	}
