@@ -385,6 +385,10 @@ func TestComposeWorker(t *testing.T) {
 	if lim == nil || lim.NanoCPUs <= 0 || lim.MemoryBytes <= 0 {
 		t.Errorf("worker resource limits = %+v, want cpus and memory", lim)
 	}
+	// The Go soft memory limit sits below the container's.
+	if got, _ := envValue(w, "GOMEMLIMIT"); got != "400MiB" || lim == nil || 400<<20 >= int64(lim.MemoryBytes) {
+		t.Errorf("worker GOMEMLIMIT = %q with a memory limit of %v bytes, want 400MiB below it", got, lim)
+	}
 	// Pass-through: set in example.env → copied; not set → absent so the
 	// binary's default applies.
 	for key, want := range map[string]string{"EC_TIMEOUT": "2", "EC_USER": "<ec_username>", "DB_BUCKET": "ECTELEM",
