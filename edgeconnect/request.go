@@ -2,7 +2,6 @@ package edgeconnect
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -65,25 +64,11 @@ func (c *Client) send(ctx context.Context, cl call, timeout time.Duration) (*fli
 // session, and on a 401 logs in again and repeats the request exactly once.
 // It returns a 2xx answer; every other status becomes an *APIError.
 func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (*flight, error) {
-	if !cl.login && !cl.once {
-		if err := c.sess.Ensure(ctx, c.login); err != nil {
-			return nil, err
-		}
-	}
-	gen := c.sess.Generation()
-	fl, err := c.send(ctx, cl, timeout)
+	fl, err := c.sess.Exchange(ctx, !cl.login && !cl.once, c.login, func() (*flight, error) {
+		return c.send(ctx, cl, timeout)
+	})
 	if err != nil {
 		return nil, err
-	}
-	if fl.Resp.StatusCode == http.StatusUnauthorized && !cl.login && !cl.once {
-		drainClose(fl.Resp.Body)
-		fl.Done()
-		if err := c.sess.Relogin(ctx, gen, c.login); err != nil {
-			return nil, err
-		}
-		if fl, err = c.send(ctx, cl, timeout); err != nil {
-			return nil, err
-		}
 	}
 	if err := c.checkResponse(cl, fl.Resp); err != nil {
 		fl.Done()

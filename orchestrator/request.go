@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
@@ -50,25 +49,11 @@ func (c *Client) send(ctx context.Context, cl call, timeout time.Duration) (*fli
 // repeats the request exactly once; with an API key a 401 is final. It
 // returns a 2xx answer; every other status becomes an *APIError.
 func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (*flight, error) {
-	if !cl.login && c.apiKey == "" {
-		if err := c.sess.Ensure(ctx, c.login); err != nil {
-			return nil, err
-		}
-	}
-	gen := c.sess.Generation()
-	fl, err := c.send(ctx, cl, timeout)
+	fl, err := c.sess.Exchange(ctx, !cl.login && c.apiKey == "", c.login, func() (*flight, error) {
+		return c.send(ctx, cl, timeout)
+	})
 	if err != nil {
 		return nil, err
-	}
-	if fl.Resp.StatusCode == http.StatusUnauthorized && !cl.login && c.apiKey == "" {
-		drainClose(fl.Resp.Body)
-		fl.Done()
-		if err := c.sess.Relogin(ctx, gen, c.login); err != nil {
-			return nil, err
-		}
-		if fl, err = c.send(ctx, cl, timeout); err != nil {
-			return nil, err
-		}
 	}
 	if err := c.checkResponse(cl, fl.Resp); err != nil {
 		fl.Done()

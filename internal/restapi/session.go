@@ -58,6 +58,30 @@ func (s *Session) Ensure(ctx context.Context, login func(context.Context) error)
 	return s.Relogin(ctx, gen, login)
 }
 
+// Exchange sends one request through send. With useSession it first logs
+// in when there is no session, and when the answer is 401 it logs in again
+// (once for all the requests that saw the same session) and sends exactly
+// once more. It returns the last answer with its body open, whatever its
+// status; the caller checks it.
+func (s *Session) Exchange(ctx context.Context, useSession bool, login func(context.Context) error, send func() (*Flight, error)) (*Flight, error) {
+	if useSession {
+		if err := s.Ensure(ctx, login); err != nil {
+			return nil, err
+		}
+	}
+	gen := s.Generation()
+	fl, err := send()
+	if err != nil || !useSession || fl.Resp.StatusCode != http.StatusUnauthorized {
+		return fl, err
+	}
+	DrainClose(fl.Resp.Body)
+	fl.Done()
+	if err := s.Relogin(ctx, gen, login); err != nil {
+		return nil, err
+	}
+	return send()
+}
+
 // Relogin logs in again with login, unless another goroutine already did so
 // after the generation seen was read.
 func (s *Session) Relogin(ctx context.Context, seen uint64, login func(context.Context) error) error {

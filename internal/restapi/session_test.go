@@ -53,3 +53,43 @@ func TestSessionSharesOneReloginAmongConcurrentFailures(t *testing.T) {
 		t.Errorf("Ensure with a refused login = %v, active %v", err, s.Active())
 	}
 }
+
+func TestSessionExchangeRetriesOnceAfter401(t *testing.T) {
+	answer := func(status int) *Flight {
+		return &Flight{Resp: &http.Response{StatusCode: status, Body: http.NoBody}, Ctx: context.Background(), Done: func() {}}
+	}
+	for _, tc := range []struct {
+		name       string
+		useSession bool
+		statuses   []int // what successive sends answer
+		wantStatus int
+		wantSends  int
+		wantLogins int32
+	}{
+		{"session: 401 then a fresh login and one repeat", true, []int{401, 200}, 200, 2, 2},
+		{"session: a second 401 is final", true, []int{401, 401, 200}, 401, 2, 2},
+		{"session: 200 at once", true, []int{200}, 200, 1, 1},
+		{"no session (API key or login call): 401 is final", false, []int{401, 200}, 401, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSession()
+			var logins atomic.Int32
+			login := func(context.Context) error { logins.Add(1); s.Established(nil); return nil }
+			sends := 0
+			fl, err := s.Exchange(t.Context(), tc.useSession, login, func() (*Flight, error) {
+				sends++
+				return answer(tc.statuses[sends-1]), nil
+			})
+			if err != nil || fl.Resp.StatusCode != tc.wantStatus || sends != tc.wantSends || logins.Load() != tc.wantLogins {
+				t.Errorf("Exchange = status %v, err %v after %d sends and %d logins; want %d after %d and %d",
+					fl, err, sends, logins.Load(), tc.wantStatus, tc.wantSends, tc.wantLogins)
+			}
+		})
+	}
+	s := NewSession()
+	refused := errors.New("refused")
+	if _, err := s.Exchange(t.Context(), true, func(context.Context) error { return refused },
+		func() (*Flight, error) { t.Fatal("sent without a session"); return nil, nil }); !errors.Is(err, refused) {
+		t.Errorf("Exchange with a refused login = %v, want the login error", err)
+	}
+}
