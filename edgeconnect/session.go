@@ -60,23 +60,12 @@ func (c *Client) login(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	status, cookies := fl.Resp.StatusCode, fl.Resp.Cookies()
-	drainClose(fl.Resp.Body)
-	fl.Done()
-	if status != http.StatusOK {
-		return c.fail(cl, fmt.Errorf("status %d, want 200: %w", status, ErrUnauthorized))
-	}
-	found := false
-	for _, ck := range cookies {
-		if (ck.Name == cookieSession || ck.Name == cookieCSRF) && ck.Value != "" {
-			found = true
+	if status, ok := c.sess.Open(fl, cookieSession, cookieCSRF); !ok {
+		if status != http.StatusOK {
+			return c.fail(cl, fmt.Errorf("status %d, want 200: %w", status, ErrUnauthorized))
 		}
-	}
-	if !found {
-		c.sess.Drop()
 		return c.fail(cl, fmt.Errorf("%w: %w", ErrNoSession, ErrUnauthorized))
 	}
-	c.sess.Established(cookies)
 	return nil
 }
 

@@ -41,23 +41,12 @@ func (c *Client) login(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	status, cookies := fl.Resp.StatusCode, fl.Resp.Cookies()
-	drainClose(fl.Resp.Body)
-	fl.Done()
-	if status != http.StatusOK {
-		return c.fail(cl, fmt.Errorf("status %d, want 200: %w", status, ErrUnauthorized))
-	}
-	found := false
-	for _, ck := range cookies {
-		if ck.Value != "" {
-			found = true
+	if status, ok := c.sess.Open(fl); !ok {
+		if status != http.StatusOK {
+			return c.fail(cl, fmt.Errorf("status %d, want 200: %w", status, ErrUnauthorized))
 		}
-	}
-	if !found {
-		c.sess.Drop()
 		return c.fail(cl, fmt.Errorf("%w: %w", ErrNoSession, ErrUnauthorized))
 	}
-	c.sess.Established(cookies)
 	return nil
 }
 

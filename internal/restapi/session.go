@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 )
 
@@ -103,6 +104,27 @@ func (s *Session) Drop() {
 	s.gen++
 	s.active = false
 	s.mu.Unlock()
+}
+
+// Open takes the answer to a login request and closes it. A 200 that set a
+// non-empty cookie named in names (any name when names is empty) starts the
+// session, and Open returns true. Otherwise the session stays dropped and
+// Open returns false with the answer's status, for the caller's error.
+func (s *Session) Open(fl *Flight, names ...string) (status int, ok bool) {
+	status, cookies := fl.Resp.StatusCode, fl.Resp.Cookies()
+	DrainClose(fl.Resp.Body)
+	fl.Done()
+	if status != http.StatusOK {
+		return status, false
+	}
+	for _, ck := range cookies {
+		if ck.Value != "" && (len(names) == 0 || slices.Contains(names, ck.Name)) {
+			s.Established(cookies)
+			return status, true
+		}
+	}
+	s.Drop()
+	return status, false
 }
 
 // Established records a successful login and the cookies it set.

@@ -93,3 +93,35 @@ func TestSessionExchangeRetriesOnceAfter401(t *testing.T) {
 		t.Errorf("Exchange with a refused login = %v, want the login error", err)
 	}
 }
+
+func TestSessionOpen(t *testing.T) {
+	answer := func(status int, cookies ...string) *Flight {
+		h := http.Header{}
+		for _, c := range cookies {
+			h.Add("Set-Cookie", c)
+		}
+		return &Flight{Resp: &http.Response{StatusCode: status, Header: h, Body: http.NoBody}, Ctx: context.Background(), Done: func() {}}
+	}
+	for _, tc := range []struct {
+		name   string
+		fl     *Flight
+		names  []string
+		status int
+		ok     bool
+	}{
+		{"named cookie", answer(200, "sid=abc", "other=x"), []string{"sid"}, 200, true},
+		{"only other cookies", answer(200, "other=x"), []string{"sid"}, 200, false},
+		{"empty session cookie", answer(200, "sid="), []string{"sid"}, 200, false},
+		{"any cookie", answer(200, "JSESSIONID=q"), nil, 200, true},
+		{"no cookie", answer(200), nil, 200, false},
+		{"204", answer(204, "sid=abc"), []string{"sid"}, 204, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSession()
+			status, ok := s.Open(tc.fl, tc.names...)
+			if status != tc.status || ok != tc.ok || s.Active() != tc.ok {
+				t.Errorf("Open = %d, %v (active %v); want %d, %v", status, ok, s.Active(), tc.status, tc.ok)
+			}
+		})
+	}
+}
