@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +122,7 @@ func TestComposeProfiles(t *testing.T) {
 			o:        loadOpts{},
 			want:     append([]string{"ec-telemetry-discover"}, core...),
 			disabled: []string{"ec-telemetry-discover-demo", "simulator"},
-			orchURL:  "<orchestrator_ip_or_fqdn>",
+			orchURL:  "changeme-orchestrator",
 		},
 		{
 			name:     "--profile demo replaces COMPOSE_PROFILES",
@@ -214,7 +215,7 @@ func TestComposeDemoWiring(t *testing.T) {
 	}
 	wantFlags := map[string]string{
 		"listen": "0.0.0.0:8443", "advertise": "simulator", "appliances": "20", "seed": "1",
-		"api-key": "<orch_api_key>", "user": "<ec_username>", "password": "<edgeconnect_password>",
+		"api-key": "changeme-orch-api-key", "user": "changeme-ec-user", "password": "changeme-ec-password",
 	}
 	if diff := cmp.Diff(wantFlags, flags); diff != "" {
 		t.Errorf("simulator flags (-want +got):\n%s", diff)
@@ -285,7 +286,7 @@ func TestComposeWorkerReplicasFollowWorkerCount(t *testing.T) {
 }
 
 func TestComposeRequiredVariables(t *testing.T) {
-	for _, name := range []string{"DB_PW", "DB_TOKEN", "WORKER_COUNT", "RENDERER_TOKEN", "ORCH_URL", "EC_USER"} {
+	for _, name := range []string{"DB_PW", "DB_TOKEN", "WORKER_COUNT", "RENDERER_TOKEN", "ORCH_URL", "EC_USER", "GRAFANA_PW"} {
 		t.Run(name, func(t *testing.T) {
 			for _, profiles := range [][]string{nil, {"demo"}} {
 				_, err := loadProject(t, loadOpts{env: []string{name + "="}, profiles: profiles})
@@ -391,8 +392,8 @@ func TestComposeWorker(t *testing.T) {
 	}
 	// Pass-through: set in example.env → copied; not set → absent so the
 	// binary's default applies.
-	for key, want := range map[string]string{"EC_TIMEOUT": "2", "EC_USER": "<ec_username>", "DB_BUCKET": "ECTELEM",
-		"LOG_LEVEL": "INFO", "EC_PW": "<edgeconnect_password>"} {
+	for key, want := range map[string]string{"EC_TIMEOUT": "2", "EC_USER": "changeme-ec-user", "DB_BUCKET": "ECTELEM",
+		"LOG_LEVEL": "INFO", "EC_PW": "changeme-ec-password"} {
 		if got, ok := envValue(w, key); !ok || got != want {
 			t.Errorf("worker env %s = %q (set %v), want %q", key, got, ok, want)
 		}
@@ -429,7 +430,7 @@ func TestComposeDiscover(t *testing.T) {
 	case limit.Source != filepath.Join(repoRoot(t), "limit_appliances.json") || limit.ReadOnly:
 		t.Errorf("limit file mount = %s (read-only %v), want ./limit_appliances.json writable", limit.Source, limit.ReadOnly)
 	}
-	if got, _ := envValue(d, "ORCH_API_KEY"); got != "<orch_api_key>" {
+	if got, _ := envValue(d, "ORCH_API_KEY"); got != "changeme-orch-api-key" {
 		t.Errorf("discover ORCH_API_KEY = %q, want the env file's", got)
 	}
 	for _, key := range []string{"EC_USER", "EC_PW"} {
@@ -441,7 +442,7 @@ func TestComposeDiscover(t *testing.T) {
 
 func TestComposeServicesHardening(t *testing.T) {
 	p := mustLoad(t, loadOpts{files: []string{composeFile, monitorFile}, profiles: []string{"live", "demo"}})
-	healthy := []string{"influxdb", "redis", "grafana", "ec-telemetry-worker", "ec-telemetry-discover",
+	healthy := []string{"influxdb", "redis", "grafana", "renderer", "ec-telemetry-worker", "ec-telemetry-discover",
 		"ec-telemetry-discover-demo", "prometheus"}
 	for name, s := range p.Services {
 		if s.Logging == nil || s.Logging.Driver != "local" || s.Logging.Options["max-size"] == "" {
@@ -489,25 +490,35 @@ func TestComposeGrafanaAndRenderer(t *testing.T) {
 	r := service(t, p, "renderer")
 	want := map[string]string{
 		"GF_SECURITY_ADMIN_USER":                    "admin",
-		"GF_SECURITY_ADMIN_PASSWORD":                "<database_password>",
+		"GF_SECURITY_ADMIN_PASSWORD":                "changeme-grafana-password",
 		"GF_RENDERING_SERVER_URL":                   "http://renderer:8081/render",
 		"GF_RENDERING_CALLBACK_URL":                 "http://grafana:3000/",
-		"GF_RENDERING_RENDERER_TOKEN":               "<renderer_token>",
+		"GF_RENDERING_RENDERER_TOKEN":               "changeme-renderer-token",
 		"GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": "/etc/grafana/dashboards/fleet-overview.json",
 		"DB_URL":    "http://influxdb:8086",
 		"DB_BUCKET": "ECTELEM",
-		"DB_TOKEN":  "<database_token>",
+		"DB_TOKEN":  "changeme-db-token",
 	}
 	for k, v := range want {
 		if got, _ := envValue(g, k); got != v {
 			t.Errorf("grafana env %s = %q, want %q", k, got, v)
 		}
 	}
-	if got, _ := envValue(r, "AUTH_TOKEN"); got != "<renderer_token>" {
+	if got, _ := envValue(r, "AUTH_TOKEN"); got != "changeme-renderer-token" {
 		t.Errorf("renderer AUTH_TOKEN = %q, want RENDERER_TOKEN", got)
 	}
 	if len(r.Ports) != 0 {
 		t.Errorf("renderer publishes %v; only Grafana may reach it", r.Ports)
+	}
+	// Grafana starts once the renderer answers its own probe (GET /healthz
+	// through the image's "healthcheck" subcommand), not merely once its
+	// container exists.
+	if got := g.DependsOn["renderer"].Condition; got != types.ServiceConditionHealthy {
+		t.Errorf("grafana depends on renderer with %q, want service_healthy", got)
+	}
+	wantProbe := []string{"CMD", "/usr/bin/grafana-image-renderer", "healthcheck"}
+	if r.HealthCheck == nil || !slices.Equal([]string(r.HealthCheck.Test), wantProbe) {
+		t.Errorf("renderer health check = %+v, want %q", r.HealthCheck, wantProbe)
 	}
 	root := repoRoot(t)
 	mounts := map[string]types.ServiceVolumeConfig{}
@@ -530,9 +541,9 @@ func TestComposeGrafanaAndRenderer(t *testing.T) {
 	inf := service(t, p, "influxdb")
 	for k, v := range map[string]string{
 		"DOCKER_INFLUXDB_INIT_MODE": "setup", "DOCKER_INFLUXDB_INIT_USERNAME": "admin",
-		"DOCKER_INFLUXDB_INIT_PASSWORD": "<database_password>", "DOCKER_INFLUXDB_INIT_ORG": "ECTELEM",
+		"DOCKER_INFLUXDB_INIT_PASSWORD": "changeme-db-password", "DOCKER_INFLUXDB_INIT_ORG": "ECTELEM",
 		"DOCKER_INFLUXDB_INIT_BUCKET": "ECTELEM", "DOCKER_INFLUXDB_INIT_RETENTION": "3d",
-		"DOCKER_INFLUXDB_INIT_ADMIN_TOKEN": "<database_token>",
+		"DOCKER_INFLUXDB_INIT_ADMIN_TOKEN": "changeme-db-token",
 	} {
 		if got, _ := envValue(inf, k); got != v {
 			t.Errorf("influxdb env %s = %q, want %q", k, got, v)
@@ -582,6 +593,107 @@ func TestComposeMonitorOverlay(t *testing.T) {
 		t.Errorf("asynqmon depends on redis with %q, want service_healthy", got)
 	}
 	assertRunnable(t, p)
+
+	// asynqmon reads REDIS_PASSWORD from its environment; on its command line
+	// the password would show in "docker inspect".
+	pw := mustLoad(t, loadOpts{files: []string{composeFile, monitorFile}, env: []string{"REDIS_PASSWORD=s3cret-redis"}})
+	mon := service(t, pw, "asynqmon")
+	if got, _ := envValue(mon, "REDIS_PASSWORD"); got != "s3cret-redis" {
+		t.Errorf("asynqmon REDIS_PASSWORD = %q, want the env file's s3cret-redis", got)
+	}
+	for _, a := range mon.Command {
+		if strings.Contains(a, "s3cret-redis") {
+			t.Errorf("asynqmon command line carries the Redis password: %q", a)
+		}
+	}
+
+	// cAdvisor from its current registry, at a release that reads Docker's
+	// containerd image store, with that store mounted.
+	ca := service(t, p, "cadvisor")
+	m := regexp.MustCompile(`^ghcr\.io/google/cadvisor:v0\.(\d+)\.\d+$`).FindStringSubmatch(ca.Image)
+	if m == nil {
+		t.Fatalf("cadvisor image = %q, want ghcr.io/google/cadvisor:v0.N.M", ca.Image)
+	}
+	if minor, _ := strconv.Atoi(m[1]); minor < 54 {
+		t.Errorf("cadvisor image = %q, want v0.54 or newer (containerd image store)", ca.Image)
+	}
+	mounted := map[string]bool{}
+	for _, v := range ca.Volumes {
+		mounted[v.Target] = v.ReadOnly
+	}
+	for _, target := range []string{"/rootfs", "/var/run", "/sys", "/var/lib/docker", "/var/lib/containerd", "/dev/disk"} {
+		if ro, ok := mounted[target]; !ok || !ro {
+			t.Errorf("cadvisor mount %s: present %v read-only %v, want a read-only mount", target, ok, ro)
+		}
+	}
+}
+
+// TestComposePublishedPortsBindLoopback checks that every port either file
+// publishes listens on 127.0.0.1 by default and on BIND_ADDR when it is set:
+// nothing reaches the network unless the operator says so.
+func TestComposePublishedPortsBindLoopback(t *testing.T) {
+	files := []string{composeFile, monitorFile}
+	p := mustLoad(t, loadOpts{files: files, profiles: []string{"live", "demo"}})
+	var published int
+	for name, s := range p.Services {
+		published += len(s.Ports)
+		for _, port := range s.Ports {
+			if port.HostIP != "127.0.0.1" {
+				t.Errorf("%s publishes %+v beyond loopback by default", name, port)
+			}
+		}
+	}
+	// The raw files: each port entry starts with ${BIND_ADDR:-127.0.0.1}, so
+	// one variable opens them all.
+	var entries [][]string
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(repoRoot(t), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, regexp.MustCompile(`(?m)^\s+- "([^"]*:[0-9]+)"\s*$`).FindAllStringSubmatch(string(b), -1)...)
+	}
+	if len(entries) != published {
+		t.Errorf("found %d quoted port entries in %v for %d published ports", len(entries), files, published)
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e[1], "${BIND_ADDR:-127.0.0.1}:") {
+			t.Errorf("port %q does not start with ${BIND_ADDR:-127.0.0.1}:", e[1])
+		}
+	}
+	p = mustLoad(t, loadOpts{files: files, env: []string{"BIND_ADDR=0.0.0.0"}})
+	for _, name := range []string{"grafana", "influxdb", "cadvisor", "prometheus", "asynqmon"} {
+		s := service(t, p, name)
+		if len(s.Ports) == 0 {
+			t.Errorf("%s publishes no port", name)
+		}
+		for _, port := range s.Ports {
+			if port.HostIP != "0.0.0.0" {
+				t.Errorf("BIND_ADDR=0.0.0.0: %s publishes %+v", name, port)
+			}
+		}
+	}
+}
+
+// TestComposeGrafanaPasswordIsItsOwn checks that Grafana's admin password
+// comes from GRAFANA_PW, not from InfluxDB's DB_PW: one leaked login must not
+// open the other.
+func TestComposeGrafanaPasswordIsItsOwn(t *testing.T) {
+	p := mustLoad(t, loadOpts{env: []string{"DB_PW=influx-password-1", "GRAFANA_PW=grafana-password-2", "GRAFANA_USER=boss"}})
+	g := service(t, p, "grafana")
+	if got, _ := envValue(g, "GF_SECURITY_ADMIN_PASSWORD"); got != "grafana-password-2" {
+		t.Errorf("grafana admin password = %q, want GRAFANA_PW", got)
+	}
+	if got, _ := envValue(g, "GF_SECURITY_ADMIN_USER"); got != "boss" {
+		t.Errorf("grafana admin user = %q, want GRAFANA_USER", got)
+	}
+	for name, s := range p.Services {
+		for k, v := range s.Environment {
+			if v != nil && *v == "influx-password-1" && !(name == "influxdb" && k == "DOCKER_INFLUXDB_INIT_PASSWORD") {
+				t.Errorf("service %s %s carries DB_PW; only InfluxDB's setup may", name, k)
+			}
+		}
+	}
 }
 
 func TestComposeFilesHaveNoVersionKey(t *testing.T) {
