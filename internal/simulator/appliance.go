@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Appliance cookie names (api doc 3.1).
+// Appliance login cookie names: ECOS answers a login with both.
 const (
 	ecSessionCookie = "vxoaSessionID"
 	ecCSRFCookie    = "edgeosCsrfToken"
@@ -85,8 +85,7 @@ func (s *Simulator) ecLogin(w http.ResponseWriter, r *http.Request, t *target) {
 	}
 	id, csrf := t.sessions.create(s.cfg.Now(), s.cfg.SessionIdle, admin)
 	t.counters.logins.Add(1)
-	http.SetCookie(w, &http.Cookie{Name: ecSessionCookie, Value: id, Path: "/", Secure: true, HttpOnly: true})
-	http.SetCookie(w, &http.Cookie{Name: ecCSRFCookie, Value: csrf, Path: "/", Secure: true})
+	setLoginCookies(w, ecSessionCookie, ecCSRFCookie, id, csrf)
 	writeJSON(w, map[string]string{"status": "authenticated", "user": c.User})
 }
 

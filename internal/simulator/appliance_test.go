@@ -668,3 +668,45 @@ func TestMinuteWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginCookieOrder checks the order of the Set-Cookie headers of a
+// successful appliance and Orchestrator login: the CSRF cookie first, then
+// the session cookie, both for Path=/. A client that takes the first login
+// cookie as the CSRF token (the Python demo's) depends on it.
+func TestLoginCookieOrder(t *testing.T) {
+	s := startSim(t, Config{Appliances: 2, Seed: 1, ECUser: "u1", ECPassword: "p1", OrchUser: "ou", OrchPassword: "op"})
+	body, _ := json.Marshal(map[string]string{"user": "u1", "password": "p1"})
+	orchBody, _ := json.Marshal(map[string]string{"user": "ou", "password": "op"})
+	for _, tc := range []struct {
+		name, url string
+		body      []byte
+		want      []string
+	}{
+		{"appliance", "https://" + reachableAppliance(t, s).Address + "/rest/json/login?source=menu_rest_apis_id", body,
+			[]string{"edgeosCsrfToken", "vxoaSessionID"}},
+		{"orchestrator", s.OrchestratorURL() + "/gms/rest/authentication/login", orchBody,
+			[]string{"orchCsrfToken", "orchSessionID"}},
+	} {
+		st, _, resp := doRequest(t, newClient(t, s), http.MethodPost, tc.url, tc.body, nil)
+		if st != http.StatusOK {
+			t.Fatalf("%s login = %d, want 200", tc.name, st)
+		}
+		var names []string
+		for _, h := range resp.Header.Values("Set-Cookie") {
+			c, err := http.ParseSetCookie(h)
+			if err != nil {
+				t.Fatalf("%s: Set-Cookie %q: %v", tc.name, h, err)
+			}
+			names = append(names, c.Name)
+			if c.Path != "/" || !c.Secure {
+				t.Errorf("%s: cookie %s path %q secure %v, want / and secure", tc.name, c.Name, c.Path, c.Secure)
+			}
+			if c.HttpOnly != (c.Name == tc.want[1]) {
+				t.Errorf("%s: cookie %s HttpOnly = %v, want it on the session cookie only", tc.name, c.Name, c.HttpOnly)
+			}
+		}
+		if diff := cmp.Diff(tc.want, names); diff != "" {
+			t.Errorf("%s login Set-Cookie order (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}

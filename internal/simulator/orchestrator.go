@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Orchestrator session cookie names. orchCsrfToken is documented (README
-// "REST API facts"); the session cookie name is the simulator's choice.
+// Orchestrator login cookie names. Clients look for orchCsrfToken by name;
+// no client reads the session cookie's name, so it is the simulator's choice.
 const (
 	orchSessionCookie = "orchSessionID"
 	orchCSRFCookie    = "orchCsrfToken"
@@ -83,8 +83,7 @@ func (s *Simulator) orchLogin(w http.ResponseWriter, r *http.Request, t *target)
 	}
 	id, csrf := t.sessions.create(s.cfg.Now(), s.cfg.SessionIdle, true)
 	t.counters.logins.Add(1)
-	http.SetCookie(w, &http.Cookie{Name: orchSessionCookie, Value: id, Path: "/", Secure: true, HttpOnly: true})
-	http.SetCookie(w, &http.Cookie{Name: orchCSRFCookie, Value: csrf, Path: "/", Secure: true})
+	setLoginCookies(w, orchSessionCookie, orchCSRFCookie, id, csrf)
 	writeJSON(w, map[string]string{"status": "authenticated", "user": c.User})
 }
 

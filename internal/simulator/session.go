@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -106,3 +107,13 @@ func (st *sessionStore) open(now time.Time, idle time.Duration) int {
 }
 
 func equalSecret(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// setLoginCookies answers a successful login with the CSRF cookie first and
+// the session cookie second, both for Path=/ on the answering host. Clients
+// that take the first login cookie they see as the CSRF token (the Python
+// EdgeConnect demo's does) work unchanged; a cookie jar sorting by name
+// yields the same order for the appliance and Orchestrator names.
+func setLoginCookies(w http.ResponseWriter, sessionName, csrfName, id, csrf string) {
+	http.SetCookie(w, &http.Cookie{Name: csrfName, Value: csrf, Path: "/", Secure: true})
+	http.SetCookie(w, &http.Cookie{Name: sessionName, Value: id, Path: "/", Secure: true, HttpOnly: true})
+}
