@@ -27,7 +27,7 @@ const (
 )
 
 // basePath is the ECOS REST prefix; source is the marker pyedgeconnect
-// appends as the last query parameter of every request (api doc 1.1).
+// appends as the last query parameter of every request.
 const (
 	basePath = "/rest/json"
 	source   = "source=menu_rest_apis_id"

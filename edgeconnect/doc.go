@@ -5,9 +5,8 @@
 // login and logout, the minute-statistics range and archives, deployment,
 // memory, CPU, routes, alarms, tunnel ids and aliases, disk usage, system
 // information, realtime statistics and traffic class names. Request paths,
-// query parameters and JSON keys follow shared/docs/edgeconnect-api.md
-// (section 3), written from pyedgeconnect; they were not checked against a
-// live ECOS release.
+// query parameters and JSON keys are those Aruba's pyedgeconnect library
+// uses; they were not checked against a live ECOS release.
 //
 // # Session
 //

@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Payloads from shared/docs/edgeconnect-api.md section 3.
+// Payloads in the shape pyedgeconnect documents for these ECOS calls.
 const (
 	memoryJSON = `{"total": 3945080, "free": 770848, "buffers": 2516, "cached": 729568, "used": 3174232,
  "swapTotal": 0, "swapFree": 0, "swapUsed": 0}`

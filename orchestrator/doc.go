@@ -3,9 +3,9 @@
 //
 // It owns authentication and the calls discovery makes: server brief info
 // and hello, the appliance list, interface labels, overlay configurations
-// and Cloud Portal licensing. Paths and JSON keys follow
-// shared/docs/edgeconnect-api.md (section 2), written from pyedgeconnect;
-// they were not checked against a live Orchestrator release.
+// and Cloud Portal licensing. Paths and JSON keys are those Aruba's
+// pyedgeconnect library uses; they were not checked against a live
+// Orchestrator release.
 //
 // # Authentication
 //

@@ -41,7 +41,7 @@ func lineParser(base string) lineFunc {
 }
 
 // layout describes a file with fixed columns: one point per line, integer
-// fields taken from fixed columns (api doc 4.5-4.12).
+// fields taken from fixed columns (the demo's column maps).
 type layout struct {
 	meas    string
 	minCols int // highest column read + 1
@@ -117,7 +117,7 @@ func (l *layout) parse(p *parser, _ string) string {
 	return ""
 }
 
-// interface_v2.txt (api doc 4.5).
+// interface_v2.txt.
 var interfaceLayout = &layout{
 	meas: telemetry.MeasInterfaceStats, minCols: 31, tsCol: 30,
 	tags: func(p *parser) string {
@@ -136,7 +136,7 @@ var interfaceLayout = &layout{
 		telemetry.FieldMaxBandwidthTx, telemetry.FieldMaxBandwidthRx),
 }
 
-// flow_v2.txt (api doc 4.7).
+// flow_v2.txt.
 var flowLayout = &layout{
 	meas: telemetry.MeasFlowStats, minCols: 26, tsCol: 25,
 	tags: func(p *parser) string {
@@ -152,13 +152,13 @@ var flowLayout = &layout{
 	),
 }
 
-// boost_v2.txt (api doc 4.8). No tags: several lines of one minute merge.
+// boost_v2.txt. No tags: several lines of one minute merge.
 var boostLayout = &layout{
 	meas: telemetry.MeasBoostStats, minCols: 6, tsCol: 5,
 	fields: run(1, telemetry.FieldBoostConfiguredKbps, telemetry.FieldBoostBytes, telemetry.FieldSecondsNotBoostedInMinute),
 }
 
-// drops_v2.txt (api doc 4.9).
+// drops_v2.txt.
 var dropsLayout = &layout{
 	meas: telemetry.MeasDropStats, minCols: 4, tsCol: 3,
 	tags: func(p *parser) string {
@@ -191,7 +191,7 @@ func dropReason(code int64) string {
 	return "Other"
 }
 
-// interface_overlay_v2.txt (api doc 4.10).
+// interface_overlay_v2.txt.
 var interfaceOverlayLayout = &layout{
 	meas: telemetry.MeasInterfaceOverlayStats, minCols: 24, tsCol: 23,
 	tags: func(p *parser) string {
@@ -209,7 +209,7 @@ var interfaceOverlayLayout = &layout{
 		telemetry.FieldMaxBWTx, telemetry.FieldMaxBWRx),
 }
 
-// tclass_v2.txt (api doc 4.11). The traffic class id is the tag; its name
+// tclass_v2.txt. The traffic class id is the tag; its name
 // is a string field.
 var trafficClassLayout = &layout{
 	meas: telemetry.MeasTrafficClassStats, minCols: 20, tsCol: 19,
@@ -225,7 +225,7 @@ var trafficClassLayout = &layout{
 	extra: func(p *parser, fields map[string]any) { p.trafficClassName(fields, 1, p.tags[0].v) },
 }
 
-// shaper_v2.txt (api doc 4.12).
+// shaper_v2.txt.
 var shaperLayout = &layout{
 	meas: telemetry.MeasShaperStats, minCols: 11, tsCol: 10,
 	tags: func(p *parser) string {
@@ -241,7 +241,7 @@ var shaperLayout = &layout{
 	extra: func(p *parser, fields map[string]any) { p.trafficClassName(fields, 1, p.tags[0].v) },
 }
 
-// tunnel_availability_v2.txt (real-minute-stats README): column 8 is the
+// tunnel_availability_v2.txt (as real captures show): column 8 is the
 // seconds the tunnel was down in the minute, column 12 the interface label
 // as text.
 var availabilityLayout = &layout{
@@ -299,7 +299,7 @@ var tunnelPeaks = cat(
 	run(70, telemetry.FieldPeakJitter),
 )
 
-// parseTunnel parses a tunnel_v2.txt line (api doc 4.6) into tunnel_stats
+// parseTunnel parses a tunnel_v2.txt line into tunnel_stats
 // and, when any packed peak is set, tunnel_peak_stats. A bad cell in a
 // column the demo read skips the line; a bad peak cell only omits that
 // peak, so the demo's data is never lost to a column it did not read.
@@ -321,8 +321,8 @@ func parseTunnel(p *parser, _ string) string {
 		return r
 	}
 	stats := make(map[string]any, len(tunnelInts)+1)
-	// The demo's mapping: "0" is false, anything else true (api doc 4.6
-	// doubts the naming; kept for compatibility).
+	// The demo's mapping: "0" is false, anything else true. Real captures
+	// suggest the name is inverted; kept for compatibility.
 	switch flag := trimSpace(p.cols[4]); flag {
 	case sentinel:
 		p.note(fmt.Sprintf("column 4 (%s): invalid-counter marker, field omitted", telemetry.FieldSDWANTunnel))

@@ -173,8 +173,8 @@ func realCaptures(t testing.TB) string {
 	return ""
 }
 
-// realLookups are the names the real captures imply (README: aliases such
-// as Passthrough_MPLS1_wan1 and to_SydneySP01_RealTime).
+// realLookups are the names the real captures imply (their tunnel aliases
+// include Passthrough_MPLS1_wan1 and to_SydneySP01_RealTime).
 var realLookups = Lookups{
 	WANLabels: map[string]string{"1": "MPLS1", "2": "INET1"},
 	LANLabels: map[string]string{"5": "Data"},

@@ -88,7 +88,7 @@ func TestRealCaptures(t *testing.T) {
 					telemetry.FieldSDWANTunnel: true, telemetry.FieldBytesWanTx: int64(188), telemetry.FieldBytesWanRx: int64(416),
 					telemetry.FieldFlowsCreatedTunnel: int64(2), telemetry.FieldFlowsDeletedTunnel: int64(12),
 				}},
-				// Packed peaks; README: 4611686020201835422 is 2.0.
+				// Packed peaks: 4611686020201835422 holds float32 2.0 in its upper 32 bits.
 				{telemetry.MeasTunnelPeakStats, map[string]string{telemetry.TagTunnelID: "optimized traffic"}, map[string]any{
 					telemetry.FieldPeakPacketsWanTx: 2.0, telemetry.FieldPeakPacketsWanRx: 2.0, telemetry.FieldPeakPacketsLanTx: 2.0, telemetry.FieldPeakPacketsLanRx: 2.0,
 					telemetry.FieldPeakLatency: 153.0, telemetry.FieldPeakJitter: 14.0,

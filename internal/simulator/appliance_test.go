@@ -124,7 +124,7 @@ func TestApplianceAuth(t *testing.T) {
 	}
 }
 
-// alarmKeys are the 12 summary keys of GET /alarm (api doc 3.8).
+// alarmKeys are the 12 summary keys of GET /alarm.
 var alarmKeys = []string{"num_critical", "num_major", "num_minor", "num_warning", "num_cleared", "num_outstanding",
 	"num_software_outstanding", "num_equipment_outstanding", "num_tca_outstanding",
 	"num_traffic_class_outstanding", "num_tunnel_outstanding", "num_raise_ignore"}

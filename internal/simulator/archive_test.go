@@ -99,7 +99,7 @@ func TestArchiveDeterminism(t *testing.T) {
 }
 
 // fileShape is the column layout of a header-less member: column count and
-// timestamp column (api doc 4.5-4.12 and the real captures).
+// timestamp column (the demo's column maps and the real captures).
 var fileShape = map[string]int{
 	"interface_v2.txt":           31,
 	"interface_overlay_v2.txt":   24,

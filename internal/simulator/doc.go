@@ -1,7 +1,7 @@
 // Package simulator serves a simulated HPE Aruba EdgeConnect Orchestrator and
 // a fleet of N EdgeConnect appliances over HTTPS on loopback, shaped after
-// shared/docs/edgeconnect-api.md (sections 2, 3, 4 and 7) and the real
-// minute-stats captures in shared/testdata/real-minute-stats.
+// the REST APIs as the Python demo and pyedgeconnect call them and after
+// minute-stats archives captured from real appliances.
 //
 // It powers the demo mode, the end-to-end tests, the benchmarks and fault
 // injection of ec-telemetry. What it owns:

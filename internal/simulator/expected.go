@@ -8,7 +8,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
-// Decodings of api doc 4.4, with the demo's defects fixed.
+// The demo's decodings of the enum columns, with its defects fixed.
 var (
 	trafficTypeNames = [5]string{"", "optimized_traffic", "passthrough_shaped", "passthrough_unshaped", "all_traffic"}
 	flowTypeNames    = [4]string{"", "TCP Accelerated", "TCP Non-Accelerated", "Non-TCP"}
@@ -35,7 +35,7 @@ func setCounter(f map[string]any, name string, v uint64) {
 }
 
 // points maps the minute to the points a correct collector stores: the
-// demo's mapping of the eight *_v2.txt files (api doc 4.5-4.12, 5.3) with its
+// demo's mapping of the eight *_v2.txt files with its
 // defects fixed, plus tunnel_availability, tunnel_peak_stats and
 // probe_stats. It works on the model, never on rendered text.
 func (d *minuteData) points() []telemetry.Point {

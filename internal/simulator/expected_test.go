@@ -45,7 +45,7 @@ func indexPoints(t *testing.T, pts []telemetry.Point, m int64) map[string]teleme
 	return out
 }
 
-// The test's own decoding tables (api doc 4.4), written independently of
+// The test's own decoding tables (the demo's), written independently of
 // expected.go.
 var (
 	tLabels   = map[string]string{"0": "None", "1": "MPLS1", "2": "INET1", "3": "LTE", "5": "Data", "6": "Voice"}

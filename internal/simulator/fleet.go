@@ -22,8 +22,7 @@ type overlay struct {
 	TrafficClass string
 }
 
-// The Orchestrator maps. Every id written into an archive is a key of these
-// (api doc 4.13).
+// The Orchestrator maps. Every id written into an archive is a key of these.
 var (
 	wanLabels = []label{{"1", "MPLS1", true}, {"2", "INET1", true}, {"3", "LTE", true}}
 	lanLabels = []label{{"5", "Data", false}, {"6", "Voice", false}}

@@ -8,7 +8,8 @@ import (
 // before 9.1.3.0 write; the demo replaces it with 0 before parsing.
 const markerInvalid = math.MaxUint64
 
-// Column counts of the header-less files (api doc 4.5-4.12, README).
+// Column counts of the header-less files (the demo's column maps and the
+// real captures).
 const (
 	colsInterface    = 31
 	colsTunnel       = 72
@@ -22,7 +23,7 @@ const (
 	colsProbeRaw     = 16
 )
 
-// Traffic types (1-based, api doc 4.4).
+// Traffic types (1-based, as the demo decodes them).
 const (
 	ttOptimized = 1
 	ttShaped    = 2

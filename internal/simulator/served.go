@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Memory is the body of GET /memory (api doc 3.5).
+// Memory is the body of GET /memory.
 type Memory struct {
 	Total     int64 `json:"total"`
 	Free      int64 `json:"free"`
@@ -39,7 +39,7 @@ type RouteCounts struct {
 	V6    int
 }
 
-// AlarmSummary is the summary object of GET /alarm (api doc 3.8) and the
+// AlarmSummary is the summary object of GET /alarm and the
 // alarmSummary of GET /systemInfo.
 type AlarmSummary struct {
 	NumCritical                int `json:"num_critical"`
@@ -56,7 +56,7 @@ type AlarmSummary struct {
 	NumRaiseIgnore             int `json:"num_raise_ignore"`
 }
 
-// DiskUsage is one mount point of GET /diskUsage (api doc 3.10).
+// DiskUsage is one mount point of GET /diskUsage.
 type DiskUsage struct {
 	Blocks      int64  `json:"1k-blocks"`
 	Used        int64  `json:"used"`

@@ -2,9 +2,8 @@ package telemetry
 
 import "testing"
 
-// demoSchema is the Python demo's InfluxDB schema, transcribed by hand from
-// shared/docs/edgeconnect-api.md section 5.3 (not derived from Schema), so a
-// renamed or retyped constant fails here.
+// demoSchema is the Python demo's InfluxDB schema, transcribed by hand (not
+// derived from Schema), so a renamed or retyped constant fails here.
 var demoSchema = []struct {
 	measurement string
 	tags        []string

@@ -236,7 +236,7 @@ const (
 )
 
 // ProbeRawFields names the sixteen numeric columns of probe_v2.txt whose
-// meaning is not established (api doc: "do not rely on those positions").
+// meaning is not established: nothing documents those positions.
 // They are stored unchanged as raw_01 … raw_16 so that they can be mapped
 // once their meaning is known, without losing history.
 var ProbeRawFields = [16]string{
