@@ -7,7 +7,8 @@
 //     required variables, pinned images, capabilities, health checks, log
 //     rotation.
 //   - env_test.go checks that example.env documents every variable the binary
-//     reads (internal/config) with the Python demo's names first.
+//     reads (internal/config) with the Python demo's names first, and that
+//     its placeholders are exactly the secrets, each starting with changeme.
 //   - dockerfile_test.go checks the Dockerfile's stages, user, health check
 //     and labels.
 //   - dashboards_test.go checks every dashboard JSON and the provisioning

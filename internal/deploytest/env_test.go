@@ -236,3 +236,39 @@ func TestComposePassesEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// placeholderVariables are the example.env values an operator must replace.
+// Each starts with "changeme", the prefix "ectelemetry check" refuses; the
+// demo profile runs with them as they are.
+var placeholderVariables = []string{
+	"ORCH_URL", "ORCH_API_KEY", "EC_USER", "EC_PW", "DB_TOKEN", "DB_PW", "GRAFANA_PW", "RENDERER_TOKEN",
+}
+
+func TestExampleEnvPlaceholders(t *testing.T) {
+	var got []string
+	for _, l := range readEnvFile(t) {
+		if !l.active {
+			continue
+		}
+		if strings.HasPrefix(l.value, "changeme") {
+			got = append(got, l.name)
+		}
+		if strings.ContainsAny(l.value, "<>") {
+			t.Errorf("example.env:%d %s=%s: mark placeholders with the changeme prefix", l.line, l.name, l.value)
+		}
+	}
+	want := slices.Clone(placeholderVariables)
+	slices.Sort(want)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("example.env variables with a changeme placeholder (-want +got):\n%s", diff)
+	}
+	// The placeholders reach the containers as they are, and the Grafana and
+	// InfluxDB passwords differ even there.
+	p := mustLoad(t, loadOpts{})
+	g, _ := envValue(service(t, p, "grafana"), "GF_SECURITY_ADMIN_PASSWORD")
+	i, _ := envValue(service(t, p, "influxdb"), "DOCKER_INFLUXDB_INIT_PASSWORD")
+	if !strings.HasPrefix(g, "changeme") || !strings.HasPrefix(i, "changeme") || g == i {
+		t.Errorf("grafana password %q, influxdb password %q: want two different changeme placeholders", g, i)
+	}
+}
