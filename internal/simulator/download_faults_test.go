@@ -34,7 +34,10 @@ func getArchive(ctx context.Context, t *testing.T, e *ecSession, m int64) (int64
 	return resp.ContentLength, b, err
 }
 
-func TestFaultTruncateArchive(t *testing.T) {
+// archiveFaultSetup starts a simulator, logs in to a reachable appliance
+// and returns the newest archive as the simulator builds it.
+func archiveFaultSetup(t *testing.T) (*Simulator, ApplianceInfo, *ecSession, []byte) {
+	t.Helper()
 	s := startSim(t, Config{Appliances: 2, Seed: 1})
 	a := reachableAppliance(t, s)
 	e := ecLogin(t, s, a.Address)
@@ -42,6 +45,11 @@ func TestFaultTruncateArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, a, e, want
+}
+
+func TestFaultTruncateArchive(t *testing.T) {
+	s, a, e, want := archiveFaultSetup(t)
 	if err := s.SetFault(a.ID, Fault{TruncateArchive: 0.6}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,13 +73,7 @@ func TestFaultTruncateArchive(t *testing.T) {
 }
 
 func TestFaultStallArchive(t *testing.T) {
-	s := startSim(t, Config{Appliances: 2, Seed: 1})
-	a := reachableAppliance(t, s)
-	e := ecLogin(t, s, a.Address)
-	want, err := s.Archive(a.ID, testNewest)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, a, e, want := archiveFaultSetup(t)
 
 	// A stall shorter than the client's patience: the archive arrives whole.
 	if err := s.SetFault(a.ID, Fault{StallArchive: 50 * time.Millisecond}); err != nil {
