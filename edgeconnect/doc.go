@@ -36,7 +36,9 @@
 // 401/403 and ErrNotFound for 404); a 2xx answer that does not decode is a
 // *DecodeError; a body over the size limit wraps ErrTooLarge. When the
 // caller's ctx ends, the error wraps ctx.Err(); when the client's own
-// per-request deadline fires, it wraps context.DeadlineExceeded. Messages are
+// per-request deadline fires, it wraps context.DeadlineExceeded. A minute
+// archive whose body does not arrive whole fails with a *TransportError,
+// so an incomplete download is never mistaken for a damaged archive. Messages are
 // lowercase, start with "edgeconnect <host:port>: <method> <path>:" and never
 // contain the password, the session cookie or the CSRF token.
 //

@@ -57,7 +57,11 @@ var gzipMagic = []byte{0x1f, 0x8b}
 // The body is not buffered: the caller reads the gzip-compressed tar from
 // the returned reader and must Close it. The reader fails with an error
 // wrapping ErrTooLarge once more than MaxArchiveBytes arrive, and the whole
-// download, reading included, is bounded by ArchiveTimeout. A 404 (archive
+// download, reading included, is bounded by ArchiveTimeout. A body that
+// does not arrive whole (cut off before its Content-Length, a reset, the
+// ArchiveTimeout or ctx ending while it is read) fails with a
+// *TransportError, never with a plain EOF, so a caller can tell an
+// incomplete download from a complete but damaged archive. A 404 (archive
 // not held) wraps ErrNotFound. A body that does not start like gzip (an HTML
 // or JSON page) is a *DecodeError. The request is never retried, except for
 // the one re-login when the session expired before any byte was read.
@@ -96,6 +100,23 @@ func (c *Client) MinuteStats(ctx context.Context, minute int64) (io.ReadCloser, 
 	}
 	return a, nil
 }
+
+// TransportError reports that a minute archive did not arrive whole: the
+// connection broke off (an unexpected EOF before the promised
+// Content-Length, a reset), the download outlasted ArchiveTimeout, or the
+// caller's ctx ended while the body was read. The bytes read before it are
+// an incomplete archive; fetching it again later may succeed. Find it with
+// errors.As; Unwrap gives the cause (io.ErrUnexpectedEOF,
+// context.DeadlineExceeded, a net error, ...).
+type TransportError struct {
+	Err error // the whole error, naming the appliance and the archive
+}
+
+// Error implements error.
+func (e *TransportError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *TransportError) Unwrap() error { return e.Err }
 
 // archive is the body of a minute download: bounded in size, with errors
 // that name the appliance and the file.
@@ -136,7 +157,7 @@ func (l limitedBody) Read(p []byte) (int, error) {
 		err = a.fl.Ctx.Err()
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		a.err = a.c.transportError(a.ctx, a.cl, a.c.archiveTimeout, "read body", err)
+		a.err = &TransportError{Err: a.c.transportError(a.ctx, a.cl, a.c.archiveTimeout, "read body", err)}
 		return n, a.err
 	}
 	return n, err

@@ -249,6 +249,49 @@ func TestMinuteStatsTimeoutWhileReading(t *testing.T) {
 	}
 }
 
+func TestMinuteStatsIncompleteBodyIsATransportError(t *testing.T) {
+	tests := []struct {
+		name  string
+		stall bool // stall after the first bytes instead of dropping the connection
+		cause error
+	}{
+		{"cut before its Content-Length", false, io.ErrUnexpectedEOF},
+		{"stalled past the archive timeout", true, context.DeadlineExceeded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t, func(o *Options) { o.ArchiveTimeout = 300 * time.Millisecond })
+			block := blockingHandler(t, nil)
+			f.mux.HandleFunc("/stats/minuteStats/st2-60.tgz", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", "1000")
+				w.Write(fakeArchive(600))
+				w.(http.Flusher).Flush()
+				if tc.stall {
+					block(w, r)
+					return
+				}
+				panic(http.ErrAbortHandler) // drop the connection
+			})
+			rc, err := f.client.MinuteStats(t.Context(), 60)
+			if err != nil {
+				t.Fatalf("MinuteStats() error = %v", err)
+			}
+			defer rc.Close()
+			got, err := io.ReadAll(rc)
+			var te *TransportError
+			if !errors.As(err, &te) || !errors.Is(err, tc.cause) {
+				t.Fatalf("reading an incomplete archive: error = %v, want a *TransportError wrapping %v", err, tc.cause)
+			}
+			if len(got) != 600 {
+				t.Errorf("read %d bytes before the error, want 600", len(got))
+			}
+			if !strings.Contains(err.Error(), f.srv.Listener.Addr().String()) || !strings.Contains(err.Error(), "st2-60.tgz") {
+				t.Errorf("error %q does not name the appliance and the file", err)
+			}
+		})
+	}
+}
+
 func TestMinuteStatsCloseAbortsBlockedRead(t *testing.T) {
 	f := setup(t)
 	block := blockingHandler(t, nil)

@@ -1,9 +1,11 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
@@ -17,7 +19,7 @@ type minuteResult string
 const (
 	minuteStored  minuteResult = "stored"
 	minuteMissing minuteResult = "missing" // 404: the appliance no longer has it
-	minuteCorrupt minuteResult = "corrupt" // unreadable twice: what was parsed is kept
+	minuteCorrupt minuteResult = "corrupt" // arrived whole but unreadable: what was parsed is kept
 )
 
 // window returns the minutes to fetch, oldest first: every minute after the
@@ -115,29 +117,62 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 			j.log.Debug().Int("issues", issues).Str("first_issue", firstIssue).Msg("minute stats: lines skipped or repaired")
 		}
 	}()
-	for m := first; m <= last; m += 60 {
-		if dl, ok := ctx.Deadline(); ok && m > first && time.Until(dl) < h.o.BackfillReserve {
-			h.countMinutes("deferred", int((last-m)/60+1))
-			break // the next job continues from the watermark
-		}
-		res, pts, err := j.fetchMinute(ctx, c, m, opts, &issues, &firstIssue)
-		if err != nil {
-			ferr := flush()
-			return errors.Join(fmt.Errorf("minute %d: %w", m, err), ferr)
-		}
-		h.countMinutes(string(res), 1)
-		if res == minuteCorrupt {
-			j.log.Warn().Int64("minute", m).Msg("minute stats archive is corrupt: kept what could be read")
-		}
-		batch = append(batch, pts...)
-		batchLast, batchCount = m, batchCount+1
-		if len(batch) >= h.o.MaxBatchPoints {
-			if err := flush(); err != nil {
-				return err
+	for m := first; m <= last; {
+		// Download a chunk of minutes holding no minute-stats slot, so that
+		// an appliance that is slow to send keeps no other job waiting.
+		var (
+			dls      []download
+			held     int
+			derr     error
+			deferred bool
+		)
+		for ; m <= last && held < archiveChunkBytes; m += 60 {
+			if dl, ok := ctx.Deadline(); ok && m > first && time.Until(dl) < h.o.BackfillReserve {
+				h.countMinutes("deferred", int((last-m)/60+1))
+				deferred = true // the next job continues from the watermark
+				break
 			}
+			d, err := j.fetchMinute(ctx, c, m)
+			if err != nil {
+				derr = fmt.Errorf("minute %d: %w", m, err)
+				break
+			}
+			dls = append(dls, d)
+			held += cap(d.body)
+			h.holdArchives(cap(d.body))
+		}
+		// Parse and write the chunk under a slot: the parsed points are
+		// what the slot bounds.
+		var err error
+		if len(dls) > 0 {
+			err = h.withMinuteSlot(ctx, func() error {
+				for i, d := range dls {
+					res, pts := j.parseMinute(d, opts, &issues, &firstIssue)
+					dls[i].body = nil
+					h.holdArchives(-cap(d.body))
+					h.countMinutes(string(res), 1)
+					if res == minuteCorrupt {
+						j.log.Warn().Int64("minute", d.minute).Msg("minute stats archive is corrupt: kept what could be read")
+					}
+					batch = append(batch, pts...)
+					batchLast, batchCount = d.minute, batchCount+1
+					if len(batch) >= h.o.MaxBatchPoints {
+						if err := flush(); err != nil {
+							return err
+						}
+					}
+				}
+				return flush()
+			})
+		}
+		for _, d := range dls {
+			h.holdArchives(-cap(d.body)) // those not parsed when the slot was not granted
+		}
+		if derr != nil || err != nil || deferred {
+			return errors.Join(derr, err)
 		}
 	}
-	return flush()
+	return nil
 }
 
 func (h *Handler) countMinutes(result string, n int) {
@@ -146,42 +181,67 @@ func (h *Handler) countMinutes(result string, n int) {
 	}
 }
 
-// fetchMinute downloads and parses one archive. A transient failure (the
-// appliance or the network) returns an error and nothing is skipped. An
-// archive that cannot be read twice in a row is corrupt: the points read
-// before the damage are kept.
-func (j *job) fetchMinute(ctx context.Context, c Appliance, minute int64, opts minutestats.Options, issues *int, firstIssue *string) (minuteResult, []telemetry.Point, error) {
-	var best *minutestats.Result
-	var lastErr error
-	for attempt := 0; attempt < 2; attempt++ {
-		body, err := c.MinuteStats(ctx, minute)
-		if errors.Is(err, edgeconnect.ErrNotFound) {
-			return minuteMissing, nil, nil
-		}
-		if err != nil {
-			return "", nil, err
-		}
-		res, perr := minutestats.ParseArchive(body, opts)
+// archiveChunkBytes bounds the downloaded archive bytes (buffer capacity)
+// a job holds before it takes a minute-stats slot to parse them, plus the
+// archive that crosses it. Archives are 5-15 KB, so a chunk is some 25
+// minutes.
+const archiveChunkBytes = 256 << 10
+
+// download is one minute's archive as it arrived, not yet parsed.
+type download struct {
+	minute  int64
+	missing bool   // 404: the appliance no longer has it
+	body    []byte // the whole archive
+	unfit   error  // the archive can never be read (too large)
+}
+
+// fetchMinute downloads one archive whole, before any parsing. A 404 is a
+// missing minute, an archive over the client's size limit is unfit (counted
+// corrupt). Any other failure is transient and returned: a download that
+// broke off (an *edgeconnect.TransportError: connection cut before the
+// promised length, the archive timeout, the job's time) or a failed
+// request. The backfill then stops before that minute, and the next job
+// fetches it again; no part of it is stored.
+func (j *job) fetchMinute(ctx context.Context, c Appliance, minute int64) (download, error) {
+	d := download{minute: minute}
+	body, err := c.MinuteStats(ctx, minute)
+	if err == nil {
+		d.body, err = io.ReadAll(body)
 		body.Close()
-		if ctx.Err() != nil {
-			return "", nil, ctx.Err()
+	}
+	switch {
+	case errors.Is(err, edgeconnect.ErrNotFound):
+		d.missing = true
+	case errors.Is(err, edgeconnect.ErrTooLarge):
+		d.unfit = err
+	case err != nil:
+		return download{}, err
+	}
+	return d, nil
+}
+
+// parseMinute parses one downloaded archive; the caller holds a slot. As
+// the archive arrived whole, one that cannot be read is corrupt: the points
+// read before the damage are kept.
+func (j *job) parseMinute(d download, opts minutestats.Options, issues *int, firstIssue *string) (minuteResult, []telemetry.Point) {
+	if d.missing {
+		return minuteMissing, nil
+	}
+	res, perr := &minutestats.Result{}, d.unfit
+	if perr == nil {
+		res, perr = minutestats.ParseArchive(bytes.NewReader(d.body), opts)
+	}
+	if perr == nil {
+		*issues += res.IssueCount
+		if *firstIssue == "" && len(res.Issues) > 0 {
+			*firstIssue = res.Issues[0].String()
 		}
-		if perr == nil {
-			*issues += res.IssueCount
-			if *firstIssue == "" && len(res.Issues) > 0 {
-				*firstIssue = res.Issues[0].String()
-			}
-			return minuteStored, res.Points, nil
-		}
-		if best == nil || len(res.Points) > len(best.Points) {
-			best = res
-		}
-		lastErr = perr
+		return minuteStored, res.Points
 	}
 	j.mu.Lock()
 	if _, seen := j.rep.SourceErrors[SourceMinuteStats]; !seen {
-		j.rep.SourceErrors[SourceMinuteStats] = fmt.Errorf("minute %d: corrupt archive: %w", minute, lastErr)
+		j.rep.SourceErrors[SourceMinuteStats] = fmt.Errorf("minute %d: corrupt archive: %w", d.minute, perr)
 	}
 	j.mu.Unlock()
-	return minuteCorrupt, best.Points, nil
+	return minuteCorrupt, res.Points
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -98,10 +99,11 @@ type Options struct {
 	BackfillMax    time.Duration // oldest minute fetched; default 24 h
 	FirstContact   int           // minutes fetched without a watermark; default 3
 	MaxBatchPoints int           // minute-stats points per write; default 5000
-	// MinuteStatsJobs bounds how many jobs download and parse minute-stats
+	// MinuteStatsJobs bounds how many jobs parse and write minute-stats
 	// archives at once, the stage that holds the most memory (parsed points
-	// until they are written); the other sources run at full concurrency.
-	// Default 16.
+	// until they are written). Downloading archives takes no slot, so an
+	// appliance slow to send keeps no other job waiting; the other sources
+	// run at full concurrency. Default 16.
 	MinuteStatsJobs int
 	BackfillReserve time.Duration // job time kept for the rest after backfilling; default JobTimeout/4
 	Now             func() time.Time
@@ -111,6 +113,33 @@ type Options struct {
 type Handler struct {
 	o          Options
 	minuteSlot chan struct{} // MinuteStatsJobs tokens
+
+	archiveBytes     atomic.Int64 // downloaded archive bytes not yet parsed, all jobs
+	archiveBytesPeak atomic.Int64 // the most archiveBytes has been
+}
+
+// withMinuteSlot runs fn holding one of the MinuteStatsJobs slots. fn must
+// not wait on an appliance: the slot is for parsing and writing.
+func (h *Handler) withMinuteSlot(ctx context.Context, fn func() error) error {
+	select {
+	case h.minuteSlot <- struct{}{}:
+		defer func() { <-h.minuteSlot }()
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a minute-stats slot: %w", ctx.Err())
+	}
+	return fn()
+}
+
+// holdArchives counts n downloaded archive bytes as held (negative:
+// released) and keeps the peak.
+func (h *Handler) holdArchives(n int) {
+	v := h.archiveBytes.Add(int64(n))
+	for {
+		p := h.archiveBytesPeak.Load()
+		if v <= p || h.archiveBytesPeak.CompareAndSwap(p, v) {
+			return
+		}
+	}
 }
 
 // New checks the options and fills in defaults.
@@ -267,12 +296,6 @@ func (j *job) run(ctx context.Context) {
 		defer wg.Done()
 		// Minute stats use the job's whole budget (backfill keeps a reserve).
 		j.source(ctx, SourceMinuteStats, 0, func(ctx context.Context) error {
-			select {
-			case j.h.minuteSlot <- struct{}{}:
-				defer func() { <-j.h.minuteSlot }()
-			case <-ctx.Done():
-				return ctx.Err()
-			}
 			return j.backfill(ctx, client, classes)
 		})
 	}()

@@ -137,12 +137,43 @@ func (s *Simulator) minuteStats(w http.ResponseWriter, r *http.Request, t *targe
 		http.Error(w, "cannot build archive", http.StatusInternalServerError)
 		return
 	}
-	if t.fault.Load().CorruptArchive {
+	f := t.fault.Load()
+	if f.CorruptArchive {
 		b = b[:len(b)/2]
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	if f.TruncateArchive > 0 || f.StallArchive > 0 {
+		s.brokenDownload(w, r, b, f)
+		return
+	}
 	_, _ = w.Write(b)
+}
+
+// brokenDownload sends b under the Content-Length already set, broken as
+// f says: cut off after a fraction (the connection is dropped), or stalled
+// halfway.
+func (s *Simulator) brokenDownload(w http.ResponseWriter, r *http.Request, b []byte, f *Fault) {
+	cut := len(b)
+	if f.TruncateArchive > 0 {
+		cut = int(float64(len(b)) * f.TruncateArchive)
+	}
+	first := cut
+	if f.StallArchive > 0 {
+		first = min(cut, len(b)/2)
+	}
+	_, _ = w.Write(b[:first])
+	_ = http.NewResponseController(w).Flush()
+	if f.StallArchive > 0 {
+		if !s.wait(r.Context(), f.StallArchive) {
+			panic(http.ErrAbortHandler)
+		}
+		_, _ = w.Write(b[first:cut])
+	}
+	if cut < len(b) {
+		// Drop the connection without the rest the header promised.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 type maxBW struct {

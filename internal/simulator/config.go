@@ -147,6 +147,15 @@ type Fault struct {
 	// oldest as numeric strings, as one known fake appliance does, to test
 	// a client's tolerance.
 	StringMinuteRange bool
+	// TruncateArchive, within (0, 1), sends that fraction of each minute
+	// archive under a Content-Length of the whole archive, then drops the
+	// connection: the client reads an unexpected EOF. 0 sends archives whole.
+	TruncateArchive float64
+	// StallArchive sends the first half of each minute archive (under a
+	// Content-Length of the whole archive), then stalls this long before
+	// sending the rest. The stall ends early when the client goes away or
+	// the simulator closes.
+	StallArchive time.Duration
 }
 
 // clone returns a copy that shares no map or slice with f.
@@ -263,6 +272,12 @@ func (f Fault) validate() error {
 	}
 	if f.SlowDelay < 0 {
 		errs = append(errs, fmt.Errorf("fault slow delay must not be negative, got %v", f.SlowDelay))
+	}
+	if f.TruncateArchive < 0 || f.TruncateArchive >= 1 {
+		errs = append(errs, fmt.Errorf("fault archive truncation must be within 0..1 (exclusive), got %v", f.TruncateArchive))
+	}
+	if f.StallArchive < 0 {
+		errs = append(errs, fmt.Errorf("fault archive stall must not be negative, got %v", f.StallArchive))
 	}
 	return errors.Join(errs...)
 }
