@@ -2,9 +2,9 @@ package config
 
 import (
 	"os"
-	"slices"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
