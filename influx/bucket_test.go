@@ -25,18 +25,7 @@ func TestCheckBucketInfluxDB18(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w, err := NewWriter(Options{URL: db.URL, Org: tc.org, Bucket: tc.bucket})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
-			err = w.CheckBucket(t.Context())
-			if got := errText(err); got != tc.wantErr {
-				t.Errorf("CheckBucket = %q, want %q", got, tc.wantErr)
-			}
-			if errors.Is(err, ErrBucketNotFound) != tc.notFound {
-				t.Errorf("errors.Is(%v, ErrBucketNotFound) = %v, want %v", err, !tc.notFound, tc.notFound)
-			}
+			testCheckBucket(t, Options{URL: db.URL, Org: tc.org, Bucket: tc.bucket}, tc.wantErr, tc.notFound)
 		})
 	}
 }
@@ -80,25 +69,29 @@ func TestCheckBucketInfluxDB2(t *testing.T) {
 			})
 			srv := httptest.NewServer(mux)
 			defer srv.Close()
-			w, err := NewWriter(Options{URL: srv.URL, Token: "tok-secret", Org: "ECTELEM", Bucket: "ECTELEM"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
-			err = w.CheckBucket(t.Context())
-			if got := errText(err); got != tc.wantErr {
-				t.Errorf("CheckBucket = %q, want %q", got, tc.wantErr)
-			}
-			if errors.Is(err, ErrBucketNotFound) != tc.notFound {
-				t.Errorf("errors.Is(%v, ErrBucketNotFound) = %v, want %v", err, !tc.notFound, tc.notFound)
-			}
+			testCheckBucket(t, Options{URL: srv.URL, Token: "tok-secret", Org: "ECTELEM", Bucket: "ECTELEM"}, tc.wantErr, tc.notFound)
 		})
 	}
 }
 
-func errText(err error) string {
-	if err == nil {
-		return ""
+// testCheckBucket checks the exact error of CheckBucket with opts, and
+// whether it is ErrBucketNotFound.
+func testCheckBucket(t *testing.T, opts Options, wantErr string, notFound bool) {
+	t.Helper()
+	w, err := NewWriter(opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return err.Error()
+	defer w.Close()
+	err = w.CheckBucket(t.Context())
+	got := ""
+	if err != nil {
+		got = err.Error()
+	}
+	if got != wantErr {
+		t.Errorf("CheckBucket = %q, want %q", got, wantErr)
+	}
+	if errors.Is(err, ErrBucketNotFound) != notFound {
+		t.Errorf("errors.Is(%v, ErrBucketNotFound) = %v, want %v", err, !notFound, notFound)
+	}
 }

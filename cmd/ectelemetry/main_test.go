@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"regexp"
@@ -11,14 +10,6 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 )
 
-// runArgs runs the command line args; help goes to stderr.
-func runArgs(t *testing.T, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err = run(t.Context(), args, func(string) string { return "" }, &out, &errOut)
-	return out.String(), errOut.String(), err
-}
-
 // TestHelp: every subcommand has a description, lists its flags as --name
 // under a Flags heading only when it has flags, and 'help <subcommand>'
 // prints the same as '<subcommand> --help'.
@@ -26,7 +17,7 @@ func TestHelp(t *testing.T) {
 	singleDash := regexp.MustCompile(`(?m)^\s+-[a-z]`)
 	for name := range commands() {
 		t.Run(name, func(t *testing.T) {
-			_, help, err := runArgs(t, name, "--help")
+			_, help, err := runCmd(t, name, "--help")
 			if !errors.Is(err, flag.ErrHelp) || exitCode(err) != 0 {
 				t.Fatalf("%s --help = %v, want flag.ErrHelp (exit 0)", name, err)
 			}
@@ -42,7 +33,7 @@ func TestHelp(t *testing.T) {
 			if singleDash.MatchString(help) {
 				t.Errorf("%s --help lists a flag as -name, want --name:\n%s", name, help)
 			}
-			_, viaHelp, err := runArgs(t, "help", name)
+			_, viaHelp, err := runCmd(t, "help", name)
 			if exitCode(err) != 0 {
 				t.Errorf("help %s = %v, want exit 0", name, err)
 			}
@@ -67,7 +58,7 @@ func TestHelpText(t *testing.T) {
 		{[]string{"worker", "--help"}, "\n  BACKFILL_MAX              default 24h\n"},
 	}
 	for _, tc := range tests {
-		_, out, _ := runArgs(t, tc.args...)
+		_, out, _ := runCmd(t, tc.args...)
 		if !strings.Contains(out, tc.want) {
 			t.Errorf("%s lacks %q:\n%s", strings.Join(tc.args, " "), tc.want, out)
 		}
@@ -82,7 +73,7 @@ func TestHelpListsTheRoleVariables(t *testing.T) {
 		cmd  string
 		role config.Role
 	}{{"discover", config.RoleDiscovery}, {"worker", config.RoleWorker}} {
-		_, out, _ := runArgs(t, tc.cmd, "--help")
+		_, out, _ := runCmd(t, tc.cmd, "--help")
 		var got, want []string
 		for _, m := range listed.FindAllStringSubmatch(out, -1) {
 			got = append(got, m[1])
@@ -115,7 +106,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "no subcommand given"},
 	}
 	for _, tc := range tests {
-		_, out, err := runArgs(t, tc.args...)
+		_, out, err := runCmd(t, tc.args...)
 		if err == nil {
 			t.Errorf("%q: err = nil, want %q", tc.args, tc.want)
 			continue
@@ -133,7 +124,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	out, _, err := runArgs(t, "version")
+	out, _, err := runCmd(t, "version")
 	if err != nil {
 		t.Fatal(err)
 	}
