@@ -5,21 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 )
 
 func runCheck(ctx context.Context, e env) error {
-	fs := newFlagSet(e, "check", "check [--role all|discovery|worker]\n\nValidates the configuration from the environment, then reaches the Orchestrator, Redis and\n"+
-		"InfluxDB, and prints a pass/fail report (secrets are never printed). Exit status 1 when anything fails.")
+	fs := newFlagSet(e, "check", "check [--role all|discovery|worker] [--timeout 10s]\n\n"+
+		"Validates the configuration from the environment (every problem at once, secrets never\n"+
+		"printed), the limit file and the values docker compose needs; then, when the settings\n"+
+		"are valid, reaches the Orchestrator, Redis and InfluxDB (and its bucket or database).\n"+
+		"Prints a pass/fail report. Exit status 1 when anything fails.")
 	role := fs.String("role", "all", "which process to check for: all, discovery or worker")
 	timeout := fs.Duration("timeout", 10*time.Second, "time limit of each connectivity check")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("check takes no arguments, got %q: %w", fs.Args(), errUsage)
 	}
 	r := config.Role(*role)
 	if r != config.RoleAll && r != config.RoleDiscovery && r != config.RoleWorker {
@@ -27,22 +39,18 @@ func runCheck(ctx context.Context, e env) error {
 	}
 	rep := &report{w: e.stdout}
 	fmt.Fprintf(e.stdout, "Configuration (role %s)\n", r)
-	cfg, err := config.Load()
-	if err != nil {
-		rep.fail("environment", err)
-	}
-	if err == nil {
-		if verr := cfg.Validate(r); verr != nil {
-			for _, line := range strings.Split(verr.Error(), "\n") {
-				rep.fail("setting", errors.New(line))
-			}
-		} else {
-			rep.pass("settings", "every variable valid")
-		}
-		rep.info("secrets", describeSecrets(cfg))
-	}
+	cfg, settingsOK := checkSettings(rep, r, e.lookupEnv)
+	checkLimitFile(rep, r, cfg)
+	checkComposeProjectName(rep, e.lookupEnv)
 
 	fmt.Fprintln(e.stdout, "\nConnectivity")
+	// check reports a Redis failure itself; go-redis would also print its
+	// own lines to stderr. check is a one-shot process: silence them.
+	redis.SetLogger(discardRedisLog{})
+	if !settingsOK {
+		rep.skip("Orchestrator, Redis and InfluxDB", "not reached while a setting is invalid")
+		return rep.result()
+	}
 	check := func(name string, fn func(context.Context) (string, error)) {
 		cctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()
@@ -90,14 +98,115 @@ func runCheck(ctx context.Context, e env) error {
 			return "", err
 		}
 		defer w.Close()
-		return "healthy", w.Health(ctx)
+		if err := w.Health(ctx); err != nil {
+			return "", err
+		}
+		return checkBucket(ctx, w, cfg)
 	})
-	if rep.failed > 0 {
-		fmt.Fprintf(e.stdout, "\nResult: %d check(s) failed\n", rep.failed)
-		return fmt.Errorf("%d check(s) failed", rep.failed)
+	return rep.result()
+}
+
+// checkSettings loads and validates the configuration for the role and
+// refuses example.env's placeholders. It reports every problem and says
+// whether the settings are valid.
+func checkSettings(rep *report, r config.Role, lookup func(string) (string, bool)) (config.Config, bool) {
+	cfg, err := config.LoadFrom(lookup)
+	problems := append(flatten(err), flatten(cfg.Validate(r))...)
+	reads := map[string]bool{}
+	for _, v := range config.Variables(r) {
+		reads[v.Name] = true
 	}
-	fmt.Fprintln(e.stdout, "\nResult: all checks passed")
-	return nil
+	for _, name := range config.Placeholders(lookup) {
+		if r == config.RoleAll || reads[name] {
+			problems = append(problems, fmt.Errorf("%s still holds the placeholder of example.env: set the real value", name))
+		}
+	}
+	for _, p := range problems {
+		rep.fail("setting", p)
+	}
+	if len(problems) == 0 {
+		rep.pass("settings", "every variable valid")
+	}
+	rep.info("secrets", describeSecrets(cfg))
+	return cfg, len(problems) == 0
+}
+
+// flatten lists the errors joined in err (errors.Join, nested), in order.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
+}
+
+// checkLimitFile reads the limit file as discovery will.
+func checkLimitFile(rep *report, r config.Role, cfg config.Config) {
+	if r == config.RoleWorker || cfg.LimitFile == "" {
+		return
+	}
+	if cfg.CollectAll {
+		rep.info("limit file", "not read: COLLECT_ALL is true")
+		return
+	}
+	lf, err := config.ReadLimitFile(cfg.LimitFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		rep.fail("setting", fmt.Errorf("%w: create it (with {\"appliance_subset\": []} discovery picks four appliances), "+
+			"or correct LIMIT_FILE, or set COLLECT_ALL=true", err))
+	case err != nil:
+		rep.fail("setting", err)
+	case len(lf.ApplianceSubset) == 0:
+		rep.pass("limit file "+cfg.LimitFile, "empty appliance_subset: discovery picks the first four normal appliances and writes them into the file")
+	default:
+		rep.pass("limit file "+cfg.LimitFile, fmt.Sprintf("%d appliances listed", len(lf.ApplianceSubset)))
+	}
+}
+
+// composeProjectName is what Docker Compose v2 accepts as a project name.
+var composeProjectName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// checkComposeProjectName refuses a COMPOSE_PROJECT_NAME that Compose v2
+// refuses (the Python demo's "EC-Telemetry"), with the value to use.
+func checkComposeProjectName(rep *report, lookup func(string) (string, bool)) {
+	name, ok := lookup("COMPOSE_PROJECT_NAME")
+	if !ok || composeProjectName.MatchString(name) {
+		return
+	}
+	fix := strings.Map(func(c rune) rune {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
+			return c
+		case c >= 'A' && c <= 'Z':
+			return c + 'a' - 'A'
+		}
+		return '-'
+	}, name)
+	fix = strings.TrimLeft(fix, "_-")
+	if fix == "" {
+		fix = "ec-telemetry"
+	}
+	rep.fail("setting", fmt.Errorf("COMPOSE_PROJECT_NAME %q is refused by Docker Compose v2, which takes only lower-case letters, "+
+		"digits, \"-\" and \"_\", starting with a letter or digit: set COMPOSE_PROJECT_NAME=%s", name, fix))
+}
+
+// checkBucket checks that InfluxDB has the bucket or database of DB_BUCKET.
+func checkBucket(ctx context.Context, w *influx.Writer, cfg config.Config) (string, error) {
+	err := w.CheckBucket(ctx)
+	if errors.Is(err, influx.ErrBucketNotFound) {
+		return "", fmt.Errorf("%w: create it, or correct DB_BUCKET (and DB_ORG for InfluxDB 2.x)", err)
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("healthy; %s exists", strconv.Quote(cfg.DBBucket)), nil
 }
 
 // describeSecrets says which secrets are set, never their values.
@@ -123,7 +232,24 @@ type report struct {
 
 func (r *report) pass(name, detail string) { fmt.Fprintf(r.w, "  PASS  %s: %s\n", name, detail) }
 func (r *report) info(name, detail string) { fmt.Fprintf(r.w, "  INFO  %s: %s\n", name, detail) }
+func (r *report) skip(name, detail string) { fmt.Fprintf(r.w, "  SKIP  %s: %s\n", name, detail) }
 func (r *report) fail(name string, err error) {
 	r.failed++
 	fmt.Fprintf(r.w, "  FAIL  %s: %v\n", name, err)
 }
+
+// result prints the last line of the report and returns the error of a
+// failed check.
+func (r *report) result() error {
+	if r.failed > 0 {
+		fmt.Fprintf(r.w, "\nResult: %d check(s) failed\n", r.failed)
+		return fmt.Errorf("%d check(s) failed", r.failed)
+	}
+	fmt.Fprintln(r.w, "\nResult: all checks passed")
+	return nil
+}
+
+// discardRedisLog drops go-redis's log lines.
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}

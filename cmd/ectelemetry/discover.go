@@ -9,7 +9,9 @@ import (
 )
 
 func runDiscover(ctx context.Context, e env) error {
-	fs := newFlagSet(e, "discover", "discover\n\nRuns the discovery loop. Configured by environment variables (see docs/configuration.md).")
+	fs := newFlagSet(e, "discover", "discover\n\nRuns the discovery loop: lists the appliances of the Orchestrator every\n"+
+		"DISCOVERY_INTERVAL, applies the limit file and queues one collection task per\n"+
+		"appliance in Redis. It takes no flags; the environment configures it.\n\n"+envHelp(config.RoleDiscovery))
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}

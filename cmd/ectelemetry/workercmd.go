@@ -8,7 +8,9 @@ import (
 )
 
 func runWorker(ctx context.Context, e env) error {
-	fs := newFlagSet(e, "worker", "worker\n\nRuns an asynq worker collecting appliances. Configured by environment variables (see docs/configuration.md).")
+	fs := newFlagSet(e, "worker", "worker\n\nRuns a worker: takes appliance tasks from the Redis queue, polls each\n"+
+		"appliance and writes the points to InfluxDB. It takes no flags; the\n"+
+		"environment configures it.\n\n"+envHelp(config.RoleWorker))
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,13 +24,11 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/worker"
 )
 
-// LoadConfig reads and validates the environment for a role.
+// LoadConfig reads and validates the environment for a role, reporting
+// every problem at once, one per line.
 func LoadConfig(role config.Role) (config.Config, error) {
 	cfg, err := config.Load()
-	if err != nil {
-		return cfg, fmt.Errorf("configuration: %w", err)
-	}
-	if err := cfg.Validate(role); err != nil {
+	if err := errors.Join(err, cfg.Validate(role)); err != nil {
 		return cfg, fmt.Errorf("configuration:\n%w", err)
 	}
 	return cfg, nil

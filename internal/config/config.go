@@ -6,10 +6,9 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/kelseyhightower/envconfig"
 )
 
 // Role says which process the configuration is for; each needs different
@@ -30,8 +29,11 @@ const (
 	ReachNone = "none" // no check: go straight to login
 )
 
-// Config is the whole configuration. The envconfig tag names the variable;
-// the first group are the Python demo's names with the same meaning.
+// Config is the whole configuration. The envconfig tag names the variable,
+// the default tag gives its default and secret:"true" marks a secret (never
+// printed; also read from NAME_FILE). The first group are the Python demo's
+// names with the same meaning. Every variable has a row in
+// docs/configuration.md and an entry in variableRoles (tests check both).
 type Config struct {
 	// The demo's variables.
 	OrchURL       string `envconfig:"ORCH_URL"`                   // Orchestrator host[:port] or https:// URL
@@ -86,19 +88,22 @@ type Config struct {
 // secret, for Docker secrets: ORCH_API_KEY_FILE and so on.
 const secretFileSuffix = "_FILE"
 
-// Load reads the configuration from the process environment. It reads the
-// *_FILE variant of each secret when the plain variable is empty. It does not
-// validate; call Validate.
-func Load() (Config, error) {
+// Load reads the configuration from the process environment; see LoadFrom.
+func Load() (Config, error) { return LoadFrom(os.LookupEnv) }
+
+// LoadFrom reads the configuration through lookup (os.LookupEnv, or a map in
+// tests). It reads the *_FILE variant of each secret when the plain variable
+// is empty. It reports every variable that does not parse at once, one line
+// each, as "NAME=value: what is wrong" (secret values masked); the Config it
+// returns then holds the defaults in place of those values, so Validate can
+// still report the other problems. It does not validate; call Validate.
+func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 	var c Config
-	if err := envconfig.Process("", &c); err != nil {
-		return Config{}, fmt.Errorf("read environment: %w", err)
-	}
-	var errs []error
+	errs := []error{decode(&c, lookup)}
 	for _, f := range secretFields() {
 		v := reflect.ValueOf(&c).Elem().FieldByName(f.field)
 		fileVar := f.env + secretFileSuffix
-		path := os.Getenv(fileVar)
+		path, _ := lookup(fileVar)
 		if path == "" {
 			continue
 		}
@@ -124,8 +129,8 @@ func secretFields() []secretField {
 	t := reflect.TypeOf(Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if f.Tag.Get("secret") == "true" {
-			out = append(out, secretField{f.Name, f.Tag.Get("envconfig")})
+		if f.Tag.Get(secretTag) == "true" {
+			out = append(out, secretField{f.Name, f.Tag.Get(varTag)})
 		}
 	}
 	return out
@@ -160,8 +165,12 @@ func (c Config) Validate(role Role) error {
 	need("DB_BUCKET", c.DBBucket)
 	if c.DBURL != "" {
 		if u, err := url.Parse(c.DBURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("DB_URL %q must be an http:// or https:// URL", c.DBURL))
+			errs = append(errs, fmt.Errorf("DB_URL %s must be an http:// or https:// URL", showURL(c.DBURL)))
 		}
+	}
+	if db, rp, ok := strings.Cut(c.DBBucket, "/"); ok {
+		errs = append(errs, fmt.Errorf("DB_BUCKET %q holds a retention policy, which Grafana's datasource would take as part of the database name: "+
+			"set DB_BUCKET=%s and make %q the default retention policy of %q", c.DBBucket, db, rp, db))
 	}
 	need("REDIS_ADDR", c.RedisAddr)
 	need("QUEUE", c.Queue)
@@ -182,6 +191,7 @@ func (c Config) Validate(role Role) error {
 	}
 	if discovery {
 		need("ORCH_URL", c.OrchURL)
+		errs = append(errs, checkOrchURL(c.OrchURL))
 		switch {
 		case c.OrchAPIKey == "" && c.OrchUser == "":
 			errs = append(errs, errors.New("ORCH_API_KEY (or ORCH_USER and ORCH_PW) is required and empty"))
@@ -239,6 +249,48 @@ func (c Config) Validate(role Role) error {
 		errs = append(errs, checkFile("EC_CA_FILE", c.ECCAFile))
 	}
 	return errors.Join(errs...)
+}
+
+// checkOrchURL accepts the forms the Orchestrator client takes: host,
+// host:port or an https:// URL without credentials, query or fragment.
+func checkOrchURL(s string) error {
+	raw := strings.TrimSpace(s)
+	if raw == "" {
+		return nil // reported as required
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Hostname() == "":
+		return fmt.Errorf("ORCH_URL %s must be host, host:port or an https:// URL", showURL(s))
+	case u.Scheme != "https":
+		return fmt.Errorf("ORCH_URL %s: scheme %q is not supported: use https:// or give only host[:port]", showURL(s), u.Scheme)
+	case u.User != nil:
+		return fmt.Errorf("ORCH_URL %s must not hold a user or password: use ORCH_API_KEY, or ORCH_USER and ORCH_PW", showURL(s))
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fmt.Errorf("ORCH_URL %s must not hold a query or fragment", showURL(s))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("ORCH_URL %s: port %q is not a number between 1 and 65535", showURL(s), p)
+		}
+	}
+	return nil
+}
+
+// showURL returns the quoted display text of a URL from the configuration
+// for an error message: a password in it is replaced by "xxxxx", and a URL
+// that does not parse is not shown when it may hold one.
+func showURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return strconv.Quote(u.Redacted())
+	}
+	if strings.Contains(s, "@") {
+		return "(not shown: it may hold a password)"
+	}
+	return strconv.Quote(s)
 }
 
 func checkFile(name, path string) error {

@@ -1,0 +1,51 @@
+package config
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// variableRoles says which process reads each variable of Config, as the
+// role column of docs/configuration.md does: "D" discovery, "W" worker,
+// "D W" both, "compose" only the docker compose file (the binary reads the
+// variable but only check uses it). Every variable of Config needs an entry;
+// a test checks this table against Config and against the docs.
+var variableRoles = map[string]string{
+	"ORCH_URL": "D", "ORCH_API_KEY": "D", "EC_USER": "W", "EC_PW": "W", "EC_TIMEOUT": "W",
+	"DB_URL": "D W", "DB_TOKEN": "D W", "DB_ORG": "D W", "DB_BUCKET": "D W",
+	"DB_USER": "compose", "DB_PW": "compose", "DB_RETENTION": "compose", "WORKER_COUNT": "compose",
+	"LOG_LEVEL": "D W", "LOG_MAX_BYTES": "D W", "LOG_MAX_BACKUPS": "D W",
+
+	"ORCH_USER": "D", "ORCH_PW": "D", "ORCH_TLS_VERIFY": "D", "ORCH_CA_FILE": "D",
+	"EC_TLS_VERIFY": "W", "EC_CA_FILE": "W", "EC_REQUEST_TIMEOUT": "W", "EC_ARCHIVE_TIMEOUT": "W",
+	"REDIS_ADDR": "D W", "REDIS_PASSWORD": "D W", "REDIS_DB": "D W", "QUEUE": "D W",
+	"DISCOVERY_INTERVAL": "D", "DISCOVERY_SPREAD": "D", "COLLECT_ALL": "D", "LIMIT_FILE": "D",
+	"WORKER_CONCURRENCY": "W", "MINUTE_STATS_CONCURRENCY": "W", "JOB_TIMEOUT": "W", "SHUTDOWN_TIMEOUT": "W",
+	"REACHABILITY": "W", "BACKFILL_MAX": "W", "FIRST_CONTACT_MINUTES": "W", "SPOOL_MAX_ENTRIES": "W",
+	"SPOOL_REPLAY_INTERVAL": "W", "METRICS_ADDR": "D W", "LOG_FILE": "D W", "LOG_FORMAT": "D W",
+}
+
+// Variable describes one environment variable of Config.
+type Variable struct {
+	Name    string // e.g. "DISCOVERY_INTERVAL"
+	Default string // "" when it has none
+	Secret  bool   // never printed; may also be given as Name+"_FILE"
+}
+
+// Variables returns the variables the process of the given role reads, in
+// the order of Config (RoleAll: those of discovery or worker).
+func Variables(role Role) []Variable {
+	var out []Variable
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get(varTag)
+		roles := strings.Fields(variableRoles[name])
+		if (role == RoleDiscovery || role == RoleAll) && slices.Contains(roles, "D") ||
+			(role == RoleWorker || role == RoleAll) && slices.Contains(roles, "W") {
+			out = append(out, Variable{Name: name, Default: f.Tag.Get(defaultTag), Secret: f.Tag.Get(secretTag) == "true"})
+		}
+	}
+	return out
+}
