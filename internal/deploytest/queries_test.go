@@ -106,7 +106,7 @@ func preferredValues(host string) map[string]preferred {
 			}
 			return host
 		},
-		"tunnel": func(t *testing.T, db *testenv.InfluxDB, options []string) string {
+		"tunnel_analysis_peer": func(t *testing.T, db *testenv.InfluxDB, options []string) string {
 			for _, o := range options {
 				q := fmt.Sprintf(`SELECT count("average_latency") FROM "tunnel_stats" WHERE "tunnel_alias" = '%s' AND "average_latency" > 0 AND %s`, o, testTimeFilter)
 				if rows(t, db, q) > 0 {
