@@ -3,6 +3,7 @@ package deploytest
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -105,6 +106,7 @@ type variable struct {
 	IncludeAll  bool   `json:"includeAll"`
 	AllValue    string `json:"allValue"`
 	Hide        int    `json:"hide"`
+	Refresh     int    `json:"refresh"`
 	Options     []struct {
 		Text  string `json:"text"`
 		Value string `json:"value"`
@@ -249,6 +251,14 @@ func TestDashboardPanels(t *testing.T) {
 				}
 				if v.Type == "query" && (v.Datasource == nil || v.Datasource.UID != wantUID) {
 					t.Errorf("variable %s data source = %+v, want uid %s", v.Name, v.Datasource, wantUID)
+				}
+				// SHOW TAG VALUES ignores time on InfluxDB 1.8, so values
+				// gone within the retention stay listed: list them with a
+				// SELECT over the dashboard's time range, refreshed when it
+				// changes.
+				if v.Type == "query" && wantUID == influxUID &&
+					(!strings.HasPrefix(v.Query, "SELECT ") || !strings.Contains(v.Query, "$timeFilter") || v.Refresh != 2) {
+					t.Errorf("variable %s: want a SELECT with $timeFilter refreshed on time range change (refresh 2), got refresh %d %q", v.Name, v.Refresh, v.Query)
 				}
 				for _, ref := range variableRefs(v.Query) {
 					if !defined[ref] && !slices.Contains(builtinVariables, ref) {
@@ -589,5 +599,88 @@ func TestIntOperands(t *testing.T) {
 		if diff := cmp.Diff(tt.want, intOperands(tt.q)); diff != "" {
 			t.Errorf("intOperands(%s) (-want +got):\n%s", tt.q, diff)
 		}
+	}
+}
+
+var (
+	// dashboardURL matches a dashboard or render URL with a query string:
+	// /d/<uid>, /d/<uid>/<slug>, /render/d/<uid>, /d-solo/<uid>.
+	dashboardURL = regexp.MustCompile(`/d(?:-solo)?/([A-Za-z0-9_-]+)(?:/[A-Za-z0-9_-]*)?\?([^\s"'` + "`" + `)]+)`)
+	renderDash   = regexp.MustCompile(`--dashboard[ =](\S+)`)
+	renderVar    = regexp.MustCompile(`--var[ =]([A-Za-z0-9_]+)=`)
+)
+
+// TestDocumentedURLsUseDashboardVariables checks every dashboard URL and
+// every `ectelemetry render` command of README.md and docs/*.md: the uid
+// exists and each var-<name> (or --var name=) is a variable of that
+// dashboard. Grafana ignores an unknown variable and renders its default, so
+// a renamed variable would silently break bookmarks and curl commands.
+func TestDocumentedURLsUseDashboardVariables(t *testing.T) {
+	root := repoRoot(t)
+	vars := map[string]map[string]bool{}
+	for _, d := range loadDashboards(t) {
+		vars[d.UID] = map[string]bool{}
+		for _, v := range d.Templating.List {
+			vars[d.UID][v.Name] = true
+		}
+	}
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls, commands := 0, 0
+	check := func(file, uid string, names []string) {
+		t.Helper()
+		have, ok := vars[uid]
+		if !ok {
+			t.Errorf("%s: dashboard uid %q does not exist", file, uid)
+			return
+		}
+		for _, n := range names {
+			if !have[n] {
+				t.Errorf("%s: dashboard %s has no variable %q", file, uid, n)
+			}
+		}
+	}
+	for _, f := range append([]string{filepath.Join(root, "README.md")}, docs...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(f)
+		text := strings.ReplaceAll(string(b), "\\\n", " ") // shell line continuations
+		for _, m := range dashboardURL.FindAllStringSubmatch(text, -1) {
+			q, err := url.ParseQuery(m[2])
+			if err != nil {
+				t.Errorf("%s: query of %s: %v", name, m[0], err)
+				continue
+			}
+			var names []string
+			for k := range q {
+				if n, ok := strings.CutPrefix(k, "var-"); ok {
+					names = append(names, n)
+				}
+			}
+			check(name, m[1], names)
+			urls++
+		}
+		for _, line := range strings.Split(text, "\n") {
+			if !strings.Contains(line, " render ") || !strings.Contains(line, "--dashboard") {
+				continue
+			}
+			uid := renderDash.FindStringSubmatch(line)[1]
+			var names []string
+			if strings.Contains(line, "--appliance") {
+				names = append(names, "ec_hostname")
+			}
+			for _, m := range renderVar.FindAllStringSubmatch(line, -1) {
+				names = append(names, m[1])
+			}
+			check(name, uid, names)
+			commands++
+		}
+	}
+	if urls < 5 || commands < 2 {
+		t.Errorf("found %d dashboard URLs and %d render commands in the docs; the extraction is broken", urls, commands)
 	}
 }

@@ -135,10 +135,12 @@ func resolveVariables(t *testing.T, db *testenv.InfluxDB, d dashboard, prefer ma
 			if err != nil {
 				t.Fatalf("variable %s: %v", v.Name, err)
 			}
+			// Grafana lists the values of the first column after time,
+			// once each.
 			for _, s := range series {
-				col := slices.Index(s.Columns, "value")
+				col := slices.IndexFunc(s.Columns, func(c string) bool { return c != "time" })
 				for _, row := range s.Values {
-					if col >= 0 {
+					if col >= 0 && row[col] != nil && !slices.Contains(r.options, fmt.Sprint(row[col])) {
 						r.options = append(r.options, fmt.Sprint(row[col]))
 					}
 				}
@@ -174,6 +176,38 @@ func resolveVariables(t *testing.T, db *testenv.InfluxDB, d dashboard, prefer ma
 	return vars
 }
 
+// goneMark marks the tag values writeGone stores.
+const goneMark = "gone"
+
+// writeGone stores points two days old (outside testTimeFilter) for an
+// appliance that has gone, and for a tunnel, a WAN label and an interface
+// that host no longer has, as left behind within the retention. Variable
+// queries must not list them. It also checks that an unbounded SHOW TAG
+// VALUES would list them, so that the check can fail.
+func writeGone(t *testing.T, db *testenv.InfluxDB, host string) {
+	t.Helper()
+	ts := time.Now().Add(-48 * time.Hour).Unix()
+	h := strings.ReplaceAll(host, " ", `\ `)
+	lines := fmt.Sprintf(`appliance_metadata,appliance_id=99.NE,hostname=GONE-EC-99 model="EC-XS" %[1]d
+tunnel_stats,appliance_id=1.NE,hostname=%[2]s,tunnel_id=tunnel_999,tunnel_alias=gone_tunnel,overlay=none bytes_wan_tx=1i %[1]d
+deployment_info,appliance_id=1.NE,hostname=%[2]s,interface_name=wan9,interface_label=GONE-WAN,lan/wan=WAN wan_inbound_bw=1000i %[1]d
+interface_stats,appliance_id=1.NE,hostname=%[2]s,interface_name=gone0,interface_label=none,traffic_type=all_traffic bytes_tx=1i %[1]d
+`, ts, h)
+	if err := db.WriteLines(t.Context(), lines); err != nil {
+		t.Fatal(err)
+	}
+	series := query(t, db, `SHOW TAG VALUES FROM "appliance_metadata" WITH KEY = "hostname" WHERE time > now() - 6h`)
+	listed := false
+	for _, s := range series {
+		for _, row := range s.Values {
+			listed = listed || slices.Contains(row, any("GONE-EC-99"))
+		}
+	}
+	if !listed {
+		t.Fatal("SHOW TAG VALUES does not list the gone appliance: the time-bound check would prove nothing")
+	}
+}
+
 // rows counts the rows with a non-null value of a query's result.
 func rows(t *testing.T, db *testenv.InfluxDB, q string) int {
 	t.Helper()
@@ -207,6 +241,7 @@ func TestDashboardQueriesAgainstInfluxDB(t *testing.T) {
 	}
 	host := richestAppliance(t, db, hostnames)
 	prefer := preferredValues(host)
+	writeGone(t, db, host)
 	covered, dataPanels := 0, 0
 	for _, d := range loadDashboards(t) {
 		if wantDashboards[d.UID] != influxUID {
@@ -214,6 +249,13 @@ func TestDashboardQueriesAgainstInfluxDB(t *testing.T) {
 		}
 		t.Run(d.UID, func(t *testing.T) {
 			vars := resolveVariables(t, db, d, prefer)
+			for name, v := range vars {
+				for _, o := range v.options {
+					if strings.Contains(strings.ToLower(o), goneMark) {
+						t.Errorf("variable %s lists %q, whose points are older than the time range", name, o)
+					}
+				}
+			}
 			run := func(key, query string) {
 				t.Helper()
 				q, err := substitute(query, testTimeFilter, vars)
