@@ -2,6 +2,7 @@ package deploytest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -14,6 +15,18 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	sdkdashboard "github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/gauge"
+	"github.com/grafana/grafana-foundation-sdk/go/histogram"
+	"github.com/grafana/grafana-foundation-sdk/go/piechart"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/statetimeline"
+	"github.com/grafana/grafana-foundation-sdk/go/statushistory"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
@@ -682,5 +695,121 @@ func TestDocumentedURLsUseDashboardVariables(t *testing.T) {
 	}
 	if urls < 5 || commands < 2 {
 		t.Errorf("found %d dashboard URLs and %d render commands in the docs; the extraction is broken", urls, commands)
+	}
+}
+
+// strictUnmarshaler is what the Grafana Foundation SDK's generated types
+// offer for strict decoding: unknown fields and wrong types are errors. Its
+// types decode through their own UnmarshalJSON, which a json.Decoder's
+// DisallowUnknownFields does not reach, hence this method.
+type strictUnmarshaler interface {
+	UnmarshalJSONStrict(raw []byte) error
+}
+
+// panelSchemas gives, per panel type, Grafana's published types of the
+// panel's options and of fieldConfig.defaults.custom (nil when the type has
+// no custom field config).
+var panelSchemas = map[string]struct {
+	options func() strictUnmarshaler
+	custom  func() strictUnmarshaler
+}{
+	"timeseries":     {func() strictUnmarshaler { return &timeseries.Options{} }, func() strictUnmarshaler { return &common.GraphFieldConfig{} }},
+	"stat":           {func() strictUnmarshaler { return &stat.Options{} }, nil},
+	"gauge":          {func() strictUnmarshaler { return &gauge.Options{} }, nil},
+	"bargauge":       {func() strictUnmarshaler { return &bargauge.Options{} }, nil},
+	"piechart":       {func() strictUnmarshaler { return &piechart.Options{} }, func() strictUnmarshaler { return &common.HideableFieldConfig{} }},
+	"table":          {func() strictUnmarshaler { return &table.Options{} }, func() strictUnmarshaler { return &common.TableFieldOptions{} }},
+	"histogram":      {func() strictUnmarshaler { return &histogram.Options{} }, func() strictUnmarshaler { return &histogram.FieldConfig{} }},
+	"state-timeline": {func() strictUnmarshaler { return &statetimeline.Options{} }, func() strictUnmarshaler { return &statetimeline.FieldConfig{} }},
+	"status-history": {func() strictUnmarshaler { return &statushistory.Options{} }, func() strictUnmarshaler { return &statushistory.FieldConfig{} }},
+}
+
+// TestDashboardsMatchGrafanaSchema decodes every dashboard strictly with
+// Grafana's own Go types (grafana-foundation-sdk): the dashboard as a whole,
+// then each panel's options and fieldConfig.defaults.custom with the types
+// of its panel type. An unknown or mistyped field fails: Grafana would drop
+// or misread it.
+func TestDashboardsMatchGrafanaSchema(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot(t), "grafana", "dashboards", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d sdkdashboard.Dashboard
+			reportSchemaErrors(t, "dashboard", d.UnmarshalJSONStrict(raw))
+			var doc struct {
+				Panels []json.RawMessage `json:"panels"`
+			}
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				t.Fatal(err)
+			}
+			var walk func([]json.RawMessage)
+			walk = func(panels []json.RawMessage) {
+				for _, rp := range panels {
+					var p struct {
+						Type        string            `json:"type"`
+						Title       string            `json:"title"`
+						Options     json.RawMessage   `json:"options"`
+						Panels      []json.RawMessage `json:"panels"`
+						FieldConfig struct {
+							Defaults struct {
+								Custom json.RawMessage `json:"custom"`
+							} `json:"defaults"`
+						} `json:"fieldConfig"`
+					}
+					if err := json.Unmarshal(rp, &p); err != nil {
+						t.Fatal(err)
+					}
+					if p.Type == "row" {
+						walk(p.Panels)
+						continue
+					}
+					schema, ok := panelSchemas[p.Type]
+					if !ok {
+						t.Errorf("panel %q: type %q has no schema in panelSchemas; add it", p.Title, p.Type)
+						continue
+					}
+					where := fmt.Sprintf("panel %q (%s)", p.Title, p.Type)
+					if len(p.Options) > 0 {
+						reportSchemaErrors(t, where+" options", schema.options().UnmarshalJSONStrict(p.Options))
+					}
+					custom := p.FieldConfig.Defaults.Custom
+					switch {
+					case len(custom) == 0 || string(custom) == "{}":
+					case schema.custom == nil:
+						t.Errorf("panel %q (%s): fieldConfig.defaults.custom %s, but the panel type has no custom field config", p.Title, p.Type, custom)
+					default:
+						reportSchemaErrors(t, where+" fieldConfig.defaults.custom", schema.custom().UnmarshalJSONStrict(custom))
+					}
+				}
+			}
+			walk(doc.Panels)
+		})
+	}
+}
+
+// reportSchemaErrors reports the unknown and mistyped fields of a strict
+// decode. A missing field the schema marks required is not reported:
+// Grafana fills in its default when it loads the dashboard.
+func reportSchemaErrors(t *testing.T, where string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	var errs cog.BuildErrors
+	if !errors.As(err, &errs) {
+		t.Errorf("%s: %v", where, err)
+		return
+	}
+	for _, e := range errs {
+		if e.Message == "required field is missing from input" {
+			continue
+		}
+		t.Errorf("%s: %s: %s", where, e.Path, e.Message)
 	}
 }
