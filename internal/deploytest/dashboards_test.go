@@ -536,9 +536,53 @@ func TestStackDashboardMetricsExist(t *testing.T) {
 						t.Errorf("panel %q uses %s, which internal/metrics does not register", p.Title, name)
 					}
 				}
+				for _, m := range containerRef.FindAllStringSubmatch(tg.Expr, -1) {
+					if name := m[1]; !slices.Contains(cadvisorMetrics, name) {
+						t.Errorf("panel %q uses %s, which is not one of the cAdvisor metrics %v", p.Title, name, cadvisorMetrics)
+					}
+				}
+				if err := balanced(tg.Expr); err != nil {
+					t.Errorf("panel %q target %s: %v in %s", p.Title, tg.RefID, err, tg.Expr)
+				}
 			}
 		}
 	}
+}
+
+// cadvisorMetrics are the cAdvisor metrics the stack dashboard may use
+// (container metrics scraped by the monitoring overlay's Prometheus).
+var cadvisorMetrics = []string{"container_cpu_usage_seconds_total", "container_memory_working_set_bytes",
+	"container_network_receive_bytes_total", "container_network_transmit_bytes_total"}
+
+// containerRef matches a container_* metric name (a label name is followed
+// by a matcher instead).
+var containerRef = regexp.MustCompile(`\b(container_[a-z_]+)\s*[{\[)]`)
+
+// balanced is the PromQL syntax check the tests can afford without the
+// Prometheus parser module: brackets pair up and quotes close. The metric
+// names are checked against their sources above.
+func balanced(expr string) error {
+	var stack []rune
+	pair := map[rune]rune{')': '(', ']': '[', '}': '{'}
+	inQuote := false
+	for i, r := range expr {
+		switch {
+		case r == '"' && (i == 0 || expr[i-1] != '\\'):
+			inQuote = !inQuote
+		case inQuote:
+		case r == '(' || r == '[' || r == '{':
+			stack = append(stack, r)
+		case pair[r] != 0:
+			if len(stack) == 0 || stack[len(stack)-1] != pair[r] {
+				return fmt.Errorf("unbalanced %q at %d", r, i)
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if inQuote || len(stack) > 0 {
+		return fmt.Errorf("unclosed quote or bracket")
+	}
+	return nil
 }
 
 func TestGrafanaProvisioning(t *testing.T) {
