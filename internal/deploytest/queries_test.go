@@ -445,6 +445,34 @@ func checkValues(t *testing.T, db *testenv.InfluxDB, host string) {
 		}
 	})
 
+	t.Run("tunnel count distribution", func(t *testing.T) {
+		raw := query(t, db, fmt.Sprintf(`SELECT last("down_overlay_sdwan_tunnels") AS "o", last("down_underlay_sdwan_tunnels") AS "u", last("down_third_party_tunnels") AS "p", last("up_overlay_sdwan_tunnels") AS "up" FROM "tunnel_count_stats" WHERE "hostname" = '%s' AND %s`, host, testTimeFilter))
+		d, tg := findTarget(t, "ec-appliance", "Tunnel count distribution", "A")
+		q, err := substitute(tg.Query, testTimeFilter, vars(d, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := query(t, db, q)
+		down := column(t, raw, "o")[0] + column(t, raw, "u")[0] + column(t, raw, "p")[0]
+		near("down tunnels", column(t, got, "Down")[0], down)
+		near("up overlay tunnels", column(t, got, "Up overlay")[0], column(t, raw, "up")[0])
+	})
+
+	t.Run("current WAN utilization", func(t *testing.T) {
+		d, tg := findTarget(t, "ec-appliance", "Current WAN utilization", "A")
+		q, err := substitute(tg.Query, testTimeFilter, vars(d, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := column(t, query(t, db, q), "cur_tx")
+		last := query(t, db, fmt.Sprintf(`SELECT sum("wan_tx_bytes") FROM "flow_stats" WHERE "hostname" = '%s' AND "traffic_type" = 'all_traffic' AND %s GROUP BY time(1m) fill(none) ORDER BY time DESC LIMIT 1`, host, testTimeFilter))
+		want := column(t, last, "sum")
+		if len(got) != 1 || len(want) != 1 {
+			t.Fatalf("panel %v, raw %v: want one value each", got, want)
+		}
+		near("current WAN TX bit/s", got[0], want[0]*8/60)
+	})
+
 	t.Run("boost share of configured", func(t *testing.T) {
 		series := query(t, db, fmt.Sprintf(`SELECT "boost_bytes", "boost_configured_kbps" FROM "boost_stats" WHERE "hostname" = '%s' AND %s`, host, oneMinute))
 		if len(series) != 1 || len(series[0].Values) != 1 {
