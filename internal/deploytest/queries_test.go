@@ -445,6 +445,24 @@ func checkValues(t *testing.T, db *testenv.InfluxDB, host string) {
 		}
 	})
 
+	t.Run("inventory site group serial", func(t *testing.T) {
+		d, tg := findTarget(t, "fleet-overview", "Inventory", "A")
+		q, err := substitute(tg.Query, testTimeFilter, vars(d, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		series := query(t, db, q)
+		if len(series) != 1 || len(series[0].Values) != 1 {
+			t.Fatalf("Inventory rows for %s: %v, want one", host, series)
+		}
+		for _, c := range []string{"site", "group", "serial"} {
+			i := slices.Index(series[0].Columns, c)
+			if i < 0 || series[0].Values[0][i] == nil || series[0].Values[0][i] == "" {
+				t.Errorf("Inventory of %s: column %s empty or missing in %v %v", host, c, series[0].Columns, series[0].Values[0])
+			}
+		}
+	})
+
 	t.Run("tunnel count distribution", func(t *testing.T) {
 		raw := query(t, db, fmt.Sprintf(`SELECT last("down_overlay_sdwan_tunnels") AS "o", last("down_underlay_sdwan_tunnels") AS "u", last("down_third_party_tunnels") AS "p", last("up_overlay_sdwan_tunnels") AS "up" FROM "tunnel_count_stats" WHERE "hostname" = '%s' AND %s`, host, testTimeFilter))
 		d, tg := findTarget(t, "ec-appliance", "Tunnel count distribution", "A")
