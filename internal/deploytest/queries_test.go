@@ -136,7 +136,10 @@ func resolveVariables(t *testing.T, db *testenv.InfluxDB, d dashboard, prefer ma
 				t.Fatalf("variable %s: %v", v.Name, err)
 			}
 			// Grafana lists the values of the first column after time,
-			// once each.
+			// once each, of the first series only.
+			if len(series) > 1 {
+				t.Errorf("variable %s: %d series; Grafana would list the first one's values only: flatten the GROUP BY with a subquery", v.Name, len(series))
+			}
 			for _, s := range series {
 				col := slices.IndexFunc(s.Columns, func(c string) bool { return c != "time" })
 				for _, row := range s.Values {
