@@ -668,7 +668,8 @@ var (
 )
 
 // TestDocumentedURLsUseDashboardVariables checks every dashboard URL and
-// every `ectelemetry render` command of README.md and docs/*.md: the uid
+// every `ectelemetry render` command of README.md and docs/*.md, and the
+// dashboards' links to each other: the uid
 // exists and each var-<name> (or --var name=) is a variable of that
 // dashboard. Grafana ignores an unknown variable and renders its default, so
 // a renamed variable would silently break bookmarks and curl commands.
@@ -685,6 +686,12 @@ func TestDocumentedURLsUseDashboardVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The dashboards' own links to each other too.
+	boards, err := filepath.Glob(filepath.Join(root, "grafana", "dashboards", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, boards...)
 	urls, commands := 0, 0
 	check := func(file, uid string, names []string) {
 		t.Helper()
