@@ -55,7 +55,7 @@ var TagBounds = []TagBound{
 	{TagDropReason, BoundFixed, "the appliance software's list of drop reasons"},
 	{TagShaperDirection, BoundFixed, "2: outbound, inbound"},
 	{TagTunnelType, BoundFixed, "the appliance software's tunnel type codes"},
-	{TagLanWan, BoundFixed, "2: LAN, WAN"},
+	{TagLanWan, BoundFixed, "1: WAN (only WAN interfaces are written)"},
 	{TagProbeType, BoundFixed, "the appliance software's probe types"},
 	{TagCPUNumber, BoundConfig, "one per CPU core of the appliance"},
 	{TagDiskDir, BoundConfig, "one per mounted file system of the appliance"},
@@ -64,7 +64,7 @@ var TagBounds = []TagBound{
 	{TagTunnelID, BoundConfig, "one per tunnel of the appliance: underlay, overlay and third-party; grows with the mesh (peers x links)"},
 	{TagTunnelAlias, BoundConfig, "one per tunnel, like tunnel_id"},
 	{TagOverlay, BoundConfig, "the Orchestrator's overlays (business intent policies), shared by the fleet"},
-	{TagTrafficClass, BoundConfig, "up to the appliance's traffic classes (1..10 on current software)"},
+	{TagTrafficClass, BoundConfig, "one per traffic class of the appliance's shaper"},
 	{TagProbeName, BoundUser, "one per probe an operator defines on the appliance"},
 	{TagProbeTarget, BoundUser, "one per target an operator gives a probe"},
 }
