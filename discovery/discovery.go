@@ -264,6 +264,7 @@ func (d *Discovery) payload(a Appliance, inv Inventory, discoveredAt, cycle int6
 		Model: a.Model, Platform: a.Platform, SoftwareVersion: a.SoftwareVersion, State: a.State,
 		ReachabilityChannel: a.ReachabilityChannel, WANLabels: inv.WANLabels, LANLabels: inv.LANLabels,
 		Overlays: inv.Overlays, DiscoveredAt: discoveredAt, Cycle: cycle,
+		Site: a.Site, GroupID: a.GroupID, Serial: a.Serial,
 	}
 	if l, ok := inv.Licenses[a.ID]; ok {
 		p.Licensed, p.LicenseDisplay, p.LicenseBW = true, l.Display, l.Bandwidth

@@ -13,6 +13,9 @@ type Appliance struct {
 	SoftwareVersion     string
 	State               int // 1 = normal
 	ReachabilityChannel int
+	Site                string // "" when none
+	GroupID             string // e.g. "10.Network"
+	Serial              string
 }
 
 // License is an appliance's licence tier; Bandwidth in Kbps.

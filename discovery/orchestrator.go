@@ -59,7 +59,7 @@ func (o OrchestratorClient) Inventory(ctx context.Context) (Inventory, error) {
 		inv.Appliances = append(inv.Appliances, Appliance{
 			ID: a.ID, Hostname: a.HostName, Address: a.IP, NetworkRole: a.NetworkRole, Model: a.Model,
 			Platform: a.Platform, SoftwareVersion: a.SoftwareVersion, State: int(a.State),
-			ReachabilityChannel: int(a.ReachabilityChannel),
+			ReachabilityChannel: int(a.ReachabilityChannel), Site: a.Site, GroupID: a.GroupID, Serial: a.Serial,
 		})
 	}
 	lics, err := o.Client.LicensedAppliances(ctx)

@@ -43,6 +43,13 @@ func (b pointer) metadataPoint(p tasks.AppliancePoll, r Reachability) telemetry.
 		telemetry.FieldReachable:             r.Reachable,
 		telemetry.FieldReachabilityMethod:    r.Method,
 	}
+	// Site, group and serial are fields, not tags: a move to another site
+	// or an RMA would otherwise split the appliance's series.
+	for k, v := range map[string]string{telemetry.FieldSite: p.Site, telemetry.FieldGroupID: p.GroupID, telemetry.FieldSerial: p.Serial} {
+		if v != "" {
+			f[k] = v
+		}
+	}
 	if p.Licensed {
 		f[telemetry.FieldLicenseDisplay] = p.LicenseDisplay
 		f[telemetry.FieldLicenseBW] = p.LicenseBW

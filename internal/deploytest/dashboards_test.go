@@ -2,7 +2,9 @@ package deploytest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +15,18 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	sdkdashboard "github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/gauge"
+	"github.com/grafana/grafana-foundation-sdk/go/histogram"
+	"github.com/grafana/grafana-foundation-sdk/go/piechart"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/statetimeline"
+	"github.com/grafana/grafana-foundation-sdk/go/statushistory"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
@@ -105,6 +119,7 @@ type variable struct {
 	IncludeAll  bool   `json:"includeAll"`
 	AllValue    string `json:"allValue"`
 	Hide        int    `json:"hide"`
+	Refresh     int    `json:"refresh"`
 	Options     []struct {
 		Text  string `json:"text"`
 		Value string `json:"value"`
@@ -249,6 +264,14 @@ func TestDashboardPanels(t *testing.T) {
 				}
 				if v.Type == "query" && (v.Datasource == nil || v.Datasource.UID != wantUID) {
 					t.Errorf("variable %s data source = %+v, want uid %s", v.Name, v.Datasource, wantUID)
+				}
+				// SHOW TAG VALUES ignores time on InfluxDB 1.8, so values
+				// gone within the retention stay listed: list them with a
+				// SELECT over the dashboard's time range, refreshed when it
+				// changes.
+				if v.Type == "query" && wantUID == influxUID &&
+					(!strings.HasPrefix(v.Query, "SELECT ") || !strings.Contains(v.Query, "$timeFilter") || v.Refresh != 2) {
+					t.Errorf("variable %s: want a SELECT with $timeFilter refreshed on time range change (refresh 2), got refresh %d %q", v.Name, v.Refresh, v.Query)
 				}
 				for _, ref := range variableRefs(v.Query) {
 					if !defined[ref] && !slices.Contains(builtinVariables, ref) {
@@ -513,9 +536,53 @@ func TestStackDashboardMetricsExist(t *testing.T) {
 						t.Errorf("panel %q uses %s, which internal/metrics does not register", p.Title, name)
 					}
 				}
+				for _, m := range containerRef.FindAllStringSubmatch(tg.Expr, -1) {
+					if name := m[1]; !slices.Contains(cadvisorMetrics, name) {
+						t.Errorf("panel %q uses %s, which is not one of the cAdvisor metrics %v", p.Title, name, cadvisorMetrics)
+					}
+				}
+				if err := balanced(tg.Expr); err != nil {
+					t.Errorf("panel %q target %s: %v in %s", p.Title, tg.RefID, err, tg.Expr)
+				}
 			}
 		}
 	}
+}
+
+// cadvisorMetrics are the cAdvisor metrics the stack dashboard may use
+// (container metrics scraped by the monitoring overlay's Prometheus).
+var cadvisorMetrics = []string{"container_cpu_usage_seconds_total", "container_memory_working_set_bytes",
+	"container_network_receive_bytes_total", "container_network_transmit_bytes_total"}
+
+// containerRef matches a container_* metric name (a label name is followed
+// by a matcher instead).
+var containerRef = regexp.MustCompile(`\b(container_[a-z_]+)\s*[{\[)]`)
+
+// balanced is the PromQL syntax check the tests can afford without the
+// Prometheus parser module: brackets pair up and quotes close. The metric
+// names are checked against their sources above.
+func balanced(expr string) error {
+	var stack []rune
+	pair := map[rune]rune{')': '(', ']': '[', '}': '{'}
+	inQuote := false
+	for i, r := range expr {
+		switch {
+		case r == '"' && (i == 0 || expr[i-1] != '\\'):
+			inQuote = !inQuote
+		case inQuote:
+		case r == '(' || r == '[' || r == '{':
+			stack = append(stack, r)
+		case pair[r] != 0:
+			if len(stack) == 0 || stack[len(stack)-1] != pair[r] {
+				return fmt.Errorf("unbalanced %q at %d", r, i)
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if inQuote || len(stack) > 0 {
+		return fmt.Errorf("unclosed quote or bracket")
+	}
+	return nil
 }
 
 func TestGrafanaProvisioning(t *testing.T) {
@@ -589,5 +656,211 @@ func TestIntOperands(t *testing.T) {
 		if diff := cmp.Diff(tt.want, intOperands(tt.q)); diff != "" {
 			t.Errorf("intOperands(%s) (-want +got):\n%s", tt.q, diff)
 		}
+	}
+}
+
+var (
+	// dashboardURL matches a dashboard or render URL with a query string:
+	// /d/<uid>, /d/<uid>/<slug>, /render/d/<uid>, /d-solo/<uid>.
+	dashboardURL = regexp.MustCompile(`/d(?:-solo)?/([A-Za-z0-9_-]+)(?:/[A-Za-z0-9_-]*)?\?([^\s"'` + "`" + `)]+)`)
+	renderDash   = regexp.MustCompile(`--dashboard[ =](\S+)`)
+	renderVar    = regexp.MustCompile(`--var[ =]([A-Za-z0-9_]+)=`)
+)
+
+// TestDocumentedURLsUseDashboardVariables checks every dashboard URL and
+// every `ectelemetry render` command of README.md and docs/*.md, and the
+// dashboards' links to each other: the uid
+// exists and each var-<name> (or --var name=) is a variable of that
+// dashboard. Grafana ignores an unknown variable and renders its default, so
+// a renamed variable would silently break bookmarks and curl commands.
+func TestDocumentedURLsUseDashboardVariables(t *testing.T) {
+	root := repoRoot(t)
+	vars := map[string]map[string]bool{}
+	for _, d := range loadDashboards(t) {
+		vars[d.UID] = map[string]bool{}
+		for _, v := range d.Templating.List {
+			vars[d.UID][v.Name] = true
+		}
+	}
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The dashboards' own links to each other too.
+	boards, err := filepath.Glob(filepath.Join(root, "grafana", "dashboards", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(docs, boards...)
+	urls, commands := 0, 0
+	check := func(file, uid string, names []string) {
+		t.Helper()
+		have, ok := vars[uid]
+		if !ok {
+			t.Errorf("%s: dashboard uid %q does not exist", file, uid)
+			return
+		}
+		for _, n := range names {
+			if !have[n] {
+				t.Errorf("%s: dashboard %s has no variable %q", file, uid, n)
+			}
+		}
+	}
+	for _, f := range append([]string{filepath.Join(root, "README.md")}, docs...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(f)
+		text := strings.ReplaceAll(string(b), "\\\n", " ") // shell line continuations
+		for _, m := range dashboardURL.FindAllStringSubmatch(text, -1) {
+			q, err := url.ParseQuery(m[2])
+			if err != nil {
+				t.Errorf("%s: query of %s: %v", name, m[0], err)
+				continue
+			}
+			var names []string
+			for k := range q {
+				if n, ok := strings.CutPrefix(k, "var-"); ok {
+					names = append(names, n)
+				}
+			}
+			check(name, m[1], names)
+			urls++
+		}
+		for _, line := range strings.Split(text, "\n") {
+			if !strings.Contains(line, " render ") || !strings.Contains(line, "--dashboard") {
+				continue
+			}
+			uid := renderDash.FindStringSubmatch(line)[1]
+			var names []string
+			if strings.Contains(line, "--appliance") {
+				names = append(names, "ec_hostname")
+			}
+			for _, m := range renderVar.FindAllStringSubmatch(line, -1) {
+				names = append(names, m[1])
+			}
+			check(name, uid, names)
+			commands++
+		}
+	}
+	if urls < 5 || commands < 2 {
+		t.Errorf("found %d dashboard URLs and %d render commands in the docs; the extraction is broken", urls, commands)
+	}
+}
+
+// strictUnmarshaler is what the Grafana Foundation SDK's generated types
+// offer for strict decoding: unknown fields and wrong types are errors. Its
+// types decode through their own UnmarshalJSON, which a json.Decoder's
+// DisallowUnknownFields does not reach, hence this method.
+type strictUnmarshaler interface {
+	UnmarshalJSONStrict(raw []byte) error
+}
+
+// panelSchemas gives, per panel type, Grafana's published types of the
+// panel's options and of fieldConfig.defaults.custom (nil when the type has
+// no custom field config).
+var panelSchemas = map[string]struct {
+	options func() strictUnmarshaler
+	custom  func() strictUnmarshaler
+}{
+	"timeseries":     {func() strictUnmarshaler { return &timeseries.Options{} }, func() strictUnmarshaler { return &common.GraphFieldConfig{} }},
+	"stat":           {func() strictUnmarshaler { return &stat.Options{} }, nil},
+	"gauge":          {func() strictUnmarshaler { return &gauge.Options{} }, nil},
+	"bargauge":       {func() strictUnmarshaler { return &bargauge.Options{} }, nil},
+	"piechart":       {func() strictUnmarshaler { return &piechart.Options{} }, func() strictUnmarshaler { return &common.HideableFieldConfig{} }},
+	"table":          {func() strictUnmarshaler { return &table.Options{} }, func() strictUnmarshaler { return &common.TableFieldOptions{} }},
+	"histogram":      {func() strictUnmarshaler { return &histogram.Options{} }, func() strictUnmarshaler { return &histogram.FieldConfig{} }},
+	"state-timeline": {func() strictUnmarshaler { return &statetimeline.Options{} }, func() strictUnmarshaler { return &statetimeline.FieldConfig{} }},
+	"status-history": {func() strictUnmarshaler { return &statushistory.Options{} }, func() strictUnmarshaler { return &statushistory.FieldConfig{} }},
+}
+
+// TestDashboardsMatchGrafanaSchema decodes every dashboard strictly with
+// Grafana's own Go types (grafana-foundation-sdk): the dashboard as a whole,
+// then each panel's options and fieldConfig.defaults.custom with the types
+// of its panel type. An unknown or mistyped field fails: Grafana would drop
+// or misread it.
+func TestDashboardsMatchGrafanaSchema(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot(t), "grafana", "dashboards", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d sdkdashboard.Dashboard
+			reportSchemaErrors(t, "dashboard", d.UnmarshalJSONStrict(raw))
+			var doc struct {
+				Panels []json.RawMessage `json:"panels"`
+			}
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				t.Fatal(err)
+			}
+			var walk func([]json.RawMessage)
+			walk = func(panels []json.RawMessage) {
+				for _, rp := range panels {
+					var p struct {
+						Type        string            `json:"type"`
+						Title       string            `json:"title"`
+						Options     json.RawMessage   `json:"options"`
+						Panels      []json.RawMessage `json:"panels"`
+						FieldConfig struct {
+							Defaults struct {
+								Custom json.RawMessage `json:"custom"`
+							} `json:"defaults"`
+						} `json:"fieldConfig"`
+					}
+					if err := json.Unmarshal(rp, &p); err != nil {
+						t.Fatal(err)
+					}
+					if p.Type == "row" {
+						walk(p.Panels)
+						continue
+					}
+					schema, ok := panelSchemas[p.Type]
+					if !ok {
+						t.Errorf("panel %q: type %q has no schema in panelSchemas; add it", p.Title, p.Type)
+						continue
+					}
+					where := fmt.Sprintf("panel %q (%s)", p.Title, p.Type)
+					if len(p.Options) > 0 {
+						reportSchemaErrors(t, where+" options", schema.options().UnmarshalJSONStrict(p.Options))
+					}
+					custom := p.FieldConfig.Defaults.Custom
+					switch {
+					case len(custom) == 0 || string(custom) == "{}":
+					case schema.custom == nil:
+						t.Errorf("panel %q (%s): fieldConfig.defaults.custom %s, but the panel type has no custom field config", p.Title, p.Type, custom)
+					default:
+						reportSchemaErrors(t, where+" fieldConfig.defaults.custom", schema.custom().UnmarshalJSONStrict(custom))
+					}
+				}
+			}
+			walk(doc.Panels)
+		})
+	}
+}
+
+// reportSchemaErrors reports the unknown and mistyped fields of a strict
+// decode. A missing field the schema marks required is not reported:
+// Grafana fills in its default when it loads the dashboard.
+func reportSchemaErrors(t *testing.T, where string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	var errs cog.BuildErrors
+	if !errors.As(err, &errs) {
+		t.Errorf("%s: %v", where, err)
+		return
+	}
+	for _, e := range errs {
+		if e.Message == "required field is missing from input" {
+			continue
+		}
+		t.Errorf("%s: %s: %s", where, e.Path, e.Message)
 	}
 }

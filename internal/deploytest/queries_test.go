@@ -106,7 +106,7 @@ func preferredValues(host string) map[string]preferred {
 			}
 			return host
 		},
-		"tunnel": func(t *testing.T, db *testenv.InfluxDB, options []string) string {
+		"tunnel_analysis_peer": func(t *testing.T, db *testenv.InfluxDB, options []string) string {
 			for _, o := range options {
 				q := fmt.Sprintf(`SELECT count("average_latency") FROM "tunnel_stats" WHERE "tunnel_alias" = '%s' AND "average_latency" > 0 AND %s`, o, testTimeFilter)
 				if rows(t, db, q) > 0 {
@@ -135,10 +135,15 @@ func resolveVariables(t *testing.T, db *testenv.InfluxDB, d dashboard, prefer ma
 			if err != nil {
 				t.Fatalf("variable %s: %v", v.Name, err)
 			}
+			// Grafana lists the values of the first column after time,
+			// once each, of the first series only.
+			if len(series) > 1 {
+				t.Errorf("variable %s: %d series; Grafana would list the first one's values only: flatten the GROUP BY with a subquery", v.Name, len(series))
+			}
 			for _, s := range series {
-				col := slices.Index(s.Columns, "value")
+				col := slices.IndexFunc(s.Columns, func(c string) bool { return c != "time" })
 				for _, row := range s.Values {
-					if col >= 0 {
+					if col >= 0 && row[col] != nil && !slices.Contains(r.options, fmt.Sprint(row[col])) {
 						r.options = append(r.options, fmt.Sprint(row[col]))
 					}
 				}
@@ -174,6 +179,38 @@ func resolveVariables(t *testing.T, db *testenv.InfluxDB, d dashboard, prefer ma
 	return vars
 }
 
+// goneMark marks the tag values writeGone stores.
+const goneMark = "gone"
+
+// writeGone stores points two days old (outside testTimeFilter) for an
+// appliance that has gone, and for a tunnel, a WAN label and an interface
+// that host no longer has, as left behind within the retention. Variable
+// queries must not list them. It also checks that an unbounded SHOW TAG
+// VALUES would list them, so that the check can fail.
+func writeGone(t *testing.T, db *testenv.InfluxDB, host string) {
+	t.Helper()
+	ts := time.Now().Add(-48 * time.Hour).Unix()
+	h := strings.ReplaceAll(host, " ", `\ `)
+	lines := fmt.Sprintf(`appliance_metadata,appliance_id=99.NE,hostname=GONE-EC-99 model="EC-XS" %[1]d
+tunnel_stats,appliance_id=1.NE,hostname=%[2]s,tunnel_id=tunnel_999,tunnel_alias=gone_tunnel,overlay=none bytes_wan_tx=1i %[1]d
+deployment_info,appliance_id=1.NE,hostname=%[2]s,interface_name=wan9,interface_label=GONE-WAN,lan/wan=WAN wan_inbound_bw=1000i %[1]d
+interface_stats,appliance_id=1.NE,hostname=%[2]s,interface_name=gone0,interface_label=none,traffic_type=all_traffic bytes_tx=1i %[1]d
+`, ts, h)
+	if err := db.WriteLines(t.Context(), lines); err != nil {
+		t.Fatal(err)
+	}
+	series := query(t, db, `SHOW TAG VALUES FROM "appliance_metadata" WITH KEY = "hostname" WHERE time > now() - 6h`)
+	listed := false
+	for _, s := range series {
+		for _, row := range s.Values {
+			listed = listed || slices.Contains(row, any("GONE-EC-99"))
+		}
+	}
+	if !listed {
+		t.Fatal("SHOW TAG VALUES does not list the gone appliance: the time-bound check would prove nothing")
+	}
+}
+
 // rows counts the rows with a non-null value of a query's result.
 func rows(t *testing.T, db *testenv.InfluxDB, q string) int {
 	t.Helper()
@@ -207,6 +244,7 @@ func TestDashboardQueriesAgainstInfluxDB(t *testing.T) {
 	}
 	host := richestAppliance(t, db, hostnames)
 	prefer := preferredValues(host)
+	writeGone(t, db, host)
 	covered, dataPanels := 0, 0
 	for _, d := range loadDashboards(t) {
 		if wantDashboards[d.UID] != influxUID {
@@ -214,6 +252,13 @@ func TestDashboardQueriesAgainstInfluxDB(t *testing.T) {
 		}
 		t.Run(d.UID, func(t *testing.T) {
 			vars := resolveVariables(t, db, d, prefer)
+			for name, v := range vars {
+				for _, o := range v.options {
+					if strings.Contains(strings.ToLower(o), goneMark) {
+						t.Errorf("variable %s lists %q, whose points are older than the time range", name, o)
+					}
+				}
+			}
 			run := func(key, query string) {
 				t.Helper()
 				q, err := substitute(query, testTimeFilter, vars)
@@ -401,6 +446,52 @@ func checkValues(t *testing.T, db *testenv.InfluxDB, host string) {
 		if checked == 0 {
 			t.Error("no overlay value compared")
 		}
+	})
+
+	t.Run("inventory site group serial", func(t *testing.T) {
+		d, tg := findTarget(t, "fleet-overview", "Inventory", "A")
+		q, err := substitute(tg.Query, testTimeFilter, vars(d, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		series := query(t, db, q)
+		if len(series) != 1 || len(series[0].Values) != 1 {
+			t.Fatalf("Inventory rows for %s: %v, want one", host, series)
+		}
+		for _, c := range []string{"site", "group", "serial"} {
+			i := slices.Index(series[0].Columns, c)
+			if i < 0 || series[0].Values[0][i] == nil || series[0].Values[0][i] == "" {
+				t.Errorf("Inventory of %s: column %s empty or missing in %v %v", host, c, series[0].Columns, series[0].Values[0])
+			}
+		}
+	})
+
+	t.Run("tunnel count distribution", func(t *testing.T) {
+		raw := query(t, db, fmt.Sprintf(`SELECT last("down_overlay_sdwan_tunnels") AS "o", last("down_underlay_sdwan_tunnels") AS "u", last("down_third_party_tunnels") AS "p", last("up_overlay_sdwan_tunnels") AS "up" FROM "tunnel_count_stats" WHERE "hostname" = '%s' AND %s`, host, testTimeFilter))
+		d, tg := findTarget(t, "ec-appliance", "Tunnel count distribution", "A")
+		q, err := substitute(tg.Query, testTimeFilter, vars(d, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := query(t, db, q)
+		down := column(t, raw, "o")[0] + column(t, raw, "u")[0] + column(t, raw, "p")[0]
+		near("down tunnels", column(t, got, "Down")[0], down)
+		near("up overlay tunnels", column(t, got, "Up overlay")[0], column(t, raw, "up")[0])
+	})
+
+	t.Run("current WAN utilization", func(t *testing.T) {
+		d, tg := findTarget(t, "ec-appliance", "Current WAN utilization", "A")
+		q, err := substitute(tg.Query, testTimeFilter, vars(d, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := column(t, query(t, db, q), "cur_tx")
+		last := query(t, db, fmt.Sprintf(`SELECT sum("wan_tx_bytes") FROM "flow_stats" WHERE "hostname" = '%s' AND "traffic_type" = 'all_traffic' AND %s GROUP BY time(1m) fill(none) ORDER BY time DESC LIMIT 1`, host, testTimeFilter))
+		want := column(t, last, "sum")
+		if len(got) != 1 || len(want) != 1 {
+			t.Fatalf("panel %v, raw %v: want one value each", got, want)
+		}
+		near("current WAN TX bit/s", got[0], want[0]*8/60)
 	})
 
 	t.Run("boost share of configured", func(t *testing.T) {

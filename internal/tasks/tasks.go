@@ -25,6 +25,9 @@ type AppliancePoll struct {
 	Licensed            bool   `json:"licensed"` // a licence entry with a tier was found
 	LicenseDisplay      string `json:"license_display,omitempty"`
 	LicenseBW           int64  `json:"license_bw,omitempty"`
+	Site                string `json:"site,omitempty"`     // Orchestrator site, "" when none
+	GroupID             string `json:"group_id,omitempty"` // Orchestrator group, e.g. "10.Network"
+	Serial              string `json:"serial,omitempty"`
 
 	WANLabels map[string]string `json:"wan_labels,omitempty"` // label id → name
 	LANLabels map[string]string `json:"lan_labels,omitempty"`

@@ -8,6 +8,10 @@
 // existing dashboards and queries keep working. Measurements and fields that
 // the demo did not have are marked New in the Schema table.
 //
+// Every tag key declares what bounds its values in TagBounds (fixed, fleet,
+// configuration or user-defined); a tag key without a bound fails a test, so
+// unbounded values (ids, timestamps, free text) stay fields.
+//
 // The package is a leaf: it imports only the standard library. Its values are
 // immutable after init and safe for concurrent use.
 package telemetry

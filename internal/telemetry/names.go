@@ -63,6 +63,9 @@ const (
 	FieldReachable             = "reachable"
 	FieldReachabilityMethod    = "reachability_method"
 	FieldReachabilityRTTMs     = "reachability_rtt_ms"
+	FieldSite                  = "site"
+	FieldGroupID               = "group_id"
+	FieldSerial                = "serial"
 )
 
 // Field keys shared by interface_stats and interface_overlay_stats.

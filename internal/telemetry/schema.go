@@ -127,6 +127,9 @@ var Schema = []MeasurementSpec{
 			{Name: FieldReachable, Type: Boolean, New: true},
 			{Name: FieldReachabilityMethod, Type: String, New: true},
 			{Name: FieldReachabilityRTTMs, Type: Float, Unit: "ms", New: true},
+			{Name: FieldSite, Type: String, New: true},
+			{Name: FieldGroupID, Type: String, New: true},
+			{Name: FieldSerial, Type: String, New: true},
 		},
 	},
 	{
