@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"syscall"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -48,6 +50,7 @@ func commands() map[string]command {
 }
 
 func main() {
+	logging.UseIntegerMilliseconds() // zerolog's duration format is global: set once, here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
