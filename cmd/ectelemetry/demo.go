@@ -24,7 +24,9 @@ const demoQuery = `SELECT last("pps") FROM "realtime" WHERE time > now() - 5m GR
 func runDemo(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "demo", "demo [flags]\n\nRuns a simulated Orchestrator with appliances, discovery and a worker in one process,\n"+
 		"writing to the InfluxDB at DB_URL (database DB_BUCKET) through the Redis at REDIS_ADDR.\n"+
-		"'make demo' starts a local redis-server and influxd and runs this.")
+		"The first cycle starts at the next interval boundary (full minute), like every cycle.\n"+
+		"'make demo' starts a local redis-server and influxd (data in ~/.cache/ec-telemetry/state,\n"+
+		"removed before each run unless ARGS=--keep-state) and runs this.")
 	n := fs.Int("appliances", 20, "number of simulated appliances")
 	seed := fs.Int64("seed", 1, "simulator seed (same seed, same fleet)")
 	cycles := fs.Int("cycles", 0, "stop after this many discovery cycles (0: run until interrupted)")
