@@ -44,6 +44,11 @@ func (d Dashboard) Height() int {
 	if d.Repeats {
 		return FullPage
 	}
+	return d.gridHeight()
+}
+
+// gridHeight is the height of the grid as saved, each repeated panel once.
+func (d Dashboard) gridHeight() int {
 	return d.GridBottom*(gridRowPixels+gridGapPixels) - gridGapPixels + pageMargin
 }
 

@@ -7,7 +7,9 @@ import (
 	"go/format"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,6 +111,26 @@ func TestDashboardHeight(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.d.Height(); got != tt.want {
 			t.Errorf("%+v.Height() = %d, want %d", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestRendererMaxHeightFitsTheDashboards: the renderer in docker-compose.yml
+// accepts a window as tall as every shipped dashboard's grid, so an explicit
+// --height of the whole dashboard is not cut off.
+func TestRendererMaxHeightFitsTheDashboards(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s+BROWSER_MAX_HEIGHT: "(\d+)"$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal(`docker-compose.yml does not set the renderer's BROWSER_MAX_HEIGHT: "<pixels>"`)
+	}
+	maxHeight, _ := strconv.Atoi(string(m[1]))
+	for _, d := range Dashboards() {
+		if h := d.gridHeight(); h > maxHeight {
+			t.Errorf("dashboard %s is %d px high, above the renderer's BROWSER_MAX_HEIGHT %d", d.UID, h, maxHeight)
 		}
 	}
 }
