@@ -112,6 +112,10 @@ type Summary struct {
 	StillQueued int
 	Errors      int
 	Duration    time.Duration
+	// Interrupted is set when ctx ended before every selected appliance was
+	// queued: NotQueued of them were left out.
+	Interrupted bool
+	NotQueued   int
 }
 
 // Cycle runs one cycle: wait for the dependencies, read the inventory,
@@ -165,8 +169,9 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	}
 	sort.SliceStable(plan, func(i, j int) bool { return plan[i].at.Before(plan[j].at) })
 
-	for _, pl := range plan {
+	for i, pl := range plan {
 		if !sleepUntil(ctx, d.o.Now, pl.at) {
+			sum.Interrupted, sum.NotQueued = true, len(plan)-i
 			break
 		}
 		p := d.payload(pl.a, inv, discoveredAt, cycle.Unix())
@@ -203,9 +208,14 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	if m := d.o.Metrics; m != nil {
 		m.CycleDuration.Observe(sum.Duration.Seconds())
 	}
-	log.Info().Time("cycle", cycle).Int("listed", sum.Listed).Int("selected", sum.Selected).
+	ev := log.Info().Time("cycle", cycle).Int("listed", sum.Listed).Int("selected", sum.Selected).
 		Int("queued", sum.Queued).Int("still_queued", sum.StillQueued).Int("errors", sum.Errors).
-		Dur("duration", sum.Duration).Msg("discovery cycle: appliances queued")
+		Dur("duration", sum.Duration)
+	if sum.Interrupted {
+		ev.Int("not_queued", sum.NotQueued).Msg("discovery cycle interrupted: only part of the appliances queued")
+		return sum, ctx.Err()
+	}
+	ev.Msg("discovery cycle: appliances queued")
 	return sum, nil
 }
 

@@ -4,7 +4,9 @@
 # until both answer, creates the database, exports REDIS_ADDR, DB_URL,
 # DB_BUCKET, DB_ORG and DB_TOKEN for ectelemetry, and stops both when the
 # calling script exits. Ports: EC_REDIS_PORT (16379), EC_INFLUX_PORT (18086),
-# or the next free port above each.
+# or the next free port above each. The servers run in sessions of their own
+# (setsid), so a Ctrl-C in the terminal reaches the calling script and its
+# foreground command but not them: they stop after it, on exit.
 set -euo pipefail
 
 EC_TOOLS_DIR=${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}
@@ -39,9 +41,10 @@ stop_services() {
 	done
 	wait 2>/dev/null || true
 }
-trap stop_services EXIT INT TERM
+trap stop_services EXIT
+trap 'exit 130' INT TERM
 
-"$redis_bin" --port "$EC_REDIS_PORT" --bind 127.0.0.1 --dir "$EC_STATE_DIR/redis" --appendonly yes \
+setsid "$redis_bin" --port "$EC_REDIS_PORT" --bind 127.0.0.1 --dir "$EC_STATE_DIR/redis" --appendonly yes \
 	--save "" --logfile "$EC_STATE_DIR/redis.log" &
 svc_pids+=($!)
 
@@ -66,7 +69,7 @@ bind-address = "127.0.0.1:$EC_INFLUX_RPC_PORT"
 [continuous_queries]
   enabled = false
 CONF
-"$influxd_bin" run -config "$EC_STATE_DIR/influxdb.conf" >"$EC_STATE_DIR/influxd.log" 2>&1 &
+setsid "$influxd_bin" run -config "$EC_STATE_DIR/influxdb.conf" >"$EC_STATE_DIR/influxd.log" 2>&1 &
 svc_pids+=($!)
 
 for _ in $(seq 1 150); do

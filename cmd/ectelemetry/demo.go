@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,7 +24,9 @@ const demoQuery = `SELECT last("pps") FROM "realtime" WHERE time > now() - 5m GR
 func runDemo(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "demo", "demo [flags]\n\nRuns a simulated Orchestrator with appliances, discovery and a worker in one process,\n"+
 		"writing to the InfluxDB at DB_URL (database DB_BUCKET) through the Redis at REDIS_ADDR.\n"+
-		"'make demo' starts a local redis-server and influxd and runs this.")
+		"The first cycle starts at the next interval boundary (full minute), like every cycle.\n"+
+		"'make demo' starts a local redis-server and influxd (data in ~/.cache/ec-telemetry/state,\n"+
+		"removed before each run unless ARGS=--keep-state) and runs this.")
 	n := fs.Int("appliances", 20, "number of simulated appliances")
 	seed := fs.Int64("seed", 1, "simulator seed (same seed, same fleet)")
 	cycles := fs.Int("cycles", 0, "stop after this many discovery cycles (0: run until interrupted)")
@@ -85,44 +88,86 @@ func runDemo(ctx context.Context, e env) error {
 			reachable++
 		}
 	}
+	first := nextBoundary(wallClock.now(), cfg.DiscoveryInterval)
 	fmt.Fprintf(e.stdout, "\nec-telemetry demo\n"+
 		"  simulated Orchestrator  %s (%d appliances, %d reachable)\n"+
 		"  Redis                   %s\n"+
 		"  InfluxDB                %s  database/bucket %q\n"+
 		"  metrics                 http://%s/metrics\n"+
-		"A cycle starts at every full minute; each logs 'discovery cycle', then 'cycle summary' once its jobs are done.\n\n",
-		sim.OrchestratorURL(), *n, reachable, cfg.RedisAddr, cfg.DBURL, cfg.DBBucket, cfg.MetricsAddr)
+		"A cycle starts at every %s, the first at %s (in %s); each logs 'discovery cycle',\n"+
+		"then 'cycle summary' once its jobs are done. Durations in the logs are milliseconds.\n\n",
+		sim.OrchestratorURL(), *n, reachable, cfg.RedisAddr, cfg.DBURL, cfg.DBBucket, cfg.MetricsAddr,
+		everyText(cfg.DiscoveryInterval), first.Format("15:04:05"), time.Until(first).Round(time.Second))
 
 	cyc := &tasks.RedisCycles{Client: rdb}
-	for i := 0; *cycles == 0 || i < *cycles; i++ {
-		start := time.Now()
+	var before map[string]int64 // points per appliance before the first cycle
+	runCycles(ctx, wallClock, cfg.DiscoveryInterval, *cycles, func(i int, start time.Time) bool {
+		if i == 0 {
+			before, _ = countPoints(ctx, cfg)
+		}
 		sum, err := d.Cycle(ctx, start)
 		if ctx.Err() != nil {
-			break
+			return false
 		}
 		if err != nil {
 			log.Error().Err(err).Msg("discovery cycle failed")
+			return true
 		}
-		if i == 0 && err == nil {
+		last := *cycles != 0 && i == *cycles-1
+		if i == 0 || last {
 			waitCycle(ctx, cyc, sum.Cycle, cfg.JobTimeout+10*time.Second)
-			showData(ctx, e.stdout, cfg)
 		}
-		if *cycles != 0 && i == *cycles-1 {
-			waitCycle(ctx, cyc, sum.Cycle, cfg.JobTimeout+10*time.Second)
+		if i == 0 && ctx.Err() == nil {
+			showData(ctx, e.stdout, cfg, time.Unix(sum.Cycle, 0), before)
+		}
+		if last {
 			d.ReportFinished(ctx)
-			break
 		}
-		next := start.Truncate(cfg.DiscoveryInterval).Add(cfg.DiscoveryInterval)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Until(next)):
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
+		return true
+	})
 	log.Info().Msg("demo stopping")
 	return nil
+}
+
+// demoClock is the demo's time: the wall clock, or a test's.
+type demoClock struct {
+	now func() time.Time
+	// sleepUntil waits until now() reaches t; false when ctx ended first.
+	sleepUntil func(ctx context.Context, t time.Time) bool
+}
+
+var wallClock = demoClock{now: time.Now, sleepUntil: func(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}}
+
+// nextBoundary is the first multiple of interval (since the Unix epoch, so
+// full minutes for 60 s) after t.
+func nextBoundary(t time.Time, interval time.Duration) time.Time {
+	return t.Truncate(interval).Add(interval)
+}
+
+// runCycles calls cycle at every interval boundary, the first one at the
+// next boundary, so that every cycle (the first included) starts on a full
+// interval as the banner says. It stops when ctx ends, when cycle returns
+// false, or after n cycles (n 0: no limit).
+func runCycles(ctx context.Context, c demoClock, interval time.Duration, n int, cycle func(i int, start time.Time) bool) {
+	next := nextBoundary(c.now(), interval)
+	for i := 0; n == 0 || i < n; i++ {
+		if !c.sleepUntil(ctx, next) || ctx.Err() != nil {
+			return
+		}
+		if !cycle(i, next) {
+			return
+		}
+		next = nextBoundary(c.now(), interval)
+	}
 }
 
 // waitCycle waits until every job of the cycle has reported.
@@ -139,24 +184,34 @@ func waitCycle(ctx context.Context, c *tasks.RedisCycles, cycle int64, timeout t
 	}
 }
 
-// showData prints what the first cycle stored, through InfluxQL, and the
-// command to run the same query yourself.
-func showData(ctx context.Context, out io.Writer, cfg config.Config) {
+// everyText names the interval in the banner: "full minute" for 60 s.
+func everyText(d time.Duration) string {
+	if d == time.Minute {
+		return "full minute"
+	}
+	return d.String() + " boundary"
+}
+
+// pointsQuery counts the interface_stats points of each appliance, all
+// time: minute statistics carry the appliance's timestamps (the minutes the
+// first cycle fetched lie before it), so no time window can single out one
+// cycle's points. showData subtracts the counts from before the cycle.
+const pointsQuery = `SELECT count("bytes_tx") FROM "interface_stats" GROUP BY "hostname"`
+
+// countPoints runs pointsQuery: points per hostname.
+func countPoints(ctx context.Context, cfg config.Config) (map[string]int64, error) {
 	db := strings.SplitN(cfg.DBBucket, "/", 2)[0]
-	q := url.Values{"db": {db}, "q": {`SELECT count("bytes_tx") FROM "interface_stats" WHERE time > now() - 1h GROUP BY "hostname"`}}
-	fmt.Fprintf(out, "\nData is in InfluxDB. Try it yourself:\n  curl -sG '%s/query' --data-urlencode 'db=%s' --data-urlencode 'q=%s'\n\n",
-		strings.TrimRight(cfg.DBURL, "/"), db, demoQuery)
+	q := url.Values{"db": {db}, "q": {pointsQuery}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cfg.DBURL, "/")+"/query?"+q.Encode(), nil)
 	if err != nil {
-		return
+		return nil, err
 	}
 	if cfg.DBToken != "" {
 		req.Header.Set("Authorization", "Token "+cfg.DBToken)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintf(out, "(query failed: %v)\n", err)
-		return
+		return nil, err
 	}
 	defer resp.Body.Close()
 	var body struct {
@@ -169,19 +224,45 @@ func showData(ctx context.Context, out io.Writer, cfg config.Config) {
 		} `json:"results"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil || len(body.Results) == 0 {
-		fmt.Fprintf(out, "(query answered status %d)\n", resp.StatusCode)
-		return
+		return nil, fmt.Errorf("query answered status %d", resp.StatusCode)
 	}
 	if e := body.Results[0].Error; e != "" {
-		fmt.Fprintf(out, "(query error: %s)\n", e)
-		return
+		return nil, fmt.Errorf("query error: %s", e)
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  appliance\tinterface_stats points in the last hour")
+	counts := map[string]int64{}
 	for _, s := range body.Results[0].Series {
 		if len(s.Values) > 0 && len(s.Values[0]) > 1 {
-			fmt.Fprintf(tw, "  %s\t%v\n", s.Tags["hostname"], s.Values[0][1])
+			if n, ok := s.Values[0][1].(float64); ok {
+				counts[s.Tags["hostname"]] = int64(n)
+			}
 		}
+	}
+	return counts, nil
+}
+
+// showData prints, per appliance, the interface_stats points the first
+// cycle stored (the count now minus the count before it), and the command
+// to run the query yourself.
+func showData(ctx context.Context, out io.Writer, cfg config.Config, cycle time.Time, before map[string]int64) {
+	db := strings.SplitN(cfg.DBBucket, "/", 2)[0]
+	fmt.Fprintf(out, "\nData is in InfluxDB. Try it yourself:\n  curl -sG '%s/query' --data-urlencode 'db=%s' --data-urlencode 'q=%s'\n\n",
+		strings.TrimRight(cfg.DBURL, "/"), db, demoQuery)
+	after, err := countPoints(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(out, "(cannot count the stored points: %v)\n", err)
+		return
+	}
+	hosts := make([]string, 0, len(after))
+	for h := range after {
+		if after[h]-before[h] > 0 {
+			hosts = append(hosts, h)
+		}
+	}
+	sort.Strings(hosts)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  appliance\tinterface_stats points stored by the cycle of %s (minute statistics, the appliance's timestamps)\n", cycle.Format("15:04:05"))
+	for _, h := range hosts {
+		fmt.Fprintf(tw, "  %s\t%d\n", h, after[h]-before[h])
 	}
 	tw.Flush()
 	fmt.Fprintln(out)

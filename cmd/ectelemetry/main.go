@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -54,6 +55,7 @@ func commands() map[string]command {
 }
 
 func main() {
+	logging.UseIntegerMilliseconds() // zerolog's duration format is global: set once, here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := runEnv(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()

@@ -3,12 +3,21 @@ package main
 import (
 	"errors"
 	"flag"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 )
+
+// TestMain sets the process-wide log settings main sets, so that the
+// commands log here as they do in production.
+func TestMain(m *testing.M) {
+	logging.UseIntegerMilliseconds()
+	os.Exit(m.Run())
+}
 
 // TestHelp: every subcommand has a description, lists its flags as --name
 // under a Flags heading only when it has flags, and 'help <subcommand>'

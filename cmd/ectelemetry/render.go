@@ -47,14 +47,15 @@ func runRender(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "render", "render --dashboard UID [--appliance HOST] [--from now-1h] [--out FILE.png] [flags]")
 	grafanaURL := fs.String("grafana", "", "Grafana base URL (default $"+envGrafanaURL+", else "+defaultGrafanaURL+")")
 	token := fs.String("token", "", "Grafana service-account token with the Viewer role (default $"+envGrafanaToken+"; prefer the variable: flags show up in the process list)")
-	dashboard := fs.String("dashboard", "", "dashboard uid: fleet-overview, ec-appliance, all-appliance-wan, all-appliance-boost, shaper")
+	dashboard := fs.String("dashboard", "", "dashboard uid: "+strings.Join(grafanarender.UIDs(), ", "))
 	appliance := fs.String("appliance", "", "appliance hostname, sent as var-ec_hostname")
 	var vars renderVarFlags
 	fs.Var(&vars, "var", "another template variable as name=value (repeatable), e.g. --var tunnel=MyTunnel")
 	from := fs.String("from", grafanarender.DefaultFrom, "start of the time range (Grafana time expression)")
 	to := fs.String("to", grafanarender.DefaultTo, "end of the time range")
 	width := fs.Int("width", grafanarender.DefaultWidth, "image width in pixels")
-	height := fs.Int("height", grafanarender.DefaultHeight, "image height in pixels")
+	height := fs.Int("height", 0, "image height in pixels; -1: the full page however tall; 0: the whole dashboard (its grid's height, or -1 when panels repeat per variable value; 600 for one panel)")
+	scale := fs.Float64("scale", grafanarender.DefaultScale, "image pixels per browser pixel (device scale factor), up to 4")
 	panel := fs.Int("panel", 0, "render only this panel id (0: the whole dashboard)")
 	tz := fs.String("tz", "", "time zone of the rendered axes, e.g. utc or Europe/Paris (default: Grafana's)")
 	orgID := fs.Int("org-id", 0, "Grafana organization id (0: the token's)")
@@ -78,7 +79,7 @@ func runRender(ctx context.Context, e env) error {
 		return fmt.Errorf("no Grafana token: set %s (or --token) to a service-account token with the Viewer role: %w", envGrafanaToken, errUsage)
 	}
 	req := grafanarender.Request{
-		Dashboard: *dashboard, Panel: *panel, From: *from, To: *to, Width: *width, Height: *height,
+		Dashboard: *dashboard, Panel: *panel, From: *from, To: *to, Width: *width, Height: *height, Scale: *scale,
 		Timezone: *tz, OrgID: *orgID, RenderTimeout: *timeout - 5*time.Second,
 	}
 	if req.RenderTimeout < time.Second {

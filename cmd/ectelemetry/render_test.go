@@ -8,10 +8,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/grafanarender"
 )
 
 const renderTestToken = "glsa_renderTestToken_abcdef"
@@ -70,7 +73,7 @@ func TestRenderCommandWritesPNG(t *testing.T) {
 			},
 			wantPath: "/render/d/ec-appliance",
 			wantQuery: url.Values{"var-ec_hostname": {"BRANCH-EC-07"}, "from": {"now-1h"}, "to": {"now"},
-				"width": {"1600"}, "height": {"2000"}, "timeout": {"175"}, "kiosk": {""}},
+				"width": {"1600"}, "height": {"-1"}, "scale": {"2"}, "timeout": {"175"}, "kiosk": {""}},
 		},
 		{
 			name: "environment, extra variables, one panel",
@@ -85,7 +88,7 @@ func TestRenderCommandWritesPNG(t *testing.T) {
 			wantPath: "/grafana/render/d-solo/ec-appliance",
 			wantQuery: url.Values{"var-ec_hostname": {"HUB-1"}, "var-tunnel": {"to HUB-2"}, "var-wan_label": {"MPLS1"},
 				"panelId": {"12"}, "from": {"now-1h"}, "to": {"now-5m"}, "width": {"800"}, "height": {"400"},
-				"tz": {"utc"}, "timeout": {"25"}, "kiosk": {""}},
+				"tz": {"utc"}, "timeout": {"25"}, "scale": {"2"}, "kiosk": {""}},
 		},
 	}
 	for _, tt := range tests {
@@ -178,6 +181,8 @@ func TestRenderCommandUsageErrors(t *testing.T) {
 		{"bad var", map[string]string{envGrafanaToken: "x"}, []string{"render", "--dashboard", "shaper", "--var", "novalue"}, "want name=value"},
 		{"bad url", map[string]string{envGrafanaToken: "x"}, []string{"render", "--dashboard", "shaper", "--grafana", "grafana:3000"}, "http:// or https://"},
 		{"argument", map[string]string{envGrafanaToken: "x"}, []string{"render", "--dashboard", "shaper", "extra"}, "takes no arguments"},
+		{"height below -1", map[string]string{envGrafanaToken: "x"}, []string{"render", "--dashboard", "shaper", "--height", "-2"}, "size"},
+		{"scale", map[string]string{envGrafanaToken: "x"}, []string{"render", "--dashboard", "shaper", "--scale", "9"}, "scale"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,5 +194,53 @@ func TestRenderCommandUsageErrors(t *testing.T) {
 				t.Errorf("error %v is not a usage error", err)
 			}
 		})
+	}
+}
+
+// TestRenderCommandEveryDashboard: every dashboard of grafana/dashboards is
+// accepted and, without --height, requested whole; --height -1 asks for the
+// full page; the help names every uid.
+func TestRenderCommandEveryDashboard(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "grafana", "dashboards", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboards: %v", err)
+	}
+	_, help, _ := runWithEnv(t, nil, "render", "--help")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := grafanarender.ParseDashboard(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(help, d.UID) {
+			t.Errorf("render --help does not name dashboard %s", d.UID)
+		}
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{nil, strconv.Itoa(d.Height())},
+			{[]string{"--height", "-1"}, "-1"},
+		} {
+			g := newRenderGrafana(t)
+			args := append([]string{"render", "--grafana", g.srv.URL, "--dashboard", d.UID,
+				"--out", filepath.Join(t.TempDir(), "x.png")}, tc.args...)
+			if _, _, err := runWithEnv(t, map[string]string{envGrafanaToken: renderTestToken}, args...); err != nil {
+				t.Errorf("render %v: %v", args[1:], err)
+				continue
+			}
+			if got := g.queries[0].Get("height"); got != tc.want {
+				t.Errorf("render --dashboard %s %v: height = %s, want %s", d.UID, tc.args, got, tc.want)
+			}
+			if g.paths[0] != "/render/d/"+d.UID {
+				t.Errorf("path = %s, want /render/d/%s", g.paths[0], d.UID)
+			}
+		}
+	}
+	if d, _ := grafanarender.Lookup("fleet-overview"); d.Height() < 2000 {
+		t.Errorf("fleet-overview height %d: the layout lost its panels?", d.Height())
 	}
 }

@@ -14,17 +14,23 @@ import (
 	"time"
 )
 
-// Defaults applied to a Request's zero values.
+// Defaults applied to a Request's zero values. The default height depends
+// on the dashboard: see Request.Height.
 const (
-	DefaultFrom   = "now-1h"
-	DefaultTo     = "now"
-	DefaultWidth  = 1600
-	DefaultHeight = 2000
+	DefaultFrom  = "now-1h"
+	DefaultTo    = "now"
+	DefaultWidth = 1600
+	// DefaultScale renders two image pixels per browser pixel, so text
+	// stays sharp when the image is zoomed.
+	DefaultScale = 2
 )
 
 // MaxPixels bounds Width and Height; the renderer clamps larger requests
 // anyway and they only cost memory.
 const MaxPixels = 16384
+
+// MaxScale bounds Scale.
+const MaxScale = 4
 
 // MaxPNGBytes bounds the size of a rendered image Render accepts.
 const MaxPNGBytes = 256 << 20
@@ -56,8 +62,16 @@ type Request struct {
 	// From and To are Grafana time expressions ("now-1h", "now",
 	// "2026-11-23T08:00:00Z", epoch milliseconds).
 	From, To string
-	// Width and Height are the image size in pixels.
+	// Width and Height are the size of the browser window in pixels
+	// (the image is Scale times larger). Height FullPage (-1) captures the
+	// whole page however tall. Height 0 means the whole dashboard: its
+	// grid's height for a shipped dashboard without repeated panels
+	// (Dashboard.Height), FullPage for the others, DefaultPanelHeight for a
+	// single panel.
 	Width, Height int
+	// Scale is the device scale factor (Grafana's scale parameter): image
+	// pixels per browser pixel. 0 means DefaultScale.
+	Scale float64
 	// Timezone is Grafana's tz parameter ("utc", "browser",
 	// "Europe/Paris"); empty leaves Grafana's default.
 	Timezone string
@@ -80,7 +94,15 @@ func (r Request) withDefaults() Request {
 		r.Width = DefaultWidth
 	}
 	if r.Height == 0 {
-		r.Height = DefaultHeight
+		r.Height = FullPage
+		if r.Panel > 0 {
+			r.Height = DefaultPanelHeight
+		} else if d, ok := Lookup(r.Dashboard); ok {
+			r.Height = d.Height()
+		}
+	}
+	if r.Scale == 0 {
+		r.Scale = DefaultScale
 	}
 	return r
 }
@@ -94,8 +116,11 @@ func (r Request) Validate() error {
 	if r.Panel < 0 {
 		errs = append(errs, fmt.Errorf("panel id %d must not be negative", r.Panel))
 	}
-	if r.Width < 0 || r.Width > MaxPixels || r.Height < 0 || r.Height > MaxPixels {
-		errs = append(errs, fmt.Errorf("size %dx%d must be within 1..%d pixels", r.Width, r.Height, MaxPixels))
+	if r.Width < 0 || r.Width > MaxPixels || r.Height < FullPage || r.Height > MaxPixels {
+		errs = append(errs, fmt.Errorf("size %dx%d must be within 1..%d pixels (height %d: the full page)", r.Width, r.Height, MaxPixels, FullPage))
+	}
+	if r.Scale < 0 || r.Scale > MaxScale {
+		errs = append(errs, fmt.Errorf("scale %g must be within 0..%d", r.Scale, MaxScale))
 	}
 	if r.OrgID < 0 {
 		errs = append(errs, fmt.Errorf("org id %d must not be negative", r.OrgID))
@@ -173,6 +198,7 @@ func (c *Client) url(r Request) (*url.URL, error) {
 	q.Set("to", r.To)
 	q.Set("width", strconv.Itoa(r.Width))
 	q.Set("height", strconv.Itoa(r.Height))
+	q.Set("scale", strconv.FormatFloat(r.Scale, 'f', -1, 64))
 	if r.Timezone != "" {
 		q.Set("tz", r.Timezone)
 	}

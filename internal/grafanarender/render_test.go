@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,8 +68,8 @@ func TestRenderRequestShape(t *testing.T) {
 			name:     "defaults",
 			req:      Request{Dashboard: "fleet-overview"},
 			wantPath: "/render/d/fleet-overview",
-			wantQuery: url.Values{"from": {"now-1h"}, "to": {"now"}, "width": {"1600"}, "height": {"2000"},
-				"kiosk": {""}},
+			wantQuery: url.Values{"from": {"now-1h"}, "to": {"now"}, "width": {"1600"}, "height": {"2184"},
+				"scale": {"2"}, "kiosk": {""}},
 		},
 		{
 			name: "appliance dashboard with variables",
@@ -77,15 +79,22 @@ func TestRenderRequestShape(t *testing.T) {
 			wantPath: "/render/d/ec-appliance",
 			wantQuery: url.Values{"from": {"now-6h"}, "to": {"now-5m"}, "width": {"1640"}, "height": {"5400"},
 				"var-ec_hostname": {"BRANCH EC&07"}, "var-wan_label": {"MPLS1", "INET1"}, "tz": {"utc"},
-				"orgId": {"1"}, "timeout": {"90"}, "kiosk": {""}},
+				"orgId": {"1"}, "timeout": {"90"}, "scale": {"2"}, "kiosk": {""}},
 		},
 		{
 			name:     "one panel under a sub path",
 			basePath: "/grafana/",
-			req:      Request{Dashboard: "shaper", Panel: 7, Width: 800, Height: 400},
+			req:      Request{Dashboard: "shaper", Panel: 7, Width: 800, Height: 400, Scale: 1.5},
 			wantPath: "/grafana/render/d-solo/shaper",
 			wantQuery: url.Values{"panelId": {"7"}, "from": {"now-1h"}, "to": {"now"}, "width": {"800"},
-				"height": {"400"}, "kiosk": {""}},
+				"height": {"400"}, "scale": {"1.5"}, "kiosk": {""}},
+		},
+		{
+			name:     "full page",
+			req:      Request{Dashboard: "fleet-overview", Height: FullPage},
+			wantPath: "/render/d/fleet-overview",
+			wantQuery: url.Values{"from": {"now-1h"}, "to": {"now"}, "width": {"1600"}, "height": {"-1"},
+				"scale": {"2"}, "kiosk": {""}},
 		},
 	}
 	for _, tt := range tests {
@@ -260,6 +269,9 @@ func TestRequestValidate(t *testing.T) {
 		{"uid too long", Request{Dashboard: strings.Repeat("a", 41)}, "dashboard uid"},
 		{"negative panel", Request{Dashboard: "x", Panel: -1}, "panel id"},
 		{"huge", Request{Dashboard: "x", Width: MaxPixels + 1}, "size"},
+		{"full page", Request{Dashboard: "x", Height: FullPage}, ""},
+		{"below full page", Request{Dashboard: "x", Height: -2}, "size"},
+		{"scale too large", Request{Dashboard: "x", Scale: MaxScale + 0.5}, "scale"},
 		{"bad var", Request{Dashboard: "x", Vars: []Var{{"a&b", "v"}}}, "variable name"},
 		{"negative org", Request{Dashboard: "x", OrgID: -2}, "org id"},
 	}
@@ -273,5 +285,41 @@ func TestRequestValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDefaultHeightPerDashboard: without a height, every shipped dashboard is
+// requested whole: its grid's height, or the full page when panels repeat.
+func TestDefaultHeightPerDashboard(t *testing.T) {
+	want := map[string]string{
+		"all-appliance-boost": "1158", "all-appliance-wan": "1500", "ec-appliance": "-1",
+		"ec-telemetry-stack": "2032", "fleet-overview": "2184", "shaper": "-1",
+	}
+	if len(Dashboards()) != len(want) {
+		t.Fatalf("Dashboards() has %d entries, this test knows %d: add the new one", len(Dashboards()), len(want))
+	}
+	g := newGrafana(t)
+	c := newClient(t, g.srv.URL)
+	for _, d := range Dashboards() {
+		if _, err := c.Render(t.Context(), Request{Dashboard: d.UID}, io.Discard); err != nil {
+			t.Fatalf("Render(%s): %v", d.UID, err)
+		}
+		if got := g.got.URL.Query().Get("height"); got != want[d.UID] {
+			t.Errorf("Render(%s) height = %s, want %s", d.UID, got, want[d.UID])
+		}
+	}
+	// A dashboard that is not shipped here: the full page.
+	if _, err := c.Render(t.Context(), Request{Dashboard: "someone-elses"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.got.URL.Query().Get("height"); got != "-1" {
+		t.Errorf("unknown dashboard height = %s, want -1", got)
+	}
+	// One panel: a panel's height, not the dashboard's.
+	if _, err := c.Render(t.Context(), Request{Dashboard: "fleet-overview", Panel: 3}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := g.got.URL.Query().Get("height"), strconv.Itoa(DefaultPanelHeight); got != want {
+		t.Errorf("panel height = %s, want %s", got, want)
 	}
 }

@@ -81,6 +81,21 @@ func New(opts Options) (zerolog.Logger, func() error, error) {
 	return l, closeFn, nil
 }
 
+// UseIntegerMilliseconds makes every Dur field an integer number of
+// milliseconds ("duration":57338) instead of zerolog's default float
+// ("duration":57338.291877). zerolog keeps this in package variables, with
+// no per-logger option, so main calls it once before any logger is built
+// and nothing else changes them. The human log file shows durations in
+// seconds either way.
+func UseIntegerMilliseconds() {
+	zerolog.DurationFieldUnit = time.Millisecond
+	zerolog.DurationFieldFormat = zerolog.DurationFormatInt
+}
+
+// durationFields are the Dur fields the human log file shows in seconds
+// (zerolog writes milliseconds); elapsed has its own place in the line.
+var durationFields = map[string]bool{"duration": true, "retry_in": true, "interval": true, "shutdown_timeout": true}
+
 // PerProcessFile inserts the container id before the extension of path:
 // /logging/ec-telemetry.log → /logging/ec-telemetry-<cid>.log. Rotation
 // tracks the size in memory, so two processes must never share one file;
@@ -156,6 +171,12 @@ func (h *HumanWriter) Write(p []byte) (int, error) {
 	for i, k := range keys {
 		if i == 0 {
 			b.WriteString(" -")
+		}
+		if n, ok := ev[k].(json.Number); ok && durationFields[k] {
+			if f, err := n.Float64(); err == nil {
+				fmt.Fprintf(&b, " %s=%.3fs", k, f/1000)
+				continue
+			}
 		}
 		fmt.Fprintf(&b, " %s=%v", k, ev[k])
 	}

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 func TestHumanFileLineFormat(t *testing.T) {
@@ -105,5 +108,47 @@ func TestRotation(t *testing.T) {
 func TestPerProcessFile(t *testing.T) {
 	if got := PerProcessFile("/logging/ec-telemetry.log", "abc"); got != "/logging/ec-telemetry-abc.log" {
 		t.Errorf("PerProcessFile = %q", got)
+	}
+}
+
+// TestIntegerMilliseconds: after UseIntegerMilliseconds a Dur field is an
+// integer number of milliseconds on stdout, and seconds in the human file.
+func TestIntegerMilliseconds(t *testing.T) {
+	unit, format := zerolog.DurationFieldUnit, zerolog.DurationFieldFormat
+	t.Cleanup(func() { zerolog.DurationFieldUnit, zerolog.DurationFieldFormat = unit, format })
+	UseIntegerMilliseconds()
+
+	dir := t.TempDir()
+	var stdout bytes.Buffer
+	l, closeFn, err := New(Options{Stdout: &stdout, File: filepath.Join(dir, "h.log"), MaxBytes: 1 << 20, ContainerID: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info().Dur("duration", 57338291877*time.Nanosecond).Dur("retry_in", 3*time.Second).Msg("discovery cycle: appliances queued")
+	jl := l.With().Str(FieldHostname, "EC-1").Str(FieldAddress, "127.0.0.1").Logger()
+	jl.Info().Dur(FieldElapsed, 1234567*time.Microsecond).Msg("collected")
+	if err := closeFn(); err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	dec := json.NewDecoder(strings.NewReader(strings.SplitN(stdout.String(), "\n", 2)[0]))
+	dec.UseNumber()
+	if err := dec.Decode(&ev); err != nil {
+		t.Fatalf("stdout %q: %v", stdout.String(), err)
+	}
+	if got := ev["duration"]; got != json.Number("57338") {
+		t.Errorf(`stdout "duration" = %v, want the integer 57338`, got)
+	}
+	if got := ev["retry_in"]; got != json.Number("3000") {
+		t.Errorf(`stdout "retry_in" = %v, want the integer 3000`, got)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "h-c.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{" duration=57.338s", " retry_in=3.000s", " - 1.2340: collected"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("human file lacks %q:\n%s", want, raw)
+		}
 	}
 }
