@@ -80,7 +80,9 @@ type Lookups struct {
 // Options configures one parse.
 type Options struct {
 	// ApplianceID and Hostname become the common tags appliance_id and
-	// hostname of every point. Both are required.
+	// hostname of every point, through telemetry.TagValue (a control
+	// character or a trailing backslash is replaced, never an error). Both
+	// are required.
 	ApplianceID string
 	Hostname    string
 	// Lookups resolves label, overlay and traffic class ids. Ids it does
@@ -138,16 +140,17 @@ func (o Options) withDefaults() Options {
 	if o.MaxTotalBytes <= 0 {
 		o.MaxTotalBytes = DefaultMaxTotalBytes
 	}
+	o.ApplianceID, o.Hostname = telemetry.TagValue(o.ApplianceID), telemetry.TagValue(o.Hostname)
 	return o
 }
 
 func (o Options) validate() error {
 	var errs []error
-	if !validTag(o.ApplianceID) {
-		errs = append(errs, fmt.Errorf("invalid appliance id %q", o.ApplianceID))
+	if o.ApplianceID == "" {
+		errs = append(errs, errors.New("appliance id is empty"))
 	}
-	if !validTag(o.Hostname) {
-		errs = append(errs, fmt.Errorf("invalid hostname %q", o.Hostname))
+	if o.Hostname == "" {
+		errs = append(errs, errors.New("hostname is empty"))
 	}
 	return errors.Join(errs...)
 }

@@ -147,6 +147,16 @@ type Fault struct {
 	// oldest as numeric strings, as one known fake appliance does, to test
 	// a client's tolerance.
 	StringMinuteRange bool
+	// Hostname, when set, replaces the appliance's hostname wherever the
+	// Orchestrator and the appliance serve it (appliance list, licences,
+	// /systemInfo, ApplianceInfo), to test names line protocol cannot carry
+	// as they are (control characters, a trailing backslash).
+	Hostname string
+	// ExtraInterfaceRows appends that many distinct rows (interfaces
+	// xif000000, xif000001, ...) to interface_v2.txt of every archive
+	// served, to test huge archives. Such archives are built per request,
+	// not cached.
+	ExtraInterfaceRows int
 }
 
 // clone returns a copy that shares no map or slice with f.
@@ -263,6 +273,9 @@ func (f Fault) validate() error {
 	}
 	if f.SlowDelay < 0 {
 		errs = append(errs, fmt.Errorf("fault slow delay must not be negative, got %v", f.SlowDelay))
+	}
+	if f.ExtraInterfaceRows < 0 {
+		errs = append(errs, fmt.Errorf("fault extra interface rows must not be negative, got %d", f.ExtraInterfaceRows))
 	}
 	return errors.Join(errs...)
 }
