@@ -17,6 +17,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -97,7 +98,11 @@ type Options struct {
 	Parallel       int           // point-in-time sources collected at once; default 4
 	BackfillMax    time.Duration // oldest minute fetched; default 24 h
 	FirstContact   int           // minutes fetched without a watermark; default 3
-	MaxBatchPoints int           // minute-stats points per write; default 5000
+	MaxBatchPoints int           // minute-stats points per write, and held at once per job; default 5000
+	// MaxArchivePoints bounds the points of one minute-stats archive;
+	// the excess is dropped and reported. Default
+	// minutestats.DefaultMaxPoints (MINUTE_STATS_MAX_POINTS).
+	MaxArchivePoints int
 	// MinuteStatsJobs bounds how many jobs download and parse minute-stats
 	// archives at once, the stage that holds the most memory (parsed points
 	// until they are written); the other sources run at full concurrency.
@@ -136,6 +141,9 @@ func New(o Options) (*Handler, error) {
 	if o.MaxBatchPoints <= 0 {
 		o.MaxBatchPoints = 5000
 	}
+	if o.MaxArchivePoints <= 0 {
+		o.MaxArchivePoints = minutestats.DefaultMaxPoints
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -167,8 +175,12 @@ type Report struct {
 	MinutesStored int              // minute archives whose points were stored
 	MinutesFirst  int64            // first minute stored (0 when none)
 	MinutesLast   int64            // last minute stored
-	Duration      time.Duration
-	Err           error // login, write or other job-level error
+	// MinutesRefused counts minutes some points of which InfluxDB refused
+	// for good; they were skipped past (and are in MinutesStored).
+	MinutesRefused int
+	PointsDropped  int // minute-stats points beyond MaxArchivePoints, not written
+	Duration       time.Duration
+	Err            error // login, write or other job-level error
 }
 
 // ProcessTask implements asynq.Handler. Failures are logged here and
@@ -214,6 +226,7 @@ type job struct {
 
 	mu     sync.Mutex
 	points []telemetry.Point // point-in-time points, written at the end
+	excess excess            // minute-stats points dropped by MaxArchivePoints
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }

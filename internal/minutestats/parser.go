@@ -30,7 +30,9 @@ type parser struct {
 	res *Result
 
 	members  map[string]bool // base names already parsed
-	index    map[string]int  // merge key -> index in res.Points
+	index    map[string]int  // merge key -> point number (emitted + index in res.Points)
+	emitted  int             // points handed to Options.Emit
+	stopErr  error           // Options.Emit failed: the parse ends
 	reported map[string]bool // once-per-file issue keys of the current member
 
 	// Per line, reused.
@@ -78,13 +80,32 @@ func (p *parser) seen(base string) bool {
 	return false
 }
 
-// finish fills Result.Missing.
-func (p *parser) finish() {
+// handOver passes the points gathered so far to Options.Emit, if set.
+func (p *parser) handOver() {
+	if p.opt.Emit == nil || len(p.res.Points) == 0 || p.stopErr != nil {
+		return
+	}
+	if err := p.opt.Emit(p.res.Points); err != nil {
+		p.stopErr = fmt.Errorf("hand over points: %w", err)
+	}
+	p.emitted += len(p.res.Points)
+	clear(p.res.Points) // the receiver holds the maps now, not this parser
+	p.res.Points = p.res.Points[:0]
+}
+
+// finish hands over the last points, fills Result.Missing and returns the
+// error of Options.Emit, if any.
+func (p *parser) finish() error {
+	p.handOver()
+	if p.opt.Emit != nil {
+		p.res.Points = nil
+	}
 	for _, f := range knownFiles {
 		if !p.members[f] {
 			p.res.Missing = append(p.res.Missing, f)
 		}
 	}
+	return p.stopErr
 }
 
 func (p *parser) issue(file string, line int, reason string) {
@@ -119,7 +140,7 @@ func (p *parser) parseMember(name, data string) {
 	p.file = name
 	p.line = 0
 	clear(p.reported)
-	for data != "" {
+	for data != "" && p.stopErr == nil {
 		var line string
 		if i := strings.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]
@@ -149,6 +170,9 @@ func (p *parser) parseMember(name, data string) {
 			}
 			p.issue(p.file, p.line, pi.reason)
 		}
+	}
+	if p.cur.Dropped > 0 {
+		p.issue(p.file, 0, fmt.Sprintf("the archive reached the limit of %d points: %d more points of this file dropped", p.opt.MaxPoints, p.cur.Dropped))
 	}
 	p.cur = nil
 }
@@ -186,8 +210,17 @@ func (p *parser) emit(meas string, fields map[string]any, ts time.Time) {
 	p.key = append(p.key, 0)
 	p.key = binary.BigEndian.AppendUint64(p.key, uint64(ts.Unix()))
 	if i, ok := p.index[string(p.key)]; ok {
-		p.merge(&p.res.Points[i], fields)
+		if i < p.emitted {
+			p.note(fmt.Sprintf("same %s series and minute as a point already handed over (more than %d points ago): row not merged, dropped", meas, p.opt.EmitPoints))
+			return
+		}
+		p.merge(&p.res.Points[i-p.emitted], fields)
 		p.cur.Merged++
+		return
+	}
+	if p.emitted+len(p.res.Points) >= p.opt.MaxPoints {
+		p.cur.Dropped++
+		p.res.Dropped++
 		return
 	}
 	tags := make(map[string]string, 2+len(p.tags))
@@ -198,9 +231,12 @@ func (p *parser) emit(meas string, fields map[string]any, ts time.Time) {
 			tags[t.k] = t.v
 		}
 	}
-	p.index[string(p.key)] = len(p.res.Points)
+	p.index[string(p.key)] = p.emitted + len(p.res.Points)
 	p.res.Points = append(p.res.Points, telemetry.Point{Measurement: meas, Tags: tags, Fields: fields, Time: ts})
 	p.cur.Points++
+	if len(p.res.Points) >= p.opt.EmitPoints {
+		p.handOver()
+	}
 }
 
 type mergeRule uint8
