@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -119,5 +120,40 @@ func TestParseArchiveEmitError(t *testing.T) {
 	}
 	if res == nil || len(res.Files) != 1 || res.Files[0].Lines >= 100 {
 		t.Errorf("Files = %+v, want only interface_v2.txt, parsed in part", res.Files)
+	}
+}
+
+// BenchmarkParseHugeArchive parses an archive of 200,000 distinct interface
+// rows (a 16 MB member) and reports the largest live heap seen while the
+// points are handed over ("emit") or gathered in Result.Points ("result",
+// the cap raised so that every row is kept).
+func BenchmarkParseHugeArchive(b *testing.B) {
+	archive := makeTGZ(b, tarEntry{name: "st2-1/" + FileInterface, body: hugeInterfaceFile(200_000)})
+	for _, mode := range []string{"emit", "result"} {
+		b.Run(mode, func(b *testing.B) {
+			var peak uint64
+			sample := func() {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+			opt := testOptions(Lookups{})
+			if mode == "emit" {
+				opt.Emit = func([]telemetry.Point) error { sample(); return nil }
+			} else {
+				opt.MaxPoints = 1 << 30
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				runtime.GC()
+				res, err := ParseArchive(bytes.NewReader(archive), opt)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sample()
+				runtime.KeepAlive(res)
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
 	}
 }
