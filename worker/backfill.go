@@ -164,7 +164,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 			pending, pendLast = append(pending, pts...), m
 			return nil
 		}
-		res, pts, err := j.fetchMinute(mctx, c, m, opts, &issues, &firstIssue)
+		res, _, err := j.fetchMinute(mctx, c, m, opts, &issues, &firstIssue) // the points went through opts.Emit
 		cause := context.Cause(mctx)
 		stop(nil)
 		if err != nil {
@@ -181,7 +181,6 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		if res == minuteCorrupt {
 			j.log.Warn().Int64("minute", m).Msg("minute stats archive is corrupt: kept what could be read")
 		}
-		pending = append(pending, pts...) // empty: the points went through opts.Emit
 		doneLast, doneCount = m, doneCount+1
 		if len(pending) == 0 || len(pending) >= h.o.MaxBatchPoints {
 			if err := flush(); err != nil {
