@@ -98,7 +98,7 @@ type Options struct {
 	Parallel       int           // point-in-time sources collected at once; default 4
 	BackfillMax    time.Duration // oldest minute fetched; default 24 h
 	FirstContact   int           // minutes fetched without a watermark; default 3
-	MaxBatchPoints int           // minute-stats points per write, and held at once per job; default 5000
+	MaxBatchPoints int           // minute-stats points per write (a job holds at most two batches); default 5000
 	// MaxArchivePoints bounds the points of one minute-stats archive;
 	// the excess is dropped and reported. Default
 	// minutestats.DefaultMaxPoints (MINUTE_STATS_MAX_POINTS).
