@@ -12,8 +12,10 @@ import (
 
 // AppendLine appends p as one line of line protocol (second precision,
 // terminated by a newline) to dst. Tags and fields are written in key order,
-// so the output is deterministic. Empty tag values are left out, as InfluxDB
-// does not store them.
+// so the output is deterministic. Every tag value goes through
+// telemetry.TagValue, so a control character or a trailing backslash in a
+// name never makes a point unwritable. Empty tag values are left out, as
+// InfluxDB does not store them.
 func AppendLine(dst []byte, p telemetry.Point) ([]byte, error) {
 	var enc lineprotocol.Encoder
 	enc.SetBuffer(dst)
@@ -43,7 +45,7 @@ func encode(enc *lineprotocol.Encoder, p telemetry.Point) error {
 	}
 	enc.StartLine(p.Measurement)
 	for _, k := range sortedKeys(p.Tags) {
-		if v := p.Tags[k]; v != "" {
+		if v := telemetry.TagValue(p.Tags[k]); v != "" {
 			enc.AddTag(k, v)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -20,6 +21,7 @@ const (
 	minuteStored  minuteResult = "stored"
 	minuteMissing minuteResult = "missing" // 404: the appliance no longer has it
 	minuteCorrupt minuteResult = "corrupt" // arrived whole but unreadable: what was parsed is kept
+	minuteCapped  minuteResult = "capped"  // stored up to MaxArchivePoints, the excess dropped
 )
 
 // window returns the minutes to fetch, oldest first: every minute after the
@@ -44,7 +46,10 @@ func (h *Handler) window(mr edgeconnect.MinuteRange, watermark int64, haveWaterm
 // backfill stores the minute statistics from the watermark on. The
 // watermark advances only after InfluxDB accepted a batch, so a failure
 // anywhere means the next job fetches those minutes again: no gap, and
-// (points are identified by their tags and minute) no duplicate.
+// (points are identified by their tags and minute) no duplicate. Points
+// InfluxDB refuses for good (a permanent *influx.WriteError, such as a
+// max-values-per-tag limit) are counted, logged once and skipped past:
+// fetching them again would only be refused again.
 func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]string) error {
 	h := j.h
 	mr, err := c.MinuteRange(ctx)
@@ -74,40 +79,63 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 	}
 	opts := minutestats.Options{
 		ApplianceID: j.p.ApplianceID, Hostname: j.p.Hostname,
-		Lookups: minutestats.Lookups{WANLabels: j.p.WANLabels, LANLabels: j.p.LANLabels, Overlays: j.p.Overlays, TrafficClasses: classes},
+		Lookups:   minutestats.Lookups{WANLabels: j.p.WANLabels, LANLabels: j.p.LANLabels, Overlays: j.p.Overlays, TrafficClasses: classes},
+		MaxPoints: h.o.MaxArchivePoints, EmitPoints: h.o.MaxBatchPoints,
 	}
+	// Points are written in batches of at most MaxBatchPoints while the
+	// archives are parsed, so a huge archive never sits in memory whole.
+	// A batch may end inside a minute; the watermark only ever moves to the
+	// last minute all of whose points were written (or refused for good).
 	var (
-		batch      []telemetry.Point
-		batchLast  int64
-		batchCount int
+		pending    []telemetry.Point
+		pendFirst  int64 // minutes with points in pending: pendFirst..pendLast
+		pendLast   int64
+		doneLast   int64 // last minute parsed completely
+		doneCount  int   // minutes parsed completely since the watermark last advanced
 		issues     int
 		firstIssue string
+		ref        refusal
 	)
-	flush := func() error {
-		if batchCount == 0 {
+	write := func() error {
+		if len(pending) == 0 {
 			return nil
 		}
-		if len(batch) > 0 {
-			n, err := j.write(ctx, batch)
-			j.mu.Lock()
-			j.rep.Points += n
-			j.mu.Unlock()
-			if err != nil {
-				return fmt.Errorf("write minutes up to %d: %w", batchLast, err)
-			}
+		n, err := j.write(ctx, pending)
+		j.mu.Lock()
+		j.rep.Points += n
+		j.mu.Unlock()
+		if err != nil && influx.Retryable(err) {
+			return fmt.Errorf("write minutes %d to %d: %w", pendFirst, pendLast, err)
 		}
-		if err := h.o.Watermarks.Advance(context.WithoutCancel(ctx), j.p.ApplianceID, batchLast); err != nil {
+		if err != nil { // InfluxDB refused some of these points for good: writing them again cannot help
+			h.countMinutes("refused", ref.add(pendFirst, pendLast, len(pending)-n, err))
+		}
+		clear(pending)
+		pending = pending[:0]
+		return nil
+	}
+	advance := func() error {
+		if doneCount == 0 {
+			return nil
+		}
+		if err := h.o.Watermarks.Advance(context.WithoutCancel(ctx), j.p.ApplianceID, doneLast); err != nil {
 			return err
 		}
 		j.mu.Lock()
 		if j.rep.MinutesFirst == 0 {
-			j.rep.MinutesFirst = batchLast - int64(batchCount-1)*60
+			j.rep.MinutesFirst = doneLast - int64(doneCount-1)*60
 		}
-		j.rep.MinutesLast = batchLast
-		j.rep.MinutesStored += batchCount
+		j.rep.MinutesLast = doneLast
+		j.rep.MinutesStored += doneCount
 		j.mu.Unlock()
-		batch, batchCount = batch[:0], 0
+		doneCount = 0
 		return nil
+	}
+	flush := func() error {
+		if err := write(); err != nil {
+			return err
+		}
+		return advance()
 	}
 	defer func() {
 		if issues > 0 {
@@ -116,6 +144,8 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 			}
 			j.log.Debug().Int("issues", issues).Str("first_issue", firstIssue).Msg("minute stats: lines skipped or repaired")
 		}
+		ref.log(j)
+		j.excess.log(j, h.o.MaxArchivePoints)
 	}()
 	for m := first; m <= last; {
 		// Download a chunk of minutes holding no minute-stats slot, so that
@@ -147,16 +177,34 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		if len(dls) > 0 {
 			err = h.withMinuteSlot(ctx, func() error {
 				for i, d := range dls {
-					res, pts := j.parseMinute(d, opts, &issues, &firstIssue)
+					var werr error // a batch that could not be written ends the parse
+					opts.Emit = func(pts []telemetry.Point) error {
+						if len(pending)+len(pts) > h.o.MaxBatchPoints {
+							if werr = write(); werr != nil {
+								return werr
+							}
+						}
+						if len(pending) == 0 {
+							pendFirst = d.minute
+						}
+						pending, pendLast = append(pending, pts...), d.minute
+						return nil
+					}
+					res := j.parseMinute(d, opts, &issues, &firstIssue)
 					dls[i].body = nil
 					h.holdArchives(-cap(d.body))
+					if werr != nil {
+						return werr // nothing more is advanced
+					}
+					if res == minuteStored && j.excess.minute == d.minute {
+						res = minuteCapped
+					}
 					h.countMinutes(string(res), 1)
 					if res == minuteCorrupt {
 						j.log.Warn().Int64("minute", d.minute).Msg("minute stats archive is corrupt: kept what could be read")
 					}
-					batch = append(batch, pts...)
-					batchLast, batchCount = d.minute, batchCount+1
-					if len(batch) >= h.o.MaxBatchPoints {
+					doneLast, doneCount = d.minute, doneCount+1
+					if len(pending) == 0 || len(pending) >= h.o.MaxBatchPoints {
 						if err := flush(); err != nil {
 							return err
 						}
@@ -173,6 +221,83 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		}
 	}
 	return nil
+}
+
+// refusal gathers the minute-stats points InfluxDB refused for good in one
+// job, to skip past them (they would be refused again every cycle and hold
+// back every newer minute) and to report them once.
+type refusal struct {
+	minutes     int
+	points      int
+	first, last int64
+	upTo        int64 // last minute counted
+	err         error
+}
+
+// add records a refused write of the minutes first..last and returns how
+// many of them were not counted yet.
+func (r *refusal) add(first, last int64, points int, err error) int {
+	if r.err == nil {
+		r.err, r.first = err, first
+	}
+	r.points += points
+	r.last = last
+	first = max(first, r.upTo+60)
+	if first > last {
+		return 0
+	}
+	r.upTo = last
+	n := int((last-first)/60 + 1)
+	r.minutes += n
+	return n
+}
+
+func (r *refusal) log(j *job) {
+	if r.err == nil {
+		return
+	}
+	j.mu.Lock()
+	j.rep.MinutesRefused += r.minutes
+	j.mu.Unlock()
+	j.log.Warn().Err(r.err).Int("minutes", r.minutes).Int("points", r.points).
+		Time("first_minute", time.Unix(r.first, 0).UTC()).Time("last_minute", time.Unix(r.last, 0).UTC()).
+		Msg("minute stats: InfluxDB refused points for good; skipped past those minutes")
+}
+
+// excess gathers the points dropped because an archive held more than
+// MaxArchivePoints, to report them once per job.
+type excess struct {
+	points int
+	minute int64  // last minute with dropped points
+	file   string // first file with dropped points
+}
+
+// note records what the parse of minute dropped.
+func (e *excess) note(minute int64, res *minutestats.Result) {
+	if res == nil || res.Dropped == 0 {
+		return
+	}
+	e.points += res.Dropped
+	e.minute = minute
+	if e.file == "" {
+		for _, f := range res.Files {
+			if f.Dropped > 0 {
+				e.file = f.Name
+				break
+			}
+		}
+	}
+}
+
+func (e *excess) log(j *job, limit int) {
+	if e.points == 0 {
+		return
+	}
+	j.mu.Lock()
+	j.rep.PointsDropped += e.points
+	j.mu.Unlock()
+	j.log.Warn().Int("points", e.points).Int("limit", limit).Str("file", e.file).
+		Msg("minute stats: an archive holds more points than MINUTE_STATS_MAX_POINTS; the excess was dropped")
 }
 
 func (h *Handler) countMinutes(result string, n int) {
@@ -220,28 +345,31 @@ func (j *job) fetchMinute(ctx context.Context, c Appliance, minute int64) (downl
 	return d, nil
 }
 
-// parseMinute parses one downloaded archive; the caller holds a slot. As
-// the archive arrived whole, one that cannot be read is corrupt: the points
-// read before the damage are kept.
-func (j *job) parseMinute(d download, opts minutestats.Options, issues *int, firstIssue *string) (minuteResult, []telemetry.Point) {
+// parseMinute parses one downloaded archive, handing its points to
+// opts.Emit; the caller holds a slot. As the archive arrived whole, one that
+// cannot be read is corrupt: the points read before the damage are kept.
+// When Emit fails the result is meaningless: the caller checks its own
+// error first.
+func (j *job) parseMinute(d download, opts minutestats.Options, issues *int, firstIssue *string) minuteResult {
 	if d.missing {
-		return minuteMissing, nil
+		return minuteMissing
 	}
 	res, perr := &minutestats.Result{}, d.unfit
 	if perr == nil {
 		res, perr = minutestats.ParseArchive(bytes.NewReader(d.body), opts)
 	}
+	j.excess.note(d.minute, res)
 	if perr == nil {
 		*issues += res.IssueCount
 		if *firstIssue == "" && len(res.Issues) > 0 {
 			*firstIssue = res.Issues[0].String()
 		}
-		return minuteStored, res.Points
+		return minuteStored
 	}
 	j.mu.Lock()
 	if _, seen := j.rep.SourceErrors[SourceMinuteStats]; !seen {
 		j.rep.SourceErrors[SourceMinuteStats] = fmt.Errorf("minute %d: corrupt archive: %w", d.minute, perr)
 	}
 	j.mu.Unlock()
-	return minuteCorrupt, res.Points
+	return minuteCorrupt
 }

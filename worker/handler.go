@@ -18,6 +18,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -98,7 +99,11 @@ type Options struct {
 	Parallel       int           // point-in-time sources collected at once; default 4
 	BackfillMax    time.Duration // oldest minute fetched; default 24 h
 	FirstContact   int           // minutes fetched without a watermark; default 3
-	MaxBatchPoints int           // minute-stats points per write; default 5000
+	MaxBatchPoints int           // minute-stats points per write (a job holds at most two batches); default 5000
+	// MaxArchivePoints bounds the points of one minute-stats archive;
+	// the excess is dropped and reported. Default
+	// minutestats.DefaultMaxPoints (MINUTE_STATS_MAX_POINTS).
+	MaxArchivePoints int
 	// MinuteStatsJobs bounds how many jobs parse and write minute-stats
 	// archives at once, the stage that holds the most memory (parsed points
 	// until they are written). Downloading archives takes no slot, so an
@@ -165,6 +170,9 @@ func New(o Options) (*Handler, error) {
 	if o.MaxBatchPoints <= 0 {
 		o.MaxBatchPoints = 5000
 	}
+	if o.MaxArchivePoints <= 0 {
+		o.MaxArchivePoints = minutestats.DefaultMaxPoints
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -196,8 +204,12 @@ type Report struct {
 	MinutesStored int              // minute archives whose points were stored
 	MinutesFirst  int64            // first minute stored (0 when none)
 	MinutesLast   int64            // last minute stored
-	Duration      time.Duration
-	Err           error // login, write or other job-level error
+	// MinutesRefused counts minutes some points of which InfluxDB refused
+	// for good; they were skipped past (and are in MinutesStored).
+	MinutesRefused int
+	PointsDropped  int // minute-stats points beyond MaxArchivePoints, not written
+	Duration       time.Duration
+	Err            error // login, write or other job-level error
 }
 
 // ProcessTask implements asynq.Handler. Failures are logged here and
@@ -243,6 +255,7 @@ type job struct {
 
 	mu     sync.Mutex
 	points []telemetry.Point // point-in-time points, written at the end
+	excess excess            // minute-stats points dropped by MaxArchivePoints
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }

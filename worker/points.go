@@ -9,7 +9,9 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
-// pointer builds points that all carry the appliance's common tags.
+// pointer builds points that all carry the appliance's common tags. Every
+// tag value goes through telemetry.TagValue, so a name line protocol cannot
+// carry (a control character, a trailing backslash) never costs the point.
 type pointer struct {
 	applianceID, hostname string
 }
@@ -17,10 +19,10 @@ type pointer struct {
 func (b pointer) point(measurement string, tags map[string]string, fields map[string]any, ts time.Time) telemetry.Point {
 	t := make(map[string]string, len(tags)+2)
 	for k, v := range tags {
-		t[k] = v
+		t[k] = telemetry.TagValue(v)
 	}
-	t[telemetry.TagApplianceID] = b.applianceID
-	t[telemetry.TagHostname] = b.hostname
+	t[telemetry.TagApplianceID] = telemetry.TagValue(b.applianceID)
+	t[telemetry.TagHostname] = telemetry.TagValue(b.hostname)
 	return telemetry.Point{Measurement: measurement, Tags: t, Fields: fields, Time: ts.UTC().Truncate(time.Second)}
 }
 

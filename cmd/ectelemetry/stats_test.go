@@ -167,7 +167,7 @@ func TestStatsUsage(t *testing.T) {
 		{"bad flag", []string{"stats", "parse", "--nope", dir}, 2, "flag provided but not defined", ""},
 		{"missing path", []string{"stats", "parse", filepath.Join(dir, "nope")}, 1, "no such file or directory", ""},
 		{"unknown lookups key", []string{"stats", "parse", "--lookups", badLookups, dir}, 1, `json: unknown field "labels"`, ""},
-		{"empty hostname", []string{"stats", "parse", "--hostname", "", dir}, 1, `invalid hostname ""`, ""},
+		{"empty hostname", []string{"stats", "parse", "--hostname", "", dir}, 1, "hostname is empty", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -177,7 +177,7 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb},
 		Cycles: &tasks.RedisCycles{Client: rdb}, Spool: spooler, Metrics: m, Logger: log,
 		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
-		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
+		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MaxArchivePoints: cfg.MinuteMaxPoints, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -82,6 +82,10 @@ type Config struct {
 	MetricsAddr       string        `envconfig:"METRICS_ADDR" default:":9090"`          // Prometheus /metrics; "" disables
 	LogFile           string        `envconfig:"LOG_FILE"`                              // demo-style human log file; "" disables
 	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`             // stdout: json | console
+
+	// MinuteMaxPoints bounds the points of one minute-stats archive; the
+	// excess is dropped, counted and logged.
+	MinuteMaxPoints int `envconfig:"MINUTE_STATS_MAX_POINTS" default:"50000"`
 }
 
 // secretFileSuffix names the variables that hold a path to a file with the
@@ -239,6 +243,9 @@ func (c Config) Validate(role Role) error {
 		}
 		if c.FirstContactMins < 1 || c.FirstContactMins > 1440 {
 			errs = append(errs, fmt.Errorf("FIRST_CONTACT_MINUTES %d must be between 1 and 1440", c.FirstContactMins))
+		}
+		if c.MinuteMaxPoints < 1000 {
+			errs = append(errs, fmt.Errorf("MINUTE_STATS_MAX_POINTS %d must be at least 1000", c.MinuteMaxPoints))
 		}
 		if c.SpoolMaxEntries < 0 {
 			errs = append(errs, fmt.Errorf("SPOOL_MAX_ENTRIES %d must be 0 (no spool) or more", c.SpoolMaxEntries))

@@ -48,6 +48,7 @@ func TestLoadDefaultsAndDemoNames(t *testing.T) {
 		{"Reachability default", c.Reachability, "icmp"},
 		{"BackfillMax default", c.BackfillMax, 24 * time.Hour},
 		{"FirstContactMins default", c.FirstContactMins, 3},
+		{"MinuteMaxPoints default", c.MinuteMaxPoints, 50000},
 		{"LogMaxBackups default", c.LogMaxBackups, 5},
 	}
 	for _, ch := range checks {
@@ -61,7 +62,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 	setEnv(t, map[string]string{
 		"ORCH_URL": "", "ORCH_API_KEY": "", "EC_USER": "", "EC_PW": "", "DB_URL": "ftp://x",
 		"REDIS_ADDR": "", "REACHABILITY": "carrier-pigeon", "LOG_LEVEL": "LOUD", "EC_TIMEOUT": "0",
-		"WORKER_CONCURRENCY": "0", "DISCOVERY_INTERVAL": "1s",
+		"WORKER_CONCURRENCY": "0", "DISCOVERY_INTERVAL": "1s", "MINUTE_STATS_MAX_POINTS": "10",
 	})
 	c, err := Load()
 	if err != nil {
@@ -83,6 +84,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"EC_TIMEOUT 0 must be between 1 and 60 seconds",
 		"WORKER_CONCURRENCY 0 must be between 1 and 4096",
 		"DISCOVERY_INTERVAL 1s is shorter than 10s",
+		"MINUTE_STATS_MAX_POINTS 10 must be at least 1000",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error lacks %q; got:\n%v", want, err)

@@ -32,7 +32,7 @@ type Metrics struct {
 	SourceDuration  *prometheus.HistogramVec // source
 	PointsWritten   prometheus.Counter
 	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent
-	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred
+	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred, capped, refused
 	ParseIssues     prometheus.Counter
 	BackfillMinutes prometheus.Histogram // minutes fetched per job
 
@@ -96,7 +96,7 @@ func New() *Metrics {
 		}, []string{"kind"}),
 		Minutes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "minute_files_total",
-			Help: "Minute-stats files by result: stored, missing (404), corrupt, deferred (left for the next job).",
+			Help: "Minute-stats files by result: stored, missing (404), corrupt, deferred (left for the next job), capped (stored up to MINUTE_STATS_MAX_POINTS, the rest dropped), refused (InfluxDB refused some points for good, skipped past; also counted as fetched).",
 		}, []string{"result"}),
 		ParseIssues: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "minute_stats_issues_total",

@@ -20,23 +20,26 @@ import (
 //
 // The error is non-nil when the options are invalid or when the archive as
 // a whole cannot be read further (not gzip, damaged tar header, truncated
-// stream, more than Options.MaxTotalBytes uncompressed). The Result is never
-// nil; after a read error it holds every point parsed before the damage.
+// stream, more than Options.MaxTotalBytes uncompressed) or when
+// Options.Emit failed. The Result is never nil; after a read error it holds
+// (or Emit received) every point parsed before the damage.
 func ParseArchive(r io.Reader, opt Options) (*Result, error) {
 	p, err := newParser(opt)
 	if err != nil {
 		return &Result{}, err
 	}
 	res, err := p.readArchive(r)
-	p.finish()
+	if ferr := p.finish(); err == nil {
+		err = ferr
+	}
 	return res, err
 }
 
 // ParseDir parses the minute-stats files lying directly in the folder dir
 // (an extracted archive's st2-<epoch>/ folder, say). Symbolic links are
 // followed; sub-folders are not searched. Limits and issues are as for
-// ParseArchive. The error is non-nil only when the options are invalid or
-// dir cannot be listed; an unreadable file is an Issue.
+// ParseArchive. The error is non-nil only when the options are invalid, dir
+// cannot be listed or Options.Emit failed; an unreadable file is an Issue.
 func ParseDir(dir string, opt Options) (*Result, error) {
 	p, err := newParser(opt)
 	if err != nil {
@@ -76,9 +79,11 @@ func ParseDir(dir string, opt Options) (*Result, error) {
 			continue
 		}
 		p.parseMember(name, data)
+		if p.stopErr != nil {
+			break
+		}
 	}
-	p.finish()
-	return p.res, nil
+	return p.res, p.finish()
 }
 
 func readFile(fsys fs.FS, name string, size, limit int64, buf []byte) (string, error) {
@@ -170,6 +175,9 @@ func (p *parser) readArchive(r io.Reader) (*Result, error) {
 			continue
 		}
 		p.parseMember(name, data)
+		if p.stopErr != nil {
+			return p.res, nil // finish returns stopErr
+		}
 	}
 }
 

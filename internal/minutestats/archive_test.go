@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
 const (
@@ -276,9 +278,8 @@ func TestParseInvalidOptions(t *testing.T) {
 		opt  Options
 		want string
 	}{
-		{"no identity", Options{}, "minute stats options: invalid appliance id \"\"\ninvalid hostname \"\""},
-		{"control character", Options{ApplianceID: "3.NE", Hostname: "a\nb"}, "minute stats options: invalid hostname \"a\\nb\""},
-		{"trailing backslash", Options{ApplianceID: `3.NE\`, Hostname: "h"}, "minute stats options: invalid appliance id \"3.NE\\\\\""},
+		{"no identity", Options{}, "minute stats options: appliance id is empty\nhostname is empty"},
+		{"no hostname", Options{ApplianceID: "3.NE"}, "minute stats options: hostname is empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -355,4 +356,27 @@ func TestParseDir(t *testing.T) {
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ParseDir(missing folder) error = %v, want os.ErrNotExist", err)
 	}
+}
+
+// A hostname or appliance id that line protocol cannot carry as it is
+// (control character, trailing backslash) is written through
+// telemetry.TagValue; the archive is parsed as any other.
+func TestParseHostileIdentity(t *testing.T) {
+	body := "3.NE,wan0,1,4,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1736503200\n"
+	opt := Options{ApplianceID: `3.NE\`, Hostname: "EC\x01BAD\\"}
+	res, err := ParseArchive(bytes.NewReader(makeTGZ(t, tarEntry{name: "st2-1/" + FileInterface, body: body})), opt)
+	if err != nil {
+		t.Fatalf("ParseArchive = %v, want no error", err)
+	}
+	if len(res.Points) != 1 {
+		t.Fatalf("got %d points, want 1; issues %v", len(res.Points), res.Issues)
+	}
+	tags := res.Points[0].Tags
+	if got, want := tags[telemetry.TagApplianceID], "3.NE\uFFFD"; got != want {
+		t.Errorf("appliance_id = %q, want %q", got, want)
+	}
+	if got, want := tags[telemetry.TagHostname], "EC\uFFFDBAD\uFFFD"; got != want {
+		t.Errorf("hostname = %q, want %q", got, want)
+	}
+	checkResult(t, res)
 }

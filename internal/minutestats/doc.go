@@ -18,6 +18,11 @@
 // the archive as a whole cannot be read further, and even then returns the
 // points parsed before the damage.
 //
+// Points are bounded: at most Options.MaxPoints distinct points per archive
+// (the excess is counted and reported), and with Options.Emit they are
+// handed over in batches of Options.EmitPoints while parsing, so one huge
+// archive never holds more than a batch of points at once.
+//
 // The package does no network I/O, never logs, never writes to disk and
 // never reads the clock: every point carries the timestamp column of its
 // line. Names come from internal/telemetry; the package invents none.
@@ -25,5 +30,6 @@
 // ParseArchive, ParseDir and DecodePeak are safe for concurrent use; they
 // share no state. A Result belongs to the caller. The Lookups maps in
 // Options are only read, so one Lookups value may be shared by concurrent
-// parses as long as nobody writes to its maps meanwhile.
+// parses as long as nobody writes to its maps meanwhile. Options.Emit is
+// called from the parsing goroutine only, one call at a time.
 package minutestats

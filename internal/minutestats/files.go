@@ -415,10 +415,8 @@ func parseProbe(p *parser, line string) string {
 	probeType, interval, found := probeSettings(line[start:end])
 	switch {
 	case probeType == "":
-	case validTag(probeType):
-		p.tags = append(p.tags, kv{telemetry.TagProbeType, probeType})
 	default:
-		p.note(fmt.Sprintf("settings: type %s not usable as a tag, %s left out", quote(probeType), telemetry.TagProbeType))
+		p.tags = append(p.tags, kv{telemetry.TagProbeType, p.tagText("settings: type", probeType)})
 	}
 	if found {
 		v, _, st := parseDigits(interval)

@@ -20,6 +20,13 @@ const (
 	// gzip bomb ends with ErrArchiveTooLarge instead of exhausting memory
 	// or CPU.
 	DefaultMaxTotalBytes int64 = 256 << 20
+	// DefaultMaxPoints bounds the distinct points of one archive or folder
+	// (50,000; a realistic appliance-minute gives a few hundred, a hub
+	// with 2,000 tunnels about 10,000).
+	DefaultMaxPoints = 50_000
+	// DefaultEmitPoints is how many points Options.Emit receives at most at
+	// once.
+	DefaultEmitPoints = 5000
 )
 
 // MaxIssues is how many Issues a Result keeps. Result.IssueCount counts all
@@ -80,7 +87,9 @@ type Lookups struct {
 // Options configures one parse.
 type Options struct {
 	// ApplianceID and Hostname become the common tags appliance_id and
-	// hostname of every point. Both are required.
+	// hostname of every point, through telemetry.TagValue (a control
+	// character or a trailing backslash is replaced, never an error). Both
+	// are required.
 	ApplianceID string
 	Hostname    string
 	// Lookups resolves label, overlay and traffic class ids. Ids it does
@@ -92,6 +101,24 @@ type Options struct {
 	// MaxTotalBytes bounds the uncompressed bytes of the whole archive or
 	// folder (default DefaultMaxTotalBytes).
 	MaxTotalBytes int64
+	// MaxPoints bounds the distinct points of the whole archive or folder
+	// (default DefaultMaxPoints). Further rows that would make a new point
+	// are dropped and counted (Result.Dropped, FileSummary.Dropped, one
+	// Issue per file); rows merging into a point already made still merge.
+	MaxPoints int
+	// Emit, when set, receives the points while the archive is parsed, in
+	// file and line order, at most EmitPoints at a time, instead of
+	// Result.Points: the parse then holds at most EmitPoints points at
+	// once. Emit must not keep the slice after it returns (the points in it
+	// it may keep). An error from Emit ends the parse, and ParseArchive or
+	// ParseDir returns it wrapped. A row colliding with a point already
+	// handed to Emit (which takes more than EmitPoints distinct points
+	// between the two) cannot be merged into it: it is dropped with an
+	// Issue.
+	Emit func([]telemetry.Point) error
+	// EmitPoints is the most points one Emit call receives (default
+	// DefaultEmitPoints).
+	EmitPoints int
 }
 
 // Issue is one problem met while parsing: a skipped line, an omitted field,
@@ -118,13 +145,16 @@ type FileSummary struct {
 	Points  int    // distinct points produced (after merging)
 	Merged  int    // rows merged into an earlier point with the same identity
 	Skipped int    // lines that produced no point
+	Dropped int    // rows not made into points because the archive reached Options.MaxPoints
 }
 
 // Result is what a parse produced. Points are in file order, then line
 // order; rows that collide (same measurement, tags and time) are merged
-// into the first one.
+// into the first one. With Options.Emit set, Points is empty: the points
+// went to Emit.
 type Result struct {
 	Points     []telemetry.Point
+	Dropped    int // rows not made into points because the archive reached Options.MaxPoints
 	Files      []FileSummary
 	Issues     []Issue  // the first MaxIssues issues
 	IssueCount int      // all issues, including those not kept
@@ -138,16 +168,23 @@ func (o Options) withDefaults() Options {
 	if o.MaxTotalBytes <= 0 {
 		o.MaxTotalBytes = DefaultMaxTotalBytes
 	}
+	if o.MaxPoints <= 0 {
+		o.MaxPoints = DefaultMaxPoints
+	}
+	if o.EmitPoints <= 0 {
+		o.EmitPoints = DefaultEmitPoints
+	}
+	o.ApplianceID, o.Hostname = telemetry.TagValue(o.ApplianceID), telemetry.TagValue(o.Hostname)
 	return o
 }
 
 func (o Options) validate() error {
 	var errs []error
-	if !validTag(o.ApplianceID) {
-		errs = append(errs, fmt.Errorf("invalid appliance id %q", o.ApplianceID))
+	if o.ApplianceID == "" {
+		errs = append(errs, errors.New("appliance id is empty"))
 	}
-	if !validTag(o.Hostname) {
-		errs = append(errs, fmt.Errorf("invalid hostname %q", o.Hostname))
+	if o.Hostname == "" {
+		errs = append(errs, errors.New("hostname is empty"))
 	}
 	return errors.Join(errs...)
 }

@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -31,7 +30,9 @@ type parser struct {
 	res *Result
 
 	members  map[string]bool // base names already parsed
-	index    map[string]int  // merge key -> index in res.Points
+	index    map[string]int  // merge key -> point number (emitted + index in res.Points)
+	emitted  int             // points handed to Options.Emit
+	stopErr  error           // Options.Emit failed: the parse ends
 	reported map[string]bool // once-per-file issue keys of the current member
 
 	// Per line, reused.
@@ -79,13 +80,32 @@ func (p *parser) seen(base string) bool {
 	return false
 }
 
-// finish fills Result.Missing.
-func (p *parser) finish() {
+// handOver passes the points gathered so far to Options.Emit, if set.
+func (p *parser) handOver() {
+	if p.opt.Emit == nil || len(p.res.Points) == 0 || p.stopErr != nil {
+		return
+	}
+	if err := p.opt.Emit(p.res.Points); err != nil {
+		p.stopErr = fmt.Errorf("hand over points: %w", err)
+	}
+	p.emitted += len(p.res.Points)
+	clear(p.res.Points) // the receiver holds the maps now, not this parser
+	p.res.Points = p.res.Points[:0]
+}
+
+// finish hands over the last points, fills Result.Missing and returns the
+// error of Options.Emit, if any.
+func (p *parser) finish() error {
+	p.handOver()
+	if p.opt.Emit != nil {
+		p.res.Points = nil
+	}
 	for _, f := range knownFiles {
 		if !p.members[f] {
 			p.res.Missing = append(p.res.Missing, f)
 		}
 	}
+	return p.stopErr
 }
 
 func (p *parser) issue(file string, line int, reason string) {
@@ -120,7 +140,7 @@ func (p *parser) parseMember(name, data string) {
 	p.file = name
 	p.line = 0
 	clear(p.reported)
-	for data != "" {
+	for data != "" && p.stopErr == nil {
 		var line string
 		if i := strings.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]
@@ -150,6 +170,9 @@ func (p *parser) parseMember(name, data string) {
 			}
 			p.issue(p.file, p.line, pi.reason)
 		}
+	}
+	if p.cur.Dropped > 0 {
+		p.issue(p.file, 0, fmt.Sprintf("the archive reached the limit of %d points: %d more points of this file dropped", p.opt.MaxPoints, p.cur.Dropped))
 	}
 	p.cur = nil
 }
@@ -187,8 +210,17 @@ func (p *parser) emit(meas string, fields map[string]any, ts time.Time) {
 	p.key = append(p.key, 0)
 	p.key = binary.BigEndian.AppendUint64(p.key, uint64(ts.Unix()))
 	if i, ok := p.index[string(p.key)]; ok {
-		p.merge(&p.res.Points[i], fields)
+		if i < p.emitted {
+			p.note(fmt.Sprintf("same %s series and minute as a point already handed over (more than %d points ago): row not merged, dropped", meas, p.opt.EmitPoints))
+			return
+		}
+		p.merge(&p.res.Points[i-p.emitted], fields)
 		p.cur.Merged++
+		return
+	}
+	if p.emitted+len(p.res.Points) >= p.opt.MaxPoints {
+		p.cur.Dropped++
+		p.res.Dropped++
 		return
 	}
 	tags := make(map[string]string, 2+len(p.tags))
@@ -199,9 +231,12 @@ func (p *parser) emit(meas string, fields map[string]any, ts time.Time) {
 			tags[t.k] = t.v
 		}
 	}
-	p.index[string(p.key)] = len(p.res.Points)
+	p.index[string(p.key)] = p.emitted + len(p.res.Points)
 	p.res.Points = append(p.res.Points, telemetry.Point{Measurement: meas, Tags: tags, Fields: fields, Time: ts})
 	p.cur.Points++
+	if len(p.res.Points) >= p.opt.EmitPoints {
+		p.handOver()
+	}
 }
 
 type mergeRule uint8
@@ -411,22 +446,19 @@ func (p *parser) intFields(fields map[string]any, first int, names ...string) st
 	return ""
 }
 
-// validTag reports whether s can be written as a line-protocol tag value:
-// non-empty, valid UTF-8, no control characters, no trailing backslash.
-func validTag(s string) bool {
-	if s == "" || s[len(s)-1] == '\\' || !utf8.ValidString(s) {
-		return false
+// tagText applies telemetry.TagValue to a text that becomes a tag value,
+// noting the repair when it changed anything; what is a repair names is
+// quoted in the issue.
+func (p *parser) tagText(what, s string) string {
+	t := telemetry.TagValue(s)
+	if t != s {
+		p.note(fmt.Sprintf("%s %s: control characters, invalid UTF-8 or a trailing backslash replaced by U+FFFD", what, quote(s)))
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
-			return false
-		}
-	}
-	return true
+	return t
 }
 
-// textTag adds cols[col] unchanged as tag key. An empty cell is allowed
-// unless required (the tag is then left out of the point).
+// textTag adds cols[col] as tag key, through telemetry.TagValue. An empty
+// cell is allowed unless required (the tag is then left out of the point).
 func (p *parser) textTag(col int, key string, required bool) string {
 	s := p.cols[col]
 	switch {
@@ -435,10 +467,8 @@ func (p *parser) textTag(col int, key string, required bool) string {
 		return fmt.Sprintf("column %d (%s): empty", col, key)
 	case s == sentinel:
 		return fmt.Sprintf("column %d (%s): invalid-counter marker", col, key)
-	case !validTag(s):
-		return fmt.Sprintf("column %d (%s): text not usable as a tag: %s", col, key, quote(s))
 	}
-	p.tags = append(p.tags, kv{key, s})
+	p.tags = append(p.tags, kv{key, p.tagText(fmt.Sprintf("column %d (%s):", col, key), s)})
 	return ""
 }
 
@@ -521,12 +551,9 @@ func (p *parser) labelTag(col int, iface string) string {
 	case inLAN:
 		name = lan
 	default:
-		return p.unknownID(col, telemetry.TagInterfaceLabel, "interface label", id, "")
+		return p.unknownID(col, telemetry.TagInterfaceLabel, "interface label", id)
 	}
-	if !validTag(name) {
-		return p.unknownID(col, telemetry.TagInterfaceLabel, "interface label", id, name)
-	}
-	p.tags = append(p.tags, kv{telemetry.TagInterfaceLabel, name})
+	p.tags = append(p.tags, kv{telemetry.TagInterfaceLabel, p.lookupName(col, "interface label", id, name)})
 	return ""
 }
 
@@ -541,24 +568,29 @@ func (p *parser) overlayTag(col int) string {
 		return ""
 	}
 	name, ok := p.opt.Lookups.Overlays[id]
-	if !ok || !validTag(name) {
-		return p.unknownID(col, telemetry.TagOverlay, "overlay", id, name)
+	if !ok || name == "" {
+		return p.unknownID(col, telemetry.TagOverlay, "overlay", id)
 	}
-	p.tags = append(p.tags, kv{telemetry.TagOverlay, name})
+	p.tags = append(p.tags, kv{telemetry.TagOverlay, p.lookupName(col, "overlay", id, name)})
 	return ""
 }
 
-// unknownID tags an id the lookups cannot name as unknown_<id>. badName is
-// the unusable name the lookups gave, "" when they had none.
-func (p *parser) unknownID(col int, key, what, id, badName string) string {
+// unknownID tags an id the lookups cannot name as unknown_<id>.
+func (p *parser) unknownID(col int, key, what, id string) string {
 	tag := "unknown_" + id
-	reason := fmt.Sprintf("column %d: unknown %s id %s, tagged %s", col, what, id, tag)
-	if badName != "" {
-		reason = fmt.Sprintf("column %d: %s id %s has a name not usable as a tag (%s), tagged %s", col, what, id, quote(badName), tag)
-	}
-	p.noteOnce(what+"\x00"+id, reason)
+	p.noteOnce(what+"\x00"+id, fmt.Sprintf("column %d: unknown %s id %s, tagged %s", col, what, id, tag))
 	p.tags = append(p.tags, kv{key, tag})
 	return ""
+}
+
+// lookupName returns the name the lookups gave an id, through
+// telemetry.TagValue; a repair is reported once per file and id.
+func (p *parser) lookupName(col int, what, id, name string) string {
+	t := telemetry.TagValue(name)
+	if t != name {
+		p.noteOnce(what+"\x00"+id, fmt.Sprintf("column %d: %s id %s has a name line protocol cannot carry (%s), written as %s", col, what, id, quote(name), quote(t)))
+	}
+	return t
 }
 
 // trafficClassName adds the traffic_class_name field when the lookups name
@@ -573,7 +605,7 @@ func (p *parser) trafficClassName(fields map[string]any, col int, id string) {
 	case !ok:
 		p.noteOnce("traffic class\x00"+id, fmt.Sprintf("column %d: unknown traffic class id %s, %s omitted", col, id, telemetry.FieldTrafficClassName))
 	case name == "":
-	case !validTag(name):
+	case !telemetry.TagValueOK(name):
 		p.noteOnce("traffic class\x00"+id, fmt.Sprintf("column %d: traffic class id %s has a name not usable in line protocol (%s), %s omitted", col, id, quote(name), telemetry.FieldTrafficClassName))
 	default:
 		fields[telemetry.FieldTrafficClassName] = name

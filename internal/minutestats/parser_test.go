@@ -214,7 +214,7 @@ func TestLabelResolution(t *testing.T) {
 		{"in both maps, wan interface", "wan1", "7", "WAN-7", ""},
 		{"in both maps, other interface", "blan0", "7", "WAN-7", ""},
 		{"unknown id", "wan0", "3", "unknown_3", "column 2: unknown interface label id 3, tagged unknown_3"},
-		{"name not usable as a tag", "wan0", "8", "unknown_8", `column 2: interface label id 8 has a name not usable as a tag ("bad\\"), tagged unknown_8`},
+		{"name line protocol cannot carry", "wan0", "8", "bad\uFFFD", `column 2: interface label id 8 has a name line protocol cannot carry ("bad\\"), written as "bad�"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -132,7 +132,7 @@ func (s *Simulator) minuteStats(w http.ResponseWriter, r *http.Request, t *targe
 		http.NotFound(w, r)
 		return
 	}
-	b, err := s.archive(t.def, m)
+	b, err := s.servedArchive(t, m)
 	if err != nil {
 		http.Error(w, "cannot build archive", http.StatusInternalServerError)
 		return
@@ -447,7 +447,7 @@ func (s *Simulator) systemInfo(w http.ResponseWriter, r *http.Request, t *target
 	_, sum := s.fleet.alarms(d, now)
 	t.served.record(EndpointSystemInfo, now, func(sv *Served) { sv.UptimeMs = &up })
 	writeJSON(w, map[string]any{
-		"hostName": d.hostname, "applianceid": 100 + d.idx + 1, "model": d.model.name, "modelShort": d.model.name,
+		"hostName": t.hostname(), "applianceid": 100 + d.idx + 1, "model": d.model.name, "modelShort": d.model.name,
 		"status": "Normal", "uptime": up, "uptimeString": uptimeString(time.Duration(up) * time.Millisecond),
 		"datetime": now.UTC().Format("2006/01/02 15:04:05") + " Etc/UTC", "timezone": "Etc/UTC", "gmtOffset": 0,
 		"release": "ECOS " + d.version, "releaseWithoutPrefix": d.version, "serial": d.serial, "uuid": d.uuid,

@@ -156,6 +156,16 @@ type Fault struct {
 	// sending the rest. The stall ends early when the client goes away or
 	// the simulator closes.
 	StallArchive time.Duration
+	// Hostname, when set, replaces the appliance's hostname wherever the
+	// Orchestrator and the appliance serve it (appliance list, licences,
+	// /systemInfo, ApplianceInfo), to test names line protocol cannot carry
+	// as they are (control characters, a trailing backslash).
+	Hostname string
+	// ExtraInterfaceRows appends that many distinct rows (interfaces
+	// xif000000, xif000001, ...) to interface_v2.txt of every archive
+	// served, to test huge archives. Such archives are built per request,
+	// not cached.
+	ExtraInterfaceRows int
 }
 
 // clone returns a copy that shares no map or slice with f.
@@ -278,6 +288,9 @@ func (f Fault) validate() error {
 	}
 	if f.StallArchive < 0 {
 		errs = append(errs, fmt.Errorf("fault archive stall must not be negative, got %v", f.StallArchive))
+	}
+	if f.ExtraInterfaceRows < 0 {
+		errs = append(errs, fmt.Errorf("fault extra interface rows must not be negative, got %d", f.ExtraInterfaceRows))
 	}
 	return errors.Join(errs...)
 }

@@ -172,7 +172,7 @@ func (s *Simulator) orchAppliance(t *target) orchAppliance {
 	if d.model.name == "EC-V" {
 		hw = ""
 	}
-	return orchAppliance{ID: d.id, NePk: d.id, UUID: d.uuid, HostName: d.hostname, IP: t.address, IPUpper: t.address,
+	return orchAppliance{ID: d.id, NePk: d.id, UUID: d.uuid, HostName: t.hostname(), IP: t.address, IPUpper: t.address,
 		NetworkRole: role, Site: d.site, GroupID: "10.Network", Model: d.model.name, Platform: d.platform,
 		SoftwareVersion: d.version, Mode: "router", Serial: d.serial, State: d.state,
 		ReachabilityChannel: d.channel, DiscoveredFrom: 2, WebProtocolType: 2, WebProtocol: "HTTPS",
@@ -270,7 +270,7 @@ func (s *Simulator) licenses(w http.ResponseWriter, r *http.Request, _ *target) 
 	for _, t := range s.apps {
 		d := t.def
 		out = append(out, licenceEntry{ApplianceID: d.id, ID: fmt.Sprintf("lic-%04d", d.idx+1), Enabled: true,
-			Hostname: d.hostname, IsPortalLicensed: true, Model: d.model.name, Serial: d.serial,
+			Hostname: t.hostname(), IsPortalLicensed: true, Model: d.model.name, Serial: d.serial,
 			PortalLicenseType: 2, ExpirationDate: exp,
 			Licenses: licences{FX: fxLic{Tier: tierLic{Display: d.licence.display, Bandwidth: d.licence.kbps},
 				Boost: boostLic{Enable: d.boostMbps > 0, Bandwidth: d.boostMbps}}}})

@@ -280,7 +280,11 @@ var builderPool = sync.Pool{New: func() any {
 // buildArchive renders d as st2-<m>.tgz: a gzip tar with one directory
 // st2-<m>/ holding every member. The result is a fresh slice owned by the
 // caller; the bytes depend only on d.
-func buildArchive(d *minuteData) ([]byte, error) {
+func buildArchive(d *minuteData) ([]byte, error) { return buildArchiveRows(d, 0) }
+
+// buildArchiveRows is buildArchive with extraInterfaceRows distinct rows
+// appended to interface_v2.txt (Fault.ExtraInterfaceRows).
+func buildArchiveRows(d *minuteData, extraInterfaceRows int) ([]byte, error) {
 	b := builderPool.Get().(*archiveBuilder)
 	defer builderPool.Put(b)
 	b.out.Reset()
@@ -295,6 +299,9 @@ func buildArchive(d *minuteData) ([]byte, error) {
 	for _, name := range archiveMembers {
 		b.line.b = b.line.b[:0]
 		d.render(name, &b.line)
+		if name == fileInterface {
+			d.renderExtraInterfaces(extraInterfaceRows, &b.line)
+		}
 		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: dir + name, Mode: 0o644, Size: int64(len(b.line.b)),
 			ModTime: mt, Format: tar.FormatUSTAR}
 		if err := tw.WriteHeader(hdr); err != nil {

@@ -315,7 +315,7 @@ func (s *Simulator) Appliances() []ApplianceInfo {
 
 func (t *target) info() ApplianceInfo {
 	d := t.def
-	return ApplianceInfo{ID: d.id, Hostname: d.hostname, Address: t.address, Hub: d.hub, State: d.state,
+	return ApplianceInfo{ID: d.id, Hostname: t.hostname(), Address: t.address, Hub: d.hub, State: d.state,
 		ReachabilityChannel: d.channel, Reachable: !t.unreachable, Model: d.model.name, Platform: d.platform,
 		SoftwareVersion: d.version, Site: d.site, Serial: d.serial, LicenseDisplay: d.licence.display,
 		LicenseBandwidth: d.licence.kbps}
@@ -400,7 +400,13 @@ func (s *Simulator) ExpectedMinutePoints(applianceID string, minute int64) ([]te
 	if minute%60 != 0 || minute <= 0 {
 		return nil, fmt.Errorf("minute %d is not a minute boundary", minute)
 	}
-	return s.fleet.generate(t.def, minute).points(), nil
+	pts := s.fleet.generate(t.def, minute).points()
+	if h := t.fault.Load().Hostname; h != "" {
+		for _, p := range pts {
+			p.Tags[telemetry.TagHostname] = telemetry.TagValue(h)
+		}
+	}
+	return pts, nil
 }
 
 // LastServed returns the last values the appliance served on its
