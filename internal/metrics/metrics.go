@@ -31,7 +31,7 @@ type Metrics struct {
 	SourceResults   *prometheus.CounterVec   // source, result: ok, error
 	SourceDuration  *prometheus.HistogramVec // source
 	PointsWritten   prometheus.Counter
-	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent
+	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent, auth, not_found
 	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred
 	ParseIssues     prometheus.Counter
 	BackfillMinutes prometheus.Histogram // minutes fetched per job
@@ -92,7 +92,7 @@ func New() *Metrics {
 		}),
 		WriteErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "write_errors_total",
-			Help: "Failed InfluxDB writes by kind (retryable, permanent, encode).",
+			Help: "Failed InfluxDB writes by kind: retryable, permanent, auth (401/403: token), not_found (404: database or bucket).",
 		}, []string{"kind"}),
 		Minutes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "minute_files_total",
