@@ -102,12 +102,11 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 	if !cfg.OrchTLSVerify && cfg.OrchCAFile == "" {
 		log.Warn().Msg("Orchestrator TLS certificate is not verified (ORCH_TLS_VERIFY=false), as in the Python demo")
 	}
-	client := asynq.NewClientFromRedisClient(rdb)
-	insp := asynq.NewInspectorFromRedisClient(rdb)
 	return discovery.New(discovery.Options{
 		Orchestrator: discovery.OrchestratorClient{Client: oc},
-		Queue:        &discovery.AsynqQueue{Client: client, Inspector: insp, Queue: cfg.Queue},
+		Queue:        discovery.NewAsynqQueue(rdb, cfg.Queue),
 		Cycles:       &tasks.RedisCycles{Client: rdb},
+		Marker:       &tasks.RedisMarker{Client: rdb}, RecoveryWindow: cfg.BackfillMax,
 		Checks: []discovery.Check{
 			{Name: "influxdb", Fn: InfluxCheck(w)},
 			{Name: "redis", Fn: RedisCheck(rdb)},
