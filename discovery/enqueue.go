@@ -37,6 +37,9 @@ type AsynqQueue struct {
 	queue  string
 	client *asynq.Client
 	insp   *asynq.Inspector
+
+	orphans   map[string]bool // active task id → lease expired, as last listed
+	orphansAt time.Time
 }
 
 var _ Queue = (*AsynqQueue)(nil)
@@ -154,23 +157,32 @@ func (q *AsynqQueue) states(ids []string) ([]slot, error) {
 }
 
 // orphaned reports whether the active task id has outlived its worker's
-// lease (asynq extends the lease while the worker lives).
+// lease (asynq extends the lease while the worker lives). The active tasks
+// are listed at most every orphanListEvery, not once per appliance: an
+// overrun with thousands of active tasks would otherwise list them all
+// for each.
 func (q *AsynqQueue) orphaned(id string) (bool, error) {
-	for page := 1; ; page++ {
-		active, err := q.insp.ListActiveTasks(q.queue, asynq.PageSize(500), asynq.Page(page))
-		if err != nil {
-			return false, err
-		}
-		for _, t := range active {
-			if t.ID == id {
-				return t.IsOrphaned, nil
+	if q.orphans == nil || time.Since(q.orphansAt) >= orphanListEvery {
+		set := map[string]bool{}
+		for page := 1; ; page++ {
+			active, err := q.insp.ListActiveTasks(q.queue, asynq.PageSize(500), asynq.Page(page))
+			if err != nil {
+				return false, err
+			}
+			for _, t := range active {
+				set[t.ID] = t.IsOrphaned
+			}
+			if len(active) < 500 {
+				break
 			}
 		}
-		if len(active) < 500 {
-			return false, nil // finished meanwhile: not an orphan
-		}
+		q.orphans, q.orphansAt = set, time.Now()
 	}
+	return q.orphans[id], nil // not listed: finished meanwhile, or newer than the list
 }
+
+// orphanListEvery is how long a listing of the active tasks is reused.
+const orphanListEvery = 5 * time.Second
 
 // Offset is where in the interval an appliance's task is enqueued: a hash of
 // its id, so the fleet's load spreads evenly over the interval and each
