@@ -2,6 +2,11 @@ package app
 
 import (
 	"bytes"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
@@ -40,5 +46,45 @@ func TestRouteRedisLogs(t *testing.T) {
 	}
 	if got := out.String(); !strings.Contains(got, `"level":"debug","component":"go-redis","detail":"redis: connection pool: failed to dial`) {
 		t.Errorf("zerolog output = %q, want the dial failure at debug level", got)
+	}
+}
+
+// DB_TLS_VERIFY and DB_CA_FILE reach the InfluxDB writer.
+func TestNewWriterFollowsDBTLSVariables(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Write([]byte(`{"status":"pass"}`))
+	}))
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	tests := []struct {
+		name, verify, caFile string
+		wantErr              bool
+	}{
+		{name: "default verifies", wantErr: true},
+		{name: "verification off", verify: "false"},
+		{name: "CA file", caFile: ca},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("DB_URL", srv.URL)
+			for k, v := range map[string]string{"DB_TLS_VERIFY": tc.verify, "DB_CA_FILE": tc.caFile} {
+				if v != "" {
+					t.Setenv(k, v)
+				}
+			}
+			cfg, err := config.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := NewWriter(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			if err := w.Health(t.Context()); (err != nil) != tc.wantErr {
+				t.Errorf("Health = %v, want error %v", err, tc.wantErr)
+			}
+		})
 	}
 }
