@@ -27,20 +27,41 @@ type CycleStore interface {
 	Get(ctx context.Context, cycle int64) (tasks.CycleStats, error)
 }
 
+// Marker tells whether Redis kept its data (*tasks.RedisMarker implements
+// it): Mark sets a marker and reports whether it was missing.
+type Marker interface {
+	Mark(ctx context.Context, now time.Time) (missing bool, err error)
+}
+
+// Resetter is a Queue that must forget what it registered in Redis after
+// Redis lost its data (*AsynqQueue is one).
+type Resetter interface {
+	Reset()
+}
+
+// waitLogEvery is how often waitReady repeats its line while the same
+// dependencies stay down; a change is logged at once.
+const waitLogEvery = 30 * time.Second
+
 // Options configures a Discovery. Orchestrator and Queue are required.
 type Options struct {
 	Orchestrator Orchestrator
 	Queue        Queue
 	Cycles       CycleStore // optional: per-cycle summaries of the workers' results
 	Checks       []Check    // dependencies besides the Orchestrator (InfluxDB, Redis)
-	LimitFile    string
-	CollectAll   bool
-	Interval     time.Duration // default 60 s
-	Spread       bool          // pace the enqueues over the interval
-	RetryWait    time.Duration // between readiness checks; default 3 s
-	Logger       zerolog.Logger
-	Metrics      *metrics.Metrics // optional
-	Now          func() time.Time
+	Marker       Marker     // optional: notices Redis losing its data
+	// RecoveryWindow is how long after Redis lost its data payloads ask
+	// for a full backfill of appliances without a watermark; default 24 h
+	// (BACKFILL_MAX: older minutes are out of reach anyway).
+	RecoveryWindow time.Duration
+	LimitFile      string
+	CollectAll     bool
+	Interval       time.Duration // default 60 s
+	Spread         bool          // pace the enqueues over the interval
+	RetryWait      time.Duration // between readiness checks; default 3 s
+	Logger         zerolog.Logger
+	Metrics        *metrics.Metrics // optional
+	Now            func() time.Time
 }
 
 // Discovery runs cycles. Create it with New.
@@ -48,6 +69,8 @@ type Discovery struct {
 	o         Options
 	lastLimit *config.LimitFile // last valid limit file, used when an edit breaks it
 	pending   []int64           // cycles whose summary is not logged yet
+	marked    bool              // the Redis marker was set by this process
+	recovery  time.Time         // until then payloads carry BackfillAll
 }
 
 // New checks the options and fills in defaults.
@@ -63,6 +86,9 @@ func New(o Options) (*Discovery, error) {
 	}
 	if o.RetryWait <= 0 {
 		o.RetryWait = 3 * time.Second
+	}
+	if o.RecoveryWindow <= 0 {
+		o.RecoveryWindow = 24 * time.Hour
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -108,7 +134,8 @@ type Summary struct {
 	Cycle       int64 // unix seconds of the interval boundary the cycle belongs to
 	Listed      int
 	Selected    int
-	Queued      int
+	Queued      int // tasks put in the queue, Requeued included
+	Requeued    int // of which replaced a task left behind (archived, or orphaned by a dead worker)
 	StillQueued int
 	Errors      int
 	Duration    time.Duration
@@ -129,6 +156,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	if err := d.waitReady(ctx); err != nil {
 		return sum, err
 	}
+	d.checkRedisKept(ctx)
 	inv, err := d.o.Orchestrator.Inventory(ctx)
 	if err != nil {
 		d.count("orchestrator_error")
@@ -183,6 +211,11 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		switch res {
 		case ResultEnqueued:
 			sum.Queued++
+		case ResultRequeued:
+			sum.Queued++
+			sum.Requeued++
+			log.Info().Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).
+				Msg("previous job of this appliance was left behind (archived, or its worker died): replaced")
 		case ResultStillQueued:
 			sum.StillQueued++
 			log.Warn().Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).
@@ -209,7 +242,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		m.CycleDuration.Observe(sum.Duration.Seconds())
 	}
 	ev := log.Info().Time("cycle", cycle).Int("listed", sum.Listed).Int("selected", sum.Selected).
-		Int("queued", sum.Queued).Int("still_queued", sum.StillQueued).Int("errors", sum.Errors).
+		Int("queued", sum.Queued).Int("requeued", sum.Requeued).Int("still_queued", sum.StillQueued).Int("errors", sum.Errors).
 		Dur("duration", sum.Duration)
 	if sum.Interrupted {
 		ev.Int("not_queued", sum.NotQueued).Msg("discovery cycle interrupted: only part of the appliances queued")
@@ -276,15 +309,45 @@ func (d *Discovery) payload(a Appliance, inv Inventory, discoveredAt, cycle int6
 		Overlays: inv.Overlays, DiscoveredAt: discoveredAt, Cycle: cycle,
 		Site: a.Site, GroupID: a.GroupID, Serial: a.Serial,
 	}
+	p.BackfillAll = d.o.Now().Before(d.recovery)
 	if l, ok := inv.Licenses[a.ID]; ok {
 		p.Licensed, p.LicenseDisplay, p.LicenseBW = true, l.Display, l.Bandwidth
 	}
 	return p
 }
 
+// checkRedisKept notices Redis losing its data (a FLUSHALL, or a restart
+// without persistence) between two cycles: queued jobs, cycle counters and
+// the minute-stats watermarks are gone. It says so once, makes the queue
+// register itself again, and for RecoveryWindow asks the workers to
+// backfill appliances without a watermark from the oldest minute they hold.
+func (d *Discovery) checkRedisKept(ctx context.Context) {
+	if d.o.Marker == nil {
+		return
+	}
+	missing, err := d.o.Marker.Mark(ctx, d.o.Now())
+	if err != nil {
+		d.o.Logger.Warn().Err(err).Msg("cannot check whether Redis kept its data")
+		return
+	}
+	seen := d.marked
+	d.marked = true
+	if !missing || !seen {
+		return // kept, or the first look of this process
+	}
+	if r, ok := d.o.Queue.(Resetter); ok {
+		r.Reset()
+	}
+	d.pending = nil // their counters are gone
+	d.recovery = d.o.Now().Add(d.o.RecoveryWindow)
+	d.o.Logger.Warn().Time("backfill_until", d.recovery).
+		Msg("Redis came back empty: queued jobs and minute-stats watermarks are lost; appliances are backfilled from the oldest minute they still hold (within BACKFILL_MAX), minutes older than that are lost")
+}
+
 // waitReady blocks until the Orchestrator and every check answer, retrying
-// every RetryWait. It logs when something is down (again at most every 30 s
-// while the same thing stays down) and when everything is back.
+// every RetryWait. It logs when something is down (again when what is down
+// changes, and every 30 s while it stays the same) and when everything is
+// back.
 func (d *Discovery) waitReady(ctx context.Context) error {
 	checks := append([]Check{{Name: "orchestrator", Fn: d.o.Orchestrator.Ready}}, d.o.Checks...)
 	var lastMsg string
@@ -314,10 +377,10 @@ func (d *Discovery) waitReady(ctx context.Context) error {
 		down = true
 		d.count(strings.Join(failed, "+") + "_down")
 		msg := errors.Join(errs...).Error()
-		if msg != lastMsg || time.Since(lastLog) >= 30*time.Second {
+		if now := d.o.Now(); msg != lastMsg || now.Sub(lastLog) >= waitLogEvery {
 			d.o.Logger.Error().Strs("down", failed).Str("error", msg).Dur("retry_in", d.o.RetryWait).
 				Msg("waiting for dependencies before discovering")
-			lastMsg, lastLog = msg, time.Now()
+			lastMsg, lastLog = msg, now
 		}
 		select {
 		case <-ctx.Done():
@@ -345,9 +408,16 @@ func (d *Discovery) ReportFinished(ctx context.Context) {
 			}
 			continue
 		}
-		d.o.Logger.Info().Time("cycle", time.Unix(c, 0)).Int64("queued", s.Queued).Int64("still_queued", s.StillQueued).
+		if s.Queued == 0 {
+			continue // nothing was queued: the cycle's own line said why
+		}
+		ev, msg := d.o.Logger.Info(), "cycle summary"
+		if !s.Done() {
+			ev, msg = d.o.Logger.Warn(), "cycle summary: not every job reported within three intervals"
+		}
+		ev.Time("cycle", time.Unix(c, 0)).Int64("queued", s.Queued).Int64("still_queued", s.StillQueued).
 			Int64("collected", s.Collected).Int64("failed", s.Failed).Int64("points", s.Points).
-			Int64("not_reported", s.Queued-s.Collected-s.Failed).Msg("cycle summary")
+			Int64("not_reported", s.Queued-s.Collected-s.Failed).Msg(msg)
 	}
 	d.pending = keep
 }

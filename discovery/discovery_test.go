@@ -55,6 +55,8 @@ func testInventory() Inventory {
 
 type env struct {
 	d       *Discovery
+	rdb     *redis.Client
+	addr    string
 	orch    *fakeOrch
 	insp    *asynq.Inspector
 	limit   string
@@ -67,20 +69,18 @@ type env struct {
 func newEnv(t *testing.T, limit string) *env {
 	t.Helper()
 	rs := testenv.StartRedis(t)
-	opt := asynq.RedisClientOpt{Addr: rs.Addr}
-	client := asynq.NewClient(opt)
-	insp := asynq.NewInspector(opt)
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: rs.Addr})
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-	t.Cleanup(func() { client.Close(); insp.Close(); rdb.Close() })
-	e := &env{orch: &fakeOrch{inv: testInventory()}, insp: insp, logs: &testenv.LogBuffer{},
+	t.Cleanup(func() { insp.Close(); rdb.Close() })
+	e := &env{orch: &fakeOrch{inv: testInventory()}, insp: insp, logs: &testenv.LogBuffer{}, rdb: rdb, addr: rs.Addr,
 		limit: filepath.Join(t.TempDir(), "limit_appliances.json"), cycles: &tasks.RedisCycles{Client: rdb},
 		now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 	if err := os.WriteFile(e.limit, []byte(limit), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d, err := New(Options{
-		Orchestrator: e.orch, Queue: &AsynqQueue{Client: client, Inspector: insp, Queue: "ectelem"},
-		Cycles: e.cycles, LimitFile: e.limit, Interval: time.Minute, RetryWait: 10 * time.Millisecond,
+		Orchestrator: e.orch, Queue: NewAsynqQueue(rdb, "ectelem"),
+		Cycles: e.cycles, Marker: &tasks.RedisMarker{Client: rdb}, LimitFile: e.limit, Interval: time.Minute, RetryWait: 10 * time.Millisecond,
 		Logger: zerolog.New(e.logs), Now: e.clock,
 	})
 	if err != nil {
@@ -183,8 +183,8 @@ func TestArchivedTaskDoesNotBlockItsAppliance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Queued != 1 || len(e.queued(t)) != 1 {
-		t.Errorf("after archiving: queued %d, pending %d; want the task queued again", sum.Queued, len(e.queued(t)))
+	if sum.Queued != 1 || sum.Requeued != 1 || len(e.queued(t)) != 1 {
+		t.Errorf("after archiving: queued %d, requeued %d, pending %d; want the task queued again", sum.Queued, sum.Requeued, len(e.queued(t)))
 	}
 }
 
@@ -258,5 +258,48 @@ func TestOffsetIsStableAndWithinTheInterval(t *testing.T) {
 	}
 	if len(seen) != 6 {
 		t.Errorf("offsets of 200 ids fall in %d of 6 ten-second slots, want all", len(seen))
+	}
+}
+
+// A cycle that queued nothing (every appliance still queued) gets no
+// "cycle summary" line claiming it collected 0.
+func TestNoCycleSummaryForACycleThatQueuedNothing(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["HUB-1", "BR-2"]}`)
+	for i := 0; i < 3; i++ { // no worker: cycles 2 and 3 find both still queued
+		if _, err := e.d.Cycle(t.Context(), e.clock()); err != nil {
+			t.Fatal(err)
+		}
+		e.advance(time.Minute)
+	}
+	if logs := e.logs.String(); strings.Contains(logs, `"cycle summary"`) {
+		t.Errorf("a cycle summary was logged for a cycle that queued nothing:\n%s", logs)
+	}
+}
+
+// advancingOrch is down for a number of checks, each of which moves the
+// clock on by step.
+type advancingOrch struct {
+	fakeOrch
+	e    *env
+	step time.Duration
+}
+
+func (a *advancingOrch) Ready(ctx context.Context) error {
+	a.e.advance(a.step)
+	return a.fakeOrch.Ready(ctx)
+}
+
+// While the same dependency stays down, the waiting line is repeated every
+// 30 s of the discovery clock, not on every retry.
+func TestWaitingLineRepeatsEvery30s(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["BR-2"]}`)
+	o := &advancingOrch{fakeOrch: fakeOrch{inv: testInventory()}, e: e, step: 10 * time.Second}
+	o.notReady.Store(7) // down for 70 s of the clock
+	e.d.o.Orchestrator = o
+	if _, err := e.d.Cycle(t.Context(), e.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(e.logs.String(), "waiting for dependencies"); n != 3 {
+		t.Errorf("waiting line logged %d times over 70 s down, want 3 (at 0, 30 and 60 s):\n%s", n, e.logs)
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 )
@@ -15,6 +17,7 @@ import (
 // Enqueue results, as counted in metrics and the cycle summary.
 const (
 	ResultEnqueued    = "enqueued"
+	ResultRequeued    = "requeued"     // a task left behind (archived, or orphaned by a dead worker) was replaced
 	ResultStillQueued = "still_queued" // the previous job of the appliance has not finished
 	ResultError       = "error"
 )
@@ -28,49 +31,158 @@ type Queue interface {
 // AsynqQueue enqueues with one TaskID per appliance: while a job of that
 // appliance is queued or running a second one is refused, so an overrunning
 // cycle cannot pile up work and two jobs of one appliance never overlap.
+// Create it with NewAsynqQueue. It is not safe for concurrent use.
 type AsynqQueue struct {
-	Client    *asynq.Client
-	Inspector *asynq.Inspector
-	Queue     string
+	rdb    redis.UniversalClient
+	queue  string
+	client *asynq.Client
+	insp   *asynq.Inspector
+
+	orphans   map[string]bool // active task id → lease expired, as last listed
+	orphansAt time.Time
 }
 
 var _ Queue = (*AsynqQueue)(nil)
 
-// Enqueue implements Queue. A task left archived by a crash or a missed
-// deadline would block its appliance forever (TaskIDs stay taken while
-// archived), so it is deleted and the task enqueued again.
+// NewAsynqQueue returns an AsynqQueue on queue over rdb, which stays the
+// caller's to close.
+func NewAsynqQueue(rdb redis.UniversalClient, queue string) *AsynqQueue {
+	q := &AsynqQueue{rdb: rdb, queue: queue, insp: asynq.NewInspectorFromRedisClient(rdb)}
+	q.Reset()
+	return q
+}
+
+// Reset makes the next Enqueue register the queue in Redis again. asynq
+// registers a queue once per client, so after Redis lost its data the
+// queue would stay unknown to the inspector ("queue not found").
+func (q *AsynqQueue) Reset() { q.client = asynq.NewClientFromRedisClient(q.rdb) }
+
+// Enqueue implements Queue. When the appliance's TaskID is taken, the task
+// holding it is looked at: one that is pending, scheduled or running on a
+// live worker means the previous job has not finished (ResultStillQueued).
+// One left behind — archived (a missed deadline, or a dead worker's task
+// that asynq's recoverer archived) or completed — is deleted and the task
+// enqueued again (ResultRequeued). A task still marked active whose
+// worker's lease has expired (the worker was killed) cannot be deleted
+// while asynq holds it as active, so the job goes in under the
+// appliance's second TaskID (tasks.RerunTaskID) until the recoverer has
+// archived the orphan.
 func (q *AsynqQueue) Enqueue(ctx context.Context, p tasks.AppliancePoll, deadline time.Time) (string, error) {
 	task, err := tasks.NewAppliancePollTask(p)
 	if err != nil {
 		return ResultError, err
 	}
-	id := tasks.TaskID(p.ApplianceID)
-	opts := []asynq.Option{asynq.Queue(q.Queue), asynq.TaskID(id), asynq.MaxRetry(0), asynq.Deadline(deadline)}
-	for attempt := 0; attempt < 2; attempt++ {
-		_, err = q.Client.EnqueueContext(ctx, task, opts...)
-		if err == nil {
-			return ResultEnqueued, nil
+	ids := []string{tasks.TaskID(p.ApplianceID), tasks.RerunTaskID(p.ApplianceID)}
+	replaced := false
+	for attempt := 0; attempt < 4; attempt++ {
+		// Enqueue under the first id whose holder is gone; look at why
+		// each is taken.
+		st, err := q.states(ids)
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			q.Reset() // Redis lost its data: the next enqueue registers the queue again
+		} else if err != nil {
+			return ResultError, fmt.Errorf("inspect tasks of %s (%s): %w", p.Hostname, p.ApplianceID, err)
 		}
-		if !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
-			return ResultError, fmt.Errorf("enqueue %s (%s): %w", p.Hostname, p.ApplianceID, err)
-		}
-		info, ierr := q.Inspector.GetTaskInfo(q.Queue, id)
-		if ierr != nil {
-			if errors.Is(ierr, asynq.ErrTaskNotFound) {
-				continue // finished in between: try again
-			}
-			return ResultError, fmt.Errorf("inspect task of %s (%s): %w", p.Hostname, p.ApplianceID, ierr)
-		}
-		switch info.State {
-		case asynq.TaskStatePending, asynq.TaskStateActive, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
+		if err == nil && (st[0] == slotLive || st[1] == slotLive) {
 			return ResultStillQueued, nil
 		}
-		if derr := q.Inspector.DeleteTask(q.Queue, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
-			return ResultError, fmt.Errorf("delete stale task of %s (%s): %w", p.Hostname, p.ApplianceID, derr)
+		id := ids[0]
+		if err == nil && st[0] == slotOrphan {
+			id = ids[1]
+		}
+		if err == nil {
+			i := slices.Index(ids, id)
+			if st[i] == slotLeftBehind {
+				if derr := q.insp.DeleteTask(q.queue, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
+					return ResultError, fmt.Errorf("delete stale task of %s (%s): %w", p.Hostname, p.ApplianceID, derr)
+				}
+			}
+			if st[0] != slotFree || st[1] != slotFree {
+				replaced = true
+			}
+		}
+		_, err = q.client.EnqueueContext(ctx, task, asynq.Queue(q.queue), asynq.TaskID(id), asynq.MaxRetry(0), asynq.Deadline(deadline))
+		switch {
+		case err == nil && replaced:
+			return ResultRequeued, nil
+		case err == nil:
+			return ResultEnqueued, nil
+		case !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask):
+			return ResultError, fmt.Errorf("enqueue %s (%s): %w", p.Hostname, p.ApplianceID, err)
+		}
+		// Taken meanwhile (or the queue was just registered again): look again.
+	}
+	return ResultError, fmt.Errorf("enqueue %s (%s): task id still taken after 4 attempts", p.Hostname, p.ApplianceID)
+}
+
+// What holds a TaskID.
+type slot int
+
+const (
+	slotFree       slot = iota // no task
+	slotLive                   // pending, scheduled, retrying, or running on a live worker
+	slotOrphan                 // active, but its worker's lease expired: the worker is gone
+	slotLeftBehind             // archived or completed: can be deleted
+)
+
+// states tells what holds each id. It fails with asynq.ErrQueueNotFound
+// when the queue is not registered.
+func (q *AsynqQueue) states(ids []string) ([]slot, error) {
+	out := make([]slot, len(ids))
+	for i, id := range ids {
+		info, err := q.insp.GetTaskInfo(q.queue, id)
+		switch {
+		case errors.Is(err, asynq.ErrTaskNotFound):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		switch info.State {
+		case asynq.TaskStateArchived, asynq.TaskStateCompleted:
+			out[i] = slotLeftBehind
+		case asynq.TaskStateActive:
+			orphan, err := q.orphaned(id)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = slotLive
+			if orphan {
+				out[i] = slotOrphan
+			}
+		default:
+			out[i] = slotLive
 		}
 	}
-	return ResultError, fmt.Errorf("enqueue %s (%s): %w", p.Hostname, p.ApplianceID, err)
+	return out, nil
 }
+
+// orphaned reports whether the active task id has outlived its worker's
+// lease (asynq extends the lease while the worker lives). The active tasks
+// are listed at most every orphanListEvery, not once per appliance: an
+// overrun with thousands of active tasks would otherwise list them all
+// for each.
+func (q *AsynqQueue) orphaned(id string) (bool, error) {
+	if q.orphans == nil || time.Since(q.orphansAt) >= orphanListEvery {
+		set := map[string]bool{}
+		for page := 1; ; page++ {
+			active, err := q.insp.ListActiveTasks(q.queue, asynq.PageSize(500), asynq.Page(page))
+			if err != nil {
+				return false, err
+			}
+			for _, t := range active {
+				set[t.ID] = t.IsOrphaned
+			}
+			if len(active) < 500 {
+				break
+			}
+		}
+		q.orphans, q.orphansAt = set, time.Now()
+	}
+	return q.orphans[id], nil // not listed: finished meanwhile, or newer than the list
+}
+
+// orphanListEvery is how long a listing of the active tasks is reused.
+const orphanListEvery = 5 * time.Second
 
 // Offset is where in the interval an appliance's task is enqueued: a hash of
 // its id, so the fleet's load spreads evenly over the interval and each

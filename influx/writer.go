@@ -20,6 +20,7 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
 
+	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
@@ -63,6 +64,12 @@ type Options struct {
 	MaxRetryWait time.Duration
 	// UseGzip compresses request bodies (Content-Encoding: gzip).
 	UseGzip bool
+	// CAFile is a PEM bundle of extra certificate authorities trusted for
+	// an https URL, besides the system ones.
+	CAFile string
+	// InsecureSkipVerify turns certificate verification off for an https
+	// URL. It and CAFile are mutually exclusive.
+	InsecureSkipVerify bool
 }
 
 // Writer writes telemetry points to InfluxDB through /api/v2/write with the
@@ -104,8 +111,13 @@ func NewWriter(opts Options) (*Writer, error) {
 		opts.MaxRetryWait = DefaultMaxRetryWait
 	}
 
+	tc, err := restapi.TLSConfig(opts.InsecureSkipVerify, opts.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("influx tls: %w", err)
+	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 16
+	transport.TLSClientConfig = tc
 	hc := &http.Client{Timeout: opts.Timeout, Transport: transport}
 
 	co := influxdb2.DefaultOptions().
@@ -153,6 +165,9 @@ func (o Options) validate() error {
 	if o.MaxRetryWait < 0 {
 		errs = append(errs, fmt.Errorf("influx max retry wait %v is negative", o.MaxRetryWait))
 	}
+	if o.InsecureSkipVerify && o.CAFile != "" {
+		errs = append(errs, errors.New("influx ca file and insecure skip verify are mutually exclusive"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -163,9 +178,11 @@ type WriteError struct {
 	// failures and for points that could not be encoded.
 	StatusCode int
 	// Permanent is true when sending the same points again cannot succeed
-	// (a 4xx other than 429, or points that cannot be encoded), so the
-	// caller should not retry. It is false when any part of the failure is
-	// retryable.
+	// (a 4xx other than 401, 403, 404 and 429, or points that cannot be
+	// encoded), so the caller should not retry. It is false when any part
+	// of the failure is retryable. 401, 403 and 404 (a revoked token, a
+	// missing database or bucket) are not permanent: the points are fine
+	// and an operator's fix lets them in; see Kind.
 	Permanent bool
 	// Message is the server's reason (or the transport or encoding error),
 	// with secrets removed.
@@ -176,11 +193,43 @@ type WriteError struct {
 	err error // transport or encoding error, for errors.Is
 }
 
-func (e *WriteError) Error() string {
-	kind := "retryable"
-	if e.Permanent {
-		kind = "permanent"
+// Kinds of write failure, as Kind returns them and the metrics count them.
+const (
+	KindRetryable = "retryable" // 429, 5xx, transport: may pass on its own
+	KindPermanent = "permanent" // the points are refused: sending them again cannot succeed
+	KindAuth      = "auth"      // 401/403: the token is wrong or lacks write permission
+	KindNotFound  = "not_found" // 404: the database, bucket or organization does not exist
+)
+
+// Kind sorts the failure: KindAuth and KindNotFound need an operator's fix
+// and are not retried within a Write, yet are not Permanent.
+func (e *WriteError) Kind() string {
+	switch {
+	case e.Permanent:
+		return KindPermanent
+	case e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden:
+		return KindAuth
+	case e.StatusCode == http.StatusNotFound:
+		return KindNotFound
 	}
+	return KindRetryable
+}
+
+// ErrorKind is the Kind of the *WriteError in err; KindRetryable for any
+// other error and "" for nil.
+func ErrorKind(err error) string {
+	if err == nil {
+		return ""
+	}
+	var we *WriteError
+	if errors.As(err, &we) {
+		return we.Kind()
+	}
+	return KindRetryable
+}
+
+func (e *WriteError) Error() string {
+	kind := e.Kind()
 	if e.StatusCode != 0 {
 		return fmt.Sprintf("influx write: %d points not written (status %d, %s): %s", e.Points, e.StatusCode, kind, e.Message)
 	}
@@ -197,7 +246,9 @@ func (e *WriteError) Unwrap() error { return e.err }
 // Retryable failures (429, 5xx, transport errors) are retried up to
 // MaxRetries times, waiting as Retry-After asks (capped by MaxRetryWait) or
 // with exponential backoff; when they persist, Write stops and returns a
-// *WriteError with Permanent false. Other 4xx responses drop that request's
+// *WriteError with Permanent false. 401, 403 and 404 (a token or a database
+// problem) stop Write at once with Permanent false too, without retrying:
+// only an operator can fix them. Other 4xx responses drop that request's
 // points and Write goes on with the next request. Points that cannot be
 // encoded are dropped and counted; the others are still written. When ctx
 // ends, Write returns ctx's error.
@@ -316,6 +367,9 @@ func (w *Writer) send(ctx context.Context, body string, n int) (int, *WriteError
 		if werr.Permanent {
 			return n - werr.Points, werr
 		}
+		if k := werr.Kind(); k == KindAuth || k == KindNotFound {
+			return 0, werr // retrying now cannot help: it needs an operator
+		}
 		if attempt >= w.opts.MaxRetries {
 			return 0, werr
 		}
@@ -346,6 +400,10 @@ func (w *Writer) classify(err error, n int) (*WriteError, time.Duration) {
 	}
 	msg := serverMessage(he)
 	werr := &WriteError{StatusCode: he.StatusCode, Message: w.redact(msg), Points: n}
+	switch he.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return werr, -1 // the points are fine: keep them until an operator fixes access
+	}
 	if he.StatusCode == http.StatusTooManyRequests || he.StatusCode >= 500 {
 		return werr, retryAfter(he.Header, w.now())
 	}
@@ -485,22 +543,55 @@ func (w *Writer) Health(ctx context.Context) error {
 	}
 }
 
+// CheckWrite checks that the token may write to the bucket (database): it
+// sends a write of no point to /api/v2/write, so a revoked token (401/403)
+// or a missing database or bucket (404) shows before points are lost to
+// it, while /health still passes. The error is a *WriteError of Kind
+// KindAuth or KindNotFound for those. A 400 about the empty body means
+// access was granted (InfluxDB 2.x parses the body last).
+func (w *Writer) CheckWrite(ctx context.Context) error {
+	q := url.Values{"bucket": {w.opts.Bucket}, "precision": {"s"}}
+	if w.opts.Org != "" {
+		q.Set("org", w.opts.Org)
+	}
+	status, msg, err := w.do(ctx, http.MethodPost, "api/v2/write", q, "influx write check")
+	if err != nil {
+		return err
+	}
+	if status/100 == 2 || status == http.StatusBadRequest {
+		return nil
+	}
+	return &WriteError{StatusCode: status, Message: msg, Permanent: status/100 == 4 &&
+		status != http.StatusUnauthorized && status != http.StatusForbidden && status != http.StatusNotFound && status != http.StatusTooManyRequests}
+}
+
 func (w *Writer) get(ctx context.Context, path string) (status int, msg string, err error) {
+	return w.do(ctx, http.MethodGet, path, nil, "influx health")
+}
+
+// do sends an empty request to path (with the token, if any) and returns
+// the status and the server's reason, secrets removed. op names the
+// operation in errors.
+func (w *Writer) do(ctx context.Context, method, path string, query url.Values, op string) (status int, msg string, err error) {
 	base, err := url.Parse(strings.TrimSuffix(w.opts.URL, "/") + "/")
 	if err != nil {
-		return 0, "", fmt.Errorf("influx health: %w", err)
+		return 0, "", fmt.Errorf("%s: %w", op, err)
 	}
 	u := base.JoinPath(path)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
-		return 0, "", fmt.Errorf("influx health: %s", w.redact(err.Error()))
+		return 0, "", fmt.Errorf("%s: %s", op, w.redact(err.Error()))
+	}
+	if w.opts.Token != "" {
+		req.Header.Set("Authorization", "Token "+w.opts.Token)
 	}
 	resp, err := w.hc.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return 0, "", fmt.Errorf("influx health: %w", ctxErr)
+			return 0, "", fmt.Errorf("%s: %w", op, ctxErr)
 		}
-		return 0, "", &healthError{msg: "influx health: " + w.redact(err.Error()), err: err}
+		return 0, "", &healthError{msg: op + ": " + w.redact(err.Error()), err: err}
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxMessage))

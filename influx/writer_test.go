@@ -439,7 +439,7 @@ func TestWriterRetries(t *testing.T) {
 			points:     1,
 			wantReqs:   1,
 			wantSleeps: []time.Duration{},
-			wantErr:    &WriteError{StatusCode: 404, Permanent: true, Message: `database not found: "x"`, Points: 1},
+			wantErr:    &WriteError{StatusCode: 404, Message: `database not found: "x"`, Points: 1},
 		},
 		{
 			name:       "a permanent failure drops one batch and the rest is written",

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -586,5 +587,45 @@ func TestNoSecretsInErrors(t *testing.T) {
 				t.Errorf("error %q does not start with the orchestrator", msg)
 			}
 		})
+	}
+}
+
+// A body far over MaxResponseBytes sent without a length (chunked) is
+// refused naming the endpoint, after reading about the limit once: not
+// buffered with the repeated copies of a growing slice, and not read to its
+// end.
+func TestOversizeChunkedBodyIsNotBuffered(t *testing.T) {
+	const limit = 16 << 20
+	f := setup(t, func(o *Options) { o.MaxResponseBytes = limit })
+	var sent atomic.Int64
+	f.mux.HandleFunc("/appliance", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		chunk := []byte("[" + strings.Repeat(`{"id":"1.NE"},`, 4681)) // about 64 KiB
+		for sent.Load() < 300<<20 {
+			n, err := w.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return // the client hung up
+			}
+		}
+	})
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := f.client.Appliances(t.Context())
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "get /appliance") {
+		t.Fatalf("Appliances() error = %v, want ErrTooLarge naming get /appliance", err)
+	}
+	// Reading the limit once costs limit bytes; a growing slice costs
+	// several times that. The bound leaves room for the TLS and HTTP
+	// buffers of both ends.
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("refusing the body allocated %.1f MiB", float64(alloc)/(1<<20))
+	if alloc > limit*3/2 {
+		t.Errorf("refusing the body allocated %d MiB, want at most %d MiB", alloc>>20, (limit*3/2)>>20)
+	}
+	if s := sent.Load(); s >= 300<<20 {
+		t.Errorf("the server sent the whole %d MiB: the body was read to its end", s>>20)
 	}
 }

@@ -26,16 +26,20 @@ const (
 
 // window returns the minutes to fetch, oldest first: every minute after the
 // watermark that the appliance still holds and that is within BackfillMax;
-// without a watermark the last FirstContact minutes (the demo's three).
-func (h *Handler) window(mr edgeconnect.MinuteRange, watermark int64, haveWatermark bool) (first, last int64) {
+// without a watermark the last FirstContact minutes (the demo's three), or
+// all of them when all is set (Redis lost the watermarks).
+func (h *Handler) window(mr edgeconnect.MinuteRange, watermark int64, haveWatermark, all bool) (first, last int64) {
 	last = mr.Newest - mr.Newest%60
 	floor := last - int64(h.o.BackfillMax/time.Second) + 60
 	if mr.Oldest > floor {
 		floor = mr.Oldest + (60-mr.Oldest%60)%60
 	}
 	first = last - int64(h.o.FirstContact-1)*60
-	if haveWatermark {
+	switch {
+	case haveWatermark:
 		first = watermark + 60
+	case all:
+		first = floor
 	}
 	if first < floor {
 		first = floor
@@ -73,7 +77,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		}
 		ok = false
 	}
-	first, last := h.window(mr, wm, ok)
+	first, last := h.window(mr, wm, ok, j.p.BackfillAll)
 	if first > last {
 		return nil // nothing new yet
 	}

@@ -516,11 +516,7 @@ func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
 	if m := j.h.o.Metrics; m != nil {
 		m.PointsWritten.Add(float64(n))
 		if err != nil {
-			kind := "permanent"
-			if influx.Retryable(err) {
-				kind = "retryable"
-			}
-			m.WriteErrors.WithLabelValues(kind).Inc()
+			m.WriteErrors.WithLabelValues(influx.ErrorKind(err)).Inc() // auth and not_found need an operator
 		}
 	}
 	return n, err

@@ -559,3 +559,25 @@ func grepLine(logs, s string) string {
 	}
 	return ""
 }
+
+// After Redis lost the watermarks, discovery marks the payload: the first
+// job backfills every minute the appliance holds within BackfillMax instead
+// of the first-contact minutes.
+func TestBackfillAllWithoutWatermarkTakesTheAppliancesRange(t *testing.T) {
+	f := newFixture(t, 3, simulator.Faults{})
+	f.h.o.BackfillMax = 10 * time.Minute
+	a := reachable(t, f.sim)[0]
+	p := f.polls[a.ID]
+	p.BackfillAll = true
+	rep := f.h.Collect(t.Context(), p)
+	newest, _ := f.sim.Window()
+	if rep.Outcome != OutcomeOK || rep.MinutesStored != 10 || rep.MinutesFirst != newest-540 || rep.MinutesLast != newest {
+		t.Errorf("job = %s, %d minutes [%d..%d], want ok, 10 [%d..%d]", rep.Outcome, rep.MinutesStored, rep.MinutesFirst, rep.MinutesLast, newest-540, newest)
+	}
+	// With a watermark the flag changes nothing.
+	f.clock.Add(2 * time.Minute)
+	rep = f.h.Collect(t.Context(), p)
+	if rep.MinutesStored != 2 || rep.MinutesFirst != newest+60 {
+		t.Errorf("next job = %d minutes from %d, want 2 from %d", rep.MinutesStored, rep.MinutesFirst, newest+60)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -51,7 +52,20 @@ func NewRedis(cfg config.Config) *redis.Client {
 
 // NewWriter returns the InfluxDB writer of the configuration.
 func NewWriter(cfg config.Config) (*influx.Writer, error) {
-	return influx.NewWriter(influx.Options{URL: cfg.DBURL, Token: cfg.DBToken, Org: cfg.DBOrg, Bucket: cfg.DBBucket})
+	return influx.NewWriter(influx.Options{URL: cfg.DBURL, Token: cfg.DBToken, Org: cfg.DBOrg, Bucket: cfg.DBBucket,
+		CAFile: cfg.DBCAFile, InsecureSkipVerify: !cfg.DBTLSVerify && cfg.DBCAFile == ""})
+}
+
+// InfluxCheck is discovery's InfluxDB dependency: the server answers
+// /health and the token may write to the bucket, so a revoked token or a
+// missing database shows as InfluxDB failing, with the reason.
+func InfluxCheck(w *influx.Writer) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := w.Health(ctx); err != nil {
+			return err
+		}
+		return w.CheckWrite(ctx)
+	}
 }
 
 // NewOrchestrator returns the Orchestrator client of the configuration.
@@ -87,14 +101,13 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 	if !cfg.OrchTLSVerify && cfg.OrchCAFile == "" {
 		log.Warn().Msg("Orchestrator TLS certificate is not verified (ORCH_TLS_VERIFY=false), as in the Python demo")
 	}
-	client := asynq.NewClientFromRedisClient(rdb)
-	insp := asynq.NewInspectorFromRedisClient(rdb)
 	return discovery.New(discovery.Options{
 		Orchestrator: discovery.OrchestratorClient{Client: oc},
-		Queue:        &discovery.AsynqQueue{Client: client, Inspector: insp, Queue: cfg.Queue},
+		Queue:        discovery.NewAsynqQueue(rdb, cfg.Queue),
 		Cycles:       &tasks.RedisCycles{Client: rdb},
+		Marker:       &tasks.RedisMarker{Client: rdb}, RecoveryWindow: cfg.BackfillMax,
 		Checks: []discovery.Check{
-			{Name: "influxdb", Fn: w.Health},
+			{Name: "influxdb", Fn: InfluxCheck(w)},
 			{Name: "redis", Fn: RedisCheck(rdb)},
 		},
 		LimitFile: cfg.LimitFile, CollectAll: cfg.CollectAll, Interval: cfg.DiscoveryInterval,
@@ -212,6 +225,21 @@ func (a asynqLogger) Warn(args ...any) {
 func (a asynqLogger) Error(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
 
+// RouteRedisLogs sends go-redis's own messages (dial failures and the
+// like, which it prints on stderr by default) to log at debug level: the
+// Redis check and the callers already report Redis being down. go-redis
+// keeps one logger per process.
+func RouteRedisLogs(log zerolog.Logger) {
+	redis.SetLogger(redisLogger{log.With().Str("component", "go-redis").Logger()})
+}
+
+// redisLogger adapts zerolog to go-redis's logging interface.
+type redisLogger struct{ l zerolog.Logger }
+
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Debug().Str("detail", strings.TrimSpace(fmt.Sprintf(format, v...))).Msg("go-redis")
+}
+
 // Start builds what every long-running process shares — the root logger,
 // metrics (with the queue-depth collector), the Redis client and the
 // InfluxDB writer — and serves /metrics and /healthz on METRICS_ADDR until
@@ -226,6 +254,10 @@ func Start(ctx context.Context, cfg config.Config, service string, stdout io.Wri
 		closeLog()
 		return Deps{}, nil, err
 	}
+	if u, perr := url.Parse(cfg.DBURL); perr == nil && u.Scheme == "https" && !cfg.DBTLSVerify && cfg.DBCAFile == "" {
+		log.Warn().Msg("InfluxDB TLS certificate is not verified (DB_TLS_VERIFY=false)")
+	}
+	RouteRedisLogs(log)
 	rdb := NewRedis(cfg)
 	m := metrics.New()
 	m.Registry.MustRegister(metrics.NewQueueCollector(rdb, cfg.Queue))

@@ -2,10 +2,20 @@ package app
 
 import (
 	"bytes"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 func TestAsynqLoggerDemotesRevokedTasks(t *testing.T) {
@@ -16,5 +26,65 @@ func TestAsynqLoggerDemotesRevokedTasks(t *testing.T) {
 	got := strings.TrimSpace(out.String())
 	if strings.Contains(got, "revoke task") || !strings.Contains(got, `"level":"warn","message":"Dequeue error: connection refused"`) {
 		t.Errorf("asynq warnings = %s; want only the dequeue error at warn level", got)
+	}
+}
+
+// go-redis's own lines (a failed dial here) go through zerolog, not raw to
+// stderr.
+func TestRouteRedisLogs(t *testing.T) {
+	var out testenv.LogBuffer
+	RouteRedisLogs(zerolog.New(&out))
+	t.Cleanup(func() { RouteRedisLogs(zerolog.Nop()) })
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.ClosedPort(t), MaxRetries: -1, DialTimeout: time.Second})
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(t.Context()).Err(); err == nil {
+		t.Fatal("Ping to a closed port succeeded")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "failed to dial") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := out.String(); !strings.Contains(got, `"level":"debug","component":"go-redis","detail":"redis: connection pool: failed to dial`) {
+		t.Errorf("zerolog output = %q, want the dial failure at debug level", got)
+	}
+}
+
+// DB_TLS_VERIFY and DB_CA_FILE reach the InfluxDB writer.
+func TestNewWriterFollowsDBTLSVariables(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Write([]byte(`{"status":"pass"}`))
+	}))
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	tests := []struct {
+		name, verify, caFile string
+		wantErr              bool
+	}{
+		{name: "default verifies", wantErr: true},
+		{name: "verification off", verify: "false"},
+		{name: "CA file", caFile: ca},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("DB_URL", srv.URL)
+			for k, v := range map[string]string{"DB_TLS_VERIFY": tc.verify, "DB_CA_FILE": tc.caFile} {
+				if v != "" {
+					t.Setenv(k, v)
+				}
+			}
+			cfg, err := config.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := NewWriter(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			if err := w.Health(t.Context()); (err != nil) != tc.wantErr {
+				t.Errorf("Health = %v, want error %v", err, tc.wantErr)
+			}
+		})
 	}
 }

@@ -60,6 +60,8 @@ type Config struct {
 	OrchCAFile        string        `envconfig:"ORCH_CA_FILE"`                     // extra CA bundle (PEM)
 	ECTLSVerify       bool          `envconfig:"EC_TLS_VERIFY" default:"false"`    // verify appliance certificates
 	ECCAFile          string        `envconfig:"EC_CA_FILE"`                       // extra CA bundle (PEM)
+	DBTLSVerify       bool          `envconfig:"DB_TLS_VERIFY" default:"true"`     // verify the InfluxDB certificate (https DB_URL)
+	DBCAFile          string        `envconfig:"DB_CA_FILE"`                       // extra CA bundle (PEM) for InfluxDB
 	ECRequestTimeout  time.Duration `envconfig:"EC_REQUEST_TIMEOUT" default:"12s"` // one appliance API call
 	ECArchiveTimeout  time.Duration `envconfig:"EC_ARCHIVE_TIMEOUT" default:"30s"` // one minute-stats download
 	RedisAddr         string        `envconfig:"REDIS_ADDR" default:"redis:6379"`  // host:port
@@ -176,6 +178,7 @@ func (c Config) Validate(role Role) error {
 		errs = append(errs, fmt.Errorf("DB_BUCKET %q holds a retention policy, which Grafana's datasource would take as part of the database name: "+
 			"set DB_BUCKET=%s and make %q the default retention policy of %q", c.DBBucket, db, rp, db))
 	}
+	errs = append(errs, checkFile("DB_CA_FILE", c.DBCAFile))
 	need("REDIS_ADDR", c.RedisAddr)
 	need("QUEUE", c.Queue)
 	if c.RedisDB < 0 || c.RedisDB > 15 {

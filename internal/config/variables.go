@@ -13,7 +13,7 @@ import (
 // a test checks this table against Config and against the docs.
 var variableRoles = map[string]string{
 	"ORCH_URL": "D", "ORCH_API_KEY": "D", "EC_USER": "W", "EC_PW": "W", "EC_TIMEOUT": "W",
-	"DB_URL": "D W", "DB_TOKEN": "D W", "DB_ORG": "D W", "DB_BUCKET": "D W",
+	"DB_URL": "D W", "DB_TOKEN": "D W", "DB_ORG": "D W", "DB_BUCKET": "D W", "DB_TLS_VERIFY": "D W", "DB_CA_FILE": "D W",
 	"DB_USER": "compose", "DB_PW": "compose", "DB_RETENTION": "compose", "WORKER_COUNT": "compose",
 	"LOG_LEVEL": "D W", "LOG_MAX_BYTES": "D W", "LOG_MAX_BACKUPS": "D W",
 
@@ -22,7 +22,7 @@ var variableRoles = map[string]string{
 	"REDIS_ADDR": "D W", "REDIS_PASSWORD": "D W", "REDIS_DB": "D W", "QUEUE": "D W",
 	"DISCOVERY_INTERVAL": "D", "DISCOVERY_SPREAD": "D", "COLLECT_ALL": "D", "LIMIT_FILE": "D",
 	"WORKER_CONCURRENCY": "W", "MINUTE_STATS_CONCURRENCY": "W", "JOB_TIMEOUT": "W", "SHUTDOWN_TIMEOUT": "W",
-	"REACHABILITY": "W", "BACKFILL_MAX": "W", "FIRST_CONTACT_MINUTES": "W", "SPOOL_MAX_ENTRIES": "W",
+	"REACHABILITY": "W", "BACKFILL_MAX": "D W", "MINUTE_STATS_MAX_POINTS": "W", "FIRST_CONTACT_MINUTES": "W", "SPOOL_MAX_ENTRIES": "W",
 	"SPOOL_REPLAY_INTERVAL": "W", "METRICS_ADDR": "D W", "LOG_FILE": "D W", "LOG_FORMAT": "D W",
 }
 

@@ -24,14 +24,14 @@ type Metrics struct {
 	Cycles               *prometheus.CounterVec // result: ok, orchestrator_down, influx_down, redis_down, error
 	AppliancesDiscovered prometheus.Gauge
 	AppliancesSelected   prometheus.Gauge
-	Enqueued             *prometheus.CounterVec // result: enqueued, still_queued, error
+	Enqueued             *prometheus.CounterVec // result: enqueued, requeued, still_queued, error
 
 	Jobs            *prometheus.CounterVec   // result: ok, partial, unreachable, login_failed, failed
 	JobDuration     prometheus.Histogram     //
 	SourceResults   *prometheus.CounterVec   // source, result: ok, error
 	SourceDuration  *prometheus.HistogramVec // source
 	PointsWritten   prometheus.Counter
-	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent
+	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent, auth, not_found
 	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred, capped, refused
 	ParseIssues     prometheus.Counter
 	BackfillMinutes prometheus.Histogram // minutes fetched per job
@@ -68,7 +68,7 @@ func New() *Metrics {
 		}),
 		Enqueued: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "discovery", Name: "tasks_total",
-			Help: "Enqueue attempts by result; still_queued means the previous job of that appliance had not finished (cycle overrun).",
+			Help: "Enqueue attempts by result: enqueued, requeued (a task left behind by a crash or a dead worker was replaced), still_queued (the previous job of that appliance had not finished: cycle overrun), error.",
 		}, []string{"result"}),
 		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "jobs_total",
@@ -92,7 +92,7 @@ func New() *Metrics {
 		}),
 		WriteErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "write_errors_total",
-			Help: "Failed InfluxDB writes by kind (retryable, permanent, encode).",
+			Help: "Failed InfluxDB writes by kind: retryable, permanent, auth (401/403: token), not_found (404: database or bucket).",
 		}, []string{"kind"}),
 		Minutes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "minute_files_total",

@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -73,17 +74,62 @@ func (e Endpoint[S]) ReadBody(ctx context.Context, method, path string, fl *Flig
 	if fl.Resp.ContentLength > max {
 		return nil, e.Fail(method, path, fmt.Errorf("%w: content length %d exceeds %d bytes", s.ErrTooLarge(), fl.Resp.ContentLength, max))
 	}
-	b, err := io.ReadAll(io.LimitReader(fl.Resp.Body, max+1))
+	b, err := readAtMost(fl.Resp.Body, max, fl.Resp.ContentLength)
 	if err == nil && fl.Expired() {
 		err = fl.Ctx.Err()
+	}
+	if errors.Is(err, errTooLong) {
+		return nil, e.Fail(method, path, fmt.Errorf("%w: more than %d bytes", s.ErrTooLarge(), max))
 	}
 	if err != nil {
 		return nil, e.TransportError(ctx, method, path, timeout, "read body", err)
 	}
-	if int64(len(b)) > max {
-		return nil, e.Fail(method, path, fmt.Errorf("%w: more than %d bytes", s.ErrTooLarge(), max))
-	}
 	return b, nil
+}
+
+// bodyChunk is the largest unit readAtMost reads a body of unknown length in.
+const bodyChunk = 1 << 20
+
+var errTooLong = errors.New("body longer than the limit")
+
+// readAtMost reads r to its end, at most max bytes, else errTooLong. A body
+// of unknown length (size < 0) is read in chunks and joined once at the
+// end, so a body over the limit costs about max bytes, once, instead of the
+// repeated copies of a growing slice; the rest of it is never read.
+func readAtMost(r io.Reader, max, size int64) ([]byte, error) {
+	if size >= 0 { // announced and within max: one buffer of that size
+		b := make([]byte, size)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, err
+		}
+		// Anything after the announced length is net/http's to refuse.
+		return b, nil
+	}
+	var (
+		chunks [][]byte
+		total  int64
+		next   int64 = 4 << 10 // small bodies stay small; chunks double up to bodyChunk
+	)
+	for {
+		c := make([]byte, min(next, max+1-total))
+		next = min(2*next, bodyChunk)
+		n, err := io.ReadFull(r, c)
+		chunks = append(chunks, c[:n])
+		total += int64(n)
+		if total > max {
+			return nil, errTooLong
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	return bytes.Join(chunks, nil), nil
 }
 
 // DecodeJSON checks the content type of a 2xx answer, reads its body (at

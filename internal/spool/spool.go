@@ -273,10 +273,14 @@ func (s *Spool) Run(ctx context.Context, w Writer, every time.Duration) {
 				s.o.Logger.Warn().Err(err).Int64("entries_waiting", res.Left).Msg("spool: replay paused, retrying")
 			}
 			failing = true
+		case res.Busy: // another process replays: it says what it wrote
 		default:
-			if failing || res.Entries > 0 {
+			switch {
+			case res.Entries > 0:
 				s.o.Logger.Info().Int("entries", res.Entries).Int("points", res.Points).Int("dropped", res.Dropped).
 					Int64("entries_waiting", res.Left).Msg("spool: spooled points written to InfluxDB")
+			case failing: // nothing left to write here: another process wrote it, or it was dropped
+				s.o.Logger.Info().Int("dropped", res.Dropped).Int64("entries_waiting", res.Left).Msg("spool: replay works again")
 			}
 			failing = false
 		}

@@ -337,3 +337,47 @@ func TestDecompressBoundsEntrySize(t *testing.T) {
 		t.Error("New without a client succeeded")
 	}
 }
+
+// failingWriter refuses every write as InfluxDB down would.
+type failingWriter struct{}
+
+func (failingWriter) WriteLineProtocol(context.Context, []byte, int) (int, error) {
+	return 0, &influx.WriteError{StatusCode: 503, Message: "unavailable", Points: 1}
+}
+
+// When the spool empties without this process writing anything (another
+// worker replayed it), Run says replay works again, not that it wrote 0.
+func TestRunDoesNotReportZeroEntriesWritten(t *testing.T) {
+	e := setup(t, Options{})
+	if _, err := e.sp.Push(t.Context(), cpuPoints("EC-8", 1795000000, 2)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); e.sp.Run(ctx, failingWriter{}, 20*time.Millisecond) }()
+	defer func() { cancel(); <-done }()
+	waitLog := func(subs ...string) string {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			logs := e.logs.String()
+			for _, s := range subs {
+				if strings.Contains(logs, s) {
+					return logs
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no log line with any of %q:\n%s", subs, logs)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitLog("replay paused")
+	// Another worker wrote the backlog meanwhile.
+	if err := e.rdb.Del(t.Context(), e.sp.o.Key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	logs := waitLog("replay works again", "spooled points written")
+	if strings.Contains(logs, "spooled points written") {
+		t.Errorf("Run logged a write of 0 entries:\n%s", logs)
+	}
+}

@@ -35,6 +35,12 @@ type AppliancePoll struct {
 
 	DiscoveredAt int64 `json:"discovered_at"` // unix seconds, after the appliance list returned
 	Cycle        int64 `json:"cycle"`         // unix seconds of the discovery cycle's start
+
+	// BackfillAll is set while discovery recovers from Redis losing its
+	// data (the watermarks with it): an appliance without a watermark is
+	// then backfilled from the oldest minute it still holds (within
+	// BACKFILL_MAX) instead of only the first-contact minutes.
+	BackfillAll bool `json:"backfill_all,omitempty"`
 }
 
 // maxPayloadBytes bounds what ParseAppliancePollPayload accepts.
@@ -90,3 +96,7 @@ func (p AppliancePoll) validate() error {
 // appliance means at most one job per appliance is queued or running at any
 // time, whatever the number of discovery cycles or workers.
 func TaskID(applianceID string) string { return "poll:" + applianceID }
+
+// RerunTaskID is an appliance's second TaskID, used while a task under
+// TaskID is left active by a worker that died (until asynq archives it).
+func RerunTaskID(applianceID string) string { return "poll:" + applianceID + ":rerun" }

@@ -29,6 +29,10 @@ type InfluxDB struct {
 	// retention policy ("ectelem/autogen").
 	Bucket string
 
+	// User and Password are the admin's when the server was started with
+	// StartInfluxDBWithAuth; Query and WriteLines use them.
+	User, Password string
+
 	t        testing.TB
 	bin      string
 	dir      string
@@ -57,6 +61,18 @@ const testDatabase = "ectelem"
 // fails the test when influxd is missing, and skips it in -short mode.
 func StartInfluxDB(t testing.TB) *InfluxDB {
 	t.Helper()
+	return startInfluxDB(t, "", "")
+}
+
+// StartInfluxDBWithAuth is StartInfluxDB with authentication on and one
+// admin user, user with password.
+func StartInfluxDBWithAuth(t testing.TB, user, password string) *InfluxDB {
+	t.Helper()
+	return startInfluxDB(t, user, password)
+}
+
+func startInfluxDB(t testing.TB, user, password string) *InfluxDB {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("testenv: -short: skipping a test that needs a real InfluxDB")
 	}
@@ -67,6 +83,8 @@ func StartInfluxDB(t testing.TB) *InfluxDB {
 		bin:      influxdPath(t),
 		dir:      t.TempDir(),
 		client:   &http.Client{Timeout: 30 * time.Second},
+		User:     user,
+		Password: password,
 	}
 	t.Cleanup(db.cleanup)
 	var err error
@@ -86,6 +104,11 @@ func StartInfluxDB(t testing.TB) *InfluxDB {
 	}
 	if err != nil {
 		t.Fatalf("testenv: start influxd: %v\nlog %s:\n%s", err, db.logPath(), logTail(db.logPath()))
+	}
+	if user != "" { // with no user yet, influxd lets the first admin be created without credentials
+		if _, err := db.Query(t.Context(), "CREATE USER "+strconv.Quote(user)+" WITH PASSWORD '"+password+"' WITH ALL PRIVILEGES"); err != nil {
+			t.Fatalf("testenv: create admin user: %v", err)
+		}
 	}
 	if _, err := db.Query(t.Context(), "CREATE DATABASE "+testDatabase); err != nil {
 		t.Fatalf("testenv: create database: %v", err)
@@ -129,6 +152,9 @@ func (db *InfluxDB) Query(ctx context.Context, influxql string) ([]Series, error
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if db.User != "" {
+		req.SetBasicAuth(db.User, db.Password)
+	}
 	resp, err := db.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("query %q: %w", influxql, err)
@@ -191,6 +217,9 @@ func (db *InfluxDB) WriteLines(ctx context.Context, lines string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(lines))
 	if err != nil {
 		return err
+	}
+	if db.User != "" {
+		req.SetBasicAuth(db.User, db.Password)
 	}
 	resp, err := db.client.Do(req)
 	if err != nil {
@@ -286,7 +315,7 @@ bind-address = ` + addr(db.rpcPort) + `
 [http]
   enabled = true
   bind-address = ` + addr(db.httpPort) + `
-  auth-enabled = false
+  auth-enabled = ` + strconv.FormatBool(db.User != "") + `
   log-enabled = false
   write-tracing = false
   pprof-enabled = false
