@@ -10,6 +10,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 )
 
@@ -53,7 +54,7 @@ func runCheck(ctx context.Context, e env) error {
 		}
 	}
 	if r != config.RoleWorker {
-		check("Orchestrator "+cfg.OrchURL, func(ctx context.Context) (string, error) {
+		check("Orchestrator "+redact.URL(cfg.OrchURL), func(ctx context.Context) (string, error) {
 			oc, err := app.NewOrchestrator(cfg)
 			if err != nil {
 				return "", err
@@ -69,7 +70,7 @@ func runCheck(ctx context.Context, e env) error {
 			return fmt.Sprintf("release %s, %d appliances", bi.Release, len(apps)), nil
 		})
 	}
-	check("Redis "+cfg.RedisAddr, func(ctx context.Context) (string, error) {
+	check("Redis "+redact.URL(cfg.RedisAddr), func(ctx context.Context) (string, error) {
 		rdb := app.NewRedis(cfg)
 		defer rdb.Close()
 		if err := rdb.Ping(ctx).Err(); err != nil {
@@ -84,7 +85,7 @@ func runCheck(ctx context.Context, e env) error {
 		}
 		return fmt.Sprintf("PING answered; %d spool entries waiting for InfluxDB", n), nil
 	})
-	check("InfluxDB "+cfg.DBURL, func(ctx context.Context) (string, error) {
+	check("InfluxDB "+redact.URL(cfg.DBURL), func(ctx context.Context) (string, error) {
 		w, err := app.NewWriter(cfg)
 		if err != nil {
 			return "", err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 )
@@ -145,7 +146,7 @@ func showData(ctx context.Context, out io.Writer, cfg config.Config) {
 	db := strings.SplitN(cfg.DBBucket, "/", 2)[0]
 	q := url.Values{"db": {db}, "q": {`SELECT count("bytes_tx") FROM "interface_stats" WHERE time > now() - 1h GROUP BY "hostname"`}}
 	fmt.Fprintf(out, "\nData is in InfluxDB. Try it yourself:\n  curl -sG '%s/query' --data-urlencode 'db=%s' --data-urlencode 'q=%s'\n\n",
-		strings.TrimRight(cfg.DBURL, "/"), db, demoQuery)
+		strings.TrimRight(redact.URL(cfg.DBURL), "/"), db, demoQuery)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cfg.DBURL, "/")+"/query?"+q.Encode(), nil)
 	if err != nil {
 		return
