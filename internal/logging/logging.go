@@ -15,6 +15,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 )
 
 // Field names shared by every component, so that the human log file can
@@ -168,36 +170,23 @@ func (h *HumanWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Redactor replaces secret values in everything written through it.
+// Redactor replaces secret values in everything written through it: every
+// form a secret can take on its way into a line (raw, JSON-escaped at any
+// depth up to redact.MaxDepth, URL-encoded, HTML-escaped, base64; see
+// redact.Forms), so a password a server echoed inside an error text is
+// hidden as well as the raw value.
 type Redactor struct {
-	w       zerolog.LevelWriter
-	secrets [][]byte
+	w   zerolog.LevelWriter
+	rep *redact.Replacer
 }
 
 // NewRedactor wraps w. Secrets shorter than 4 bytes are ignored: replacing
 // them would mangle ordinary text and they are not worth protecting that way.
 func NewRedactor(w zerolog.LevelWriter, secrets []string) *Redactor {
-	r := &Redactor{w: w}
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			r.secrets = append(r.secrets, []byte(s))
-			// Also the JSON-escaped form, as it appears inside a log line.
-			if q, err := json.Marshal(s); err == nil && string(q[1:len(q)-1]) != s {
-				r.secrets = append(r.secrets, q[1:len(q)-1])
-			}
-		}
-	}
-	return r
+	return &Redactor{w: w, rep: redact.NewReplacer(secrets, 4)}
 }
 
-func (r *Redactor) redact(p []byte) []byte {
-	for _, s := range r.secrets {
-		if bytes.Contains(p, s) {
-			p = bytes.ReplaceAll(p, s, []byte("***"))
-		}
-	}
-	return p
-}
+func (r *Redactor) redact(p []byte) []byte { return r.rep.Bytes(p, redact.Mask) }
 
 // Write implements io.Writer.
 func (r *Redactor) Write(p []byte) (int, error) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"html"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -99,44 +98,53 @@ var escapers = []func(string) string{
 const MaxDepth = 4
 
 // Forms returns every encoding of secret that ec-telemetry or a server
-// answering it can produce, secret itself first: JSON- and Go-quoted at any
-// depth up to MaxDepth (every mix of the three escaping styles),
+// answering it can produce, secret itself first: the secret as is,
 // URL query- and path-encoded, HTML-escaped (numeric and named entities)
-// and base64 (standard and URL alphabets, padded or not; what HTTP basic
-// auth sends). Duplicates are removed.
+// and in base64 (standard and URL alphabets, padded or not; what HTTP basic
+// auth sends), and each of these JSON- or Go-quoted at any depth up to
+// MaxDepth (every mix of the three escaping styles). Duplicates are
+// removed.
 func Forms(secret string) []string {
 	if secret == "" {
 		return nil
 	}
-	out := []string{secret}
-	seen := map[string]bool{secret: true}
-	add := func(s string) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
+	bases := []string{
+		secret,
+		url.QueryEscape(secret),
+		url.PathEscape(secret),
+		html.EscapeString(secret),
+		strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(secret),
+		strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;").Replace(secret),
 	}
-	level := []string{secret}
-	for d := 0; d < MaxDepth; d++ {
-		var next []string
-		for _, v := range level {
-			for _, esc := range escapers {
-				e := esc(v)
-				if !slices.Contains(next, e) {
-					next = append(next, e)
-				}
-				add(e)
-			}
-		}
-		level = next
-	}
-	add(url.QueryEscape(secret))
-	add(url.PathEscape(secret))
-	add(html.EscapeString(secret))
-	add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(secret))
-	add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;").Replace(secret))
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		add(enc.EncodeToString([]byte(secret)))
+		bases = append(bases, enc.EncodeToString([]byte(secret)))
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) bool {
+		if seen[s] {
+			return false
+		}
+		seen[s] = true
+		out = append(out, s)
+		return true
+	}
+	for _, b := range bases {
+		if !add(b) {
+			continue
+		}
+		level := []string{b}
+		for d := 0; d < MaxDepth && len(level) > 0; d++ {
+			var next []string
+			for _, v := range level {
+				for _, esc := range escapers {
+					if e := esc(v); add(e) {
+						next = append(next, e)
+					}
+				}
+			}
+			level = next
+		}
 	}
 	return out
 }

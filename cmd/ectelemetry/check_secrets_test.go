@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+)
+
+// TestCheckHidesURLPasswords: passwords in the userinfo of ORCH_URL and
+// DB_URL never reach the report, neither in a FAIL nor in a PASS line.
+func TestCheckHidesURLPasswords(t *testing.T) {
+	const orchPW, dbPW = "OrchUrlPw-4e1d", "DbUrlPw-9c2a"
+	sim, err := simulator.New(simulator.Config{Appliances: 1, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	rs := testenv.StartRedis(t)
+	db := testenv.StartInfluxDB(t)
+	orchURL := strings.Replace(sim.OrchestratorURL(), "https://", "https://user:"+orchPW+"@", 1)
+	dbURL := strings.Replace(db.URL, "http://", "http://u:"+dbPW+"@", 1)
+	for k, v := range map[string]string{
+		"ORCH_URL": orchURL, "ORCH_API_KEY": simulator.DefaultAPIKey, "EC_USER": "admin", "EC_PW": "pw-never-printed",
+		"DB_URL": dbURL, "DB_BUCKET": db.Database, "DB_ORG": "", "DB_TOKEN": "", "REDIS_ADDR": rs.Addr,
+		"LIMIT_FILE": "limit_appliances.json",
+	} {
+		t.Setenv(k, v)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"check"}, nil, &out, &out); err == nil {
+		t.Fatalf("check passed with credentials in ORCH_URL, want a failure:\n%s", out.String())
+	}
+	for _, want := range []string{"FAIL  Orchestrator https://***@", "PASS  InfluxDB http://***@"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, secret := range []string{orchPW, dbPW, "user:"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("report prints %q:\n%s", secret, out.String())
+		}
+	}
+
+	// An invalid DB_URL with a password is reported without it.
+	t.Setenv("DB_URL", "ftp://u:"+dbPW+"@127.0.0.1")
+	out.Reset()
+	_ = run(t.Context(), []string{"check"}, nil, &out, &out)
+	if strings.Contains(out.String(), dbPW) || !strings.Contains(out.String(), "FAIL  setting: DB_URL") {
+		t.Errorf("report of an invalid DB_URL prints its password or misses it:\n%s", out.String())
+	}
+}
