@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, e env) error {
 		"  InfluxDB                %s  database/bucket %q\n"+
 		"  metrics                 http://%s/metrics\n"+
 		"A cycle starts at every full minute; each logs 'discovery cycle', then 'cycle summary' once its jobs are done.\n\n",
-		sim.OrchestratorURL(), *n, reachable, cfg.RedisAddr, cfg.DBURL, cfg.DBBucket, cfg.MetricsAddr)
+		sim.OrchestratorURL(), *n, reachable, redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), cfg.DBBucket, cfg.MetricsAddr)
 
 	cyc := &tasks.RedisCycles{Client: rdb}
 	for i := 0; *cycles == 0 || i < *cycles; i++ {
