@@ -75,7 +75,9 @@ func New(opts Options) (zerolog.Logger, func() error, error) {
 			maxMB = 1
 		}
 		rot := &lumberjack.Logger{Filename: PerProcessFile(opts.File, cid), MaxSize: maxMB, MaxBackups: opts.MaxBackups}
-		writers = append(writers, &HumanWriter{Out: rot, ContainerID: cid})
+		// The human line unescapes the JSON event once: redact it again.
+		out := &redacting{w: rot, rep: redact.NewReplacer(opts.Secrets, 4)}
+		writers = append(writers, &HumanWriter{Out: out, ContainerID: cid})
 		closeFn = rot.Close
 	}
 	w := NewRedactor(zerolog.MultiLevelWriter(writers...), opts.Secrets)
@@ -187,6 +189,19 @@ func NewRedactor(w zerolog.LevelWriter, secrets []string) *Redactor {
 }
 
 func (r *Redactor) redact(p []byte) []byte { return r.rep.Bytes(p, redact.Mask) }
+
+// redacting is an io.Writer that hides secrets before writing to w.
+type redacting struct {
+	w   io.Writer
+	rep *redact.Replacer
+}
+
+func (r *redacting) Write(p []byte) (int, error) {
+	if _, err := r.w.Write(r.rep.Bytes(p, redact.Mask)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
 
 // Write implements io.Writer.
 func (r *Redactor) Write(p []byte) (int, error) {
