@@ -121,17 +121,32 @@ func (e Endpoint[S]) Fail(method, path string, err error) error {
 // CheckResponse returns nil for a 2xx answer. Otherwise it reads a bounded
 // excerpt, closes the body and returns an *APIError[S].
 func (e Endpoint[S]) CheckResponse(method, path string, resp *http.Response) error {
+	return e.check(method, path, resp, true)
+}
+
+// CheckStatus is CheckResponse for the answer to a login request: the
+// error carries the status only, never an excerpt of the body, because a
+// server may echo the credentials it refused (escaped in ways no
+// redaction can be sure to catch).
+func (e Endpoint[S]) CheckStatus(method, path string, resp *http.Response) error {
+	return e.check(method, path, resp, false)
+}
+
+func (e Endpoint[S]) check(method, path string, resp *http.Response, excerpt bool) error {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return nil
 	}
-	head := e.ReadHead(resp.Body)
+	var body string
+	if excerpt {
+		body = e.Excerpt(e.ReadHead(resp.Body), 0, ExcerptBytes)
+	}
 	DrainClose(resp.Body)
 	return &APIError[S]{
 		Host:       e.Host,
 		Method:     method,
 		Path:       path,
 		StatusCode: resp.StatusCode,
-		Body:       e.Excerpt(head, 0, ExcerptBytes),
+		Body:       body,
 		RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
 }
@@ -142,24 +157,6 @@ func (e Endpoint[S]) ReadHead(r io.Reader) []byte {
 	b := make([]byte, ExcerptBytes+e.LongestSecret())
 	n, _ := io.ReadFull(r, b)
 	return b[:n]
-}
-
-// CheckStatus is CheckResponse for the answer to a login request: the
-// error carries the status only, never an excerpt of the body, because a
-// server may echo the credentials it refused (escaped in ways no
-// redaction can be sure to catch).
-func (e Endpoint[S]) CheckStatus(method, path string, resp *http.Response) error {
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return nil
-	}
-	DrainClose(resp.Body)
-	return &APIError[S]{
-		Host:       e.Host,
-		Method:     method,
-		Path:       path,
-		StatusCode: resp.StatusCode,
-		RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-	}
 }
 
 // DecodeError builds a *DecodeError[S]; off is the byte offset of the
