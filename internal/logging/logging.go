@@ -39,7 +39,7 @@ type Options struct {
 	MaxBytes    int64     // rotate the file at this size
 	MaxBackups  int       // rotated files kept
 	ContainerID string    // "cid" in the human file; defaults to os.Hostname()
-	Secrets     []string  // values replaced by *** wherever they would appear
+	Secrets     []string  // values replaced by *** wherever, and in whatever encoding, they would appear
 }
 
 // New returns the root logger and a close function that flushes and closes
