@@ -14,7 +14,6 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
-	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 )
@@ -92,7 +91,7 @@ func runDemo(ctx context.Context, e env) error {
 		"  InfluxDB                %s  database/bucket %q\n"+
 		"  metrics                 http://%s/metrics\n"+
 		"A cycle starts at every full minute; each logs 'discovery cycle', then 'cycle summary' once its jobs are done.\n\n",
-		sim.OrchestratorURL(), *n, reachable, redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), cfg.DBBucket, cfg.MetricsAddr)
+		sim.OrchestratorURL(), *n, reachable, cfg.RedisAddr, cfg.DBURL, cfg.DBBucket, cfg.MetricsAddr)
 
 	cyc := &tasks.RedisCycles{Client: rdb}
 	for i := 0; *cycles == 0 || i < *cycles; i++ {
@@ -146,7 +145,7 @@ func showData(ctx context.Context, out io.Writer, cfg config.Config) {
 	db := strings.SplitN(cfg.DBBucket, "/", 2)[0]
 	q := url.Values{"db": {db}, "q": {`SELECT count("bytes_tx") FROM "interface_stats" WHERE time > now() - 1h GROUP BY "hostname"`}}
 	fmt.Fprintf(out, "\nData is in InfluxDB. Try it yourself:\n  curl -sG '%s/query' --data-urlencode 'db=%s' --data-urlencode 'q=%s'\n\n",
-		strings.TrimRight(redact.URL(cfg.DBURL), "/"), db, demoQuery)
+		strings.TrimRight(cfg.DBURL, "/"), db, demoQuery)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cfg.DBURL, "/")+"/query?"+q.Encode(), nil)
 	if err != nil {
 		return
