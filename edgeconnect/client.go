@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 )
 
@@ -146,7 +147,7 @@ type Client struct {
 func New(o Options) (*Client, error) {
 	host, err := parseAddress(o.Address)
 	if err != nil {
-		return nil, fmt.Errorf("edgeconnect: address %q: %w", o.Address, err)
+		return nil, fmt.Errorf("edgeconnect: address %q: %w", redact.URL(o.Address), err)
 	}
 	if o.User == "" {
 		return nil, fmt.Errorf("edgeconnect %s: user is required", host)
@@ -165,7 +166,7 @@ func New(o Options) (*Client, error) {
 	base := "https://" + escapeZone(host) + basePath
 	baseURL, err := url.Parse(base + "/")
 	if err != nil || baseURL.Host == "" {
-		return nil, fmt.Errorf("edgeconnect: address %q: not a valid host", o.Address)
+		return nil, fmt.Errorf("edgeconnect: address %q: not a valid host", redact.URL(o.Address))
 	}
 
 	c := &Client{

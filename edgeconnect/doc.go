@@ -18,6 +18,10 @@
 // that request exactly once; a second 401 is an error wrapping
 // ErrUnauthorized. The login call itself and GET /logout are never retried.
 // Redirects are not followed, so the session never reaches another host.
+// A refused login's error carries the status only, never the body, which
+// may echo the credentials. Logout ignores the caller's cancellation and
+// deadline and runs under the client's Timeout, so a caller whose time is
+// up still ends the session.
 //
 // # Wire details
 //

@@ -2,6 +2,7 @@ package edgeconnect
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -70,7 +71,12 @@ func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkResponse(cl, fl.Resp); err != nil {
+	check := c.checkResponse
+	if cl.login {
+		// A refused login's body may echo the credentials: status only.
+		check = func(cl call, resp *http.Response) error { return c.ep.CheckStatus(cl.method, cl.path, resp) }
+	}
+	if err := check(cl, fl.Resp); err != nil {
 		fl.Done()
 		return nil, err
 	}

@@ -28,7 +28,16 @@ func (c *Client) Login(ctx context.Context) error {
 // Logout ends the session: GET /logout. The local session (cookies and
 // token) is dropped even when the call fails. Without a session Logout does
 // nothing.
+//
+// Logout ignores ctx's cancellation and deadline (it keeps its values): it
+// runs under the client's own Timeout, like every other request, so a job
+// whose time is up, or that was cancelled at shutdown, still ends its
+// session, and an appliance that answers slowly but within Timeout is
+// logged out. A session is left open on the appliance only when the call
+// fails or takes longer than Timeout; the appliance expires it after its
+// idle time.
 func (c *Client) Logout(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
 	return c.sess.Serialized(func() error {
 		if !c.sess.Active() {
 			return nil

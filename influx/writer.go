@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
 
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -620,13 +622,13 @@ func (w *Writer) Close() {
 	w.hc.CloseIdleConnections()
 }
 
-// redact removes the token, and the password of a "user:password" token,
-// from s.
+// redact removes the token, the password of a "user:password" token and
+// a password in the URL's userinfo from s, in every encoding they can take
+// (see redact.Forms). It runs on failures only, so it builds its replacer
+// each time.
 func (w *Writer) redact(s string) string {
-	for _, sec := range w.secrets {
-		s = strings.ReplaceAll(s, sec, "[REDACTED]")
-	}
-	return s
+	secrets := append(slices.Clone(w.secrets), redact.URLSecrets(w.opts.URL)...)
+	return redact.NewReplacer(secrets, 1).String(s, "[REDACTED]")
 }
 
 // secretsOf returns the strings that must never appear in errors, longest

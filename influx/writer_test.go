@@ -610,6 +610,29 @@ func TestWriterNeverLeaksTheToken(t *testing.T) {
 	}
 }
 
+// TestWriterNeverLeaksTheURLPassword: a password in DB_URL's userinfo
+// never reaches an error, raw or escaped, even when the server echoes it.
+func TestWriterNeverLeaksTheURLPassword(t *testing.T) {
+	t.Parallel()
+	const password = `url-P@ss"w0rd<&>`
+	msg, _ := json.Marshal(map[string]string{"code": "invalid", "message": "bad url password " + password})
+	s := newStandIn(t, response{status: 400, header: map[string]string{"Content-Type": "application/json"}, body: string(msg)})
+	u := strings.Replace(s.URL, "http://", "http://admin:"+url.PathEscape(password)+"@", 1)
+	w := newWriter(t, Options{URL: u, Token: "tok-123", Bucket: "b", MaxRetries: -1})
+	_, err := w.Write(t.Context(), seqPoints("m", 1))
+	if err == nil {
+		t.Fatal("Write succeeded, want an error")
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if strings.Contains(e.Error(), "w0rd") {
+			t.Errorf("error text %q contains the URL password", e.Error())
+		}
+	}
+	if !strings.Contains(err.Error(), "[REDACTED]") {
+		t.Errorf("error %q does not show where the secret was removed", err)
+	}
+}
+
 func TestNewWriterValidates(t *testing.T) {
 	tests := []struct {
 		name string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 )
 
@@ -86,7 +87,7 @@ type Client struct {
 func New(o Options) (*Client, error) {
 	u, err := parseURL(o.URL)
 	if err != nil {
-		return nil, fmt.Errorf("orchestrator: url %q: %w", o.URL, err)
+		return nil, fmt.Errorf("orchestrator: url %q: %w", redact.URL(o.URL), err)
 	}
 	host := u.Host
 	switch {
@@ -109,7 +110,7 @@ func New(o Options) (*Client, error) {
 	base := u.String()
 	baseURL, err := url.Parse(base + "/")
 	if err != nil {
-		return nil, fmt.Errorf("orchestrator: url %q: %w", o.URL, err)
+		return nil, fmt.Errorf("orchestrator: url %q: %w", redact.URL(o.URL), err)
 	}
 	c := &Client{
 		host:     host,

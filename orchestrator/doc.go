@@ -15,7 +15,10 @@
 // session cookies in its own jar and sends an orchCsrfToken cookie back as
 // X-XSRF-TOKEN. When a request answers 401 it logs in again and repeats the
 // request exactly once. Redirects are never followed, so credentials never
-// reach another host.
+// reach another host. A refused login's error carries the status only,
+// never the body, which may echo the credentials; other errors' body
+// excerpts hide the values of secret-bearing JSON keys (device passwords,
+// SNMP communities, keys) that an appliance list may carry.
 //
 // # Wire details
 //

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
@@ -55,7 +56,12 @@ func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkResponse(cl, fl.Resp); err != nil {
+	check := c.checkResponse
+	if cl.login {
+		// A refused login's body may echo the credentials: status only.
+		check = func(cl call, resp *http.Response) error { return c.ep.CheckStatus(cl.method, cl.path, resp) }
+	}
+	if err := check(cl, fl.Resp); err != nil {
 		fl.Done()
 		return nil, err
 	}

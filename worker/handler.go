@@ -287,10 +287,10 @@ func (j *job) run(ctx context.Context) {
 		return
 	}
 	// Always log out, even when the job's time is up or a source panicked.
+	// Logout runs detached from ctx under the request timeout
+	// (EC_REQUEST_TIMEOUT), like every other appliance call.
 	defer func() {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := client.Logout(lctx); err != nil {
+		if err := client.Logout(context.WithoutCancel(ctx)); err != nil {
 			j.log.Warn().Err(err).Dur(logging.FieldElapsed, j.elapsed()).Msg("logout failed")
 		}
 	}()

@@ -19,6 +19,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 )
@@ -102,7 +103,7 @@ func runBench(ctx context.Context, e env) error {
 
 	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), worker pid %d, concurrency %d, reachability %s\n",
 		*n, unreachable, pid, *conc, *reach)
-	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n\n", cfg.RedisAddr, cfg.DBURL, *cycles)
+	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU s/appliance\tpoints/s\t")
 	cyc := &tasks.RedisCycles{Client: rdb}

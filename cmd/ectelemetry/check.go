@@ -16,6 +16,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 )
 
@@ -61,7 +62,7 @@ func runCheck(ctx context.Context, e env) error {
 		}
 	}
 	if r != config.RoleWorker {
-		check("Orchestrator "+cfg.OrchURL, func(ctx context.Context) (string, error) {
+		check("Orchestrator "+redact.URL(cfg.OrchURL), func(ctx context.Context) (string, error) {
 			oc, err := app.NewOrchestrator(cfg)
 			if err != nil {
 				return "", err
@@ -77,7 +78,7 @@ func runCheck(ctx context.Context, e env) error {
 			return fmt.Sprintf("release %s, %d appliances", bi.Release, len(apps)), nil
 		})
 	}
-	check("Redis "+cfg.RedisAddr, func(ctx context.Context) (string, error) {
+	check("Redis "+redact.URL(cfg.RedisAddr), func(ctx context.Context) (string, error) {
 		rdb := app.NewRedis(cfg)
 		defer rdb.Close()
 		if err := rdb.Ping(ctx).Err(); err != nil {
@@ -92,7 +93,7 @@ func runCheck(ctx context.Context, e env) error {
 		}
 		return fmt.Sprintf("PING answered; %d spool entries waiting for InfluxDB", n), nil
 	})
-	check("InfluxDB "+cfg.DBURL, func(ctx context.Context) (string, error) {
+	check("InfluxDB "+redact.URL(cfg.DBURL), func(ctx context.Context) (string, error) {
 		w, err := app.NewWriter(cfg)
 		if err != nil {
 			return "", err

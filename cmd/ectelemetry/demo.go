@@ -15,6 +15,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 )
@@ -96,7 +97,7 @@ func runDemo(ctx context.Context, e env) error {
 		"  metrics                 http://%s/metrics\n"+
 		"A cycle starts at every %s, the first at %s (in %s); each logs 'discovery cycle',\n"+
 		"then 'cycle summary' once its jobs are done. Durations in the logs are milliseconds.\n\n",
-		sim.OrchestratorURL(), *n, reachable, cfg.RedisAddr, cfg.DBURL, cfg.DBBucket, cfg.MetricsAddr,
+		sim.OrchestratorURL(), *n, reachable, redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), cfg.DBBucket, cfg.MetricsAddr,
 		everyText(cfg.DiscoveryInterval), first.Format("15:04:05"), time.Until(first).Round(time.Second))
 
 	cyc := &tasks.RedisCycles{Client: rdb}
@@ -246,7 +247,7 @@ func countPoints(ctx context.Context, cfg config.Config) (map[string]int64, erro
 func showData(ctx context.Context, out io.Writer, cfg config.Config, cycle time.Time, before map[string]int64) {
 	db := strings.SplitN(cfg.DBBucket, "/", 2)[0]
 	fmt.Fprintf(out, "\nData is in InfluxDB. Try it yourself:\n  curl -sG '%s/query' --data-urlencode 'db=%s' --data-urlencode 'q=%s'\n\n",
-		strings.TrimRight(cfg.DBURL, "/"), db, demoQuery)
+		strings.TrimRight(redact.URL(cfg.DBURL), "/"), db, demoQuery)
 	after, err := countPoints(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(out, "(cannot count the stored points: %v)\n", err)

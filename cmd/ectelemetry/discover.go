@@ -6,6 +6,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 )
 
 func runDiscover(ctx context.Context, e env) error {
@@ -29,7 +30,7 @@ func runDiscover(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	log.Info().Str("orchestrator", cfg.OrchURL).Dur("interval", cfg.DiscoveryInterval).Bool("collect_all", cfg.CollectAll).
+	log.Info().Str("orchestrator", redact.URL(cfg.OrchURL)).Dur("interval", cfg.DiscoveryInterval).Bool("collect_all", cfg.CollectAll).
 		Str("limit_file", cfg.LimitFile).Msg("discovery started")
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err

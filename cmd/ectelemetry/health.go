@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 )
 
 // defaultHealthAddr is METRICS_ADDR's default in internal/config.
@@ -40,7 +42,7 @@ func runHealth(ctx context.Context, e env) error {
 	}
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("health: --url %q must be an http:// or https:// URL: %w", target, errUsage)
+		return fmt.Errorf("health: --url %q must be an http:// or https:// URL: %w", redact.URL(target), errUsage)
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

@@ -19,6 +19,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/orchestrator"
@@ -40,8 +41,15 @@ func NewLogger(cfg config.Config, service string, stdout io.Writer) (zerolog.Log
 	lvl, _ := config.ParseLogLevel(cfg.LogLevel)
 	return logging.New(logging.Options{
 		Service: service, Level: lvl, Format: cfg.LogFormat, Stdout: stdout, File: cfg.LogFile,
-		MaxBytes: cfg.LogMaxBytes, MaxBackups: cfg.LogMaxBackups, Secrets: cfg.SecretValues(),
+		MaxBytes: cfg.LogMaxBytes, MaxBackups: cfg.LogMaxBackups, Secrets: Secrets(cfg),
 	})
+}
+
+// Secrets lists what no output may show: the secret variables and the
+// password (with "user:password") of a URL that carries one, since
+// libraries print URLs in their errors.
+func Secrets(cfg config.Config) []string {
+	return append(cfg.SecretValues(), redact.URLSecrets(cfg.OrchURL, cfg.DBURL, cfg.RedisAddr)...)
 }
 
 // NewRedis returns the Redis client of the configuration.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 )
 
 // Role says which process the configuration is for; each needs different
@@ -291,17 +293,8 @@ func checkOrchURL(s string) error {
 }
 
 // showURL returns the quoted display text of a URL from the configuration
-// for an error message: a password in it is replaced by "xxxxx", and a URL
-// that does not parse is not shown when it may hold one.
-func showURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return strconv.Quote(u.Redacted())
-	}
-	if strings.Contains(s, "@") {
-		return "(not shown: it may hold a password)"
-	}
-	return strconv.Quote(s)
-}
+// for an error message, its user and password hidden.
+func showURL(s string) string { return strconv.Quote(redact.URL(s)) }
 
 func checkFile(name, path string) error {
 	if path == "" {

@@ -60,9 +60,9 @@ func TestInvalidConfigs(t *testing.T) {
 			`REACHABILITY "carrier-pigeon" must be icmp, tcp or none`},
 		{"orch-url-ftp", `ORCH_URL "ftp://orch.example.net": scheme "ftp" is not supported: use https:// or give only host[:port]`},
 		{"orch-url-http", `ORCH_URL "http://orch.example.net": scheme "http" is not supported: use https:// or give only host[:port]`},
-		{"orch-url-credentials", `ORCH_URL "https://admin:xxxxx@orch.example.net" must not hold a user or password: use ORCH_API_KEY, or ORCH_USER and ORCH_PW`},
+		{"orch-url-credentials", `ORCH_URL "https://***@orch.example.net" must not hold a user or password: use ORCH_API_KEY, or ORCH_USER and ORCH_PW`},
 		{"orch-url-port", `ORCH_URL "orch.example.net:84430": port "84430" is not a number between 1 and 65535`},
-		{"db-url-scheme", `DB_URL "ftp://admin:xxxxx@influxdb:8086" must be an http:// or https:// URL`},
+		{"db-url-scheme", `DB_URL "ftp://***@influxdb:8086" must be an http:// or https:// URL`},
 		{"db-bucket-retention-policy", `DB_BUCKET "ectelem/week" holds a retention policy, which Grafana's datasource would take as part of the database name: ` +
 			`set DB_BUCKET=ectelem and make "week" the default retention policy of "ectelem"`},
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 )
 
 // Defaults applied to a Request's zero values. The default height depends
@@ -138,9 +140,10 @@ func (r Request) Validate() error {
 
 // Client renders through one Grafana server with one token.
 type Client struct {
-	base  *url.URL
-	token string
-	hc    *http.Client
+	base    *url.URL
+	token   string
+	hc      *http.Client
+	secrets *redact.Replacer // the token and a password in the base URL
 }
 
 // New returns a Client for the Grafana at baseURL (e.g.
@@ -151,10 +154,10 @@ type Client struct {
 func New(baseURL, token string, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("grafana URL %q must be an http:// or https:// URL", redactURLText(baseURL))
+		return nil, fmt.Errorf("grafana URL %q must be an http:// or https:// URL", redact.URL(baseURL))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("grafana URL %s must not have a query or fragment", u.Redacted())
+		return nil, fmt.Errorf("grafana URL %s must not have a query or fragment", redact.URL(u.String()))
 	}
 	if strings.TrimSpace(token) == "" {
 		return nil, errors.New("grafana token is empty: create a service account token (Viewer role) in Grafana")
@@ -167,7 +170,8 @@ func New(baseURL, token string, hc *http.Client) (*Client, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
-	return &Client{base: u, token: token, hc: hc}, nil
+	return &Client{base: u, token: token, hc: hc,
+		secrets: redact.NewReplacer(append([]string{token}, redact.URLSecrets(baseURL)...), 4)}, nil
 }
 
 // URL returns the render URL of r, with user information in the base URL
@@ -177,7 +181,7 @@ func (c *Client) URL(r Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return u.Redacted(), nil
+	return redact.URL(u.String()), nil
 }
 
 func (c *Client) url(r Request) (*url.URL, error) {
@@ -281,7 +285,7 @@ func (c *Client) Render(ctx context.Context, r Request, w io.Writer) (int64, err
 		rest, _ := io.ReadAll(io.LimitReader(resp.Body, excerptBytes))
 		return &Error{
 			Dashboard:   r.Dashboard,
-			URL:         u.Redacted(),
+			URL:         redact.URL(u.String()),
 			Status:      resp.StatusCode,
 			ContentType: resp.Header.Get("Content-Type"),
 			Reason:      reason,
@@ -316,7 +320,7 @@ func transportError(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil {
-			ue.URL = u.Redacted()
+			ue.URL = redact.URL(u.String())
 		}
 		return ue.Error()
 	}
@@ -342,20 +346,5 @@ func (c *Client) excerpt(b []byte) string {
 	return c.redact(strings.Join(strings.Fields(s), " "))
 }
 
-func (c *Client) redact(s string) string {
-	if c.token != "" {
-		s = strings.ReplaceAll(s, c.token, "[redacted]")
-	}
-	return s
-}
-
-// redactURLText hides anything between "//" and "@" in a URL that did not
-// parse, so a password in it never reaches an error.
-func redactURLText(s string) string {
-	if i := strings.Index(s, "//"); i >= 0 {
-		if j := strings.LastIndex(s, "@"); j > i {
-			return s[:i+2] + "xxxxx" + s[j:]
-		}
-	}
-	return s
-}
+// redact hides every form of the token and of a password in the base URL.
+func (c *Client) redact(s string) string { return c.secrets.String(s, "[redacted]") }

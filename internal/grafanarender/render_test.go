@@ -242,7 +242,7 @@ func TestNewRejects(t *testing.T) {
 		{"query", "http://grafana:3000/?orgId=1", testToken, "must not have a query"},
 		{"empty token", "http://grafana:3000", " ", "token is empty"},
 		{"two-line token", "http://grafana:3000", "a\nb", "one line"},
-		{"password not echoed", "http//admin:hunter2@grafana", testToken, "xxxxx@grafana"},
+		{"password not echoed", "http//admin:hunter2@grafana", testToken, "***@grafana"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 )
 
 // Field names shared by every component, so that the human log file can
@@ -37,7 +39,7 @@ type Options struct {
 	MaxBytes    int64     // rotate the file at this size
 	MaxBackups  int       // rotated files kept
 	ContainerID string    // "cid" in the human file; defaults to os.Hostname()
-	Secrets     []string  // values replaced by *** wherever they would appear
+	Secrets     []string  // values replaced by *** wherever, and in whatever encoding, they would appear
 }
 
 // New returns the root logger and a close function that flushes and closes
@@ -73,7 +75,9 @@ func New(opts Options) (zerolog.Logger, func() error, error) {
 			maxMB = 1
 		}
 		rot := &lumberjack.Logger{Filename: PerProcessFile(opts.File, cid), MaxSize: maxMB, MaxBackups: opts.MaxBackups}
-		writers = append(writers, &HumanWriter{Out: rot, ContainerID: cid})
+		// The human line unescapes the JSON event once: redact it again.
+		out := &redacting{w: rot, rep: redact.NewReplacer(opts.Secrets, 4)}
+		writers = append(writers, &HumanWriter{Out: out, ContainerID: cid})
 		closeFn = rot.Close
 	}
 	w := NewRedactor(zerolog.MultiLevelWriter(writers...), opts.Secrets)
@@ -189,35 +193,35 @@ func (h *HumanWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Redactor replaces secret values in everything written through it.
+// Redactor replaces secret values in everything written through it: every
+// form a secret can take on its way into a line (raw, JSON-escaped at any
+// depth up to redact.MaxDepth, URL-encoded, HTML-escaped, base64; see
+// redact.Forms), so a password a server echoed inside an error text is
+// hidden as well as the raw value.
 type Redactor struct {
-	w       zerolog.LevelWriter
-	secrets [][]byte
+	w   zerolog.LevelWriter
+	rep *redact.Replacer
 }
 
 // NewRedactor wraps w. Secrets shorter than 4 bytes are ignored: replacing
 // them would mangle ordinary text and they are not worth protecting that way.
 func NewRedactor(w zerolog.LevelWriter, secrets []string) *Redactor {
-	r := &Redactor{w: w}
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			r.secrets = append(r.secrets, []byte(s))
-			// Also the JSON-escaped form, as it appears inside a log line.
-			if q, err := json.Marshal(s); err == nil && string(q[1:len(q)-1]) != s {
-				r.secrets = append(r.secrets, q[1:len(q)-1])
-			}
-		}
-	}
-	return r
+	return &Redactor{w: w, rep: redact.NewReplacer(secrets, 4)}
 }
 
-func (r *Redactor) redact(p []byte) []byte {
-	for _, s := range r.secrets {
-		if bytes.Contains(p, s) {
-			p = bytes.ReplaceAll(p, s, []byte("***"))
-		}
+func (r *Redactor) redact(p []byte) []byte { return r.rep.Bytes(p, redact.Mask) }
+
+// redacting is an io.Writer that hides secrets before writing to w.
+type redacting struct {
+	w   io.Writer
+	rep *redact.Replacer
+}
+
+func (r *redacting) Write(p []byte) (int, error) {
+	if _, err := r.w.Write(r.rep.Bytes(p, redact.Mask)); err != nil {
+		return 0, err
 	}
-	return p
+	return len(p), nil
 }
 
 // Write implements io.Writer.

@@ -13,7 +13,9 @@
 //     (CheckResponse), bounded body reading (ReadHead, ReadBody), JSON
 //     decoding with a content-type check (DecodeJSON, IsJSON, Unmarshal) and
 //     body excerpts in which every secret (password, API key, cookie, CSRF
-//     token) is replaced by "[redacted]";
+//     token), in any encoding, and the value of every secret-bearing JSON
+//     key is replaced by "[redacted]" (see internal/redact); answers to
+//     login requests get CheckStatus, whose error carries no excerpt;
 //   - transport plumbing: TLSConfig from InsecureSkipVerify/CAFile,
 //     NewTransport, Send with a per-request deadline, TransportError,
 //     SessionJar, NewResty (no redirects, no retries, no logs) and CmpOr.

@@ -1,7 +1,6 @@
 package restapi
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 )
 
 // ExcerptBytes bounds the body excerpt kept in APIError and DecodeError.
@@ -120,17 +121,32 @@ func (e Endpoint[S]) Fail(method, path string, err error) error {
 // CheckResponse returns nil for a 2xx answer. Otherwise it reads a bounded
 // excerpt, closes the body and returns an *APIError[S].
 func (e Endpoint[S]) CheckResponse(method, path string, resp *http.Response) error {
+	return e.check(method, path, resp, true)
+}
+
+// CheckStatus is CheckResponse for the answer to a login request: the
+// error carries the status only, never an excerpt of the body, because a
+// server may echo the credentials it refused (escaped in ways no
+// redaction can be sure to catch).
+func (e Endpoint[S]) CheckStatus(method, path string, resp *http.Response) error {
+	return e.check(method, path, resp, false)
+}
+
+func (e Endpoint[S]) check(method, path string, resp *http.Response, excerpt bool) error {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return nil
 	}
-	head := e.ReadHead(resp.Body)
+	var body string
+	if excerpt {
+		body = e.Excerpt(e.ReadHead(resp.Body), 0, ExcerptBytes)
+	}
 	DrainClose(resp.Body)
 	return &APIError[S]{
 		Host:       e.Host,
 		Method:     method,
 		Path:       path,
 		StatusCode: resp.StatusCode,
-		Body:       e.Excerpt(head, 0, ExcerptBytes),
+		Body:       body,
 		RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
 }
@@ -138,7 +154,7 @@ func (e Endpoint[S]) CheckResponse(method, path string, resp *http.Response) err
 // ReadHead reads the first ExcerptBytes of a body plus enough to recognise
 // a secret that crosses the excerpt's end.
 func (e Endpoint[S]) ReadHead(r io.Reader) []byte {
-	b := make([]byte, ExcerptBytes+longest(e.secrets()))
+	b := make([]byte, ExcerptBytes+e.LongestSecret())
 	n, _ := io.ReadFull(r, b)
 	return b[:n]
 }
@@ -163,69 +179,38 @@ func (e Endpoint[S]) DecodeError(method, path, contentType string, body []byte, 
 	}
 }
 
-// LongestSecret is the length of the longest secret: how far past an
-// excerpt's end a body must be read to recognise a secret crossing it.
-func (e Endpoint[S]) LongestSecret() int { return longest(e.secrets()) }
+// LongestSecret is the length of the longest form of a secret (see
+// redact.Forms): how far past an excerpt's end a body must be read to
+// recognise a secret crossing it.
+func (e Endpoint[S]) LongestSecret() int { return e.replacer().Longest() }
 
-func (e Endpoint[S]) secrets() []string {
+func (e Endpoint[S]) replacer() *redact.Replacer {
 	if e.Secrets == nil {
-		return nil
+		return redact.NewReplacer(nil, 1)
 	}
-	return e.Secrets()
+	return redact.NewReplacer(e.Secrets(), 1)
 }
 
 // Excerpt returns b[start:end] as printable text in which every byte that
-// belongs to an occurrence of a secret is replaced: a run of such bytes
-// becomes "[redacted]", also when the occurrence is cut by the window's
-// edges. b should extend past end by the longest secret so occurrences
-// crossing end are recognised.
+// belongs to a secret is replaced, a run of such bytes by "[redacted]",
+// also when the occurrence is cut by the window's edges. Secrets are every
+// form (raw, JSON-escaped at any depth, URL-encoded, HTML-escaped, base64;
+// see redact.Forms) of the values of Secrets, and the value of every
+// secret-bearing JSON key ("password", "apiKey", "community", ...; see
+// redact.IsSecretKey) found in b before end. b should extend past end by
+// LongestSecret so occurrences crossing end are recognised.
 func (e Endpoint[S]) Excerpt(b []byte, start, end int) string {
 	end = min(end, len(b))
 	if start >= end {
 		return ""
 	}
-	secrets := e.secrets()
-	n := longest(secrets)
+	rep := e.replacer()
+	n := rep.Longest()
 	lo, hi := max(0, start-n), min(len(b), end+n)
 	hidden := make([]bool, hi-lo)
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		for i := 0; ; {
-			j := bytes.Index(b[lo+i:hi], []byte(s))
-			if j < 0 {
-				break
-			}
-			for k := i + j; k < i+j+len(s); k++ {
-				hidden[k] = true
-			}
-			i += j + 1
-		}
-	}
-	out := make([]byte, 0, end-start)
-	inRun := false
-	for k := start; k < end; k++ {
-		if hidden[k-lo] {
-			if !inRun {
-				out = append(out, "[redacted]"...)
-				inRun = true
-			}
-			continue
-		}
-		inRun = false
-		out = append(out, b[k])
-	}
-	return CleanExcerpt(out)
-}
-
-// longest is the length of the longest secret.
-func longest(secrets []string) int {
-	n := 0
-	for _, s := range secrets {
-		n = max(n, len(s))
-	}
-	return n
+	rep.Mark(b[lo:hi], hidden)
+	redact.MarkJSONKeys(b[:hi], lo, hidden)
+	return CleanExcerpt(redact.Apply(b[start:end], hidden[start-lo:end-lo], "[redacted]"))
 }
 
 // CleanExcerpt makes a body excerpt printable: valid UTF-8, no surrounding

@@ -3,10 +3,12 @@ package restapi
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -128,11 +130,89 @@ func TestExcerptRedacts(t *testing.T) {
 			}
 		})
 	}
-	if got := e.LongestSecret(); got != len(secret) {
-		t.Errorf("LongestSecret() = %d, want %d", got, len(secret))
+	if got := e.LongestSecret(); got < len(secret) {
+		t.Errorf("LongestSecret() = %d, want at least %d", got, len(secret))
 	}
 	if got := (Endpoint[testService]{}).Excerpt([]byte("plain"), 0, 5); got != "plain" {
 		t.Errorf("Excerpt without secrets = %q", got)
+	}
+}
+
+// TestExcerptRedactsEncodedSecrets: a secret echoed by a server escaped
+// once or twice, URL-encoded, HTML-escaped or in base64 never reaches the
+// excerpt.
+func TestExcerptRedactsEncodedSecrets(t *testing.T) {
+	const pw = `P@ss"w0rd<&>\zzQ`
+	e := Endpoint[testService]{Host: "h", Secrets: func() []string { return []string{pw} }}
+	login, _ := json.Marshal(map[string]string{"user": "admin", "password": pw})
+	echo, _ := json.Marshal(map[string]string{"error": "refused", "request": string(login)})
+	bodies := []string{
+		string(echo),
+		"pw=" + url.QueryEscape(pw) + " path " + url.PathEscape(pw),
+		"<p>" + html.EscapeString(pw) + "</p>",
+		"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(pw)),
+	}
+	for _, body := range bodies {
+		got := e.Excerpt([]byte(body), 0, len(body))
+		for _, part := range []string{"w0rd", "zzQ", "w0cmQ"} {
+			if strings.Contains(got, part) {
+				t.Errorf("Excerpt(%s) = %s: leaks %q", body, got, part)
+			}
+		}
+	}
+}
+
+// TestExcerptRedactsSecretKeys: the values of secret-bearing JSON keys are
+// hidden in an excerpt of a body that failed to decode, also when the
+// excerpt's window cuts the value or the key lies before the window.
+func TestExcerptRedactsSecretKeys(t *testing.T) {
+	e := Endpoint[testService]{Host: "h"}
+	body := `[{"id":"1.NE","hostName":"a","snmp":{"Community":"pub-LEAK1"},"adminPassword":"LEAK2","apiKey":"LEAK3",` +
+		`"credentials":{"user":"u","passwd":"LEAK4","Token":"LEAK5"},"psk":"LEAK6","cookie":"LEAK7","key":"LEAK8","auth":"LEAK9","pw":"LEAKA","secret":"LEAKB"},{"id":oops}]`
+	off := int64(strings.Index(body, "oops"))
+	err := e.DecodeError("GET", "/appliance", "application/json", []byte(body), off, errors.New("invalid character"))
+	var de *DecodeError[testService]
+	if !errors.As(err, &de) || de.Excerpt == "" {
+		t.Fatalf("DecodeError = %v, want an excerpt", err)
+	}
+	full := e.Excerpt([]byte(body), 0, len(body))
+	for _, s := range []string{de.Excerpt, full, err.Error()} {
+		if strings.Contains(s, "LEAK") {
+			t.Errorf("excerpt %s leaks a secret value", s)
+		}
+	}
+	if !strings.Contains(full, `"hostName":"a"`) || !strings.Contains(full, `"user":"u"`) {
+		t.Errorf("excerpt %s hides more than the secret values", full)
+	}
+	// A window that starts inside the value of a secret key.
+	i := strings.Index(body, "LEAK2") + 2
+	if got := e.Excerpt([]byte(body), i, i+40); strings.Contains(got, "AK2") {
+		t.Errorf("Excerpt cut inside a value = %s, leaks its end", got)
+	}
+	// A body cut inside the value of a secret key.
+	cut := body[:strings.Index(body, "LEAK6")+3]
+	if got := e.Excerpt([]byte(cut), 0, len(cut)); strings.Contains(got, "LEA") {
+		t.Errorf("Excerpt of a cut body = %s, leaks the start of a value", got)
+	}
+}
+
+// TestCheckStatusHasNoExcerpt: the error for a refused login carries the
+// status, never the body (which may echo the credentials).
+func TestCheckStatusHasNoExcerpt(t *testing.T) {
+	e := endpoint()
+	resp := &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{},
+		Body: io.NopCloser(strings.NewReader(`{"user":"admin","password":"anything at all"}`))}
+	err := e.CheckStatus("POST", "/login", resp)
+	var ae *APIError[testService]
+	if !errors.As(err, &ae) || ae.StatusCode != 401 || ae.Body != "" {
+		t.Fatalf("CheckStatus = %#v, want an APIError with status 401 and no body", err)
+	}
+	if want := "testapi 127.0.0.1:443: post /login: status 401 unauthorized"; err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err, want)
+	}
+	ok := &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(""))}
+	if err := e.CheckStatus("POST", "/login", ok); err != nil {
+		t.Errorf("CheckStatus(200) = %v, want nil", err)
 	}
 }
 

@@ -70,7 +70,7 @@ func (s *Simulator) ecAuth(t *target, r *http.Request) (*http.Request, bool) {
 }
 
 func (s *Simulator) ecLogin(w http.ResponseWriter, r *http.Request, t *target) {
-	c, err := decodeCredentials(r)
+	c, raw, err := decodeCredentials(r)
 	if err != nil {
 		http.Error(w, "bad login body", http.StatusBadRequest)
 		return
@@ -79,8 +79,7 @@ func (s *Simulator) ecLogin(w http.ResponseWriter, r *http.Request, t *target) {
 	monitor := s.cfg.ECMonitorUser != "" && equalSecret(c.User, s.cfg.ECMonitorUser) &&
 		equalSecret(c.Password, s.cfg.ECMonitorPassword)
 	if t.fault.Load().BadCredentials || (!admin && !monitor) {
-		t.counters.failed.Add(1)
-		http.Error(w, "invalid user name or password", http.StatusUnauthorized)
+		refuseLogin(w, t, raw)
 		return
 	}
 	id, csrf := t.sessions.create(s.cfg.Now(), s.cfg.SessionIdle, admin)

@@ -135,6 +135,10 @@ type Fault struct {
 	// BadCredentials makes every login answer 401 (and, on the
 	// Orchestrator, rejects the API key too).
 	BadCredentials bool
+	// EchoLogin makes a refused login (POST /login, POST
+	// /authentication/login) answer 401 with a JSON body that quotes the
+	// request body, credentials included, as some servers do.
+	EchoLogin bool
 	// CorruptArchive serves minute archives truncated to half their length,
 	// which no gzip reader accepts.
 	CorruptArchive bool

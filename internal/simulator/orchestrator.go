@@ -3,6 +3,7 @@ package simulator
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
@@ -61,24 +62,42 @@ type credentials struct {
 	Password string `json:"password"`
 }
 
-func decodeCredentials(r *http.Request) (credentials, error) {
+// decodeCredentials reads a login body; it returns the raw body too, for
+// Fault.EchoLogin.
+func decodeCredentials(r *http.Request) (credentials, []byte, error) {
 	var c credentials
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16))
-	if err := dec.Decode(&c); err != nil {
-		return c, fmt.Errorf("decode login body: %w", err)
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<16))
+	if err != nil {
+		return c, nil, fmt.Errorf("read login body: %w", err)
 	}
-	return c, nil
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, nil, fmt.Errorf("decode login body: %w", err)
+	}
+	return c, raw, nil
+}
+
+// refuseLogin answers a refused login with 401: a short text, or with
+// Fault.EchoLogin a JSON body that quotes the login request body.
+func refuseLogin(w http.ResponseWriter, t *target, raw []byte) {
+	t.counters.failed.Add(1)
+	if !t.fault.Load().EchoLogin {
+		http.Error(w, "invalid user name or password", http.StatusUnauthorized)
+		return
+	}
+	b, _ := json.Marshal(map[string]string{"error": "invalid user name or password", "request": string(raw)})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write(b)
 }
 
 func (s *Simulator) orchLogin(w http.ResponseWriter, r *http.Request, t *target) {
-	c, err := decodeCredentials(r)
+	c, raw, err := decodeCredentials(r)
 	if err != nil {
 		http.Error(w, "bad login body", http.StatusBadRequest)
 		return
 	}
 	if t.fault.Load().BadCredentials || !equalSecret(c.User, s.cfg.OrchUser) || !equalSecret(c.Password, s.cfg.OrchPassword) {
-		t.counters.failed.Add(1)
-		http.Error(w, "invalid user name or password", http.StatusUnauthorized)
+		refuseLogin(w, t, raw)
 		return
 	}
 	id, csrf := t.sessions.create(s.cfg.Now(), s.cfg.SessionIdle, true)

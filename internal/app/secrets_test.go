@@ -1,0 +1,107 @@
+package app
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/logging"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
+	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+)
+
+// TestEchoedLoginPasswordsNeverLogged: an appliance and an Orchestrator
+// that refuse the login and echo its body (credentials included) in the
+// 401 answer. The login errors, logged the way the worker and discovery
+// log them, must show neither EC_PW nor ORCH_PW in any encoding, on stdout
+// or in LOG_FILE.
+func TestEchoedLoginPasswordsNeverLogged(t *testing.T) {
+	const ecPW = `P@ss"w0rd<&>\zzQ`
+	const orchPW = `0rch"Pw<&>\yyK`
+	echo := simulator.Fault{EchoLogin: true}
+	sim, err := simulator.New(simulator.Config{Appliances: 2, Seed: 4,
+		Faults: simulator.Faults{Appliances: echo, Orchestrator: echo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	dir := t.TempDir()
+	cfg := config.Config{
+		OrchURL: sim.OrchestratorURL(), OrchUser: "admin", OrchPassword: orchPW, ECUser: "admin", ECPassword: ecPW,
+		LogLevel: "DEBUG", LogFormat: "json", LogFile: filepath.Join(dir, "ec-telemetry.log"),
+		LogMaxBytes: 1 << 20, LogMaxBackups: 1,
+	}
+	var stdout bytes.Buffer
+	log, closeLog, err := NewLogger(cfg, "worker", &stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	oc, err := NewOrchestrator(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oc.Appliances(t.Context()); err == nil {
+		t.Fatal("Orchestrator login with a wrong password succeeded")
+	} else {
+		log.Error().Err(err).Str("detail", err.Error()).Msg("cannot list appliances")
+	}
+	var addr string
+	for _, a := range sim.Appliances() {
+		if a.Reachable {
+			addr = a.Address
+		}
+	}
+	ec, err := edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,
+		InsecureSkipVerify: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ec.Login(t.Context()); err == nil {
+		t.Fatal("appliance login with a wrong password succeeded")
+	} else {
+		log.Error().Err(err).Str(logging.FieldHostname, "EC-1").Str(logging.FieldAddress, addr).Msg("FAILED TO LOGIN")
+	}
+	if err := closeLog(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if len(files) != 1 {
+		t.Fatalf("log files = %v, want 1", files)
+	}
+	file, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]string{"stdout": stdout.String(), "LOG_FILE": string(file)}
+	for name, out := range outputs {
+		if strings.Count(out, "\n") < 2 {
+			t.Fatalf("%s holds fewer than 2 lines:\n%s", name, out)
+		}
+		if !strings.Contains(out, "401") {
+			t.Errorf("%s does not tell the login was refused:\n%s", name, out)
+		}
+		// Every encoding keeps these fragments, except base64 (checked
+		// through Forms).
+		for _, frag := range []string{"w0rd", "zzQ", "0rch", "yyK"} {
+			if strings.Contains(out, frag) {
+				t.Errorf("%s contains %q of a password:\n%s", name, frag, out)
+			}
+		}
+		for _, pw := range []string{ecPW, orchPW} {
+			for _, f := range redact.Forms(pw) {
+				if strings.Contains(out, f) {
+					t.Errorf("%s contains the password as %q", name, f)
+				}
+			}
+		}
+	}
+}
