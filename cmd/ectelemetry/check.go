@@ -198,7 +198,8 @@ func checkComposeProjectName(rep *report, lookup func(string) (string, bool)) {
 		"digits, \"-\" and \"_\", starting with a letter or digit: set COMPOSE_PROJECT_NAME=%s", name, fix))
 }
 
-// checkBucket checks that InfluxDB has the bucket or database of DB_BUCKET.
+// checkBucket checks that InfluxDB has the bucket or database of DB_BUCKET
+// and that the token may write to it.
 func checkBucket(ctx context.Context, w *influx.Writer, cfg config.Config) (string, error) {
 	err := w.CheckBucket(ctx)
 	if errors.Is(err, influx.ErrBucketNotFound) {
@@ -207,7 +208,11 @@ func checkBucket(ctx context.Context, w *influx.Writer, cfg config.Config) (stri
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("healthy; %s exists", strconv.Quote(cfg.DBBucket)), nil
+	// /health and the bucket list pass with a token that may not write.
+	if err := w.CheckWrite(ctx); err != nil {
+		return "", fmt.Errorf("%s exists but a write is refused (check DB_TOKEN's write permission): %w", strconv.Quote(cfg.DBBucket), err)
+	}
+	return fmt.Sprintf("healthy; %s exists and takes writes", strconv.Quote(cfg.DBBucket)), nil
 }
 
 // describeSecrets says which secrets are set, never their values.

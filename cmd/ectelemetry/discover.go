@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
@@ -19,6 +20,12 @@ func runDiscover(ctx context.Context, e env) error {
 	cfg, err := app.LoadConfig(config.RoleDiscovery)
 	if err != nil {
 		return err
+	}
+	if config.IsPlaceholder(cfg.OrchURL) {
+		// The demo profile points discovery at its simulator; anything else
+		// would try to reach a host named after the placeholder.
+		return fmt.Errorf("configuration:\nORCH_URL %q is example.env's placeholder: set your Orchestrator's address "+
+			"(host, host:port or https:// URL), or run the demo profile (docker compose --profile demo)", cfg.OrchURL)
 	}
 	deps, stop, err := app.Start(ctx, cfg, "discovery", e.stdout)
 	if err != nil {
