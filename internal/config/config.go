@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/redact"
+	"github.com/ec-telemetry/ec-telemetry/internal/sourceplan"
 )
 
 // Role says which process the configuration is for; each needs different
@@ -83,6 +84,8 @@ type Config struct {
 	FirstContactMins  int           `envconfig:"FIRST_CONTACT_MINUTES" default:"3"`     // minutes fetched on first contact
 	SpoolMaxEntries   int64         `envconfig:"SPOOL_MAX_ENTRIES" default:"50000"`     // point batches kept in Redis while InfluxDB is down; 0 disables
 	SpoolReplay       time.Duration `envconfig:"SPOOL_REPLAY_INTERVAL" default:"10s"`   // how often workers try to write the spool
+	SourcesDisabled   string        `envconfig:"SOURCES_DISABLED"`                      // sources never requested, e.g. disk,realtime
+	SourceIntervals   string        `envconfig:"SOURCE_INTERVALS"`                      // source=interval, e.g. disk=15m; others every cycle
 	MetricsAddr       string        `envconfig:"METRICS_ADDR" default:":9090"`          // Prometheus /metrics; "" disables
 	LogFile           string        `envconfig:"LOG_FILE"`                              // demo-style human log file; "" disables
 	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`             // stdout: json | console
@@ -258,9 +261,16 @@ func (c Config) Validate(role Role) error {
 		if c.SpoolReplay < 100*time.Millisecond {
 			errs = append(errs, fmt.Errorf("SPOOL_REPLAY_INTERVAL %s must be at least 100ms", c.SpoolReplay))
 		}
-		errs = append(errs, checkFile("EC_CA_FILE", c.ECCAFile))
+		_, err := c.SourcePlan()
+		errs = append(errs, checkFile("EC_CA_FILE", c.ECCAFile), err)
 	}
 	return errors.Join(errs...)
+}
+
+// SourcePlan parses SOURCES_DISABLED and SOURCE_INTERVALS: which sources
+// the worker collects, and how often.
+func (c Config) SourcePlan() (sourceplan.Plan, error) {
+	return sourceplan.Parse(c.SourcesDisabled, c.SourceIntervals)
 }
 
 // checkOrchURL accepts the forms the Orchestrator client takes: host,

@@ -63,6 +63,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"ORCH_URL": "", "ORCH_API_KEY": "", "EC_USER": "", "EC_PW": "", "DB_URL": "ftp://x",
 		"REDIS_ADDR": "", "REACHABILITY": "carrier-pigeon", "LOG_LEVEL": "LOUD", "EC_TIMEOUT": "0",
 		"WORKER_CONCURRENCY": "0", "DISCOVERY_INTERVAL": "1s", "MINUTE_STATS_MAX_POINTS": "10",
+		"SOURCES_DISABLED": "disk,floppy", "SOURCE_INTERVALS": "cpu=10s",
 	})
 	c, err := Load()
 	if err != nil {
@@ -85,6 +86,8 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"WORKER_CONCURRENCY 0 must be between 1 and 4096",
 		"DISCOVERY_INTERVAL 1s is shorter than 10s",
 		"MINUTE_STATS_MAX_POINTS 10 must be at least 1000",
+		`SOURCES_DISABLED: unknown source "floppy"; valid sources: minute_stats, traffic_class, deployment, memory, cpu, routes, alarms, tunnels, disk, system_info, realtime`,
+		"SOURCE_INTERVALS: cpu=10s must be between 1m and 24h",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error lacks %q; got:\n%v", want, err)
