@@ -19,6 +19,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
+	"github.com/ec-telemetry/ec-telemetry/internal/sourceplan"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -67,20 +68,26 @@ type CycleRecorder interface {
 	RecordJob(ctx context.Context, cycle int64, collected bool, points int)
 }
 
-// Sources, as named in logs and in the source label of metrics.
+// Sources, as named in logs, in the source label of metrics and in
+// SOURCES_DISABLED and SOURCE_INTERVALS.
 const (
-	SourceMinuteStats  = "minute_stats"
-	SourceDeployment   = "deployment"
-	SourceMemory       = "memory"
-	SourceCPU          = "cpu"
-	SourceRoutes       = "routes"
-	SourceAlarms       = "alarms"
-	SourceTunnels      = "tunnels"
-	SourceDisk         = "disk"
-	SourceSystemInfo   = "system_info"
-	SourceRealtime     = "realtime"
-	SourceTrafficClass = "traffic_class"
+	SourceMinuteStats  = sourceplan.MinuteStats
+	SourceDeployment   = sourceplan.Deployment
+	SourceMemory       = sourceplan.Memory
+	SourceCPU          = sourceplan.CPU
+	SourceRoutes       = sourceplan.Routes
+	SourceAlarms       = sourceplan.Alarms
+	SourceTunnels      = sourceplan.Tunnels
+	SourceDisk         = sourceplan.Disk
+	SourceSystemInfo   = sourceplan.SystemInfo
+	SourceRealtime     = sourceplan.Realtime
+	SourceTrafficClass = sourceplan.TrafficClass
 )
+
+// intervalSlack is taken off a source's interval when deciding whether it
+// is due, so that the few seconds by which job start times wander do not
+// push a collection to the cycle after.
+const intervalSlack = 5 * time.Second
 
 // Options configures a Handler. Dial, Sink, Reacher and Watermarks are
 // required.
@@ -112,6 +119,11 @@ type Options struct {
 	MinuteStatsJobs int
 	BackfillReserve time.Duration // job time kept for the rest after backfilling; default JobTimeout/4
 	Now             func() time.Time
+
+	// Sources says which sources are collected and how often (the zero
+	// Plan: all, every job). SourceTimes is required when it has intervals.
+	Sources     sourceplan.Plan
+	SourceTimes SourceTimes
 }
 
 // Handler runs appliance poll tasks.
@@ -151,6 +163,9 @@ func (h *Handler) holdArchives(n int) {
 func New(o Options) (*Handler, error) {
 	if o.Dial == nil || o.Sink == nil || o.Reacher == nil || o.Watermarks == nil {
 		return nil, errors.New("worker: Dial, Sink, Reacher and Watermarks are required")
+	}
+	if o.Sources.HasIntervals() && o.SourceTimes == nil {
+		return nil, errors.New("worker: SourceTimes is required when sources have their own interval")
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -208,6 +223,9 @@ type Report struct {
 	// for good; they were skipped past (and are in MinutesStored).
 	MinutesRefused int
 	PointsDropped  int // minute-stats points beyond MaxArchivePoints, not written
+	// SourcesSkipped lists, sorted, the sources not requested: disabled,
+	// or their interval not yet elapsed.
+	SourcesSkipped []string
 	Duration       time.Duration
 	Err            error // login, write or other job-level error
 }
@@ -253,6 +271,8 @@ type job struct {
 	start time.Time
 	rep   Report
 
+	due map[string]bool // sources collected by this job
+
 	mu     sync.Mutex
 	points []telemetry.Point // point-in-time points, written at the end
 	excess excess            // minute-stats points dropped by MaxArchivePoints
@@ -273,6 +293,13 @@ func (j *job) run(ctx context.Context) {
 		j.rep.Outcome = OutcomeUnreachable
 		j.rep.Err = j.rep.Reachability.Err
 		j.writePending(ctx)
+		return
+	}
+	j.planSources(ctx)
+	if len(j.due) == 0 {
+		// Nothing is due: no login either.
+		j.writePending(ctx)
+		j.settle()
 		return
 	}
 	client, err := j.h.o.Dial(j.p.Address)
@@ -296,6 +323,7 @@ func (j *job) run(ctx context.Context) {
 	}()
 
 	// Traffic-class names label the minute statistics; fetch them first.
+	// Without them (traffic_class disabled) traffic_class_name is left out.
 	var classes map[string]string
 	j.source(ctx, SourceTrafficClass, j.h.o.SourceTimeout, func(ctx context.Context) error {
 		var err error
@@ -314,6 +342,9 @@ func (j *job) run(ctx context.Context) {
 	}()
 	sem := make(chan struct{}, j.h.o.Parallel)
 	for _, s := range j.pointInTimeSources(client) {
+		if !j.due[s.name] {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -324,6 +355,11 @@ func (j *job) run(ctx context.Context) {
 	}
 	wg.Wait()
 	j.writePending(ctx)
+	j.settle()
+}
+
+// settle sets the outcome of a job that got past login (or needed none).
+func (j *job) settle() {
 	switch {
 	case j.rep.Err != nil:
 		j.rep.Outcome = OutcomeFailed
@@ -334,9 +370,61 @@ func (j *job) run(ctx context.Context) {
 	}
 }
 
-// source runs one source with its own timeout (0: the job's), recovers a panic into an
-// error, and records the result.
+// planSources decides which sources this job collects: the enabled ones
+// whose interval, if they have one, has elapsed since their last successful
+// collection by any worker. When those times cannot be read, every enabled
+// source is collected: a request too many rather than a gap.
+func (j *job) planSources(ctx context.Context) {
+	pl := j.h.o.Sources
+	var last map[string]time.Time
+	if pl.HasIntervals() {
+		var err error
+		if last, err = j.h.o.SourceTimes.Last(ctx, j.p.ApplianceID); err != nil {
+			j.log.Warn().Err(err).Msg("collecting every enabled source: when each was last collected is unknown")
+		}
+	}
+	j.due = map[string]bool{}
+	for _, n := range sourceplan.Names {
+		t, seen := last[n]
+		switch iv := pl.Interval(n); {
+		case !pl.Enabled(n):
+		case n == SourceTrafficClass && !j.due[SourceMinuteStats]:
+			// Only minute stats use the class names (Names lists them first).
+		case iv > 0 && seen && j.start.Sub(t) < iv-intervalSlack:
+		default:
+			j.due[n] = true
+			continue
+		}
+		j.rep.SourcesSkipped = append(j.rep.SourcesSkipped, n)
+	}
+	sort.Strings(j.rep.SourcesSkipped)
+}
+
+// source runs one source, if it is due, with its own timeout (0: the
+// job's), recovers a panic into an error, and records the result. A source
+// with its own interval is recorded as collected (at the job's start) only
+// when it succeeded, so a failed one is tried again on the next job.
 func (j *job) source(ctx context.Context, name string, timeout time.Duration, fn func(context.Context) error) {
+	if !j.due[name] {
+		return
+	}
+	if iv := j.h.o.Sources.Interval(name); iv > 0 {
+		defer func() {
+			j.mu.Lock()
+			failed := j.rep.SourceErrors[name] != nil
+			j.mu.Unlock()
+			if failed {
+				return
+			}
+			// The record outlives the interval; a lost one only means an
+			// early collection.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := j.h.o.SourceTimes.Collected(rctx, j.p.ApplianceID, name, j.start, 2*iv+time.Hour); err != nil {
+				j.log.Warn().Err(err).Str("source", name).Msg("collected, but not recorded: collected again on the next job")
+			}
+		}()
+	}
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)

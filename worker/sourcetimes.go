@@ -1,0 +1,69 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SourceTimes remembers, per appliance, when each source with its own
+// interval (SOURCE_INTERVALS) was last collected successfully, so that
+// every worker replica honours the interval.
+type SourceTimes interface {
+	// Last returns the last successful collection of each source of the
+	// appliance that has one.
+	Last(ctx context.Context, applianceID string) (map[string]time.Time, error)
+	// Collected records that source was collected successfully at at. The
+	// record may be forgotten after keep.
+	Collected(ctx context.Context, applianceID, source string, at time.Time, keep time.Duration) error
+}
+
+// RedisSourceTimes keeps the times in one Redis hash per appliance, under
+// KeyPrefix+<nePk>, field the source name, value Unix milliseconds.
+type RedisSourceTimes struct {
+	Client    redis.UniversalClient
+	KeyPrefix string // default "ectelemetry:source-last:"
+}
+
+var _ SourceTimes = (*RedisSourceTimes)(nil)
+
+func (s *RedisSourceTimes) key(id string) string {
+	p := s.KeyPrefix
+	if p == "" {
+		p = "ectelemetry:source-last:"
+	}
+	return p + id
+}
+
+// Last implements SourceTimes. A damaged value counts as never collected.
+func (s *RedisSourceTimes) Last(ctx context.Context, applianceID string) (map[string]time.Time, error) {
+	m, err := s.Client.HGetAll(ctx, s.key(applianceID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read when the sources of %s were collected: %w", applianceID, err)
+	}
+	out := make(map[string]time.Time, len(m))
+	for src, v := range m {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out[src] = time.UnixMilli(ms).UTC()
+		}
+	}
+	return out, nil
+}
+
+// Collected implements SourceTimes; the hash expires keep after its last
+// update.
+func (s *RedisSourceTimes) Collected(ctx context.Context, applianceID, source string, at time.Time, keep time.Duration) error {
+	k := s.key(applianceID)
+	_, err := s.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, k, source, at.UnixMilli())
+		p.PExpire(ctx, k, keep)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record when %s of %s was collected: %w", source, applianceID, err)
+	}
+	return nil
+}
