@@ -190,7 +190,15 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 		}
 		spooler = sp
 	}
+	plan, err := cfg.SourcePlan()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SourcesDisabled != "" || cfg.SourceIntervals != "" {
+		log.Info().Str("sources", plan.String()).Msg("per-source plan (SOURCES_DISABLED, SOURCE_INTERVALS)")
+	}
 	h, err := worker.New(worker.Options{
+		Sources: plan, SourceTimes: &worker.RedisSourceTimes{Client: rdb},
 		Dial: func(addr string) (worker.Appliance, error) {
 			return edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,
 				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
