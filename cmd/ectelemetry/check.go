@@ -129,6 +129,11 @@ func checkSettings(rep *report, r config.Role, lookup func(string) (string, bool
 		rep.pass("settings", "every variable valid")
 	}
 	rep.info("secrets", describeSecrets(cfg))
+	if r != config.RoleDiscovery {
+		if plan, err := cfg.SourcePlan(); err == nil { // an invalid plan is among the problems
+			rep.info("sources", plan.String())
+		}
+	}
 	return cfg, len(problems) == 0
 }
 

@@ -84,6 +84,8 @@ func TestCheckReports(t *testing.T) {
 		{name: "compose-project-name", wantErr: true},
 		{name: "database-missing", wantErr: true},
 		{name: "unreachable", wantErr: true},
+		{name: "sources", args: []string{"--role", "worker"}},
+		{name: "sources-bad", wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,13 +28,15 @@ var rules = []struct {
 	{"worker", []string{mod + "discovery", mod + "orchestrator"}, "workers and discovery share only internal/tasks"},
 	{"influx", []string{mod + "worker", mod + "discovery"}, "the writer knows points, not who makes them"},
 	{"internal/spool", []string{mod + "worker", mod + "discovery", mod + "edgeconnect", mod + "orchestrator"}, "the spool keeps points, not who makes them"},
-	{"internal/config", []string{mod, "github.com/rs/zerolog"}, "configuration is a leaf (its one import: internal/redact)"},
+	{"internal/config", []string{mod, "github.com/rs/zerolog"}, "configuration is a leaf (its imports: internal/redact, internal/sourceplan)"},
+	{"internal/sourceplan", []string{mod, "github.com/"}, "the source plan is a leaf: standard library only"},
 	{"internal/redact", []string{mod, "github.com/"}, "redaction is a leaf: standard library only"},
 }
 
 // allowed are the project packages a rule's package may import although a
-// forbidden prefix matches them: the one helper that hides secrets in text.
-var allowed = map[string]bool{mod + "internal/redact": true}
+// forbidden prefix matches them: the one helper that hides secrets in text,
+// and the source names and plan that configuration and workers share.
+var allowed = map[string]bool{mod + "internal/redact": true, mod + "internal/sourceplan": true}
 
 var leafClient = []string{"github.com/rs/zerolog", "github.com/hibiken/asynq",
 	"github.com/influxdata/", mod + "influx", mod + "internal/logging", mod + "worker", mod + "discovery"}
@@ -42,7 +44,7 @@ var leafClient = []string{"github.com/rs/zerolog", "github.com/hibiken/asynq",
 // noLogging are standard packages a leaf must not import directly (net/http
 // imports log itself, so only direct imports count).
 var noLogging = map[string]bool{"edgeconnect": true, "orchestrator": true, "internal/restapi": true,
-	"internal/apijson": true, "internal/telemetry": true, "internal/minutestats": true, "internal/config": true, "internal/redact": true}
+	"internal/apijson": true, "internal/telemetry": true, "internal/minutestats": true, "internal/config": true, "internal/redact": true, "internal/sourceplan": true}
 
 func TestImportRules(t *testing.T) {
 	for _, r := range rules {
