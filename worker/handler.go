@@ -633,6 +633,9 @@ func (j *job) finish() {
 	if r.Spooled > 0 {
 		ev = ev.Int("spooled", r.Spooled)
 	}
+	if len(r.SourcesSkipped) > 0 {
+		ev = ev.Strs("skipped_sources", r.SourcesSkipped)
+	}
 	if r.Err != nil {
 		ev = ev.Err(r.Err)
 	}

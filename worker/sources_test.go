@@ -185,3 +185,26 @@ func TestIntervalsNeedSourceTimes(t *testing.T) {
 		t.Errorf("New = %v, want the SourceTimes error", err)
 	}
 }
+
+func TestRedisSourceTimes(t *testing.T) {
+	f := newFixture(t, 1, simulator.Faults{})
+	st := &RedisSourceTimes{Client: f.wm.Client}
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	if err := st.Collected(t.Context(), "7.NE", SourceDisk, at, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// A damaged value counts as never collected.
+	if err := f.wm.Client.HSet(t.Context(), "ectelemetry:source-last:7.NE", SourceMemory, "junk").Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Last(t.Context(), "7.NE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[SourceDisk].Equal(at) {
+		t.Errorf("Last = %v, want only disk at %v", got, at)
+	}
+	if ttl := f.wm.Client.TTL(t.Context(), "ectelemetry:source-last:7.NE").Val(); ttl <= 0 || ttl > time.Hour {
+		t.Errorf("TTL = %v, want at most 1h", ttl)
+	}
+}
