@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # deps.sh makes sure the servers the tests start are installed:
 #   redis-server  from the distribution (apt-get) when it is not on PATH;
+#   mosquitto     the MQTT broker, from the distribution (apt-get) likewise;
 #   influxd       InfluxDB 1.8.10, built with `go install` into the tools dir
 #                 (${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}).
-# It is idempotent, starts nothing, and stops the redis-server service that
-# Debian's package starts on install (tests run their own instances).
+# It is idempotent, starts nothing, and stops the redis-server and mosquitto
+# services that Debian's packages start on install (tests run their own
+# instances).
 # It prints one line per tool: found or installed, and the path.
 set -euo pipefail
 
@@ -100,5 +102,57 @@ ensure_influxd() {
 	echo "influxd: installed $bin ($INFLUXD_VERSION)"
 }
 
+find_mosquitto() {
+	command -v mosquitto 2>/dev/null && return 0
+	for p in /usr/sbin/mosquitto /usr/bin/mosquitto /usr/local/sbin/mosquitto; do
+		if [ -x "$p" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# stop_mosquitto_service stops and disables the broker service the package
+# may have started, as stop_redis_service does for redis-server.
+stop_mosquitto_service() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		as_root systemctl disable --now mosquitto >/dev/null 2>&1 || true
+	elif command -v service >/dev/null; then
+		as_root service mosquitto stop >/dev/null 2>&1 || true
+		if command -v update-rc.d >/dev/null; then
+			as_root update-rc.d mosquitto disable >/dev/null 2>&1 || true
+		fi
+	fi
+	local i pidfile=/run/mosquitto/mosquitto.pid
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		pgrep -x mosquitto >/dev/null || return 0
+		if [ "$i" -eq 5 ] && [ -s "$pidfile" ]; then
+			as_root kill "$(cat "$pidfile")" 2>/dev/null || true
+		fi
+		sleep 1
+	done
+	die "the mosquitto service started by the package install is still running; stop it (tests start their own brokers)"
+}
+
+ensure_mosquitto() {
+	local path
+	if path=$(find_mosquitto); then
+		echo "mosquitto: found $path"
+		return
+	fi
+	command -v apt-get >/dev/null || die "mosquitto is missing and apt-get is not available; install mosquitto (2.x) and put it on PATH, or set EC_MOSQUITTO"
+	local running_before=no
+	pgrep -x mosquitto >/dev/null && running_before=yes
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto </dev/null >/dev/null
+	if [ "$running_before" = no ]; then
+		stop_mosquitto_service
+	fi
+	path=$(find_mosquitto) || die "apt-get installed mosquitto but the binary is not found"
+	echo "mosquitto: installed $path"
+}
+
 ensure_redis
+ensure_mosquitto
 ensure_influxd
