@@ -114,8 +114,23 @@ func TestMQTTPublishesEdgeXMetrics(t *testing.T) {
 	if string(gb) != string(wb) {
 		t.Errorf("payload\n got %s\nwant %s", gb, wb)
 	}
-	if pub, drop := f.Stats(outputs.NameMQTT); pub != 1 || drop != 0 {
-		t.Errorf("published %d dropped %d, want 1 and 0", pub, drop)
+	waitStats(t, f, outputs.Stats{Published: 1})
+}
+
+// waitStats polls the MQTT output's counts until they are want: the
+// subscriber may see a message before the publisher's acknowledgement.
+func waitStats(t *testing.T, f *outputs.Fanout, want outputs.Stats) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := f.Stats(outputs.NameMQTT)
+		if st == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v, want %+v", st, want)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -142,14 +157,11 @@ func TestMQTTReconnectsAfterBrokerRestart(t *testing.T) {
 		select {
 		case m := <-msgs:
 			if strings.Contains(m.Topic(), "/after/") {
-				if pub, _ := f.Stats(outputs.NameMQTT); pub != 2 {
-					t.Errorf("published %d, want 2", pub)
-				}
+				waitStats(t, f, outputs.Stats{Published: 2})
 				return
 			}
 		case <-deadline:
-			pub, drop := f.Stats(outputs.NameMQTT)
-			t.Fatalf("point offered after the broker restart never arrived (published %d, dropped %d)", pub, drop)
+			t.Fatalf("point offered after the broker restart never arrived (%+v)", f.Stats(outputs.NameMQTT))
 		}
 	}
 }
@@ -185,8 +197,8 @@ func TestFanoutDeadBrokerDropsAndCounts(t *testing.T) {
 	for range 5 {
 		f.Offer([]telemetry.Point{samplePoint("h")}) // returns at once: the queue takes 3, drops 2
 	}
-	if pub, drop := f.Stats(outputs.NameMQTT); pub != 0 || drop != 2 {
-		t.Errorf("published %d dropped %d, want 0 and 2", pub, drop)
+	if st := f.Stats(outputs.NameMQTT); st != (outputs.Stats{Dropped: 2, Queued: 3}) {
+		t.Errorf("stats %+v, want 2 dropped and 3 queued", st)
 	}
 	if got := testutil.ToFloat64(mustVec(t, reg)); got < 2 {
 		t.Errorf("ectelemetry_output_dropped_points_total{output=mqtt,reason=queue_full} = %v, want at least 2", got)

@@ -153,15 +153,24 @@ func (f *Fanout) Offer(points []telemetry.Point) {
 	}
 }
 
-// Stats returns how many points the named output has delivered and
-// dropped so far.
-func (f *Fanout) Stats(name string) (published, dropped int64) {
+// Stats counts the points of one output.
+type Stats struct {
+	Published int64 // delivered
+	Dropped   int64 // dropped for any reason
+	Queued    int64 // waiting in the output's queue
+}
+
+// Stats returns the counts of the named output so far.
+func (f *Fanout) Stats(name string) Stats {
 	for _, q := range f.queues {
 		if q.out.Name() == name {
-			return q.published.Load(), q.dropped.Load()
+			q.mu.Lock()
+			queued := q.points
+			q.mu.Unlock()
+			return Stats{Published: q.published.Load(), Dropped: q.dropped.Load(), Queued: int64(queued)}
 		}
 	}
-	return 0, 0
+	return Stats{}
 }
 
 // Names lists the outputs of the Fanout.
