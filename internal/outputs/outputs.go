@@ -66,15 +66,17 @@ type Fanout struct {
 }
 
 type queue struct {
-	out  Output
-	wake chan struct{}
+	out       Output
+	wake      chan struct{}
+	published *prometheus.CounterVec // shared by the queues of a Fanout
+	droppedC  *prometheus.CounterVec
 
 	mu      sync.Mutex
 	batches []batch
 	points  int // points in batches
 
-	published atomic.Int64
-	dropped   atomic.Int64
+	sent    atomic.Int64
+	dropped atomic.Int64
 	// since the last summary log line
 	droppedLog map[string]int64
 	lastErr    error
@@ -85,17 +87,6 @@ type batch struct {
 	points []telemetry.Point
 	at     time.Time
 }
-
-var (
-	publishedVec = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ectelemetry_output_published_points_total",
-		Help: "Points delivered to a secondary output (mqtt).",
-	}, []string{"output"})
-	droppedVec = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "ectelemetry_output_dropped_points_total",
-		Help: "Points a secondary output dropped: queue_full, too_old or shutdown.",
-	}, []string{"output", "reason"})
-)
 
 // NewFanout returns a Fanout for the outputs. It registers the output
 // counters on o.Registerer when it is set.
@@ -113,19 +104,42 @@ func NewFanout(o Options, outs ...Output) (*Fanout, error) {
 	if o.QueuePoints <= 0 {
 		o.QueuePoints = 50000
 	}
+	published := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ectelemetry_output_published_points_total",
+		Help: "Points delivered to a secondary output (mqtt).",
+	}, []string{"output"})
+	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ectelemetry_output_dropped_points_total",
+		Help: "Points a secondary output dropped: queue_full, too_old or shutdown.",
+	}, []string{"output", "reason"})
 	if o.Registerer != nil {
-		for _, c := range []prometheus.Collector{publishedVec, droppedVec} {
-			var are prometheus.AlreadyRegisteredError
-			if err := o.Registerer.Register(c); err != nil && !errors.As(err, &are) {
-				return nil, err
-			}
+		var err error
+		if published, err = register(o.Registerer, published); err != nil {
+			return nil, err
+		}
+		if dropped, err = register(o.Registerer, dropped); err != nil {
+			return nil, err
 		}
 	}
 	f := &Fanout{o: o}
 	for _, out := range outs {
-		f.queues = append(f.queues, &queue{out: out, wake: make(chan struct{}, 1), droppedLog: map[string]int64{}})
+		f.queues = append(f.queues, &queue{out: out, wake: make(chan struct{}, 1), droppedLog: map[string]int64{},
+			published: published, droppedC: dropped})
 	}
 	return f, nil
+}
+
+// register registers c, or returns the counter registered before under
+// its name.
+func register(r prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+	err := r.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if old, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+			return old, nil
+		}
+	}
+	return c, err
 }
 
 // Offer queues a copy of the batch for every output and returns at once.
@@ -167,7 +181,7 @@ func (f *Fanout) Stats(name string) Stats {
 			q.mu.Lock()
 			queued := q.points
 			q.mu.Unlock()
-			return Stats{Published: q.published.Load(), Dropped: q.dropped.Load(), Queued: int64(queued)}
+			return Stats{Published: q.sent.Load(), Dropped: q.dropped.Load(), Queued: int64(queued)}
 		}
 	}
 	return Stats{}
@@ -197,7 +211,7 @@ func (q *queue) drop(reason string, n int) {
 		return
 	}
 	q.dropped.Add(int64(n))
-	droppedVec.WithLabelValues(q.out.Name(), reason).Add(float64(n))
+	q.droppedC.WithLabelValues(q.out.Name(), reason).Add(float64(n))
 	q.mu.Lock()
 	q.droppedLog[reason] += int64(n)
 	q.mu.Unlock()
@@ -247,8 +261,8 @@ func (f *Fanout) run(ctx context.Context, q *queue) {
 				cancel()
 				if err == nil {
 					q.pop()
-					q.published.Add(int64(len(b.points)))
-					publishedVec.WithLabelValues(name).Add(float64(len(b.points)))
+					q.sent.Add(int64(len(b.points)))
+					q.published.WithLabelValues(name).Add(float64(len(b.points)))
 					if q.failures > 0 {
 						log.Info().Int("failed_attempts", q.failures).Msg("output delivers again")
 					}
