@@ -144,15 +144,20 @@ func (m *MQTT) Publish(ctx context.Context, points []telemetry.Point) error {
 	if err := m.connect(ctx); err != nil {
 		return err
 	}
-	for _, msg := range msgs {
-		tok := m.c.Publish(msg.Topic, m.o.QoS, m.o.Retain, msg.Payload)
+	// Every message is sent before the first acknowledgement is awaited,
+	// so a batch costs one round trip, not one per topic.
+	toks := make([]mqtt.Token, len(msgs))
+	for i, msg := range msgs {
+		toks[i] = m.c.Publish(msg.Topic, m.o.QoS, m.o.Retain, msg.Payload)
+	}
+	for i, tok := range toks {
 		select {
 		case <-tok.Done():
 			if err := tok.Error(); err != nil {
-				return fmt.Errorf("MQTT broker %s: publish to %s: %w", m.broker, msg.Topic, err)
+				return fmt.Errorf("MQTT broker %s: publish to %s: %w", m.broker, msgs[i].Topic, err)
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("MQTT broker %s: publish to %s: no acknowledgement: %w", m.broker, msg.Topic, ctx.Err())
+			return fmt.Errorf("MQTT broker %s: publish to %s: no acknowledgement: %w", m.broker, msgs[i].Topic, ctx.Err())
 		}
 	}
 	return nil

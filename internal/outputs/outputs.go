@@ -32,12 +32,8 @@ type Output interface {
 	Close()
 }
 
-// Names of the outputs OUTPUTS may list.
-const (
-	NameInfluxDB = "influxdb" // the primary output, always on
-	NameMQTT     = "mqtt"
-	NameOTLP     = "otlp" // planned, refused by configuration for now
-)
+// NameMQTT is the MQTT output's name in OUTPUTS, metrics and logs.
+const NameMQTT = "mqtt"
 
 // Drop reasons, the reason label of ectelemetry_output_dropped_points_total.
 const (
