@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -58,9 +57,8 @@ func StartMosquitto(t testing.TB, o MosquittoOptions) *Mosquitto {
 		}
 		auth = "allow_anonymous false\npassword_file " + pw + "\n"
 	}
-	var err error
-	for range 3 { // a new port when the chosen one was taken meanwhile
-		m.port = FreePort(t)
+	startOnFreePort(t, "mosquitto", m.logPath(), func(port int) error {
+		m.port = port
 		m.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(m.port))
 		m.URL = "tcp://" + m.Addr
 		conf := fmt.Sprintf("listener %d 127.0.0.1\n%spersistence false\nlog_dest stderr\n", m.port, auth)
@@ -68,15 +66,10 @@ func StartMosquitto(t testing.TB, o MosquittoOptions) *Mosquitto {
 			conf += "user " + u.Username + "\n" // no switch to the mosquitto user when run as root
 		}
 		if err := os.WriteFile(m.confPath(), []byte(conf), 0o600); err != nil {
-			t.Fatalf("testenv: write mosquitto.conf: %v", err)
+			return fmt.Errorf("write mosquitto.conf: %w", err)
 		}
-		if err = m.start(t.Context()); !errors.Is(err, errExited) {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("testenv: start mosquitto: %v\nlog %s:\n%s", err, m.logPath(), logTail(m.logPath()))
-	}
+		return m.start(t.Context())
+	})
 	return m
 }
 
@@ -104,11 +97,7 @@ func (m *Mosquitto) Restart() {
 }
 
 func (m *Mosquitto) start(ctx context.Context) error {
-	p, err := startProcess("mosquitto", m.logPath(), m.bin, []string{"-c", m.confPath()})
-	if err != nil {
-		return err
-	}
-	if err := waitReady(ctx, p, func(ctx context.Context) error {
+	p, err := startReady(ctx, "mosquitto", m.logPath(), m.bin, []string{"-c", m.confPath()}, func(ctx context.Context) error {
 		var d net.Dialer
 		ctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
@@ -117,8 +106,8 @@ func (m *Mosquitto) start(ctx context.Context) error {
 			c.Close()
 		}
 		return err
-	}); err != nil {
-		p.stop()
+	})
+	if err != nil {
 		return err
 	}
 	m.proc = p
@@ -128,13 +117,7 @@ func (m *Mosquitto) start(ctx context.Context) error {
 func (m *Mosquitto) cleanup() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.proc != nil {
-		m.proc.stop()
-		m.proc = nil
-	}
-	if m.t.Failed() {
-		m.t.Logf("testenv: mosquitto %s log (%s):\n%s", m.Addr, m.logPath(), logTail(m.logPath()))
-	}
+	cleanupServer(m.t, &m.proc, "mosquitto", m.Addr, m.logPath())
 }
 
 func (m *Mosquitto) confPath() string { return filepath.Join(m.dir, "mosquitto.conf") }
