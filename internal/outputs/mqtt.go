@@ -42,6 +42,10 @@ type MQTTOptions struct {
 // measurement of a batch, on topic <prefix>/<hostname>/<measurement>, with
 // a JSON array of metrics as payload (see Encode). It connects on the first
 // Publish and reconnects by itself after a lost connection.
+//
+// The client is Eclipse Paho's MQTT 3.1.1 library (paho.mqtt.golang,
+// maintained, the one the EdgeX message bus uses): 3.1.1 is what every
+// broker speaks, while paho.golang/autopaho requires an MQTT 5 broker.
 type MQTT struct {
 	o      MQTTOptions
 	broker string // redacted URL, for errors and logs
