@@ -34,7 +34,7 @@ func NewOutputs(cfg config.Config, log zerolog.Logger, m *metrics.Metrics) (*out
 			return nil, err
 		}
 		outs = append(outs, mq)
-		o.QueuePoints, o.MaxAge = cfg.MQTTQueuePoints, cfg.MQTTMaxAge
+		o.PerOutput = map[string]outputs.Limits{outputs.NameMQTT: {QueuePoints: cfg.MQTTQueuePoints, MaxAge: cfg.MQTTMaxAge}}
 	}
 	if len(outs) == 0 {
 		return nil, nil

@@ -77,3 +77,13 @@ func TestFanoutDropsBatchesOlderThanMaxAge(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestFanoutPerOutputLimits(t *testing.T) {
+	f := runFanout(t, outputs.Options{QueuePoints: 100, PerOutput: map[string]outputs.Limits{outputs.NameMQTT: {QueuePoints: 1}}}, failing{})
+	for range 3 {
+		f.Offer([]telemetry.Point{samplePoint("h")})
+	}
+	if st := f.Stats(outputs.NameMQTT); st != (outputs.Stats{Dropped: 2, Queued: 1}) {
+		t.Errorf("stats %+v: the output's own bound of 1 point was not applied", st)
+	}
+}

@@ -42,7 +42,9 @@ const (
 	DropShutdown  = "shutdown"   // still queued when the process stopped
 )
 
-// Options configures a Fanout. Zero values take the defaults.
+// Options configures a Fanout. Zero values take the defaults. The queue,
+// timeout and retry values apply to every output that PerOutput does not
+// give its own.
 type Options struct {
 	QueuePoints    int           // points queued per output before new batches are dropped; default 50000
 	MaxAge         time.Duration // a batch not delivered within MaxAge is dropped; default 5m
@@ -50,8 +52,34 @@ type Options struct {
 	RetryMin       time.Duration // wait after the first failed Publish; default 1s
 	RetryMax       time.Duration // longest wait between attempts; default 30s
 	LogEvery       time.Duration // drop and error summaries at most this often; default 1m
+	PerOutput      map[string]Limits
 	Registerer     prometheus.Registerer
 	Logger         zerolog.Logger
+}
+
+// Limits are one output's own queue, timeout and retry rules; a zero
+// value takes the Fanout's.
+type Limits struct {
+	QueuePoints                                int
+	MaxAge, PublishTimeout, RetryMin, RetryMax time.Duration
+}
+
+// limits returns the rules of the named output.
+func (o Options) limits(name string) Limits {
+	l := o.PerOutput[name]
+	pick := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	pick(&l.MaxAge, o.MaxAge)
+	pick(&l.PublishTimeout, o.PublishTimeout)
+	pick(&l.RetryMin, o.RetryMin)
+	pick(&l.RetryMax, o.RetryMax)
+	if l.QueuePoints <= 0 {
+		l.QueuePoints = o.QueuePoints
+	}
+	return l
 }
 
 // Fanout hands batches of points to every secondary output without
@@ -63,6 +91,7 @@ type Fanout struct {
 
 type queue struct {
 	out       Output
+	lim       Limits
 	wake      chan struct{}
 	published *prometheus.CounterVec // shared by the queues of a Fanout
 	droppedC  *prometheus.CounterVec
@@ -119,7 +148,7 @@ func NewFanout(o Options, outs ...Output) (*Fanout, error) {
 	}
 	f := &Fanout{o: o}
 	for _, out := range outs {
-		f.queues = append(f.queues, &queue{out: out, wake: make(chan struct{}, 1), droppedLog: map[string]int64{},
+		f.queues = append(f.queues, &queue{out: out, lim: o.limits(out.Name()), wake: make(chan struct{}, 1), droppedLog: map[string]int64{},
 			published: published, droppedC: dropped})
 	}
 	return f, nil
@@ -148,7 +177,7 @@ func (f *Fanout) Offer(points []telemetry.Point) {
 	b := batch{points: slices.Clone(points), at: time.Now()}
 	for _, q := range f.queues {
 		q.mu.Lock()
-		if q.points+len(b.points) > f.o.QueuePoints {
+		if q.points+len(b.points) > q.lim.QueuePoints {
 			q.mu.Unlock()
 			q.drop(DropQueueFull, len(b.points))
 			continue
@@ -248,11 +277,11 @@ func (f *Fanout) run(ctx context.Context, q *queue) {
 	summary := time.NewTicker(f.o.LogEvery)
 	defer summary.Stop()
 	var retry <-chan time.Time // set while waiting to try again
-	wait := f.o.RetryMin
+	wait := q.lim.RetryMin
 	for {
 		if retry == nil {
-			if b, ok := q.head(f.o.MaxAge); ok {
-				pctx, cancel := context.WithTimeout(ctx, f.o.PublishTimeout)
+			if b, ok := q.head(q.lim.MaxAge); ok {
+				pctx, cancel := context.WithTimeout(ctx, q.lim.PublishTimeout)
 				err := q.out.Publish(pctx, b.points)
 				cancel()
 				if err == nil {
@@ -262,7 +291,7 @@ func (f *Fanout) run(ctx context.Context, q *queue) {
 					if q.failures > 0 {
 						log.Info().Int("failed_attempts", q.failures).Msg("output delivers again")
 					}
-					q.failures, q.lastErr, wait = 0, nil, f.o.RetryMin
+					q.failures, q.lastErr, wait = 0, nil, q.lim.RetryMin
 					continue
 				}
 				if ctx.Err() != nil {
@@ -274,7 +303,7 @@ func (f *Fanout) run(ctx context.Context, q *queue) {
 				q.failures++
 				q.lastErr = err
 				retry = time.After(wait)
-				wait = min(2*wait, f.o.RetryMax)
+				wait = min(2*wait, q.lim.RetryMax)
 			}
 		}
 		select {
