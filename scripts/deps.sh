@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # deps.sh makes sure the servers the tests start are installed:
 #   redis-server  from the distribution (apt-get) when it is not on PATH;
+#   mosquitto     the MQTT broker, from the distribution (apt-get) likewise;
 #   influxd       InfluxDB 1.8.10, built with `go install` into the tools dir
 #                 (${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}).
-# It is idempotent, starts nothing, and stops the redis-server service that
-# Debian's package starts on install (tests run their own instances).
+# It is idempotent, starts nothing, and stops the redis-server and mosquitto
+# services that Debian's packages start on install (tests run their own
+# instances).
 # It prints one line per tool: found or installed, and the path.
 set -euo pipefail
 
@@ -22,15 +24,18 @@ as_root() {
 	if [ "$(id -u)" -eq 0 ]; then
 		"$@"
 	elif command -v sudo >/dev/null; then
-		sudo -n "$@" || die "cannot run '$*' as root (sudo -n failed); run it yourself or install redis-server by hand"
+		sudo -n "$@" || die "cannot run '$*' as root (sudo -n failed); run it yourself or install the package by hand"
 	else
 		die "need root to run '$*' and sudo is not installed"
 	fi
 }
 
-find_redis() {
-	command -v redis-server 2>/dev/null && return 0
-	for p in /usr/bin/redis-server /usr/sbin/redis-server /usr/local/bin/redis-server; do
+# find_server prints the path of the program $1: on PATH, or in the
+# directories distributions put servers in.
+find_server() {
+	command -v "$1" 2>/dev/null && return 0
+	local p
+	for p in /usr/bin/"$1" /usr/sbin/"$1" /usr/local/bin/"$1" /usr/local/sbin/"$1"; do
 		if [ -x "$p" ]; then
 			echo "$p"
 			return 0
@@ -39,46 +44,66 @@ find_redis() {
 	return 1
 }
 
-# stop_redis_service stops and disables the service the package may have
-# started, with systemd or without it.
-stop_redis_service() {
+# stop_service stops and disables the service $1 the package may have
+# started, with systemd or without it; $2 is the pid file the package's
+# service writes.
+stop_service() {
+	local name=$1 pidfile=$2
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-		as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
+		as_root systemctl disable --now "$name" >/dev/null 2>&1 || true
 	elif command -v service >/dev/null; then
-		as_root service redis-server stop >/dev/null 2>&1 || true
+		as_root service "$name" stop >/dev/null 2>&1 || true
 		if command -v update-rc.d >/dev/null; then
-			as_root update-rc.d redis-server disable >/dev/null 2>&1 || true
+			as_root update-rc.d "$name" disable >/dev/null 2>&1 || true
 		fi
 	fi
 	# Whatever the init system, the service must not be left running. Wait
 	# for it; then stop the one the package started, by its pid file.
-	local i pidfile=/run/redis/redis-server.pid
+	local i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		pgrep -x redis-server >/dev/null || return 0
+		pgrep -x "$name" >/dev/null || return 0
 		if [ "$i" -eq 5 ] && [ -s "$pidfile" ]; then
 			as_root kill "$(cat "$pidfile")" 2>/dev/null || true
 		fi
 		sleep 1
 	done
-	die "the redis-server service started by the package install is still running; stop it (tests start their own instances)"
+	die "the $name service started by the package install is still running; stop it (tests start their own instances)"
+}
+
+# apt_install installs the Debian package $1, then stops the service it
+# starts unless one was running before.
+apt_install() {
+	local running_before=no
+	pgrep -x "$1" >/dev/null && running_before=yes
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" </dev/null >/dev/null
+	if [ "$running_before" = no ]; then
+		stop_service "$1" "$2"
+	fi
 }
 
 ensure_redis() {
 	local path
-	if path=$(find_redis); then
+	if path=$(find_server redis-server); then
 		echo "redis-server: found $path ($("$path" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'))"
 		return
 	fi
 	command -v apt-get >/dev/null || die "redis-server is missing and apt-get is not available; install redis-server (7.x) and put it on PATH, or set EC_REDIS_SERVER"
-	local running_before=no
-	pgrep -x redis-server >/dev/null && running_before=yes
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server </dev/null >/dev/null
-	if [ "$running_before" = no ]; then
-		stop_redis_service
-	fi
-	path=$(find_redis) || die "apt-get installed redis-server but the binary is not found"
+	apt_install redis-server /run/redis/redis-server.pid
+	path=$(find_server redis-server) || die "apt-get installed redis-server but the binary is not found"
 	echo "redis-server: installed $path ($("$path" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'))"
+}
+
+ensure_mosquitto() {
+	local path
+	if path=$(find_server mosquitto); then
+		echo "mosquitto: found $path"
+		return
+	fi
+	command -v apt-get >/dev/null || die "mosquitto is missing and apt-get is not available; install mosquitto (2.x) and put it on PATH, or set EC_MOSQUITTO"
+	apt_install mosquitto /run/mosquitto/mosquitto.pid
+	path=$(find_server mosquitto) || die "apt-get installed mosquitto but the binary is not found"
+	echo "mosquitto: installed $path"
 }
 
 # influxd_version prints the module version recorded in the binary.
@@ -101,4 +126,5 @@ ensure_influxd() {
 }
 
 ensure_redis
+ensure_mosquitto
 ensure_influxd

@@ -62,6 +62,13 @@ type Spooler interface {
 	Push(ctx context.Context, points []telemetry.Point) (int, error)
 }
 
+// Outputs hands collected points to the secondary outputs, those besides
+// InfluxDB (*outputs.Fanout implements it). Offer must return at once: each
+// output queues, retries and drops on its own, so none delays the job.
+type Outputs interface {
+	Offer(points []telemetry.Point)
+}
+
 // CycleRecorder counts job outcomes per discovery cycle so that discovery
 // can log one summary line per cycle. It may be nil.
 type CycleRecorder interface {
@@ -99,6 +106,7 @@ type Options struct {
 	Cycles     CycleRecorder    // optional
 	Spool      Spooler          // optional: keeps point-in-time points InfluxDB could not take
 	Metrics    *metrics.Metrics // optional
+	Outputs    Outputs          // optional: every written batch is offered to the secondary outputs too
 	Logger     zerolog.Logger
 
 	JobTimeout     time.Duration // whole job; default 55 s
@@ -601,6 +609,9 @@ func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	n, err := j.h.o.Sink.Write(wctx, pts)
+	if o := j.h.o.Outputs; o != nil {
+		o.Offer(pts) // whatever InfluxDB said: the secondary outputs do not depend on it
+	}
 	if m := j.h.o.Metrics; m != nil {
 		m.PointsWritten.Add(float64(n))
 		if err != nil {

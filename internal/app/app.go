@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -19,6 +20,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/outputs"
 	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/spool"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
@@ -129,6 +131,9 @@ type Worker struct {
 	Server *asynq.Server
 	Mux    *asynq.ServeMux
 	Spool  *spool.Spool // nil when SPOOL_MAX_ENTRIES is 0
+	// Outputs delivers to the secondary outputs; nil when OUTPUTS lists
+	// only influxdb.
+	Outputs *outputs.Fanout
 
 	writer  spool.Writer
 	every   time.Duration
@@ -144,17 +149,23 @@ func (w *Worker) Start(ctx context.Context) error {
 	}
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.stopped = make(chan struct{})
+	var wg sync.WaitGroup
+	if w.Spool != nil {
+		wg.Go(func() { w.Spool.Run(ctx, w.writer, w.every) })
+	}
+	if w.Outputs != nil {
+		wg.Go(func() { w.Outputs.Run(ctx) })
+	}
 	go func() {
 		defer close(w.stopped)
-		if w.Spool != nil {
-			w.Spool.Run(ctx, w.writer, w.every)
-		}
+		wg.Wait()
 	}()
 	return nil
 }
 
-// Shutdown lets running jobs finish (up to SHUTDOWN_TIMEOUT) and stops the
-// replayer.
+// Shutdown lets running jobs finish (up to SHUTDOWN_TIMEOUT), stops the
+// replayer and closes the secondary outputs (what they still queue is
+// dropped and counted).
 func (w *Worker) Shutdown() {
 	w.Server.Shutdown()
 	if w.cancel != nil {
@@ -197,6 +208,14 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	if cfg.SourcesDisabled != "" || cfg.SourceIntervals != "" {
 		log.Info().Str("sources", plan.String()).Msg("per-source plan (SOURCES_DISABLED, SOURCE_INTERVALS)")
 	}
+	fo, err := NewOutputs(cfg, log, m)
+	if err != nil {
+		return nil, err
+	}
+	var outs worker.Outputs // stays a nil interface without secondary outputs
+	if fo != nil {
+		outs = fo
+	}
 	h, err := worker.New(worker.Options{
 		Sources: plan, SourceTimes: &worker.RedisSourceTimes{Client: rdb},
 		Dial: func(addr string) (worker.Appliance, error) {
@@ -204,7 +223,7 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
 		},
 		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb},
-		Cycles: &tasks.RedisCycles{Client: rdb}, Spool: spooler, Metrics: m, Logger: log,
+		Cycles: &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,
 		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
 		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MaxArchivePoints: cfg.MinuteMaxPoints, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
 	})
@@ -220,7 +239,7 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypeAppliancePoll, h)
-	return &Worker{Server: srv, Mux: mux, Spool: sp, writer: w, every: cfg.SpoolReplay}, nil
+	return &Worker{Server: srv, Mux: mux, Spool: sp, Outputs: fo, writer: w, every: cfg.SpoolReplay}, nil
 }
 
 // asynqLogger routes asynq's own messages through zerolog.

@@ -93,6 +93,20 @@ type Config struct {
 	// MinuteMaxPoints bounds the points of one minute-stats archive; the
 	// excess is dropped, counted and logged.
 	MinuteMaxPoints int `envconfig:"MINUTE_STATS_MAX_POINTS" default:"50000"`
+
+	// Outputs besides InfluxDB (see outputs.go).
+	Outputs          string        `envconfig:"OUTPUTS" default:"influxdb"`  // comma-separated: influxdb (always), mqtt
+	MQTTURL          string        `envconfig:"MQTT_URL"`                    // tcp://, ssl://, ws:// or wss:// host:port
+	MQTTClientID     string        `envconfig:"MQTT_CLIENT_ID"`              // "": ectelemetry-<hostname>-<pid>
+	MQTTUser         string        `envconfig:"MQTT_USER"`                   // "" for an anonymous broker
+	MQTTPassword     string        `envconfig:"MQTT_PW" secret:"true"`       // with MQTT_USER
+	MQTTCAFile       string        `envconfig:"MQTT_CA_FILE"`                // extra CA bundle (PEM) for ssl:// and wss://
+	MQTTQoS          int           `envconfig:"MQTT_QOS" default:"1"`        // 0 or 1
+	MQTTRetain       bool          `envconfig:"MQTT_RETAIN" default:"false"` // retained messages
+	MQTTTopicPrefix  string        `envconfig:"MQTT_TOPIC_PREFIX" default:"ectelemetry"`
+	MQTTMeasurements string        `envconfig:"MQTT_MEASUREMENTS"`                 // comma-separated; "": all
+	MQTTQueuePoints  int           `envconfig:"MQTT_QUEUE_POINTS" default:"50000"` // points queued while the broker is away
+	MQTTMaxAge       time.Duration `envconfig:"MQTT_MAX_AGE" default:"5m"`         // queued points older than this are dropped
 }
 
 // secretFileSuffix names the variables that hold a path to a file with the
@@ -263,6 +277,7 @@ func (c Config) Validate(role Role) error {
 		}
 		_, err := c.SourcePlan()
 		errs = append(errs, checkFile("EC_CA_FILE", c.ECCAFile), err)
+		errs = append(errs, c.validateOutputs())
 	}
 	return errors.Join(errs...)
 }

@@ -24,6 +24,9 @@ var variableRoles = map[string]string{
 	"WORKER_CONCURRENCY": "W", "MINUTE_STATS_CONCURRENCY": "W", "JOB_TIMEOUT": "W", "SHUTDOWN_TIMEOUT": "W",
 	"REACHABILITY": "W", "BACKFILL_MAX": "D W", "MINUTE_STATS_MAX_POINTS": "W", "FIRST_CONTACT_MINUTES": "W", "SPOOL_MAX_ENTRIES": "W",
 	"SPOOL_REPLAY_INTERVAL": "W", "SOURCES_DISABLED": "W", "SOURCE_INTERVALS": "W", "METRICS_ADDR": "D W", "LOG_FILE": "D W", "LOG_FORMAT": "D W",
+
+	"OUTPUTS": "W", "MQTT_URL": "W", "MQTT_CLIENT_ID": "W", "MQTT_USER": "W", "MQTT_PW": "W", "MQTT_CA_FILE": "W",
+	"MQTT_QOS": "W", "MQTT_RETAIN": "W", "MQTT_TOPIC_PREFIX": "W", "MQTT_MEASUREMENTS": "W", "MQTT_QUEUE_POINTS": "W", "MQTT_MAX_AGE": "W",
 }
 
 // Variable describes one environment variable of Config.

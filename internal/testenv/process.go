@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -54,6 +55,48 @@ func startProcess(name, logPath, bin string, args []string, scrub ...string) (*p
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// startReady starts a server with startProcess and waits until ready
+// succeeds; the process is stopped when it does not.
+func startReady(ctx context.Context, name, logPath, bin string, args []string, ready func(context.Context) error) (*process, error) {
+	p, err := startProcess(name, logPath, bin, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitReady(ctx, p, ready); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// startOnFreePort calls start with a free loopback port until the server
+// stays up, at most three times (a port taken meanwhile makes the server
+// exit), and fails the test when it never does.
+func startOnFreePort(t testing.TB, name, logPath string, start func(port int) error) {
+	t.Helper()
+	var err error
+	for range 3 {
+		if err = start(FreePort(t)); !errors.Is(err, errExited) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("testenv: start %s: %v\nlog %s:\n%s", name, err, logPath, logTail(logPath))
+	}
+}
+
+// cleanupServer stops *p when it runs and, when the test failed, logs the
+// tail of the server's log. The caller holds the server's lock.
+func cleanupServer(t testing.TB, p **process, name, addr, logPath string) {
+	if *p != nil {
+		(*p).stop()
+		*p = nil
+	}
+	if t.Failed() {
+		t.Logf("testenv: %s %s log (%s):\n%s", name, addr, logPath, logTail(logPath))
+	}
 }
 
 // exited reports whether the process has ended.

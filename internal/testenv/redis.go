@@ -45,17 +45,11 @@ func StartRedis(t testing.TB) *Redis {
 	}
 	r := &Redis{t: t, bin: redisServerPath(t), dir: t.TempDir()}
 	t.Cleanup(r.cleanup)
-	var err error
-	for range 3 { // a new port when the chosen one was taken meanwhile
-		r.port = FreePort(t)
+	startOnFreePort(t, "redis-server", r.logPath(), func(port int) error {
+		r.port = port
 		r.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port))
-		if err = r.start(t.Context()); !errors.Is(err, errExited) {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("testenv: start redis-server: %v\nlog %s:\n%s", err, r.logPath(), logTail(r.logPath()))
-	}
+		return r.start(t.Context())
+	})
 	return r
 }
 
@@ -101,12 +95,8 @@ func (r *Redis) start(ctx context.Context) error {
 		"--daemonize", "no",
 		"--loglevel", "warning",
 	}
-	p, err := startProcess("redis-server", r.logPath(), r.bin, args)
+	p, err := startReady(ctx, "redis-server", r.logPath(), r.bin, args, func(ctx context.Context) error { return pingRedis(ctx, r.Addr) })
 	if err != nil {
-		return err
-	}
-	if err := waitReady(ctx, p, func(ctx context.Context) error { return pingRedis(ctx, r.Addr) }); err != nil {
-		p.stop()
 		return err
 	}
 	r.proc = p
@@ -116,13 +106,7 @@ func (r *Redis) start(ctx context.Context) error {
 func (r *Redis) cleanup() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.proc != nil {
-		r.proc.stop()
-		r.proc = nil
-	}
-	if r.t.Failed() {
-		r.t.Logf("testenv: redis-server %s log (%s):\n%s", r.Addr, r.logPath(), logTail(r.logPath()))
-	}
+	cleanupServer(r.t, &r.proc, "redis-server", r.Addr, r.logPath())
 }
 
 func (r *Redis) logPath() string { return filepath.Join(r.dir, "redis.log") }

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/outputs"
+)
+
+// NewOutputs returns the Fanout of the secondary outputs OUTPUTS lists,
+// or nil when it lists only influxdb. It does no network I/O.
+func NewOutputs(cfg config.Config, log zerolog.Logger, m *metrics.Metrics) (*outputs.Fanout, error) {
+	var outs []outputs.Output
+	o := outputs.Options{Logger: log.With().Str("component", "outputs").Logger()}
+	if m != nil {
+		o.Registerer = m.Registry
+	}
+	if cfg.HasOutput(config.OutputMQTT) {
+		id := cfg.MQTTClientID
+		if id == "" {
+			host, _ := os.Hostname()
+			id = fmt.Sprintf("ectelemetry-%s-%d", host, os.Getpid())
+		}
+		mq, err := outputs.NewMQTT(outputs.MQTTOptions{
+			URL: cfg.MQTTURL, ClientID: id, User: cfg.MQTTUser, Password: cfg.MQTTPassword, CAFile: cfg.MQTTCAFile,
+			QoS: byte(cfg.MQTTQoS), Retain: cfg.MQTTRetain, TopicPrefix: cfg.MQTTTopicPrefix,
+			Measurements: cfg.MQTTMeasurementList(), Logger: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, mq)
+		o.PerOutput = map[string]outputs.Limits{outputs.NameMQTT: {QueuePoints: cfg.MQTTQueuePoints, MaxAge: cfg.MQTTMaxAge}}
+	}
+	if len(outs) == 0 {
+		return nil, nil
+	}
+	return outputs.NewFanout(o, outs...)
+}

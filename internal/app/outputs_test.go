@@ -1,0 +1,29 @@
+package app
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+)
+
+func TestNewOutputsFollowsOUTPUTS(t *testing.T) {
+	m := metrics.New()
+	fo, err := NewOutputs(config.Config{Outputs: "influxdb"}, zerolog.Nop(), m)
+	if err != nil || fo != nil {
+		t.Fatalf("OUTPUTS=influxdb: %v, %v; want no secondary outputs", fo, err)
+	}
+	cfg := config.Config{Outputs: "influxdb,mqtt", MQTTURL: "tcp://127.0.0.1:1883", MQTTQoS: 1, MQTTQueuePoints: 10}
+	fo, err = NewOutputs(cfg, zerolog.Nop(), m)
+	if err != nil || fo == nil || !slices.Equal(fo.Names(), []string{"mqtt"}) {
+		t.Fatalf("OUTPUTS=influxdb,mqtt: %v, %v; want the mqtt output", fo, err)
+	}
+	cfg.MQTTURL = "http://u:hunter2@127.0.0.1:1883"
+	if _, err := NewOutputs(cfg, zerolog.Nop(), m); err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "MQTT_URL") {
+		t.Errorf("bad MQTT_URL: %v, want an MQTT_URL error without the password", err)
+	}
+}
