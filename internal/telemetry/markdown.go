@@ -7,7 +7,8 @@ import (
 
 // Markdown renders the schema as the Markdown reference kept in
 // docs/metrics.md: one section per measurement with its source, timestamp,
-// tags and typed fields, then the tag cardinality table.
+// tags and typed fields, then the tag cardinality table and the OTLP
+// metric names.
 func Markdown() string {
 	var b strings.Builder
 	for _, s := range Schema {
@@ -30,6 +31,7 @@ func Markdown() string {
 		b.WriteString("\n")
 	}
 	b.WriteString(cardinalityMarkdown())
+	b.WriteString(otelMarkdown())
 	return b.String()
 }
 
