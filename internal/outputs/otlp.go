@@ -1,0 +1,205 @@
+package outputs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+)
+
+// NameOTLP is the OTLP output's name in OUTPUTS, metrics and logs.
+const NameOTLP = "otlp"
+
+// OTLP protocols, the values of OTEL_EXPORTER_OTLP_PROTOCOL.
+const (
+	ProtocolGRPC         = "grpc"
+	ProtocolHTTPProtobuf = "http/protobuf" // the default, as the OpenTelemetry specification recommends
+)
+
+// DefaultServiceName is service.name unless OTEL_SERVICE_NAME or
+// OTEL_RESOURCE_ATTRIBUTES set it.
+const DefaultServiceName = "ec-telemetry"
+
+// scopeName names the instrumentation scope of every exported metric.
+const scopeName = "github.com/ec-telemetry/ec-telemetry"
+
+// metricExporter is what the OTLP output needs of the SDK's exporters.
+type metricExporter interface {
+	Export(context.Context, *metricdata.ResourceMetrics) error
+	Shutdown(context.Context) error
+}
+
+// OTLP exports points as OpenTelemetry metrics with the OpenTelemetry Go
+// SDK's own OTLP metric exporters (gRPC or HTTP/protobuf), which read the
+// standard OTEL_EXPORTER_OTLP_* variables themselves: endpoint, headers
+// (Bearer or Basic authorization), TLS CA certificate, insecure,
+// compression and timeout. Each batch is exported as it comes, with the
+// points' own timestamps: the SDK's instruments are not used, as they can
+// only stamp the time of export.
+type OTLP struct {
+	exp      metricExporter
+	res      *resource.Resource
+	protocol string
+}
+
+// OTLPProtocol returns the protocol the environment asks for:
+// OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL,
+// else http/protobuf.
+func OTLPProtocol() (string, error) {
+	p := strings.TrimSpace(os.Getenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"))
+	if p == "" {
+		p = strings.TrimSpace(os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL"))
+	}
+	switch p {
+	case "":
+		return ProtocolHTTPProtobuf, nil
+	case ProtocolGRPC, ProtocolHTTPProtobuf:
+		return p, nil
+	}
+	return "", fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q is not supported: use grpc or http/protobuf", p)
+}
+
+// NewOTLP returns the OTLP output configured by the OTEL_* environment
+// variables. It does no network I/O: the exporter connects on the first
+// export. The exporter's own retries are off, as the Fanout retries.
+func NewOTLP(ctx context.Context) (*OTLP, error) {
+	protocol, err := OTLPProtocol()
+	if err != nil {
+		return nil, err
+	}
+	env, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		return nil, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	}
+	res, err := resource.Merge(resource.NewSchemaless(attribute.String("service.name", DefaultServiceName)), env)
+	if err != nil {
+		return nil, fmt.Errorf("OTLP resource: %w", err)
+	}
+	var exp metricExporter
+	switch protocol {
+	case ProtocolGRPC:
+		exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: false}))
+	default:
+		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: false}))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("OTLP %s exporter: %w", protocol, err)
+	}
+	return &OTLP{exp: exp, res: res, protocol: protocol}, nil
+}
+
+// Name is "otlp".
+func (o *OTLP) Name() string { return NameOTLP }
+
+// Protocol is grpc or http/protobuf.
+func (o *OTLP) Protocol() string { return o.protocol }
+
+// Close shuts the exporter down, waiting at most a second.
+func (o *OTLP) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = o.exp.Shutdown(ctx)
+}
+
+// Publish exports the points in one request.
+func (o *OTLP) Publish(ctx context.Context, points []telemetry.Point) error {
+	rm := ResourceMetrics(o.res, points)
+	if len(rm.ScopeMetrics[0].Metrics) == 0 {
+		return nil
+	}
+	if err := o.exp.Export(ctx, rm); err != nil {
+		return fmt.Errorf("OTLP %s export: %w", o.protocol, err)
+	}
+	return nil
+}
+
+// ResourceMetrics turns points into OTel metrics, one metric per field
+// name as telemetry.OTelMetricOf maps it, in the order names first appear.
+// Tags become attributes, the point's time the data point's time (a delta
+// sum starts one minute earlier). String fields, and fields the schema
+// does not know, are left out.
+func ResourceMetrics(res *resource.Resource, points []telemetry.Point) *metricdata.ResourceMetrics {
+	type acc struct {
+		m      telemetry.OTelMetric
+		float  bool
+		ints   []metricdata.DataPoint[int64]
+		floats []metricdata.DataPoint[float64]
+	}
+	var order []string
+	byName := map[string]*acc{}
+	for _, p := range points {
+		kvs := make([]attribute.KeyValue, 0, len(p.Tags))
+		for k, v := range p.Tags {
+			kvs = append(kvs, attribute.String(k, v))
+		}
+		attrs := attribute.NewSet(kvs...)
+		for field, v := range p.Fields {
+			m, ok := telemetry.OTelMetricOf(p.Measurement, field)
+			if !ok {
+				continue
+			}
+			var iv int64
+			var fv float64
+			isFloat := m.Scale != 1
+			switch x := v.(type) {
+			case int64:
+				iv, fv = x, float64(x)*m.Scale
+			case float64:
+				fv, isFloat = x*m.Scale, true
+			case bool:
+				if x {
+					iv, fv = 1, m.Scale
+				}
+			default:
+				continue
+			}
+			a := byName[m.Name]
+			if a == nil {
+				a = &acc{m: m, float: isFloat}
+				byName[m.Name] = a
+				order = append(order, m.Name)
+			}
+			var start time.Time
+			if m.Kind == telemetry.OTelDeltaSum {
+				start = p.Time.Add(-telemetry.MinuteSpan)
+			}
+			if a.float {
+				if !isFloat {
+					fv = float64(iv)
+				}
+				a.floats = append(a.floats, metricdata.DataPoint[float64]{Attributes: attrs, StartTime: start, Time: p.Time, Value: fv})
+			} else {
+				a.ints = append(a.ints, metricdata.DataPoint[int64]{Attributes: attrs, StartTime: start, Time: p.Time, Value: iv})
+			}
+		}
+	}
+	ms := make([]metricdata.Metrics, 0, len(order))
+	for _, n := range order {
+		a := byName[n]
+		out := metricdata.Metrics{Name: n, Unit: a.m.Unit}
+		switch {
+		case a.m.Kind == telemetry.OTelDeltaSum && a.float:
+			out.Data = metricdata.Sum[float64]{DataPoints: a.floats, Temporality: metricdata.DeltaTemporality, IsMonotonic: true}
+		case a.m.Kind == telemetry.OTelDeltaSum:
+			out.Data = metricdata.Sum[int64]{DataPoints: a.ints, Temporality: metricdata.DeltaTemporality, IsMonotonic: true}
+		case a.float:
+			out.Data = metricdata.Gauge[float64]{DataPoints: a.floats}
+		default:
+			out.Data = metricdata.Gauge[int64]{DataPoints: a.ints}
+		}
+		ms = append(ms, out)
+	}
+	return &metricdata.ResourceMetrics{Resource: res, ScopeMetrics: []metricdata.ScopeMetrics{{
+		Scope: instrumentation.Scope{Name: scopeName}, Metrics: ms,
+	}}}
+}
