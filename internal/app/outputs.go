@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -35,6 +36,14 @@ func NewOutputs(cfg config.Config, log zerolog.Logger, m *metrics.Metrics) (*out
 		}
 		outs = append(outs, mq)
 		o.PerOutput = map[string]outputs.Limits{outputs.NameMQTT: {QueuePoints: cfg.MQTTQueuePoints, MaxAge: cfg.MQTTMaxAge}}
+	}
+	if cfg.HasOutput(config.OutputOTLP) {
+		// The OTEL_* variables configure it; NewOTLP does no network I/O.
+		ot, err := outputs.NewOTLP(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, ot)
 	}
 	if len(outs) == 0 {
 		return nil, nil

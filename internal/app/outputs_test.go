@@ -27,3 +27,17 @@ func TestNewOutputsFollowsOUTPUTS(t *testing.T) {
 		t.Errorf("bad MQTT_URL: %v, want an MQTT_URL error without the password", err)
 	}
 }
+
+func TestNewOutputsOTLP(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+	cfg := config.Config{Outputs: "influxdb,mqtt,otlp", MQTTURL: "tcp://127.0.0.1:1883", MQTTQoS: 1}
+	fo, err := NewOutputs(cfg, zerolog.Nop(), metrics.New())
+	if err != nil || fo == nil || !slices.Equal(fo.Names(), []string{"mqtt", "otlp"}) {
+		t.Fatalf("OUTPUTS=influxdb,mqtt,otlp: %v, %v; want mqtt and otlp", fo, err)
+	}
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+	if _, err := NewOutputs(config.Config{Outputs: "influxdb,otlp"}, zerolog.Nop(), metrics.New()); err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_PROTOCOL") {
+		t.Errorf("http/json: %v, want an OTEL_EXPORTER_OTLP_PROTOCOL error", err)
+	}
+}

@@ -95,7 +95,7 @@ type Config struct {
 	MinuteMaxPoints int `envconfig:"MINUTE_STATS_MAX_POINTS" default:"50000"`
 
 	// Outputs besides InfluxDB (see outputs.go).
-	Outputs          string        `envconfig:"OUTPUTS" default:"influxdb"`  // comma-separated: influxdb (always), mqtt
+	Outputs          string        `envconfig:"OUTPUTS" default:"influxdb"`  // comma-separated: influxdb (always), mqtt, otlp
 	MQTTURL          string        `envconfig:"MQTT_URL"`                    // tcp://, ssl://, ws:// or wss:// host:port
 	MQTTClientID     string        `envconfig:"MQTT_CLIENT_ID"`              // "": ectelemetry-<hostname>-<pid>
 	MQTTUser         string        `envconfig:"MQTT_USER"`                   // "" for an anonymous broker

@@ -13,7 +13,7 @@ import (
 const (
 	OutputInfluxDB = "influxdb" // the primary output, always listed
 	OutputMQTT     = "mqtt"
-	OutputOTLP     = "otlp" // planned; refused for now
+	OutputOTLP     = "otlp" // configured by the standard OTEL_* variables
 )
 
 // OutputList returns the outputs of OUTPUTS, lower-case, without
@@ -43,11 +43,9 @@ func (c Config) validateOutputs() error {
 	list := c.OutputList()
 	for _, o := range list {
 		switch o {
-		case OutputInfluxDB, OutputMQTT:
-		case OutputOTLP:
-			errs = append(errs, errors.New("OUTPUTS: otlp is not available yet in this version; use influxdb and mqtt"))
+		case OutputInfluxDB, OutputMQTT, OutputOTLP:
 		default:
-			errs = append(errs, fmt.Errorf("OUTPUTS: unknown output %q: use influxdb and mqtt", o))
+			errs = append(errs, fmt.Errorf("OUTPUTS: unknown output %q: use influxdb, mqtt and otlp", o))
 		}
 	}
 	if !slices.Contains(list, OutputInfluxDB) {

@@ -33,9 +33,9 @@ func TestOutputsValidation(t *testing.T) {
 		want []string // substrings of the error; none: valid
 	}{
 		{"mqtt", map[string]string{"OUTPUTS": "influxdb, MQTT", "MQTT_URL": "ssl://broker.example:8883", "MQTT_USER": "u", "MQTT_PW": "secret-pw", "MQTT_MEASUREMENTS": "cpu_stats, memory_stats"}, nil},
-		{"otlp later", map[string]string{"OUTPUTS": "influxdb,otlp"}, []string{"otlp is not available yet"}},
+		{"otlp", map[string]string{"OUTPUTS": "influxdb,otlp"}, nil},
 		{"influxdb missing", map[string]string{"OUTPUTS": "mqtt", "MQTT_URL": "tcp://127.0.0.1:1883"}, []string{"must list influxdb", "primary output", "watermark"}},
-		{"unknown", map[string]string{"OUTPUTS": "influxdb,kafka"}, []string{`unknown output "kafka"`}},
+		{"unknown", map[string]string{"OUTPUTS": "influxdb,kafka"}, []string{`unknown output "kafka"`, "use influxdb, mqtt and otlp"}},
 		{"mqtt needs url", map[string]string{"OUTPUTS": "influxdb,mqtt"}, []string{"MQTT_URL is required"}},
 		{"mqtt bad values", map[string]string{"OUTPUTS": "influxdb,mqtt", "MQTT_URL": "http://u:hunter2@broker:1883", "MQTT_QOS": "2",
 			"MQTT_TOPIC_PREFIX": "a/#", "MQTT_QUEUE_POINTS": "0", "MQTT_MAX_AGE": "1s", "MQTT_PW": "pw-only"},

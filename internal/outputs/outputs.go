@@ -1,5 +1,5 @@
 // Package outputs sends collected points to the secondary outputs, the
-// destinations besides InfluxDB (MQTT now). InfluxDB stays the primary
+// destinations besides InfluxDB (MQTT and OTLP). InfluxDB stays the primary
 // output: the worker writes to it synchronously and its answer drives the
 // backfill watermark and the spool. Every secondary output is a plugin
 // behind the small Output interface, fed by a Fanout that gives it its own
@@ -131,7 +131,7 @@ func NewFanout(o Options, outs ...Output) (*Fanout, error) {
 	}
 	published := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ectelemetry_output_published_points_total",
-		Help: "Points delivered to a secondary output (mqtt).",
+		Help: "Points delivered to a secondary output (mqtt, otlp).",
 	}, []string{"output"})
 	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ectelemetry_output_dropped_points_total",
