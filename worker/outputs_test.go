@@ -26,8 +26,15 @@ func withFanout(t *testing.T, f *fixture, o outputs.Options, url string) *output
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runFanout(t, f, o, m)
+}
+
+// runFanout gives the fixture's handler a Fanout with the output and runs
+// it until the test ends.
+func runFanout(t *testing.T, f *fixture, o outputs.Options, out outputs.Output) *outputs.Fanout {
+	t.Helper()
 	o.Logger = zerolog.Nop()
-	fo, err := outputs.NewFanout(o, m)
+	fo, err := outputs.NewFanout(o, out)
 	if err != nil {
 		t.Fatal(err)
 	}
