@@ -49,9 +49,13 @@ func NewLogger(cfg config.Config, service string, stdout io.Writer) (zerolog.Log
 
 // Secrets lists what no output may show: the secret variables and the
 // password (with "user:password") of a URL that carries one, since
-// libraries print URLs in their errors.
+// libraries print URLs in their errors, and the OTLP header values.
 func Secrets(cfg config.Config) []string {
-	return append(cfg.SecretValues(), redact.URLSecrets(cfg.OrchURL, cfg.DBURL, cfg.RedisAddr)...)
+	s := append(cfg.SecretValues(), redact.URLSecrets(cfg.OrchURL, cfg.DBURL, cfg.RedisAddr)...)
+	if cfg.HasOutput(config.OutputOTLP) {
+		s = append(s, outputs.OTLPHeaderSecrets()...)
+	}
+	return s
 }
 
 // NewRedis returns the Redis client of the configuration.

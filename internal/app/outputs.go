@@ -16,7 +16,7 @@ import (
 // or nil when it lists only influxdb. It does no network I/O.
 func NewOutputs(cfg config.Config, log zerolog.Logger, m *metrics.Metrics) (*outputs.Fanout, error) {
 	var outs []outputs.Output
-	o := outputs.Options{Logger: log.With().Str("component", "outputs").Logger()}
+	o := outputs.Options{Logger: log.With().Str("component", "outputs").Logger(), PerOutput: map[string]outputs.Limits{}}
 	if m != nil {
 		o.Registerer = m.Registry
 	}
@@ -35,7 +35,7 @@ func NewOutputs(cfg config.Config, log zerolog.Logger, m *metrics.Metrics) (*out
 			return nil, err
 		}
 		outs = append(outs, mq)
-		o.PerOutput = map[string]outputs.Limits{outputs.NameMQTT: {QueuePoints: cfg.MQTTQueuePoints, MaxAge: cfg.MQTTMaxAge}}
+		o.PerOutput[outputs.NameMQTT] = outputs.Limits{QueuePoints: cfg.MQTTQueuePoints, MaxAge: cfg.MQTTMaxAge}
 	}
 	if cfg.HasOutput(config.OutputOTLP) {
 		// The OTEL_* variables configure it; NewOTLP does no network I/O.
@@ -44,6 +44,7 @@ func NewOutputs(cfg config.Config, log zerolog.Logger, m *metrics.Metrics) (*out
 			return nil, err
 		}
 		outs = append(outs, ot)
+		o.PerOutput[outputs.NameOTLP] = outputs.Limits{QueuePoints: cfg.OTLPQueuePoints, MaxAge: cfg.OTLPMaxAge}
 	}
 	if len(outs) == 0 {
 		return nil, nil

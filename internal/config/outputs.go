@@ -51,6 +51,14 @@ func (c Config) validateOutputs() error {
 	if !slices.Contains(list, OutputInfluxDB) {
 		errs = append(errs, fmt.Errorf("OUTPUTS %q must list influxdb: it is the primary output, whose writes move the backfill watermark and fill the spool", c.Outputs))
 	}
+	if slices.Contains(list, OutputOTLP) {
+		if c.OTLPQueuePoints < 1 {
+			errs = append(errs, fmt.Errorf("OTLP_QUEUE_POINTS %d must be at least 1", c.OTLPQueuePoints))
+		}
+		if c.OTLPMaxAge < 10*time.Second {
+			errs = append(errs, fmt.Errorf("OTLP_MAX_AGE %s must be at least 10s", c.OTLPMaxAge))
+		}
+	}
 	if !slices.Contains(list, OutputMQTT) {
 		return errors.Join(errs...)
 	}

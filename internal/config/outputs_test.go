@@ -21,7 +21,8 @@ func TestOutputsDefaultIsInfluxDBOnly(t *testing.T) {
 	if got := c.OutputList(); !slices.Equal(got, []string{OutputInfluxDB}) || c.HasOutput(OutputMQTT) {
 		t.Errorf("OutputList = %v, want [influxdb]", got)
 	}
-	if c.MQTTQoS != 1 || c.MQTTRetain || c.MQTTTopicPrefix != "ectelemetry" || c.MQTTQueuePoints != 50000 || c.MQTTMaxAge != 5*time.Minute {
+	if c.MQTTQoS != 1 || c.MQTTRetain || c.MQTTTopicPrefix != "ectelemetry" || c.MQTTQueuePoints != 50000 || c.MQTTMaxAge != 5*time.Minute ||
+		c.OTLPQueuePoints != 50000 || c.OTLPMaxAge != 5*time.Minute {
 		t.Errorf("MQTT defaults: %+v", c)
 	}
 }
@@ -34,6 +35,8 @@ func TestOutputsValidation(t *testing.T) {
 	}{
 		{"mqtt", map[string]string{"OUTPUTS": "influxdb, MQTT", "MQTT_URL": "ssl://broker.example:8883", "MQTT_USER": "u", "MQTT_PW": "secret-pw", "MQTT_MEASUREMENTS": "cpu_stats, memory_stats"}, nil},
 		{"otlp", map[string]string{"OUTPUTS": "influxdb,otlp"}, nil},
+		{"otlp bad values", map[string]string{"OUTPUTS": "influxdb,otlp", "OTLP_QUEUE_POINTS": "0", "OTLP_MAX_AGE": "1s"}, []string{"OTLP_QUEUE_POINTS 0", "OTLP_MAX_AGE 1s"}},
+		{"otlp vars ignored without otlp", map[string]string{"OTLP_QUEUE_POINTS": "0"}, nil},
 		{"influxdb missing", map[string]string{"OUTPUTS": "mqtt", "MQTT_URL": "tcp://127.0.0.1:1883"}, []string{"must list influxdb", "primary output", "watermark"}},
 		{"unknown", map[string]string{"OUTPUTS": "influxdb,kafka"}, []string{`unknown output "kafka"`, "use influxdb, mqtt and otlp"}},
 		{"mqtt needs url", map[string]string{"OUTPUTS": "influxdb,mqtt"}, []string{"MQTT_URL is required"}},

@@ -3,6 +3,7 @@ package outputs
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -67,6 +68,37 @@ func OTLPProtocol() (string, error) {
 		return p, nil
 	}
 	return "", fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q is not supported: use grpc or http/protobuf", p)
+}
+
+// OTLPHeaderSecrets returns the values, as written and URL-decoded, of the
+// credential headers of OTEL_EXPORTER_OTLP_HEADERS and
+// OTEL_EXPORTER_OTLP_METRICS_HEADERS (authorization, and names with auth,
+// key, token, secret, password or cookie), which no log line may show.
+func OTLPHeaderSecrets() []string {
+	var out []string
+	for _, env := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS"} {
+		for _, kv := range strings.Split(os.Getenv(env), ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if v = strings.TrimSpace(v); !ok || v == "" || !credentialHeader(k) {
+				continue
+			}
+			out = append(out, v)
+			if d, err := url.PathUnescape(v); err == nil && d != v {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+func credentialHeader(name string) bool {
+	name = strings.ToLower(name)
+	for _, s := range []string{"auth", "key", "token", "secret", "password", "cookie"} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // NewOTLP returns the OTLP output configured by the OTEL_* environment

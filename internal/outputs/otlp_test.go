@@ -2,6 +2,7 @@ package outputs
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -144,6 +145,16 @@ func TestOTLPVerifiesTLS(t *testing.T) {
 	}
 	if n := len(r.Points()); n != 0 {
 		t.Errorf("receiver got %d points", n)
+	}
+}
+
+func TestOTLPHeaderSecrets(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20s3cr3t, x-tenant=lab")
+	t.Setenv("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api-key=k3y,broken")
+	got := OTLPHeaderSecrets()
+	want := []string{"Bearer%20s3cr3t", "Bearer s3cr3t", "k3y"}
+	if !slices.Equal(got, want) {
+		t.Errorf("OTLPHeaderSecrets = %q, want %q", got, want)
 	}
 }
 
