@@ -46,10 +46,7 @@ func TestCollectedPointsReachOTLP(t *testing.T) {
 			r := otlptest.Start(t, protocol, false)
 			f := newFixture(t, 2, simulator.Faults{})
 			fo := withOTLP(t, f, outputs.Options{}, protocol, r.Endpoint)
-			a := reachable(t, f.sim)[0]
-			if rep := f.h.Collect(t.Context(), f.polls[a.ID]); rep.Outcome != OutcomeOK {
-				t.Fatalf("Outcome = %s (%v %v)", rep.Outcome, rep.Err, rep.SourceErrors)
-			}
+			a := collectAll(t, f)
 
 			// Every numeric or boolean field InfluxDB got arrives once.
 			type want struct {
@@ -148,14 +145,7 @@ func TestDeadOTLPReceiverDropsButInfluxDBGetsEverything(t *testing.T) {
 			// dropped as too old.
 			fo := withOTLP(t, f, outputs.Options{MaxAge: 300 * time.Millisecond, RetryMin: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond},
 				protocol, "http://"+testenv.ClosedPort(t))
-			a := reachable(t, f.sim)[0]
-			rep := f.h.Collect(t.Context(), f.polls[a.ID])
-			if rep.Outcome != OutcomeOK {
-				t.Fatalf("Outcome = %s (%v %v)", rep.Outcome, rep.Err, rep.SourceErrors)
-			}
-			if rep.Points == 0 || rep.Points != len(f.sink.points) {
-				t.Fatalf("report %d points, sink %d", rep.Points, len(f.sink.points))
-			}
+			collectAll(t, f)
 			deadline := time.Now().Add(30 * time.Second)
 			for {
 				st := fo.Stats(outputs.NameOTLP)

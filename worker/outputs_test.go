@@ -142,9 +142,10 @@ func TestCollectedPointsReachMQTT(t *testing.T) {
 	}
 }
 
-func TestDeadMQTTBrokerDropsButInfluxDBGetsEverything(t *testing.T) {
-	f := newFixture(t, 2, simulator.Faults{})
-	fo := withFanout(t, f, outputs.Options{QueuePoints: 5}, "tcp://"+testenv.ClosedPort(t))
+// collectAll collects the first reachable appliance and checks that
+// InfluxDB got every point of the job.
+func collectAll(t *testing.T, f *fixture) simulator.ApplianceInfo {
+	t.Helper()
 	a := reachable(t, f.sim)[0]
 	rep := f.h.Collect(t.Context(), f.polls[a.ID])
 	if rep.Outcome != OutcomeOK {
@@ -153,6 +154,13 @@ func TestDeadMQTTBrokerDropsButInfluxDBGetsEverything(t *testing.T) {
 	if rep.Points == 0 || rep.Points != len(f.sink.points) {
 		t.Fatalf("report %d points, sink %d", rep.Points, len(f.sink.points))
 	}
+	return a
+}
+
+func TestDeadMQTTBrokerDropsButInfluxDBGetsEverything(t *testing.T) {
+	f := newFixture(t, 2, simulator.Faults{})
+	fo := withFanout(t, f, outputs.Options{QueuePoints: 5}, "tcp://"+testenv.ClosedPort(t))
+	collectAll(t, f)
 	st := fo.Stats(outputs.NameMQTT)
 	if st.Published != 0 || st.Dropped == 0 || st.Queued > 5 || st.Dropped+st.Queued != int64(len(f.sink.points)) {
 		t.Errorf("stats %+v: want nothing published, at most 5 queued and the rest of %d points dropped", st, len(f.sink.points))

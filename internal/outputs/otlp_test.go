@@ -13,12 +13,13 @@ import (
 )
 
 // setOTLPEnv points the OTEL_* variables at the receiver.
-func setOTLPEnv(t *testing.T, protocol string, r *otlptest.Receiver) {
+// An empty service name leaves service.name to the default.
+func setOTLPEnv(t *testing.T, protocol, service string, r *otlptest.Receiver) {
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", r.Endpoint)
 	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20s3cr3t,x-tenant=lab")
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test,host.name=collector-1")
-	t.Setenv("OTEL_SERVICE_NAME", "")
+	t.Setenv("OTEL_SERVICE_NAME", service)
 	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "5000")
 	if r.CAFile != "" {
 		t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", r.CAFile)
@@ -39,6 +40,19 @@ func testPoints(at time.Time) []telemetry.Point {
 	}
 }
 
+// newTestOTLP starts a receiver and returns an OTLP output pointed at it.
+func newTestOTLP(t *testing.T, protocol, service string, useTLS bool) (*OTLP, *otlptest.Receiver) {
+	t.Helper()
+	r := otlptest.Start(t, protocol, useTLS)
+	setOTLPEnv(t, protocol, service, r)
+	o, err := NewOTLP(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.Close)
+	return o, r
+}
+
 func TestOTLPExportsOverGRPCAndHTTP(t *testing.T) {
 	for _, c := range []struct {
 		protocol string
@@ -49,13 +63,7 @@ func TestOTLPExportsOverGRPCAndHTTP(t *testing.T) {
 			name += "+tls"
 		}
 		t.Run(name, func(t *testing.T) {
-			r := otlptest.Start(t, c.protocol, c.tls)
-			setOTLPEnv(t, c.protocol, r)
-			o, err := NewOTLP(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer o.Close()
+			o, r := newTestOTLP(t, c.protocol, "", c.tls)
 			if o.Protocol() != c.protocol {
 				t.Fatalf("protocol %s, want %s", o.Protocol(), c.protocol)
 			}
@@ -112,14 +120,7 @@ func TestOTLPExportsOverGRPCAndHTTP(t *testing.T) {
 }
 
 func TestOTLPServiceNameFromEnv(t *testing.T) {
-	r := otlptest.Start(t, ProtocolHTTPProtobuf, false)
-	setOTLPEnv(t, ProtocolHTTPProtobuf, r)
-	t.Setenv("OTEL_SERVICE_NAME", "edge-lab")
-	o, err := NewOTLP(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
+	o, r := newTestOTLP(t, ProtocolHTTPProtobuf, "edge-lab", false)
 	if err := o.Publish(t.Context(), testPoints(time.Unix(1790000000, 0))); err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +134,14 @@ func TestOTLPServiceNameFromEnv(t *testing.T) {
 // is not trusted: TLS is verified unless insecure is asked for.
 func TestOTLPVerifiesTLS(t *testing.T) {
 	r := otlptest.Start(t, ProtocolHTTPProtobuf, true)
-	setOTLPEnv(t, ProtocolHTTPProtobuf, r)
+	r.CAFile = ""
+	setOTLPEnv(t, ProtocolHTTPProtobuf, "", r)
 	t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", "")
 	o, err := NewOTLP(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer o.Close()
+	t.Cleanup(o.Close)
 	if err := o.Publish(t.Context(), testPoints(time.Unix(1790000000, 0))); err == nil {
 		t.Fatal("export to an untrusted certificate succeeded")
 	}
