@@ -143,14 +143,25 @@ func (o *OTLP) Close() {
 	_ = o.exp.Shutdown(ctx)
 }
 
-// Publish exports the points in one request.
+// OTLPPointsPerRequest bounds the points of one export request, so that a
+// large batch (a minute-stats backfill) stays well below the 4 MiB a
+// receiver such as the OpenTelemetry Collector accepts by default.
+const OTLPPointsPerRequest = 1000
+
+// Publish exports the points, in requests of at most OTLPPointsPerRequest
+// points. After a failed request the whole batch is tried again later, so
+// the requests before it can arrive twice.
 func (o *OTLP) Publish(ctx context.Context, points []telemetry.Point) error {
-	rm := ResourceMetrics(o.res, points)
-	if len(rm.ScopeMetrics[0].Metrics) == 0 {
-		return nil
-	}
-	if err := o.exp.Export(ctx, rm); err != nil {
-		return fmt.Errorf("OTLP %s export: %w", o.protocol, err)
+	for len(points) > 0 {
+		n := min(len(points), OTLPPointsPerRequest)
+		rm := ResourceMetrics(o.res, points[:n])
+		points = points[n:]
+		if len(rm.ScopeMetrics[0].Metrics) == 0 {
+			continue
+		}
+		if err := o.exp.Export(ctx, rm); err != nil {
+			return fmt.Errorf("OTLP %s export: %w", o.protocol, err)
+		}
 	}
 	return nil
 }

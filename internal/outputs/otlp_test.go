@@ -119,6 +119,33 @@ func TestOTLPExportsOverGRPCAndHTTP(t *testing.T) {
 	}
 }
 
+func TestOTLPSplitsLargeBatches(t *testing.T) {
+	o, r := newTestOTLP(t, ProtocolGRPC, "", false)
+	at := time.Unix(1790000000, 0)
+	var points []telemetry.Point
+	for i := range 2*OTLPPointsPerRequest + 1 {
+		points = append(points, telemetry.Point{Measurement: telemetry.MeasCPUStats, Time: at.Add(time.Duration(i) * time.Second),
+			Tags:   map[string]string{telemetry.TagApplianceID: "3.NE", telemetry.TagHostname: "branch-1", telemetry.TagCPUNumber: "0"},
+			Fields: map[string]any{telemetry.FieldCPUPIdle: float64(i)}})
+	}
+	if err := o.Publish(t.Context(), points); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.Headers()); n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+	got := r.Points()
+	if len(got) != len(points) {
+		t.Fatalf("%d data points, want %d", len(got), len(points))
+	}
+	for i, p := range got {
+		if p.Value != float64(i) || p.Time != uint64(at.Add(time.Duration(i)*time.Second).UnixNano()) {
+			t.Errorf("data point %d: %+v", i, p)
+			break
+		}
+	}
+}
+
 func TestOTLPServiceNameFromEnv(t *testing.T) {
 	o, r := newTestOTLP(t, ProtocolHTTPProtobuf, "edge-lab", false)
 	if err := o.Publish(t.Context(), testPoints(time.Unix(1790000000, 0))); err != nil {
