@@ -105,3 +105,23 @@ func TestEchoedLoginPasswordsNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestOTLPHeaderCredentialsAreSecrets: with OUTPUTS=...,otlp the values of
+// credential headers in OTEL_EXPORTER_OTLP_HEADERS never reach a log line.
+func TestOTLPHeaderCredentialsAreSecrets(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20tok-9f8e7d,x-tenant=lab")
+	var out bytes.Buffer
+	log, closeLog, err := logging.New(logging.Options{Service: "worker", Level: "info", Format: "json", Stdout: &out,
+		Secrets: Secrets(config.Config{Outputs: "influxdb,otlp"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeLog()
+	log.Warn().Str("err", "receiver said: bad header Bearer tok-9f8e7d").Str("token", "tok-9f8e7d").Msg("output cannot deliver")
+	if s := out.String(); strings.Contains(s, "tok-9f8e7d") || !strings.Contains(s, "output cannot deliver") {
+		t.Errorf("log line shows the token or is missing: %s", s)
+	}
+	if s := Secrets(config.Config{Outputs: "influxdb"}); len(s) != 0 {
+		t.Errorf("without otlp: secrets %q", s)
+	}
+}

@@ -70,7 +70,8 @@ func OTLPProtocol() (string, error) {
 	return "", fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q is not supported: use grpc or http/protobuf", p)
 }
 
-// OTLPHeaderSecrets returns the values, as written and URL-decoded, of the
+// OTLPHeaderSecrets returns the values, as written, URL-decoded and without
+// the authorization scheme, of the
 // credential headers of OTEL_EXPORTER_OTLP_HEADERS and
 // OTEL_EXPORTER_OTLP_METRICS_HEADERS (authorization, and names with auth,
 // key, token, secret, password or cookie), which no log line may show.
@@ -83,8 +84,13 @@ func OTLPHeaderSecrets() []string {
 				continue
 			}
 			out = append(out, v)
-			if d, err := url.PathUnescape(v); err == nil && d != v {
+			d, err := url.PathUnescape(v)
+			if err == nil && d != v {
 				out = append(out, d)
+			}
+			// the credential alone, without its scheme (Bearer, Basic)
+			if _, cred, ok := strings.Cut(d, " "); err == nil && ok && strings.TrimSpace(cred) != "" {
+				out = append(out, strings.TrimSpace(cred))
 			}
 		}
 	}

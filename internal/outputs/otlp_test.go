@@ -181,7 +181,7 @@ func TestOTLPHeaderSecrets(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20s3cr3t, x-tenant=lab")
 	t.Setenv("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api-key=k3y,broken")
 	got := OTLPHeaderSecrets()
-	want := []string{"Bearer%20s3cr3t", "Bearer s3cr3t", "k3y"}
+	want := []string{"Bearer%20s3cr3t", "Bearer s3cr3t", "s3cr3t", "k3y"}
 	if !slices.Equal(got, want) {
 		t.Errorf("OTLPHeaderSecrets = %q, want %q", got, want)
 	}
