@@ -37,6 +37,7 @@ func runBench(ctx context.Context, e env) error {
 	cycles := fs.Int("cycles", 4, "cycles to run (the first is the first contact)")
 	conc := fs.Int("concurrency", 64, "WORKER_CONCURRENCY of the worker process")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
+	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it)")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
@@ -66,6 +67,10 @@ func runBench(ctx context.Context, e env) error {
 	cfg.OrchURL, cfg.OrchAPIKey, cfg.OrchUser, cfg.OrchPassword = sim.OrchestratorURL(), simulator.DefaultAPIKey, "", ""
 	cfg.ECUser, cfg.ECPassword = simulator.DefaultECUser, simulator.DefaultECPassword
 	cfg.CollectAll, cfg.DiscoverySpread = true, false
+	cfg.Outputs = *outputs
+	if cfg.HasOutput("mqtt") && cfg.MQTTURL == "" {
+		return fmt.Errorf("--outputs %s needs MQTT_URL (a broker); 'make bench' starts one: %w", *outputs, errUsage)
+	}
 	if err := cfg.Validate(config.RoleDiscovery); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
@@ -89,7 +94,7 @@ func runBench(ctx context.Context, e env) error {
 	defer stopWorker()
 	cmd := exec.CommandContext(wctx, self, "worker")
 	cmd.Env = append(os.Environ(), "EC_USER="+cfg.ECUser, "EC_PW="+cfg.ECPassword, "REACHABILITY="+*reach,
-		"WORKER_CONCURRENCY="+strconv.Itoa(*conc), "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
+		"OUTPUTS="+*outputs, "WORKER_CONCURRENCY="+strconv.Itoa(*conc), "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
 		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=")
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
@@ -101,8 +106,8 @@ func runBench(ctx context.Context, e env) error {
 	pid := cmd.Process.Pid
 	defer func() { stopWorker(); cmd.Wait() }()
 
-	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), worker pid %d, concurrency %d, reachability %s\n",
-		*n, unreachable, pid, *conc, *reach)
+	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), worker pid %d, concurrency %d, reachability %s, outputs %s\n",
+		*n, unreachable, pid, *conc, *reach, strings.Join(cfg.OutputList(), ","))
 	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU s/appliance\tpoints/s\t")
