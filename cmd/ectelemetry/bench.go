@@ -44,6 +44,9 @@ func runBench(ctx context.Context, e env) error {
 	if *n < 1 || *cycles < 1 {
 		return fmt.Errorf("--appliances and --cycles must be positive: %w", errUsage)
 	}
+	if (config.Config{Outputs: *outputs}).HasOutput("mqtt") && e.getenv("MQTT_URL") == "" {
+		return fmt.Errorf("--outputs %s needs a broker at MQTT_URL ('make bench' starts one): %w", *outputs, errUsage)
+	}
 	clock := &benchClock{t: time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)}
 	sim, err := simulator.New(simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now})
 	if err != nil {
@@ -68,9 +71,6 @@ func runBench(ctx context.Context, e env) error {
 	cfg.ECUser, cfg.ECPassword = simulator.DefaultECUser, simulator.DefaultECPassword
 	cfg.CollectAll, cfg.DiscoverySpread = true, false
 	cfg.Outputs = *outputs
-	if cfg.HasOutput("mqtt") && cfg.MQTTURL == "" {
-		return fmt.Errorf("--outputs %s needs MQTT_URL (a broker); 'make bench' starts one: %w", *outputs, errUsage)
-	}
 	if err := cfg.Validate(config.RoleDiscovery); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
