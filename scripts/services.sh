@@ -7,6 +7,8 @@
 # or the next free port above each. The servers run in sessions of their own
 # (setsid), so a Ctrl-C in the terminal reaches the calling script and its
 # foreground command but not them: they stop after it, on exit.
+# With EC_MQTT=1 it also starts a mosquitto (anonymous, loopback only) on
+# EC_MQTT_PORT (11883 or the next free port) and exports MQTT_URL.
 set -euo pipefail
 
 EC_TOOLS_DIR=${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}
@@ -15,11 +17,17 @@ EC_REDIS_PORT=${EC_REDIS_PORT:-16379}
 EC_INFLUX_PORT=${EC_INFLUX_PORT:-18086}
 EC_INFLUX_RPC_PORT=${EC_INFLUX_RPC_PORT:-18088}
 EC_DB=${EC_DB:-ectelem}
+EC_MQTT=${EC_MQTT:-0}
+EC_MQTT_PORT=${EC_MQTT_PORT:-11883}
 
 redis_bin=$(command -v redis-server || ls /usr/bin/redis-server /usr/sbin/redis-server 2>/dev/null | head -1 || true)
 influxd_bin=${EC_INFLUXD:-$EC_TOOLS_DIR/influxd}
 [ -x "$redis_bin" ] || { echo "redis-server not found: run 'make deps'" >&2; exit 1; }
 [ -x "$influxd_bin" ] || { echo "influxd not found at $influxd_bin: run 'make deps'" >&2; exit 1; }
+if [ "$EC_MQTT" = 1 ]; then
+	mosquitto_bin=${EC_MOSQUITTO:-$(command -v mosquitto || ls /usr/sbin/mosquitto /usr/bin/mosquitto 2>/dev/null | head -1 || true)}
+	[ -x "$mosquitto_bin" ] || { echo "mosquitto not found: run 'make deps'" >&2; exit 1; }
+fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # free_port P: P, or the next port above it that nothing listens on.
@@ -32,6 +40,7 @@ EC_REDIS_PORT=$(free_port "$EC_REDIS_PORT")
 EC_INFLUX_PORT=$(free_port "$EC_INFLUX_PORT")
 EC_INFLUX_RPC_PORT=$(free_port "$EC_INFLUX_RPC_PORT")
 [ "$EC_INFLUX_RPC_PORT" != "$EC_INFLUX_PORT" ] || EC_INFLUX_RPC_PORT=$(free_port $((EC_INFLUX_PORT + 1)))
+[ "$EC_MQTT" != 1 ] || EC_MQTT_PORT=$(free_port "$EC_MQTT_PORT")
 
 mkdir -p "$EC_STATE_DIR/redis" "$EC_STATE_DIR/influxdb"
 svc_pids=()
@@ -47,6 +56,18 @@ trap 'exit 130' INT TERM
 setsid "$redis_bin" --port "$EC_REDIS_PORT" --bind 127.0.0.1 --dir "$EC_STATE_DIR/redis" --appendonly yes \
 	--save "" --logfile "$EC_STATE_DIR/redis.log" &
 svc_pids+=($!)
+
+if [ "$EC_MQTT" = 1 ]; then
+	# Anonymous clients on loopback only: a throwaway broker for demo and bench.
+	cat >"$EC_STATE_DIR/mosquitto.conf" <<CONF
+listener $EC_MQTT_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest file $EC_STATE_DIR/mosquitto.log
+CONF
+	setsid "$mosquitto_bin" -c "$EC_STATE_DIR/mosquitto.conf" >/dev/null 2>&1 &
+	svc_pids+=($!)
+fi
 
 cat >"$EC_STATE_DIR/influxdb.conf" <<CONF
 reporting-disabled = true
@@ -80,6 +101,12 @@ for _ in $(seq 1 150); do
 done
 curl -fsS -o /dev/null "http://127.0.0.1:$EC_INFLUX_PORT/ping" || { echo "influxd did not start; see $EC_STATE_DIR/influxd.log" >&2; exit 1; }
 port_busy "$EC_REDIS_PORT" || { echo "redis-server did not start; see $EC_STATE_DIR/redis.log" >&2; exit 1; }
+if [ "$EC_MQTT" = 1 ]; then
+	for _ in $(seq 1 50); do port_busy "$EC_MQTT_PORT" && break; sleep 0.2; done
+	port_busy "$EC_MQTT_PORT" || { echo "mosquitto did not start; see $EC_STATE_DIR/mosquitto.log" >&2; exit 1; }
+	export MQTT_URL=tcp://127.0.0.1:$EC_MQTT_PORT
+	echo "services: mosquitto $MQTT_URL"
+fi
 curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$EC_INFLUX_PORT/query" --data-urlencode "q=CREATE DATABASE $EC_DB"
 
 export REDIS_ADDR=127.0.0.1:$EC_REDIS_PORT

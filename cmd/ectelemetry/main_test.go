@@ -109,6 +109,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"check", "--role", "both"}, `--role "both" must be all, discovery or worker`},
 		{[]string{"check", "extra"}, `check takes no arguments, got ["extra"]`},
 		{[]string{"health", "--quiet=maybe"}, `invalid boolean value "maybe" for --quiet: parse error (see 'ectelemetry health --help')`},
+		{[]string{"bench", "--outputs", "influxdb,mqtt"}, `--outputs influxdb,mqtt needs a broker at MQTT_URL ('make bench' starts one)`},
 		{[]string{"nope"}, `unknown subcommand "nope"`},
 		{[]string{"help", "nope"}, `unknown subcommand "nope"`},
 		{[]string{"help", "check", "worker"}, `help takes one subcommand, got ["check" "worker"]`},

@@ -22,7 +22,14 @@ import (
 const (
 	composeFile = "docker-compose.yml"
 	monitorFile = "docker-compose.monitor.yml"
+	otelFile    = "docker-compose.otel.yml"
 	envFile     = "example.env"
+)
+
+// allComposeFiles and allProfiles load every service of every file.
+var (
+	allComposeFiles = []string{composeFile, monitorFile, otelFile}
+	allProfiles     = []string{"live", "demo", "mqtt"}
 )
 
 // repoRoot returns the repository root (two levels above this package).
@@ -315,7 +322,7 @@ func TestComposeDemoProjectNameIsRefused(t *testing.T) {
 var pinnedTag = regexp.MustCompile(`^[a-z0-9./_-]+:v?[0-9]+\.[0-9]+[0-9a-z.+-]*$`)
 
 func TestComposeImagesArePinned(t *testing.T) {
-	p := mustLoad(t, loadOpts{files: []string{composeFile, monitorFile}, profiles: []string{"live", "demo"}})
+	p := mustLoad(t, loadOpts{files: allComposeFiles, profiles: allProfiles})
 	want := map[string]string{
 		"influxdb": "influxdb:2.9.1-alpine",
 		"redis":    "redis:8.8-alpine",
@@ -441,7 +448,7 @@ func TestComposeDiscover(t *testing.T) {
 }
 
 func TestComposeServicesHardening(t *testing.T) {
-	p := mustLoad(t, loadOpts{files: []string{composeFile, monitorFile}, profiles: []string{"live", "demo"}})
+	p := mustLoad(t, loadOpts{files: allComposeFiles, profiles: allProfiles})
 	healthy := []string{"influxdb", "redis", "grafana", "renderer", "ec-telemetry-worker", "ec-telemetry-discover",
 		"ec-telemetry-discover-demo", "prometheus"}
 	for name, s := range p.Services {
@@ -632,8 +639,8 @@ func TestComposeMonitorOverlay(t *testing.T) {
 // publishes listens on 127.0.0.1 by default and on BIND_ADDR when it is set:
 // nothing reaches the network unless the operator says so.
 func TestComposePublishedPortsBindLoopback(t *testing.T) {
-	files := []string{composeFile, monitorFile}
-	p := mustLoad(t, loadOpts{files: files, profiles: []string{"live", "demo"}})
+	files := allComposeFiles
+	p := mustLoad(t, loadOpts{files: files, profiles: allProfiles})
 	var published int
 	for name, s := range p.Services {
 		published += len(s.Ports)
@@ -662,7 +669,7 @@ func TestComposePublishedPortsBindLoopback(t *testing.T) {
 		}
 	}
 	p = mustLoad(t, loadOpts{files: files, env: []string{"BIND_ADDR=0.0.0.0"}})
-	for _, name := range []string{"grafana", "influxdb", "cadvisor", "prometheus", "asynqmon"} {
+	for _, name := range []string{"grafana", "influxdb", "cadvisor", "prometheus", "asynqmon", "otel-collector"} {
 		s := service(t, p, name)
 		if len(s.Ports) == 0 {
 			t.Errorf("%s publishes no port", name)
@@ -697,7 +704,7 @@ func TestComposeGrafanaPasswordIsItsOwn(t *testing.T) {
 }
 
 func TestComposeFilesHaveNoVersionKey(t *testing.T) {
-	for _, f := range []string{composeFile, monitorFile} {
+	for _, f := range allComposeFiles {
 		b, err := os.ReadFile(filepath.Join(repoRoot(t), f))
 		if err != nil {
 			t.Fatal(err)

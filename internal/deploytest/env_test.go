@@ -167,7 +167,7 @@ func TestComposeVariablesAreDocumented(t *testing.T) {
 		documented[l.name] = true
 	}
 	ref := regexp.MustCompile(`\$\{([A-Z][A-Z0-9_]*)`)
-	for _, f := range []string{composeFile, monitorFile} {
+	for _, f := range allComposeFiles {
 		b, err := os.ReadFile(filepath.Join(repoRoot(t), f))
 		if err != nil {
 			t.Fatal(err)
