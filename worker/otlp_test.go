@@ -18,6 +18,13 @@ import (
 // configured by the OTEL_* variables pointing at endpoint.
 func withOTLP(t *testing.T, f *fixture, o outputs.Options, protocol, endpoint string) *outputs.Fanout {
 	t.Helper()
+	return runFanout(t, f, o, otlpOutput(t, protocol, endpoint))
+}
+
+// otlpOutput is an OTLP output configured by the OTEL_* variables
+// pointing at endpoint.
+func otlpOutput(t *testing.T, protocol, endpoint string) outputs.Output {
+	t.Helper()
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
 	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Basic%20dXNlcjpwdw==")
@@ -27,7 +34,7 @@ func withOTLP(t *testing.T, f *fixture, o outputs.Options, protocol, endpoint st
 	if err != nil {
 		t.Fatal(err)
 	}
-	return runFanout(t, f, o, ot)
+	return ot
 }
 
 // otlpKey identifies a data point: metric name, time and attributes.

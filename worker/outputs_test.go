@@ -22,19 +22,25 @@ import (
 // runs it until the test ends.
 func withFanout(t *testing.T, f *fixture, o outputs.Options, url string) *outputs.Fanout {
 	t.Helper()
+	return runFanout(t, f, o, mqttOutput(t, url))
+}
+
+// mqttOutput is an MQTT output (QoS 1) for the broker at url.
+func mqttOutput(t *testing.T, url string) outputs.Output {
+	t.Helper()
 	m, err := outputs.NewMQTT(outputs.MQTTOptions{URL: url, ClientID: "worker-test", QoS: 1, ReconnectMax: 200 * time.Millisecond, ConnectTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return runFanout(t, f, o, m)
+	return m
 }
 
-// runFanout gives the fixture's handler a Fanout with the output and runs
-// it until the test ends.
-func runFanout(t *testing.T, f *fixture, o outputs.Options, out outputs.Output) *outputs.Fanout {
+// runFanout gives the fixture's handler a Fanout with the outputs and
+// runs it until the test ends.
+func runFanout(t *testing.T, f *fixture, o outputs.Options, outs ...outputs.Output) *outputs.Fanout {
 	t.Helper()
 	o.Logger = zerolog.Nop()
-	fo, err := outputs.NewFanout(o, out)
+	fo, err := outputs.NewFanout(o, outs...)
 	if err != nil {
 		t.Fatal(err)
 	}
