@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel"
 
 	"github.com/ec-telemetry/ec-telemetry/discovery"
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
@@ -52,7 +53,7 @@ func NewLogger(cfg config.Config, service string, stdout io.Writer) (zerolog.Log
 // libraries print URLs in their errors, and the OTLP header values.
 func Secrets(cfg config.Config) []string {
 	s := append(cfg.SecretValues(), redact.URLSecrets(cfg.OrchURL, cfg.DBURL, cfg.RedisAddr)...)
-	if cfg.HasOutput(config.OutputOTLP) {
+	if cfg.HasOutput(config.OutputOTLP) || cfg.OTLPSelfMetrics {
 		s = append(s, outputs.OTLPHeaderSecrets()...)
 	}
 	return s
@@ -264,6 +265,27 @@ func (a asynqLogger) Warn(args ...any) {
 func (a asynqLogger) Error(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
 
+// StartSelfMetrics exports m's registry and the Go runtime metrics by OTLP
+// (OTLP_SELF_METRICS=true) until stop, which sends the last export,
+// waiting at most 5 s. The SDK's export errors are logged as warnings.
+func StartSelfMetrics(ctx context.Context, log zerolog.Logger, m *metrics.Metrics) (stop func(), err error) {
+	l := log.With().Str("component", "otlp-self-metrics").Logger()
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		l.Warn().Err(err).Msg("OTLP export of the own metrics failed")
+	}))
+	shutdown, err := outputs.StartSelfMetrics(ctx, m.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("OTLP_SELF_METRICS: %w", err)
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdown(sctx); err != nil {
+			l.Warn().Err(err).Msg("last OTLP export of the own metrics failed")
+		}
+	}, nil
+}
+
 // RouteRedisLogs sends go-redis's own messages (dial failures and the
 // like, which it prints on stderr by default) to log at debug level: the
 // Redis check and the callers already report Redis being down. go-redis
@@ -300,6 +322,16 @@ func Start(ctx context.Context, cfg config.Config, service string, stdout io.Wri
 	rdb := NewRedis(cfg)
 	m := metrics.New()
 	m.Registry.MustRegister(metrics.NewQueueCollector(rdb, cfg.Queue))
+	stopSelf := func() {}
+	if cfg.OTLPSelfMetrics {
+		stopSelf, err = StartSelfMetrics(ctx, log, m)
+		if err != nil {
+			rdb.Close()
+			w.Close()
+			closeLog()
+			return Deps{}, nil, err
+		}
+	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -311,6 +343,7 @@ func Start(ctx context.Context, cfg config.Config, service string, stdout io.Wri
 	stop = func() {
 		cancel()
 		<-done
+		stopSelf()
 		w.Close()
 		rdb.Close()
 		closeLog()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,9 @@ func TestOTLPHeaderCredentialsAreSecrets(t *testing.T) {
 	}
 	if s := Secrets(config.Config{Outputs: "influxdb"}); len(s) != 0 {
 		t.Errorf("without otlp: secrets %q", s)
+	}
+	// OTLP_SELF_METRICS sends the same headers, whatever OUTPUTS says.
+	if s := Secrets(config.Config{Outputs: "influxdb", OTLPSelfMetrics: true}); !slices.Contains(s, "tok-9f8e7d") {
+		t.Errorf("with OTLP_SELF_METRICS: secrets %q lack the token", s)
 	}
 }

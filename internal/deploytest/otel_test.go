@@ -149,6 +149,10 @@ func TestComposeOtelOverlay(t *testing.T) {
 	if err != nil || u.Scheme != "http" || u.Hostname() != "otel-collector" || u.Port() != portOf(t, otlp.Protocols["http"].Endpoint) {
 		t.Errorf("worker OTEL_EXPORTER_OTLP_ENDPOINT = %q, want http://otel-collector:<otlp http port>", ep)
 	}
+	// Discovery sends its own metrics (OTLP_SELF_METRICS) to the same place.
+	if got, _ := envValue(service(t, p, "ec-telemetry-discover"), "OTEL_EXPORTER_OTLP_ENDPOINT"); got != ep {
+		t.Errorf("discovery OTEL_EXPORTER_OTLP_ENDPOINT = %q, want the workers' %q", got, ep)
+	}
 	if got, _ := envValue(w, "OUTPUTS"); got != "influxdb,otlp" {
 		t.Errorf("worker OUTPUTS = %q, want influxdb,otlp", got)
 	}

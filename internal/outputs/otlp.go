@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 
@@ -111,29 +112,40 @@ func credentialHeader(name string) bool {
 // variables. It does no network I/O: the exporter connects on the first
 // export. The exporter's own retries are off, as the Fanout retries.
 func NewOTLP(ctx context.Context) (*OTLP, error) {
-	protocol, err := OTLPProtocol()
+	exp, res, protocol, err := NewOTLPExporter(ctx, false)
 	if err != nil {
 		return nil, err
 	}
+	return &OTLP{exp: exp, res: res, protocol: protocol}, nil
+}
+
+// NewOTLPExporter returns the SDK's OTLP metric exporter for the protocol
+// the OTEL_* variables ask for, with the resource they describe
+// (service.name defaults to DefaultServiceName). retry turns the
+// exporter's own retries on. It does no network I/O.
+func NewOTLPExporter(ctx context.Context, retry bool) (exp sdkmetric.Exporter, res *resource.Resource, protocol string, err error) {
+	protocol, err = OTLPProtocol()
+	if err != nil {
+		return nil, nil, "", err
+	}
 	env, err := resource.New(ctx, resource.WithFromEnv())
 	if err != nil {
-		return nil, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
+		return nil, nil, "", fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
 	}
-	res, err := resource.Merge(resource.NewSchemaless(attribute.String("service.name", DefaultServiceName)), env)
+	res, err = resource.Merge(resource.NewSchemaless(attribute.String("service.name", DefaultServiceName)), env)
 	if err != nil {
-		return nil, fmt.Errorf("OTLP resource: %w", err)
+		return nil, nil, "", fmt.Errorf("OTLP resource: %w", err)
 	}
-	var exp metricExporter
 	switch protocol {
 	case ProtocolGRPC:
-		exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: false}))
+		exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: retry}))
 	default:
-		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: false}))
+		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: retry}))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("OTLP %s exporter: %w", protocol, err)
+		return nil, nil, "", fmt.Errorf("OTLP %s exporter: %w", protocol, err)
 	}
-	return &OTLP{exp: exp, res: res, protocol: protocol}, nil
+	return exp, res, protocol, nil
 }
 
 // Name is "otlp".
