@@ -105,7 +105,7 @@ type Config struct {
 	MQTTRetain       bool          `envconfig:"MQTT_RETAIN" default:"false"` // retained messages
 	MQTTTopicPrefix  string        `envconfig:"MQTT_TOPIC_PREFIX" default:"ectelemetry"`
 	MQTTMeasurements string        `envconfig:"MQTT_MEASUREMENTS"`                 // comma-separated; "": all
-	MQTTQueuePoints  int           `envconfig:"MQTT_QUEUE_POINTS" default:"50000"` // points queued while the broker is away
+	MQTTQueuePoints  int           `envconfig:"MQTT_QUEUE_POINTS" default:"20000"` // points queued while the broker is away
 	MQTTMaxAge       time.Duration `envconfig:"MQTT_MAX_AGE" default:"5m"`         // queued points older than this are dropped
 	OTLPQueuePoints  int           `envconfig:"OTLP_QUEUE_POINTS" default:"50000"` // points queued while the OTLP receiver is away
 	OTLPMaxAge       time.Duration `envconfig:"OTLP_MAX_AGE" default:"5m"`         // queued points older than this are dropped

@@ -21,7 +21,7 @@ func TestOutputsDefaultIsInfluxDBOnly(t *testing.T) {
 	if got := c.OutputList(); !slices.Equal(got, []string{OutputInfluxDB}) || c.HasOutput(OutputMQTT) {
 		t.Errorf("OutputList = %v, want [influxdb]", got)
 	}
-	if c.MQTTQoS != 1 || c.MQTTRetain || c.MQTTTopicPrefix != "ectelemetry" || c.MQTTQueuePoints != 50000 || c.MQTTMaxAge != 5*time.Minute ||
+	if c.MQTTQoS != 1 || c.MQTTRetain || c.MQTTTopicPrefix != "ectelemetry" || c.MQTTQueuePoints != 20000 || c.MQTTMaxAge != 5*time.Minute ||
 		c.OTLPQueuePoints != 50000 || c.OTLPMaxAge != 5*time.Minute {
 		t.Errorf("MQTT defaults: %+v", c)
 	}

@@ -1,6 +1,7 @@
 package outputs
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -225,53 +226,119 @@ const (
 // Encode groups the points by topic, in the order topics first appear. A
 // point's fields become metrics named <measurement>.<field>, in field name
 // order. Points of measurements left out by MQTT_MEASUREMENTS are skipped.
+//
+// The payload is the JSON encoding of []Metric, written straight into one
+// buffer per topic: no Metric or tag map is built per field, which made
+// encoding the bulk of the output's CPU time and garbage.
 func (m *MQTT) Encode(points []telemetry.Point) ([]Message, error) {
 	var order []string
-	byTopic := map[string][]Metric{}
+	byTopic := map[string]*bytes.Buffer{}
+	var keys, tagKeys []string
 	for _, p := range points {
 		if m.only != nil && !m.only[p.Measurement] {
 			continue
 		}
 		topic := m.o.TopicPrefix + "/" + TopicSegment(p.Tags[telemetry.TagHostname]) + "/" + TopicSegment(p.Measurement)
-		if _, ok := byTopic[topic]; !ok {
+		buf, ok := byTopic[topic]
+		if !ok {
+			buf = &bytes.Buffer{}
+			byTopic[topic] = buf
 			order = append(order, topic)
 		}
 		spec, known := telemetry.Lookup(p.Measurement)
-		keys := make([]string, 0, len(p.Fields))
+		keys = keys[:0]
 		for k := range p.Fields {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
+		tagKeys = tagKeys[:0]
+		for k := range p.Tags {
+			if k != TagUnit && k != TagValueType {
+				tagKeys = append(tagKeys, k)
+			}
+		}
+		slices.Sort(tagKeys)
+		pointUnit, hasPointUnit := p.Tags[TagUnit]
+		ts := strconv.AppendInt(nil, p.Time.UnixNano(), 10)
 		for _, k := range keys {
 			val, typ, ok := metricValue(p.Fields[k])
 			if !ok {
 				continue
 			}
-			tags := make(map[string]string, len(p.Tags)+2)
-			for tk, tv := range p.Tags {
-				tags[tk] = tv
-			}
-			tags[TagValueType] = typ
+			unit, hasUnit := pointUnit, hasPointUnit
 			if known {
 				if f, ok := spec.Field(k); ok && f.Unit != "" {
-					tags[TagUnit] = f.Unit
+					unit, hasUnit = f.Unit, true
 				}
 			}
-			byTopic[topic] = append(byTopic[topic], Metric{Name: p.Measurement + "." + k, Value: val, Timestamp: p.Time.UnixNano(), Tags: tags})
+			if buf.Len() == 0 {
+				buf.WriteByte('[')
+			} else {
+				buf.WriteByte(',')
+			}
+			buf.WriteString(`{"name":`)
+			writeJSONString(buf, p.Measurement+"."+k)
+			buf.WriteString(`,"value":`)
+			writeJSONString(buf, val)
+			buf.WriteString(`,"timestamp":`)
+			buf.Write(ts)
+			buf.WriteString(`,"tags":{`)
+			first := true
+			tag := func(k, v string) {
+				if !first {
+					buf.WriteByte(',')
+				}
+				first = false
+				writeJSONString(buf, k)
+				buf.WriteByte(':')
+				writeJSONString(buf, v)
+			}
+			// tag keys in sorted order, as encoding/json writes a map,
+			// with unit and value_type merged in
+			extra := [2][2]string{{TagUnit, unit}, {TagValueType, typ}}
+			ex := 0
+			if !hasUnit {
+				ex = 1
+			}
+			for _, tk := range tagKeys {
+				for ex < 2 && extra[ex][0] < tk {
+					tag(extra[ex][0], extra[ex][1])
+					ex++
+				}
+				tag(tk, p.Tags[tk])
+			}
+			for ; ex < 2; ex++ {
+				tag(extra[ex][0], extra[ex][1])
+			}
+			buf.WriteString("}}")
 		}
 	}
 	out := make([]Message, 0, len(order))
 	for _, t := range order {
-		if len(byTopic[t]) == 0 {
+		buf := byTopic[t]
+		if buf.Len() == 0 {
 			continue
 		}
-		b, err := json.Marshal(byTopic[t])
-		if err != nil {
-			return nil, fmt.Errorf("encode MQTT payload for %s: %w", t, err)
-		}
-		out = append(out, Message{Topic: t, Payload: b})
+		buf.WriteByte(']')
+		out = append(out, Message{Topic: t, Payload: buf.Bytes()})
 	}
 	return out, nil
+}
+
+// writeJSONString writes s as encoding/json does: plain printable ASCII
+// as is, anything else through json.Marshal, so that escapes match.
+func writeJSONString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a string always marshals
+			buf.Write(b)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
 
 func metricValue(v any) (val, typ string, ok bool) {

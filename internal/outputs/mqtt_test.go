@@ -229,3 +229,60 @@ func droppedMetric(t *testing.T, reg *prometheus.Registry, reason string) float6
 	t.Fatalf("no ectelemetry_output_dropped_points_total{output=mqtt,reason=%s}", reason)
 	return 0
 }
+
+// TestMQTTEncodeMatchesEncodingJSON checks the hand-written payload
+// against encoding/json's encoding of the same []Metric, for tags that
+// need escaping and for point tags named like the added ones.
+func TestMQTTEncodeMatchesEncodingJSON(t *testing.T) {
+	m := newMQTT(t, outputs.MQTTOptions{URL: "tcp://127.0.0.1:1"})
+	at := time.Unix(1700000000, 5).UTC()
+	points := []telemetry.Point{
+		{Measurement: telemetry.MeasCPUStats, Time: at,
+			Tags:   map[string]string{telemetry.TagHostname: "h<1>&\"é\"", "a": "x\\y\n", "zz": "\u2028", "unit": "mine", "value_type": "mine"},
+			Fields: map[string]any{telemetry.FieldCPUPIdle: 97.5, "b": int64(-3), "c": "s<t>", "d": true, "e": []int{1}}},
+		{Measurement: "custom", Time: at,
+			Tags:   map[string]string{telemetry.TagHostname: "h", "unit": "u1", "b": "1", "w": "2"},
+			Fields: map[string]any{"f": 1.5e300}},
+		{Measurement: "custom", Time: at, Tags: map[string]string{}, Fields: map[string]any{"g": int64(1)}},
+	}
+	msgs, err := m.Encode(points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages, want 3", len(msgs))
+	}
+	for i, msg := range msgs {
+		var got []outputs.Metric
+		if err := json.Unmarshal(msg.Payload, &got); err != nil {
+			t.Fatalf("message %d: %s: %v", i, msg.Payload, err)
+		}
+		want, _ := json.Marshal(got) // encoding/json writes map keys sorted
+		if string(want) != string(msg.Payload) {
+			t.Errorf("message %d:\n got %s\nwant %s", i, msg.Payload, want)
+		}
+	}
+	var first []outputs.Metric
+	_ = json.Unmarshal(msgs[0].Payload, &first)
+	if len(first) != 4 { // e is no metric value
+		t.Fatalf("first payload has %d metrics, want 4: %+v", len(first), first)
+	}
+	for _, mt := range first {
+		if mt.Name == telemetry.MeasCPUStats+"."+telemetry.FieldCPUPIdle && (mt.Tags["unit"] != "percent" || mt.Tags["value_type"] != "float" || mt.Value != "97.5") {
+			t.Errorf("cpu metric %+v", mt)
+		}
+		if mt.Name == telemetry.MeasCPUStats+".b" && (mt.Tags["unit"] != "mine" || mt.Tags["value_type"] != "int" || mt.Value != "-3" || mt.Timestamp != 1700000000000000005) {
+			t.Errorf("b metric %+v", mt)
+		}
+	}
+	var second []outputs.Metric
+	_ = json.Unmarshal(msgs[1].Payload, &second)
+	if len(second) != 1 || second[0].Tags["unit"] != "u1" || second[0].Tags["b"] != "1" || second[0].Value != "1.5e+300" {
+		t.Errorf("second payload %+v", second)
+	}
+	var third []outputs.Metric
+	_ = json.Unmarshal(msgs[2].Payload, &third)
+	if len(third) != 1 || len(third[0].Tags) != 1 || third[0].Tags["value_type"] != "int" {
+		t.Errorf("third payload %s", msgs[2].Payload)
+	}
+}
