@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -37,7 +40,7 @@ func runBench(ctx context.Context, e env) error {
 	cycles := fs.Int("cycles", 4, "cycles to run (the first is the first contact)")
 	conc := fs.Int("concurrency", 64, "WORKER_CONCURRENCY of the worker process")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
-	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it)")
+	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
@@ -96,6 +99,14 @@ func runBench(ctx context.Context, e env) error {
 	cmd.Env = append(os.Environ(), "EC_USER="+cfg.ECUser, "EC_PW="+cfg.ECPassword, "REACHABILITY="+*reach,
 		"OUTPUTS="+*outputs, "WORKER_CONCURRENCY="+strconv.Itoa(*conc), "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
 		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=")
+	if cfg.HasOutput("otlp") {
+		endpoint, stop, err := startOTLPSink()
+		if err != nil {
+			return err
+		}
+		defer stop()
+		cmd.Env = append(cmd.Env, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
 	werr := &tailBuffer{max: 8 << 10}
@@ -275,3 +286,22 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 }
 
 func (t *tailBuffer) String() string { t.mu.Lock(); defer t.mu.Unlock(); return string(t.b) }
+
+// startOTLPSink serves OTLP/HTTP metrics on a loopback port for the bench's
+// worker: it accepts every export and discards it, so the bench measures
+// what the OTLP output costs the worker, not a receiver's work. It returns
+// the endpoint for OTEL_EXPORTER_OTLP_ENDPOINT.
+func startOTLPSink() (endpoint string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("otlp sink: %w", err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		// An empty ExportMetricsServiceResponse is an empty protobuf message.
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	})}
+	go func() { _ = srv.Serve(l) }()
+	return "http://" + l.Addr().String(), func() { _ = srv.Close() }, nil
+}
