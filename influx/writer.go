@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,11 +78,11 @@ type Options struct {
 // every failure is returned to the caller. A Writer is safe for concurrent
 // use.
 type Writer struct {
-	opts    Options
-	hc      *http.Client
-	client  influxdb2.Client
-	write   api.WriteAPIBlocking
-	secrets []string
+	opts   Options
+	hc     *http.Client
+	client influxdb2.Client
+	write  api.WriteAPIBlocking
+	hide   *redact.Replacer // every form of the token and of a URL password
 
 	// sleep waits d or until ctx is done; now reads the clock. Tests
 	// replace both.
@@ -132,13 +131,13 @@ func NewWriter(opts Options) (*Writer, error) {
 	client := influxdb2.NewClientWithOptions(opts.URL, opts.Token, co)
 
 	return &Writer{
-		opts:    opts,
-		hc:      hc,
-		client:  client,
-		write:   client.WriteAPIBlocking(opts.Org, opts.Bucket),
-		secrets: secretsOf(opts.Token),
-		sleep:   sleepCtx,
-		now:     time.Now,
+		opts:   opts,
+		hc:     hc,
+		client: client,
+		write:  client.WriteAPIBlocking(opts.Org, opts.Bucket),
+		hide:   redact.NewReplacer(append(secretsOf(opts.Token), redact.URLSecrets(opts.URL)...), 1),
+		sleep:  sleepCtx,
+		now:    time.Now,
 	}, nil
 }
 
@@ -624,12 +623,9 @@ func (w *Writer) Close() {
 
 // redact removes the token, the password of a "user:password" token and
 // a password in the URL's userinfo from s, in every encoding they can take
-// (see redact.Forms). It runs on failures only, so it builds its replacer
-// each time.
-func (w *Writer) redact(s string) string {
-	secrets := append(slices.Clone(w.secrets), redact.URLSecrets(w.opts.URL)...)
-	return redact.NewReplacer(secrets, 1).String(s, "[REDACTED]")
-}
+// (see redact.Forms). The replacer is built once: the token and the URL
+// never change, and failures come in bursts while InfluxDB is down.
+func (w *Writer) redact(s string) string { return w.hide.String(s, "[REDACTED]") }
 
 // secretsOf returns the strings that must never appear in errors, longest
 // first so that a password inside the token is not replaced first.
