@@ -107,7 +107,7 @@ type Config struct {
 	MQTTMeasurements string        `envconfig:"MQTT_MEASUREMENTS"`                 // comma-separated; "": all
 	MQTTQueuePoints  int           `envconfig:"MQTT_QUEUE_POINTS" default:"20000"` // points queued while the broker is away
 	MQTTMaxAge       time.Duration `envconfig:"MQTT_MAX_AGE" default:"5m"`         // queued points older than this are dropped
-	OTLPQueuePoints  int           `envconfig:"OTLP_QUEUE_POINTS" default:"50000"` // points queued while the OTLP receiver is away
+	OTLPQueuePoints  int           `envconfig:"OTLP_QUEUE_POINTS" default:"20000"` // points queued while the OTLP receiver is away
 	OTLPMaxAge       time.Duration `envconfig:"OTLP_MAX_AGE" default:"5m"`         // queued points older than this are dropped
 	OTLPSelfMetrics  bool          `envconfig:"OTLP_SELF_METRICS" default:"false"` // export /metrics and Go runtime metrics by OTLP too
 }

@@ -22,8 +22,9 @@ func TestOutputsDefaultIsInfluxDBOnly(t *testing.T) {
 		t.Errorf("OutputList = %v, want [influxdb]", got)
 	}
 	if c.MQTTQoS != 1 || c.MQTTRetain || c.MQTTTopicPrefix != "ectelemetry" || c.MQTTQueuePoints != 20000 || c.MQTTMaxAge != 5*time.Minute ||
-		c.OTLPQueuePoints != 50000 || c.OTLPMaxAge != 5*time.Minute {
-		t.Errorf("MQTT defaults: %+v", c)
+		c.OTLPQueuePoints != 20000 || c.OTLPMaxAge != 5*time.Minute {
+		t.Errorf("output defaults: MQTT qos %d retain %t prefix %q queue %d age %s, OTLP queue %d age %s",
+			c.MQTTQoS, c.MQTTRetain, c.MQTTTopicPrefix, c.MQTTQueuePoints, c.MQTTMaxAge, c.OTLPQueuePoints, c.OTLPMaxAge)
 	}
 }
 

@@ -196,10 +196,17 @@ func ResourceMetrics(res *resource.Resource, points []telemetry.Point) *metricda
 		ints   []metricdata.DataPoint[int64]
 		floats []metricdata.DataPoint[float64]
 	}
+	// A metric has at most one data point per point of its measurement:
+	// its slice gets that capacity at once instead of growing.
+	perMeasurement := map[string]int{}
+	for _, p := range points {
+		perMeasurement[p.Measurement]++
+	}
 	var order []string
 	byName := map[string]*acc{}
+	kvs := make([]attribute.KeyValue, 0, 16)
 	for _, p := range points {
-		kvs := make([]attribute.KeyValue, 0, len(p.Tags))
+		kvs = kvs[:0]
 		for k, v := range p.Tags {
 			kvs = append(kvs, attribute.String(k, v))
 		}
@@ -227,6 +234,11 @@ func ResourceMetrics(res *resource.Resource, points []telemetry.Point) *metricda
 			a := byName[m.Name]
 			if a == nil {
 				a = &acc{m: m, float: isFloat}
+				if n := perMeasurement[p.Measurement]; isFloat {
+					a.floats = make([]metricdata.DataPoint[float64], 0, n)
+				} else {
+					a.ints = make([]metricdata.DataPoint[int64], 0, n)
+				}
 				byName[m.Name] = a
 				order = append(order, m.Name)
 			}

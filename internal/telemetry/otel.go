@@ -3,6 +3,7 @@ package telemetry
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -98,6 +99,28 @@ func OTelMetricName(measurement, field string) string {
 // for a string field or an unknown measurement, field or unit (strings are
 // not exported: OTLP metrics carry numbers).
 func OTelMetricOf(measurement, field string) (OTelMetric, bool) {
+	m, ok := otelMetrics()[measurement][field]
+	return m, ok
+}
+
+// otelMetrics maps each measurement and numeric field of the schema to
+// its OTel form, computed once: the OTLP output looks up every field of
+// every point it exports.
+var otelMetrics = sync.OnceValue(func() map[string]map[string]OTelMetric {
+	out := make(map[string]map[string]OTelMetric, len(byName))
+	for name, s := range byName {
+		fields := make(map[string]OTelMetric, len(s.Fields))
+		for _, f := range s.Fields {
+			if m, ok := otelMetricOf(name, f.Name); ok {
+				fields[f.Name] = m
+			}
+		}
+		out[name] = fields
+	}
+	return out
+})
+
+func otelMetricOf(measurement, field string) (OTelMetric, bool) {
 	s, ok := byName[measurement]
 	if !ok {
 		return OTelMetric{}, false
