@@ -7,7 +7,7 @@ FUZZTIME ?= 10s
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: help deps build test lint check fuzz demo bench clean
+.PHONY: help deps build test lint check fuzz demo bench profile clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,11 @@ demo: deps ## run the demo: simulator + discovery + worker against a local Redis
 N ?= 100
 bench: deps ## measure the pipeline with N simulated appliances (make bench N=1000)
 	scripts/bench.sh --appliances $(N) $(ARGS)
+
+PROFILE_DIR ?= profile
+profile: deps ## bench with the worker profiled: CPU of a steady cycle, heap, allocations in PROFILE_DIR (make profile N=1000)
+	scripts/bench.sh --appliances $(N) --profile $(PROFILE_DIR) $(ARGS)
+	$(GO) tool pprof -top -nodecount=25 bin/ectelemetry $(PROFILE_DIR)/cpu.pprof
 
 clean: ## remove build output
 	rm -rf bin

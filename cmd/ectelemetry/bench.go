@@ -41,8 +41,13 @@ func runBench(ctx context.Context, e env) error {
 	conc := fs.Int("concurrency", 64, "WORKER_CONCURRENCY of the worker process")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
 	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
+	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1), heap and allocations at the end")
+	profSecs := fs.Int("profile-seconds", 30, "length of the CPU profile")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
+	}
+	if *profSecs < 1 {
+		return fmt.Errorf("--profile-seconds must be positive: %w", errUsage)
 	}
 	if *n < 1 || *cycles < 1 {
 		return fmt.Errorf("--appliances and --cycles must be positive: %w", errUsage)
@@ -107,6 +112,13 @@ func runBench(ctx context.Context, e env) error {
 		defer stop()
 		cmd.Env = append(cmd.Env, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
 	}
+	var prof *profiler
+	if *profDir != "" {
+		if prof, err = newProfiler(*profDir); err != nil {
+			return err
+		}
+		cmd.Env = append(cmd.Env, "METRICS_ADDR="+prof.addr, "METRICS_PPROF=true")
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
 	werr := &tailBuffer{max: 8 << 10}
@@ -133,6 +145,9 @@ func runBench(ctx context.Context, e env) error {
 		cpu0, err := procCPU(pid)
 		if err != nil {
 			return fmt.Errorf("worker process: %w (output: %s)", err, werr)
+		}
+		if prof != nil && i == min(1, *cycles-1) {
+			prof.startCPU(ctx, time.Duration(*profSecs)*time.Second)
 		}
 		start := time.Now()
 		sum, err := d.Cycle(ctx, clock.Now())
@@ -167,6 +182,13 @@ func runBench(ctx context.Context, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\nworker peak RSS: %.1f MB\n", float64(rss)/1e6)
+	if prof != nil {
+		files, err := prof.finish(ctx)
+		if err != nil {
+			return fmt.Errorf("profile: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "profiles: %s (read with: go tool pprof -top %s %s)\n", strings.Join(files, ", "), self, files[0])
+	}
 	if len(steadyRate) > 0 {
 		min := steadyRate[0]
 		for _, r := range steadyRate {

@@ -336,7 +336,7 @@ func Start(ctx context.Context, cfg config.Config, service string, stdout io.Wri
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := metrics.Serve(mctx, cfg.MetricsAddr, m.Registry, RedisCheck(rdb)); err != nil {
+		if err := metrics.Serve(mctx, cfg.MetricsAddr, m.Registry, RedisCheck(rdb), cfg.MetricsPprof); err != nil {
 			log.Error().Err(err).Str("addr", cfg.MetricsAddr).Msg("metrics server stopped")
 		}
 	}()

@@ -87,6 +87,7 @@ type Config struct {
 	SourcesDisabled   string        `envconfig:"SOURCES_DISABLED"`                      // sources never requested, e.g. disk,realtime
 	SourceIntervals   string        `envconfig:"SOURCE_INTERVALS"`                      // source=interval, e.g. disk=15m; others every cycle
 	MetricsAddr       string        `envconfig:"METRICS_ADDR" default:":9090"`          // Prometheus /metrics; "" disables
+	MetricsPprof      bool          `envconfig:"METRICS_PPROF" default:"false"`         // Go's /debug/pprof/ beside /metrics
 	LogFile           string        `envconfig:"LOG_FILE"`                              // demo-style human log file; "" disables
 	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`             // stdout: json | console
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -165,8 +166,9 @@ func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // Serve serves /metrics and /healthz on addr until ctx ends. health is
-// called for /healthz; nil error means 200. An empty addr serves nothing.
-func Serve(ctx context.Context, addr string, reg *prometheus.Registry, health func(context.Context) error) error {
+// called for /healthz; nil error means 200. pprof adds Go's profiling
+// endpoints under /debug/pprof/. An empty addr serves nothing.
+func Serve(ctx context.Context, addr string, reg *prometheus.Registry, health func(context.Context) error, pprof bool) error {
 	if addr == "" {
 		<-ctx.Done()
 		return nil
@@ -175,12 +177,19 @@ func Serve(ctx context.Context, addr string, reg *prometheus.Registry, health fu
 	if err != nil {
 		return err
 	}
-	return ServeListener(ctx, ln, reg, health)
+	return ServeListener(ctx, ln, reg, health, pprof)
 }
 
 // ServeListener is Serve on an open listener, which it closes.
-func ServeListener(ctx context.Context, ln net.Listener, reg *prometheus.Registry, health func(context.Context) error) error {
+func ServeListener(ctx context.Context, ln net.Listener, reg *prometheus.Registry, health func(context.Context) error, pprof bool) error {
 	mux := http.NewServeMux()
+	if pprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", httppprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if health != nil {

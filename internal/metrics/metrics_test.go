@@ -29,7 +29,7 @@ func TestServeMetricsAndHealth(t *testing.T) {
 				return nil
 			}
 			return errors.New("redis down")
-		})
+		}, false)
 	}()
 	base := "http://" + ln.Addr().String()
 	body := get(t, base+"/metrics", 200)
@@ -41,6 +41,7 @@ func TestServeMetricsAndHealth(t *testing.T) {
 	if got := get(t, base+"/healthz", 200); got != "ok\n" {
 		t.Errorf("/healthz = %q, want ok", got)
 	}
+	get(t, base+"/debug/pprof/heap", 404) // only with METRICS_PPROF
 	healthy.Store(false)
 	if got := get(t, base+"/healthz", 503); !strings.Contains(got, "redis down") {
 		t.Errorf("/healthz = %q, want the reason", got)
@@ -48,6 +49,30 @@ func TestServeMetricsAndHealth(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("ServeListener = %v, want nil after cancel", err)
+	}
+}
+
+func TestServePprof(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- ServeListener(ctx, ln, New().Registry, nil, true) }()
+	base := "http://" + ln.Addr().String()
+	if body := get(t, base+"/debug/pprof/", 200); !strings.Contains(body, "goroutine") {
+		t.Errorf("/debug/pprof/ lists no goroutine profile: %.200q", body)
+	}
+	if body := get(t, base+"/debug/pprof/heap?debug=1", 200); !strings.Contains(body, "heap profile") {
+		t.Errorf("/debug/pprof/heap?debug=1 = %.200q, want a heap profile", body)
+	}
+	if got := get(t, base+"/healthz", 200); got != "ok\n" {
+		t.Errorf("/healthz = %q beside pprof", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("ServeListener = %v", err)
 	}
 }
 

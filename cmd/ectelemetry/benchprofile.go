@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// profiler fetches pprof profiles from the bench's worker process, which
+// serves them on addr (METRICS_PPROF=true).
+type profiler struct {
+	dir, addr string
+	cpu       chan error // the CPU profile's outcome, nil until started
+}
+
+// newProfiler creates dir and picks a free loopback port for the worker's
+// METRICS_ADDR.
+func newProfiler(dir string) (*profiler, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return &profiler{dir: dir, addr: addr}, nil
+}
+
+// startCPU starts a CPU profile of d in the background.
+func (p *profiler) startCPU(ctx context.Context, d time.Duration) {
+	p.cpu = make(chan error, 1)
+	go func() {
+		p.cpu <- p.fetch(ctx, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), "cpu.pprof", d+30*time.Second)
+	}()
+}
+
+// finish waits for the CPU profile, fetches the heap and allocation
+// profiles and returns the files written.
+func (p *profiler) finish(ctx context.Context) ([]string, error) {
+	var files []string
+	if p.cpu != nil {
+		if err := <-p.cpu; err != nil {
+			return nil, err
+		}
+		files = append(files, filepath.Join(p.dir, "cpu.pprof"))
+	}
+	for _, name := range []string{"heap", "allocs"} {
+		if err := p.fetch(ctx, name, name+".pprof", 30*time.Second); err != nil {
+			return nil, err
+		}
+		files = append(files, filepath.Join(p.dir, name+".pprof"))
+	}
+	return files, nil
+}
+
+func (p *profiler) fetch(ctx context.Context, path, file string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	url := "http://" + p.addr + "/debug/pprof/" + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("worker profile %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("worker profile %s: HTTP %d", path, resp.StatusCode)
+	}
+	f, err := os.Create(filepath.Join(p.dir, file))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("worker profile %s: %w", path, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+)
+
+func TestProfilerFetchesTheWorkersProfiles(t *testing.T) {
+	p, err := newProfiler(filepath.Join(t.TempDir(), "prof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- metrics.ServeListener(ctx, ln, metrics.New().Registry, nil, true) }()
+	defer func() { cancel(); <-done }()
+
+	p.startCPU(t.Context(), time.Second)
+	files, err := p.finish(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"cpu.pprof", "heap.pprof", "allocs.pprof"}
+	if len(files) != len(want) {
+		t.Fatalf("files = %v, want %v", files, want)
+	}
+	for i, f := range files {
+		if filepath.Base(f) != want[i] {
+			t.Errorf("file %d = %s, want %s", i, f, want[i])
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) { // pprof profiles are gzipped protobuf
+			t.Errorf("%s is not a pprof profile: % x", f, b[:min(len(b), 8)])
+		}
+	}
+}
+
+func TestProfilerReportsAWorkerWithoutPprof(t *testing.T) {
+	p, err := newProfiler(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- metrics.ServeListener(ctx, ln, metrics.New().Registry, nil, false) }()
+	defer func() { cancel(); <-done }()
+	if _, err := p.finish(t.Context()); err == nil || !bytes.Contains([]byte(err.Error()), []byte("HTTP 404")) {
+		t.Errorf("finish = %v, want HTTP 404", err)
+	}
+}
