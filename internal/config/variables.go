@@ -12,12 +12,12 @@ import (
 // variable but only check uses it). Every variable of Config needs an entry;
 // a test checks this table against Config and against the docs.
 var variableRoles = map[string]string{
-	"ORCH_URL": "D", "ORCH_API_KEY": "D", "EC_USER": "W", "EC_PW": "W", "EC_TIMEOUT": "W",
+	"ORCH_URL": "D W", "ORCH_API_KEY": "D W", "EC_USER": "W", "EC_PW": "W", "EC_TIMEOUT": "W",
 	"DB_URL": "D W", "DB_TOKEN": "D W", "DB_ORG": "D W", "DB_BUCKET": "D W", "DB_TLS_VERIFY": "D W", "DB_CA_FILE": "D W",
 	"DB_USER": "compose", "DB_PW": "compose", "DB_RETENTION": "compose", "WORKER_COUNT": "compose",
 	"LOG_LEVEL": "D W", "LOG_MAX_BYTES": "D W", "LOG_MAX_BACKUPS": "D W",
 
-	"ORCH_USER": "D", "ORCH_PW": "D", "ORCH_TLS_VERIFY": "D", "ORCH_CA_FILE": "D",
+	"ORCH_USER": "D W", "ORCH_PW": "D W", "ORCH_TLS_VERIFY": "D W", "ORCH_CA_FILE": "D W",
 	"EC_TLS_VERIFY": "W", "EC_CA_FILE": "W", "EC_REQUEST_TIMEOUT": "W", "EC_ARCHIVE_TIMEOUT": "W",
 	"REDIS_ADDR": "D W", "REDIS_PASSWORD": "D W", "REDIS_DB": "D W", "QUEUE": "D W",
 	"DISCOVERY_INTERVAL": "D", "DISCOVERY_SPREAD": "D", "COLLECT_ALL": "D", "LIMIT_FILE": "D",
@@ -28,6 +28,8 @@ var variableRoles = map[string]string{
 	"OUTPUTS": "W", "MQTT_URL": "W", "MQTT_CLIENT_ID": "W", "MQTT_USER": "W", "MQTT_PW": "W", "MQTT_CA_FILE": "W",
 	"MQTT_QOS": "W", "MQTT_RETAIN": "W", "MQTT_TOPIC_PREFIX": "W", "MQTT_MEASUREMENTS": "W", "MQTT_QUEUE_POINTS": "W", "MQTT_MAX_AGE": "W",
 	"OTLP_QUEUE_POINTS": "W", "OTLP_MAX_AGE": "W", "OTLP_SELF_METRICS": "D W",
+
+	"COLLECT_VIA": "W", "PASSTHROUGH_MINUTE_STATS": "W", "ORCH_RATE_LIMIT": "D W", "ORCH_MAX_CONCURRENCY": "D W",
 }
 
 // Variable describes one environment variable of Config.
