@@ -9,15 +9,18 @@ import (
 // variableRoles says which process reads each variable of Config, as the
 // role column of docs/configuration.md does: "D" discovery, "W" worker,
 // "D W" both, "compose" only the docker compose file (the binary reads the
-// variable but only check uses it). Every variable of Config needs an entry;
+// variable but only check uses it). The ORCH_* connection variables are
+// "D" although workers read them too with COLLECT_VIA other than direct:
+// workers get them only when the operator adds them on purpose
+// (docs/orchestrator-mode.md). Every variable of Config needs an entry;
 // a test checks this table against Config and against the docs.
 var variableRoles = map[string]string{
-	"ORCH_URL": "D W", "ORCH_API_KEY": "D W", "EC_USER": "W", "EC_PW": "W", "EC_TIMEOUT": "W",
+	"ORCH_URL": "D", "ORCH_API_KEY": "D", "EC_USER": "W", "EC_PW": "W", "EC_TIMEOUT": "W",
 	"DB_URL": "D W", "DB_TOKEN": "D W", "DB_ORG": "D W", "DB_BUCKET": "D W", "DB_TLS_VERIFY": "D W", "DB_CA_FILE": "D W",
 	"DB_USER": "compose", "DB_PW": "compose", "DB_RETENTION": "compose", "WORKER_COUNT": "compose",
 	"LOG_LEVEL": "D W", "LOG_MAX_BYTES": "D W", "LOG_MAX_BACKUPS": "D W",
 
-	"ORCH_USER": "D W", "ORCH_PW": "D W", "ORCH_TLS_VERIFY": "D W", "ORCH_CA_FILE": "D W",
+	"ORCH_USER": "D", "ORCH_PW": "D", "ORCH_TLS_VERIFY": "D", "ORCH_CA_FILE": "D",
 	"EC_TLS_VERIFY": "W", "EC_CA_FILE": "W", "EC_REQUEST_TIMEOUT": "W", "EC_ARCHIVE_TIMEOUT": "W",
 	"REDIS_ADDR": "D W", "REDIS_PASSWORD": "D W", "REDIS_DB": "D W", "QUEUE": "D W",
 	"DISCOVERY_INTERVAL": "D", "DISCOVERY_SPREAD": "D", "COLLECT_ALL": "D", "LIMIT_FILE": "D",

@@ -143,4 +143,3 @@ func TestPassthroughRateLimitAndLatency(t *testing.T) {
 		t.Errorf("most per second = %d, want the refused requests counted too (>= 4)", most)
 	}
 }
-
