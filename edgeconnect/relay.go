@@ -23,8 +23,11 @@ type Relay interface {
 	// "stats/minuteStats/st2-1735689600.tgz"), query the encoded appliance
 	// query ("time=0", "" for none, never the source marker), body the JSON
 	// body of a POST (nil otherwise); header holds Accept and, for archives,
-	// Accept-Encoding: identity. ctx carries the request's deadline.
-	Relay(ctx context.Context, method, path, query string, body []byte, header http.Header) (*http.Response, error)
+	// Accept-Encoding: identity. timeout bounds the exchange and the reading
+	// of the body; it starts when the relay sends, so time spent waiting
+	// for the relay's own pacing does not count against it (ctx still
+	// bounds everything).
+	Relay(ctx context.Context, method, path, query string, body []byte, header http.Header, timeout time.Duration) (*http.Response, error)
 	// Name identifies the relay and the appliance in error messages, e.g.
 	// "3.NE via orch.example.net"; it holds no secret.
 	Name() string
@@ -72,8 +75,8 @@ func NewRelayed(o RelayOptions) (*Client, error) {
 // Relayed reports whether the client sends through a Relay.
 func (c *Client) Relayed() bool { return c.relay != nil }
 
-// sendRelayed is send for a relayed client: the request goes to the relay
-// under its own deadline.
+// sendRelayed is send for a relayed client: the request goes to the relay,
+// which applies the deadline.
 func (c *Client) sendRelayed(ctx context.Context, cl call, timeout time.Duration) (*flight, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, c.fail(cl, err)
@@ -82,8 +85,10 @@ func (c *Client) sendRelayed(ctx context.Context, cl call, timeout time.Duration
 	if cl.identity {
 		h.Set("Accept-Encoding", "identity")
 	}
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	resp, err := c.relay.Relay(rctx, cl.method, strings.TrimPrefix(cl.path, "/"), cl.query, cl.body, h)
+	// The relay applies timeout once it sends; rctx only ends the
+	// request when the body is done with.
+	rctx, cancel := context.WithCancel(ctx)
+	resp, err := c.relay.Relay(rctx, cl.method, strings.TrimPrefix(cl.path, "/"), cl.query, cl.body, h, timeout)
 	if err != nil {
 		cancel()
 		return nil, c.transportError(ctx, cl, timeout, "", err)

@@ -50,8 +50,8 @@ type ApplianceRequest struct {
 	Accept string // default application/json
 	// Identity asks for the body without transfer compression.
 	Identity bool
-	// Timeout bounds the exchange and the reading of the body; 0 means the
-	// client's Timeout.
+	// Timeout bounds the exchange and the reading of the body, from the
+	// moment the Limiter lets the request go; 0 means the client's Timeout.
 	Timeout time.Duration
 }
 
@@ -157,15 +157,12 @@ func (c *Client) ApplianceRelay(nePk string) *ApplianceRelay {
 	return &ApplianceRelay{c: c, nePk: nePk}
 }
 
-// Relay sends one request through Passthrough; the time left on ctx bounds
-// it. header may carry Accept and Accept-Encoding: identity.
-func (r *ApplianceRelay) Relay(ctx context.Context, method, path, query string, body []byte, header http.Header) (*http.Response, error) {
-	ar := ApplianceRequest{Method: method, Path: path, Query: query, Body: body,
-		Accept: header.Get("Accept"), Identity: header.Get("Accept-Encoding") == "identity"}
-	if dl, ok := ctx.Deadline(); ok {
-		ar.Timeout = time.Until(dl)
-	}
-	return r.c.Passthrough(ctx, r.nePk, ar)
+// Relay sends one request through Passthrough. header may carry Accept and
+// Accept-Encoding: identity; timeout (0: the client's Timeout) starts once
+// the Limiter gives the request its turn.
+func (r *ApplianceRelay) Relay(ctx context.Context, method, path, query string, body []byte, header http.Header, timeout time.Duration) (*http.Response, error) {
+	return r.c.Passthrough(ctx, r.nePk, ApplianceRequest{Method: method, Path: path, Query: query, Body: body,
+		Accept: header.Get("Accept"), Identity: header.Get("Accept-Encoding") == "identity", Timeout: timeout})
 }
 
 // Name is "<nePk> via <orchestrator host>", for error messages.
