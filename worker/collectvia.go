@@ -179,5 +179,8 @@ func (j *job) collectedVia(via string) {
 	j.rep.CollectedVia = via
 	pt := j.b.metadataPoint(j.p, j.rep.Reachability)
 	pt.Fields[telemetry.FieldCollectedVia] = via
+	if j.rep.Reachability.Method == MethodOrchestrator {
+		delete(pt.Fields, telemetry.FieldReachabilityRTTMs) // nothing was probed
+	}
 	j.add(pt)
 }

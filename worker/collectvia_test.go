@@ -10,9 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/sourceplan"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
@@ -136,8 +138,9 @@ func TestOrchestratorModeStoresWhatDirectModeStores(t *testing.T) {
 					t.Errorf("%s appliance saw %+v, want no login or logout, no archive, one memory read", a.ID, st)
 				}
 				md := metadataOf(t, orchSink, a.ID)
-				if md.Fields[telemetry.FieldCollectedVia] != telemetry.ViaOrchestrator || md.Fields[telemetry.FieldReachabilityMethod] != MethodOrchestrator {
-					t.Errorf("%s metadata = %v, want collected_via orchestrator", a.ID, md.Fields)
+				if _, rtt := md.Fields[telemetry.FieldReachabilityRTTMs]; rtt || md.Fields[telemetry.FieldCollectedVia] != telemetry.ViaOrchestrator ||
+					md.Fields[telemetry.FieldReachabilityMethod] != MethodOrchestrator || md.Fields[telemetry.FieldReachable] != true {
+					t.Errorf("%s metadata = %v, want collected_via and reachability_method orchestrator, reachable, no rtt", a.ID, md.Fields)
 				}
 			}
 			if n := len(orchSink.minutePoints()); n != 0 {
@@ -325,4 +328,69 @@ func TestOrchestratorRateLimitHoldsFor500Appliances(t *testing.T) {
 			t.Errorf("%s: %d logins", a.ID, st.Logins)
 		}
 	}
+}
+
+// TestOrchestratorModeStoresInInfluxDB: two cycles of one appliance read
+// through the Orchestrator, minute statistics included
+// (PASSTHROUGH_MINUTE_STATS), store in a real InfluxDB every minute the
+// appliance holds exactly once, the served memory values, and
+// collected_via.
+func TestOrchestratorModeStoresInInfluxDB(t *testing.T) {
+	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, viaOrchestrator(t, CollectOrchestrator, true, nil))
+	db := testenv.StartInfluxDB(t)
+	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	f.h.o.Sink = w
+	a := reachable(t, f.sim)[0]
+	var minutes int
+	for cycle := range 2 {
+		if cycle > 0 {
+			f.clock.Add(time.Minute)
+		}
+		poll := polls(t, f.sim, f.clock.Now())[a.ID]
+		rep := f.h.Collect(t.Context(), poll)
+		if rep.Outcome != OutcomeOK || rep.CollectedVia != telemetry.ViaOrchestrator || len(rep.SourcesUnavailable) != 0 {
+			t.Fatalf("cycle %d: outcome %s via %s, unavailable %v (err %v, sources %v)", cycle, rep.Outcome, rep.CollectedVia, rep.SourcesUnavailable, rep.Err, rep.SourceErrors)
+		}
+		minutes += rep.MinutesStored
+	}
+	if st, _ := f.sim.Stats(a.ID); st.Logins != 0 || minutes != 4 {
+		t.Fatalf("%d logins, %d minutes stored; want 0 and 4 (3 on first contact, then 1)", st.Logins, minutes)
+	}
+	newest, _ := f.sim.Window()
+	perMeas := map[string]int{}
+	for _, p := range expectedMinutes(t, f.sim, a.ID, newest-180, newest) {
+		perMeas[p.Measurement]++
+	}
+	for m, n := range perMeas {
+		if got := storedPoints(t, db, fmt.Sprintf(`SELECT * FROM %q WHERE appliance_id = '%s'`, m, a.ID)); got != n {
+			t.Errorf("%s: %d points stored, want %d", m, got, n)
+		}
+	}
+	served, _ := f.sim.LastServed(a.ID)
+	v, err := db.QueryValue(t.Context(), fmt.Sprintf(`SELECT last(%q) FROM %q WHERE appliance_id = '%s'`, telemetry.FieldTotalMemory, telemetry.MeasMemoryStats, a.ID))
+	if err != nil || fmt.Sprint(v) != fmt.Sprint(served.Memory.Total) {
+		t.Errorf("memory_stats total = %v (%v), want the served %d", v, err, served.Memory.Total)
+	}
+	v, err = db.QueryValue(t.Context(), fmt.Sprintf(`SELECT last(%q) FROM %q WHERE appliance_id = '%s'`, telemetry.FieldCollectedVia, telemetry.MeasApplianceMetadata, a.ID))
+	if err != nil || v != telemetry.ViaOrchestrator {
+		t.Errorf("appliance_metadata collected_via = %v (%v), want %q", v, err, telemetry.ViaOrchestrator)
+	}
+}
+
+// storedPoints returns how many points an InfluxQL SELECT finds.
+func storedPoints(t *testing.T, db *testenv.InfluxDB, q string) int {
+	t.Helper()
+	series, err := db.Query(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for _, s := range series {
+		got += len(s.Values)
+	}
+	return got
 }
