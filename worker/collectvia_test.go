@@ -337,13 +337,7 @@ func TestOrchestratorRateLimitHoldsFor500Appliances(t *testing.T) {
 // collected_via.
 func TestOrchestratorModeStoresInInfluxDB(t *testing.T) {
 	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, viaOrchestrator(t, CollectOrchestrator, true, nil))
-	db := testenv.StartInfluxDB(t)
-	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f.h.o.Sink = w
+	db := f.sinkToInfluxDB(t)
 	a := reachable(t, f.sim)[0]
 	var minutes int
 	for cycle := range 2 {
@@ -393,4 +387,18 @@ func storedPoints(t *testing.T, db *testenv.InfluxDB, q string) int {
 		got += len(s.Values)
 	}
 	return got
+}
+
+// sinkToInfluxDB starts a real InfluxDB and makes the fixture's handler
+// write to it.
+func (f *fixture) sinkToInfluxDB(t *testing.T) *testenv.InfluxDB {
+	t.Helper()
+	db := testenv.StartInfluxDB(t)
+	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	f.h.o.Sink = w
+	return db
 }
