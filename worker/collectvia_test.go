@@ -340,12 +340,24 @@ func TestOrchestratorModeStoresInInfluxDB(t *testing.T) {
 	db := f.sinkToInfluxDB(t)
 	a := reachable(t, f.sim)[0]
 	var minutes int
+	relayed := func() int64 {
+		st, _ := f.sim.Stats(simulator.OrchestratorID)
+		return st.Requests[simulator.EndpointPassthrough]
+	}
 	for cycle := range 2 {
 		if cycle > 0 {
 			f.clock.Add(time.Minute)
 		}
 		poll := polls(t, f.sim, f.clock.Now())[a.ID]
+		before := relayed()
 		rep := f.h.Collect(t.Context(), poll)
+		// Steady state: 17 point-in-time reads, the traffic-class names,
+		// the minute range and the one new archive.
+		if n := relayed() - before; cycle > 0 && n != 20 {
+			t.Errorf("cycle %d: %d pass-through requests, want 20", cycle, n)
+		} else {
+			t.Logf("cycle %d: %d pass-through requests with minute statistics (%d minutes)", cycle, n, rep.MinutesStored)
+		}
 		if rep.Outcome != OutcomeOK || rep.CollectedVia != telemetry.ViaOrchestrator || len(rep.SourcesUnavailable) != 0 {
 			t.Fatalf("cycle %d: outcome %s via %s, unavailable %v (err %v, sources %v)", cycle, rep.Outcome, rep.CollectedVia, rep.SourcesUnavailable, rep.Err, rep.SourceErrors)
 		}
