@@ -140,6 +140,8 @@ type Client struct {
 	ep   restapi.Endpoint[service] // builds errors, redacts secrets
 	rc   *resty.Client
 	sess *restapi.Session // cookie jar and login state
+
+	relay Relay // when set, every request goes through it (see NewRelayed)
 }
 
 // New checks the options and builds a client. It does no network I/O; the

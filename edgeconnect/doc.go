@@ -23,6 +23,14 @@
 // deadline and runs under the client's Timeout, so a caller whose time is
 // up still ends the session.
 //
+// # Relay
+//
+// NewRelayed builds a Client whose requests go through a Relay instead of
+// a direct HTTPS connection, such as the Orchestrator's appliance REST
+// pass-through (*orchestrator.ApplianceRelay). Every method works the same
+// and decodes the same; Login and Logout do nothing, no appliance
+// credential is sent, and errors name the relay ("3.NE via host").
+//
 // # Wire details
 //
 // Every request carries source=menu_rest_apis_id as its last query

@@ -48,6 +48,9 @@ type flight = restapi.Flight
 
 // send performs one HTTP exchange under its own deadline.
 func (c *Client) send(ctx context.Context, cl call, timeout time.Duration) (*flight, error) {
+	if c.relay != nil {
+		return c.sendRelayed(ctx, cl, timeout)
+	}
 	req := c.rc.R().SetHeader("Accept", cl.accept)
 	if cl.body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
@@ -63,9 +66,11 @@ func (c *Client) send(ctx context.Context, cl call, timeout time.Duration) (*fli
 
 // exchange sends cl inside the session: it logs in first when there is no
 // session, and on a 401 logs in again and repeats the request exactly once.
-// It returns a 2xx answer; every other status becomes an *APIError.
+// A relayed client has no session: it sends once. It returns a 2xx answer;
+// every other status becomes an *APIError.
 func (c *Client) exchange(ctx context.Context, cl call, timeout time.Duration) (*flight, error) {
-	fl, err := c.sess.Exchange(ctx, !cl.login && !cl.once, c.login, func() (*flight, error) {
+	useSession := c.relay == nil && !cl.login && !cl.once
+	fl, err := c.sess.Exchange(ctx, useSession, c.login, func() (*flight, error) {
 		return c.send(ctx, cl, timeout)
 	})
 	if err != nil {

@@ -21,7 +21,11 @@ const (
 // CSRF token is sent as X-XSRF-TOKEN on every later request. A refusal
 // wraps ErrUnauthorized; a 200 without cookies wraps ErrNoSession and
 // ErrUnauthorized. Calling Login is optional: the first request logs in.
+// A relayed client (NewRelayed) has no appliance session: Login does nothing.
 func (c *Client) Login(ctx context.Context) error {
+	if c.relay != nil {
+		return nil
+	}
 	return c.sess.Serialized(func() error { return c.login(ctx) })
 }
 
@@ -37,6 +41,9 @@ func (c *Client) Login(ctx context.Context) error {
 // fails or takes longer than Timeout; the appliance expires it after its
 // idle time.
 func (c *Client) Logout(ctx context.Context) error {
+	if c.relay != nil {
+		return nil
+	}
 	ctx = context.WithoutCancel(ctx)
 	return c.sess.Serialized(func() error {
 		if !c.sess.Active() {
@@ -100,6 +107,9 @@ func (c *Client) setSessionHeaders(h http.Header) {
 // secrets lists what must never reach an error message: the password and
 // the cookie values of the current and of the last successful login.
 func (c *Client) secrets() []string {
+	if c.relay != nil {
+		return c.relay.Secrets()
+	}
 	s := []string{c.password}
 	return append(s, c.sess.CookieValues(c.baseURL)...)
 }

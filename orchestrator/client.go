@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -64,6 +65,9 @@ type Options struct {
 	Transport http.RoundTripper
 	// UserAgent of every request. Default "ec-telemetry".
 	UserAgent string
+	// Limiter, when set, paces every request of the client (see
+	// NewLimiter); share one between the clients of a process.
+	Limiter *Limiter
 }
 
 // Client talks to one Orchestrator. It is safe for concurrent use.
@@ -81,6 +85,11 @@ type Client struct {
 	ep   restapi.Endpoint[service] // builds errors, redacts secrets
 	rc   *resty.Client
 	sess *restapi.Session // cookie jar and login state
+
+	limiter *Limiter // nil: unpaced
+
+	formMu sync.Mutex
+	form   PassthroughForm // "" until detected
 }
 
 // New checks the options and builds a client. It does no network I/O.
@@ -122,6 +131,7 @@ func New(o Options) (*Client, error) {
 		timeout:  cmpOr(o.Timeout, DefaultTimeout),
 		maxBody:  cmpOr(o.MaxResponseBytes, DefaultMaxResponseBytes),
 		sess:     restapi.NewSession(),
+		limiter:  o.Limiter,
 	}
 	c.ep = restapi.Endpoint[service]{Host: host, Secrets: c.secrets}
 	// Redirects are never followed, so the credentials cannot travel to

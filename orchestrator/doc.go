@@ -3,7 +3,9 @@
 //
 // It owns authentication and the calls discovery makes: server brief info
 // and hello, the appliance list, interface labels, overlay configurations
-// and Cloud Portal licensing. Paths and JSON keys are those Aruba's
+// and Cloud Portal licensing, and the appliance REST pass-through the
+// worker reads appliances through with COLLECT_VIA (Passthrough,
+// ApplianceRelay). Paths and JSON keys are those Aruba's
 // pyedgeconnect library uses; they were not checked against a live
 // Orchestrator release.
 //
@@ -19,6 +21,18 @@
 // never the body, which may echo the credentials; other errors' body
 // excerpts hide the values of secret-bearing JSON keys (device passwords,
 // SNMP communities, keys) that an appliance list may carry.
+//
+// # Pass-through and pacing
+//
+// Passthrough relays one request to an appliance in the URL form of the
+// Orchestrator's release (read once from briefInfo): before 9.3
+// /appliance/rest/{nePk}/{path}, from 9.3 /appliance/rest?nePk=&url= with
+// the whole url value percent-encoded. The appliance's answer comes back
+// with its status unchecked, for the appliance client to judge.
+// ApplianceRelay adapts it to the edgeconnect client's Relay. A Limiter
+// (Options.Limiter) paces every request of the clients sharing it: a rate
+// of starts per second and a bound on requests in flight, until the body
+// is closed.
 //
 // # Wire details
 //

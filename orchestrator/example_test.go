@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
@@ -25,6 +26,14 @@ func newExampleOrchestrator() *httptest.Server {
 		}
 	}
 	mux.HandleFunc("GET /gms/rest/gmsserver/briefInfo", json(`{"release": "9.3.2.40201"}`))
+	mux.HandleFunc("GET /gms/rest/appliance/rest", func(w http.ResponseWriter, r *http.Request) {
+		// 9.3+: the appliance read is in the url query parameter.
+		if r.URL.Query().Get("nePk") == "3.NE" && r.URL.Query().Get("url") == "memory" {
+			json(`{"total": 3945080, "free": 770848, "buffers": 2516, "cached": 729568, "used": 3174232, "swapTotal": 0, "swapFree": 0, "swapUsed": 0}`)(w, r)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+	})
 	mux.HandleFunc("GET /gms/rest/appliance", json(`[
 		{"id": "3.NE", "hostName": "HQ-EC-01", "ip": "10.10.1.10", "networkRole": "1", "state": 1},
 		{"id": "7.NE", "hostName": "BRANCH-EC-07", "ip": "10.20.7.10", "networkRole": 0, "state": 2}]`))
@@ -80,4 +89,33 @@ func Example() {
 	// orchestrator 9.3
 	// 3.NE HQ-EC-01 hub=true state=1 tier="1 Gbps" licensed=true
 	// 7.NE BRANCH-EC-07 hub=false state=2 tier="" licensed=false
+}
+
+// An appliance is read through the Orchestrator's pass-through with an
+// edgeconnect client built on ApplianceRelay: the Orchestrator's API key
+// is the only credential, and requests are paced by a shared Limiter.
+func ExampleClient_ApplianceRelay() {
+	srv := newExampleOrchestrator()
+	defer srv.Close()
+
+	lim, err := orchestrator.NewLimiter(orchestrator.LimiterOptions{Rate: 20, MaxConcurrency: 8})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := orchestrator.New(orchestrator.Options{URL: srv.Listener.Addr().String(), APIKey: "example-key",
+		Transport: srv.Client().Transport, Limiter: lim})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ec, err := edgeconnect.NewRelayed(edgeconnect.RelayOptions{Relay: c.ApplianceRelay("3.NE"), ApplianceID: "3.NE"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := ec.Memory(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("3.NE memory used", m.Used, "of", m.Total)
+	// Output:
+	// 3.NE memory used 3174232 of 3945080
 }

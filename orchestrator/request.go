@@ -16,6 +16,8 @@ type call struct {
 	body   []byte // JSON body of a POST
 	accept string
 	login  bool // POST /authentication/login: no auth headers, no re-login
+	// identity asks for the body as stored (Accept-Encoding: identity).
+	identity bool
 }
 
 func (cl call) url(base string) string {
@@ -33,16 +35,31 @@ func (c *Client) fail(cl call, err error) error { return c.ep.Fail(cl.method, cl
 // fl.Resp.Body and then calls fl.Done.
 type flight = restapi.Flight
 
-// send performs one HTTP exchange under its own deadline.
+// send performs one HTTP exchange under its own deadline, after waiting
+// for its turn at the Limiter; the turn ends when fl.Done is called.
 func (c *Client) send(ctx context.Context, cl call, timeout time.Duration) (*flight, error) {
+	release, err := c.limiter.acquire(ctx)
+	if err != nil {
+		return nil, c.fail(cl, err)
+	}
 	req := c.rc.R().SetHeader("Accept", cl.accept)
 	if cl.body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
 	}
+	if cl.identity {
+		req.SetHeader("Accept-Encoding", "identity")
+	}
 	if !cl.login {
 		c.setAuthHeaders(req.Header)
 	}
-	return c.ep.Send(ctx, req, cl.method, cl.path, cl.url(c.base), timeout)
+	fl, err := c.ep.Send(ctx, req, cl.method, cl.path, cl.url(c.base), timeout)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	done := fl.Done
+	fl.Done = func() { done(); release() }
+	return fl, nil
 }
 
 // exchange sends cl with the client's credentials. With user/password it

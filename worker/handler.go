@@ -132,6 +132,14 @@ type Options struct {
 	// Plan: all, every job). SourceTimes is required when it has intervals.
 	Sources     sourceplan.Plan
 	SourceTimes SourceTimes
+
+	// CollectVia is how appliances are read: CollectDirect (default),
+	// CollectOrchestrator or CollectAuto (see collectvia.go). Relay is
+	// required unless direct. PassthroughMinuteStats lets minute
+	// statistics be fetched through the Orchestrator too.
+	CollectVia             string
+	Relay                  RelayDialer
+	PassthroughMinuteStats bool
 }
 
 // Handler runs appliance poll tasks.
@@ -141,6 +149,8 @@ type Handler struct {
 
 	archiveBytes     atomic.Int64 // downloaded archive bytes not yet parsed, all jobs
 	archiveBytesPeak atomic.Int64 // the most archiveBytes has been
+
+	unrelayableOnce sync.Once // logs once that minute stats are not relayed
 }
 
 // withMinuteSlot runs fn holding one of the MinuteStatsJobs slots. fn must
@@ -171,6 +181,9 @@ func (h *Handler) holdArchives(n int) {
 func New(o Options) (*Handler, error) {
 	if o.Dial == nil || o.Sink == nil || o.Reacher == nil || o.Watermarks == nil {
 		return nil, errors.New("worker: Dial, Sink, Reacher and Watermarks are required")
+	}
+	if err := checkCollectVia(&o); err != nil {
+		return nil, err
 	}
 	if o.Sources.HasIntervals() && o.SourceTimes == nil {
 		return nil, errors.New("worker: SourceTimes is required when sources have their own interval")
@@ -236,6 +249,13 @@ type Report struct {
 	SourcesSkipped []string
 	Duration       time.Duration
 	Err            error // login, write or other job-level error
+	// CollectedVia is how the appliance was read (or would have been):
+	// telemetry.ViaDirect or telemetry.ViaOrchestrator.
+	CollectedVia string
+	// SourcesUnavailable lists the due sources the way of reading cannot
+	// serve (minute_stats through the Orchestrator without
+	// PassthroughMinuteStats).
+	SourcesUnavailable []string
 }
 
 // ProcessTask implements asynq.Handler. Failures are logged here and
@@ -295,40 +315,11 @@ func (j *job) add(pts ...telemetry.Point) {
 }
 
 func (j *job) run(ctx context.Context) {
-	j.rep.Reachability = j.h.o.Reacher.Check(ctx, j.p.Address)
-	j.add(j.b.metadataPoint(j.p, j.rep.Reachability))
-	if !j.rep.Reachability.Reachable {
-		j.rep.Outcome = OutcomeUnreachable
-		j.rep.Err = j.rep.Reachability.Err
-		j.writePending(ctx)
+	client, done := j.connect(ctx) // collectvia.go: direct or through the Orchestrator
+	if client == nil {
 		return
 	}
-	j.planSources(ctx)
-	if len(j.due) == 0 {
-		// Nothing is due: no login either.
-		j.writePending(ctx)
-		j.settle()
-		return
-	}
-	client, err := j.h.o.Dial(j.p.Address)
-	if err != nil {
-		j.rep.Outcome, j.rep.Err = OutcomeFailed, fmt.Errorf("build client: %w", err)
-		j.writePending(ctx)
-		return
-	}
-	if err := client.Login(ctx); err != nil {
-		j.rep.Outcome, j.rep.Err = OutcomeLoginFailed, err
-		j.writePending(ctx)
-		return
-	}
-	// Always log out, even when the job's time is up or a source panicked.
-	// Logout runs detached from ctx under the request timeout
-	// (EC_REQUEST_TIMEOUT), like every other appliance call.
-	defer func() {
-		if err := client.Logout(context.WithoutCancel(ctx)); err != nil {
-			j.log.Warn().Err(err).Dur(logging.FieldElapsed, j.elapsed()).Msg("logout failed")
-		}
-	}()
+	defer done()
 
 	// Traffic-class names label the minute statistics; fetch them first.
 	// Without them (traffic_class disabled) traffic_class_name is left out.
@@ -646,6 +637,10 @@ func (j *job) finish() {
 	}
 	if len(r.SourcesSkipped) > 0 {
 		ev = ev.Strs("skipped_sources", r.SourcesSkipped)
+	}
+	ev = ev.Str("collected_via", r.CollectedVia)
+	if len(r.SourcesUnavailable) > 0 {
+		ev = ev.Strs("unavailable_sources", r.SourcesUnavailable)
 	}
 	if r.Err != nil {
 		ev = ev.Err(r.Err)

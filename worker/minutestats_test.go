@@ -18,7 +18,6 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
-	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // An Orchestrator hostname with a control character and a trailing
@@ -37,13 +36,7 @@ func TestHostileHostnameIsStoredSanitised(t *testing.T) {
 	if poll.Hostname != hostile {
 		t.Fatalf("poll hostname = %q, want the hostile %q", poll.Hostname, hostile)
 	}
-	db := testenv.StartInfluxDB(t)
-	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f.h.o.Sink = w
+	db := f.sinkToInfluxDB(t)
 
 	rep := f.h.Collect(t.Context(), poll)
 	if rep.Outcome != OutcomeOK || rep.MinutesStored != 3 {
@@ -61,15 +54,7 @@ func TestHostileHostnameIsStoredSanitised(t *testing.T) {
 	perMeas[telemetry.MeasApplianceMetadata] = 1 // discovery metadata and uptime share the second
 	for m, n := range perMeas {
 		q := fmt.Sprintf(`SELECT * FROM %q WHERE hostname = '%s'`, m, strings.ReplaceAll(want, `'`, `\'`))
-		series, err := db.Query(t.Context(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := 0
-		for _, s := range series {
-			got += len(s.Values)
-		}
-		if got != n {
+		if got := storedPoints(t, db, q); got != n {
 			t.Errorf("%s: %d points stored under hostname %q, want %d", m, got, want, n)
 		}
 	}

@@ -93,8 +93,17 @@ func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 	t.Helper()
+	return newFixtureWith(t, simulator.Config{Appliances: n, Seed: 7, Faults: faults}, nil)
+}
+
+// newFixtureWith is newFixture with the simulator's configuration (its
+// clock is the fixture's) and a change to the handler's options (mod may
+// be nil; it runs before New and may use the started simulator).
+func newFixtureWith(t *testing.T, cfg simulator.Config, mod func(*simulator.Simulator, *Options)) *fixture {
+	t.Helper()
 	clock := &testClock{t: time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC)}
-	sim, err := simulator.New(simulator.Config{Appliances: n, Seed: 7, Now: clock.Now, Faults: faults})
+	cfg.Now = clock.Now
+	sim, err := simulator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,14 +120,18 @@ func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 	}
 	f := &fixture{sim: sim, clock: clock, sink: &recordingSink{}, wm: &RedisWatermarks{Client: rdb}}
 	reach, _ := NewReacher("tcp", 2*time.Second)
-	f.h, err = New(Options{
+	o := Options{
 		Dial: func(addr string) (Appliance, error) {
 			return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
 				Password: simulator.DefaultECPassword, Transport: tr, Timeout: 2 * time.Second, ArchiveTimeout: 5 * time.Second})
 		},
 		Sink: f.sink, Reacher: reach, Watermarks: f.wm, Logger: zerolog.Nop(),
 		JobTimeout: 20 * time.Second, SourceTimeout: 3 * time.Second, Now: clock.Now,
-	})
+	}
+	if mod != nil {
+		mod(sim, &o)
+	}
+	f.h, err = New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,11 +83,23 @@ func InfluxCheck(w *influx.Writer) func(context.Context) error {
 	}
 }
 
-// NewOrchestrator returns the Orchestrator client of the configuration.
+// NewOrchestrator returns the Orchestrator client of the configuration,
+// paced by ORCH_RATE_LIMIT and ORCH_MAX_CONCURRENCY.
 func NewOrchestrator(cfg config.Config) (*orchestrator.Client, error) {
+	return newOrchestrator(cfg, nil)
+}
+
+// newOrchestrator is NewOrchestrator whose waits for a turn feed m's
+// histogram (m may be nil).
+func newOrchestrator(cfg config.Config, m *metrics.Metrics) (*orchestrator.Client, error) {
+	lim, err := NewOrchestratorLimiter(cfg, m)
+	if err != nil {
+		return nil, err
+	}
 	return orchestrator.New(orchestrator.Options{
 		URL: cfg.OrchURL, APIKey: cfg.OrchAPIKey, User: cfg.OrchUser, Password: cfg.OrchPassword,
 		InsecureSkipVerify: !cfg.OrchTLSVerify && cfg.OrchCAFile == "", CAFile: cfg.OrchCAFile,
+		Limiter: lim,
 	})
 }
 
@@ -109,7 +121,7 @@ type Deps struct {
 // NewDiscovery wires a Discovery from the configuration.
 func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 	log, m, rdb, w := d.Log, d.Metrics, d.Redis, d.Writer
-	oc, err := NewOrchestrator(cfg)
+	oc, err := newOrchestrator(cfg, m)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +233,20 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	if fo != nil {
 		outs = fo
 	}
+	relay, err := NewRelayDialer(cfg, m)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.CollectVia != config.ViaDirect {
+		log.Info().Str("collect_via", cfg.CollectVia).Bool("passthrough_minute_stats", cfg.PassthroughMinuteStats).
+			Int("orch_rate_limit", cfg.OrchRateLimit).Int("orch_max_concurrency", cfg.OrchMaxConcurrency).
+			Msg("reading appliances through the Orchestrator's pass-through (COLLECT_VIA)")
+		if !cfg.OrchTLSVerify && cfg.OrchCAFile == "" {
+			log.Warn().Msg("Orchestrator TLS certificate is not verified (ORCH_TLS_VERIFY=false), as in the Python demo")
+		}
+	}
 	h, err := worker.New(worker.Options{
+		CollectVia: cfg.CollectVia, Relay: relay, PassthroughMinuteStats: cfg.PassthroughMinuteStats,
 		Sources: plan, SourceTimes: &worker.RedisSourceTimes{Client: rdb},
 		Dial: func(addr string) (worker.Appliance, error) {
 			return edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,

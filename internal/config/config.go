@@ -25,6 +25,13 @@ const (
 	RoleAll       Role = "all" // discovery and worker in one process (demo, check)
 )
 
+// Ways the worker reads appliances (COLLECT_VIA).
+const (
+	ViaDirect       = "direct"       // HTTPS to the appliance, appliance login
+	ViaOrchestrator = "orchestrator" // the Orchestrator's pass-through only
+	ViaAuto         = "auto"         // direct when reachable and the login works, else the Orchestrator
+)
+
 // Reachability modes of the worker's pre-login check.
 const (
 	ReachICMP = "icmp" // unprivileged ICMP, then privileged, then TCP connect
@@ -94,6 +101,12 @@ type Config struct {
 	// MinuteMaxPoints bounds the points of one minute-stats archive; the
 	// excess is dropped, counted and logged.
 	MinuteMaxPoints int `envconfig:"MINUTE_STATS_MAX_POINTS" default:"50000"`
+
+	// Reading appliances through the Orchestrator (docs/orchestrator-mode.md).
+	CollectVia             string `envconfig:"COLLECT_VIA" default:"direct"`             // direct | orchestrator | auto
+	PassthroughMinuteStats bool   `envconfig:"PASSTHROUGH_MINUTE_STATS" default:"false"` // fetch minute archives through the Orchestrator too
+	OrchRateLimit          int    `envconfig:"ORCH_RATE_LIMIT" default:"20"`             // Orchestrator requests started per second, per process; 0: unlimited
+	OrchMaxConcurrency     int    `envconfig:"ORCH_MAX_CONCURRENCY" default:"8"`         // Orchestrator requests in flight, per process; 0: unbounded
 
 	// Outputs besides InfluxDB (see outputs.go).
 	Outputs          string        `envconfig:"OUTPUTS" default:"influxdb"`  // comma-separated: influxdb (always), mqtt, otlp
@@ -219,7 +232,13 @@ func (c Config) Validate(role Role) error {
 	if c.LogMaxBackups < 0 {
 		errs = append(errs, fmt.Errorf("LOG_MAX_BACKUPS must not be negative, got %d", c.LogMaxBackups))
 	}
-	if discovery {
+	if c.OrchRateLimit < 0 || c.OrchRateLimit > 10000 {
+		errs = append(errs, fmt.Errorf("ORCH_RATE_LIMIT %d must be between 0 (unlimited) and 10000", c.OrchRateLimit))
+	}
+	if c.OrchMaxConcurrency < 0 || c.OrchMaxConcurrency > 1024 {
+		errs = append(errs, fmt.Errorf("ORCH_MAX_CONCURRENCY %d must be between 0 (unbounded) and 1024", c.OrchMaxConcurrency))
+	}
+	if discovery || worker && c.CollectVia != ViaDirect {
 		need("ORCH_URL", c.OrchURL)
 		errs = append(errs, checkOrchURL(c.OrchURL))
 		switch {
@@ -230,13 +249,15 @@ func (c Config) Validate(role Role) error {
 		case c.OrchUser != "" && c.OrchPassword == "":
 			errs = append(errs, errors.New("ORCH_PW is required with ORCH_USER"))
 		}
+		errs = append(errs, checkFile("ORCH_CA_FILE", c.OrchCAFile))
+	}
+	if discovery {
 		if c.DiscoveryInterval < 10*time.Second {
 			errs = append(errs, fmt.Errorf("DISCOVERY_INTERVAL %s is shorter than 10s", c.DiscoveryInterval))
 		}
 		if !c.CollectAll {
 			need("LIMIT_FILE", c.LimitFile)
 		}
-		errs = append(errs, checkFile("ORCH_CA_FILE", c.OrchCAFile))
 	}
 	if worker {
 		need("EC_USER", c.ECUser)
@@ -258,6 +279,11 @@ func (c Config) Validate(role Role) error {
 		}
 		if c.ShutdownTimeout <= 0 {
 			errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s must be positive", c.ShutdownTimeout))
+		}
+		switch c.CollectVia {
+		case ViaDirect, ViaOrchestrator, ViaAuto:
+		default:
+			errs = append(errs, fmt.Errorf("COLLECT_VIA %q must be direct, orchestrator or auto", c.CollectVia))
 		}
 		switch c.Reachability {
 		case ReachICMP, ReachTCP, ReachNone:

@@ -113,6 +113,37 @@ func TestValidateByRole(t *testing.T) {
 	}
 }
 
+// TestValidateCollectVia: a worker needs the Orchestrator's address and
+// credentials only when it reads appliances through the Orchestrator.
+func TestValidateCollectVia(t *testing.T) {
+	for _, tc := range []struct {
+		via  string
+		want string
+	}{
+		{"direct", ""},
+		{"orchestrator", "ORCH_URL is required and empty\nORCH_API_KEY (or ORCH_USER and ORCH_PW) is required and empty"},
+		{"auto", "ORCH_URL is required and empty\nORCH_API_KEY (or ORCH_USER and ORCH_PW) is required and empty"},
+	} {
+		t.Run(tc.via, func(t *testing.T) {
+			env := validEnv()
+			delete(env, "ORCH_URL")
+			delete(env, "ORCH_API_KEY")
+			env["COLLECT_VIA"] = tc.via
+			c, err := LoadFrom(mapLookup(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if err := c.Validate(RoleWorker); err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("Validate(worker) with COLLECT_VIA=%s = %q, want %q", tc.via, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestSecretFiles(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key")

@@ -62,6 +62,9 @@ func TestInvalidConfigs(t *testing.T) {
 		{"orch-url-http", `ORCH_URL "http://orch.example.net": scheme "http" is not supported: use https:// or give only host[:port]`},
 		{"orch-url-credentials", `ORCH_URL "https://***@orch.example.net" must not hold a user or password: use ORCH_API_KEY, or ORCH_USER and ORCH_PW`},
 		{"orch-url-port", `ORCH_URL "orch.example.net:84430": port "84430" is not a number between 1 and 65535`},
+		{"collect-via", "ORCH_RATE_LIMIT -1 must be between 0 (unlimited) and 10000\n" +
+			"ORCH_MAX_CONCURRENCY 5000 must be between 0 (unbounded) and 1024\n" +
+			`COLLECT_VIA "carrier-pigeon" must be direct, orchestrator or auto`},
 		{"db-url-scheme", `DB_URL "ftp://***@influxdb:8086" must be an http:// or https:// URL`},
 		{"db-bucket-retention-policy", `DB_BUCKET "ectelem/week" holds a retention policy, which Grafana's datasource would take as part of the database name: ` +
 			`set DB_BUCKET=ectelem and make "week" the default retention policy of "ectelem"`},

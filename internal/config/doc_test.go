@@ -78,7 +78,7 @@ func TestVariables(t *testing.T) {
 		want       bool
 	}{
 		{d, "ORCH_URL", true}, {d, "EC_USER", false}, {d, "REDIS_ADDR", true}, {d, "DB_PW", false},
-		{w, "ORCH_URL", false}, {w, "EC_PW", true}, {w, "BACKFILL_MAX", true}, {d, "BACKFILL_MAX", true}, {w, "WORKER_COUNT", false},
+		{w, "ORCH_URL", false}, {w, "COLLECT_VIA", true}, {d, "COLLECT_VIA", false}, {w, "EC_PW", true}, {w, "BACKFILL_MAX", true}, {d, "BACKFILL_MAX", true}, {w, "WORKER_COUNT", false},
 		{all, "ORCH_URL", true}, {all, "EC_PW", true}, {all, "DB_RETENTION", false},
 	} {
 		if got := slices.Contains(strings.Fields(tc.list), tc.name); got != tc.want {

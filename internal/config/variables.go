@@ -9,7 +9,10 @@ import (
 // variableRoles says which process reads each variable of Config, as the
 // role column of docs/configuration.md does: "D" discovery, "W" worker,
 // "D W" both, "compose" only the docker compose file (the binary reads the
-// variable but only check uses it). Every variable of Config needs an entry;
+// variable but only check uses it). The ORCH_* connection variables are
+// "D" although workers read them too with COLLECT_VIA other than direct:
+// workers get them only when the operator adds them on purpose
+// (docs/orchestrator-mode.md). Every variable of Config needs an entry;
 // a test checks this table against Config and against the docs.
 var variableRoles = map[string]string{
 	"ORCH_URL": "D", "ORCH_API_KEY": "D", "EC_USER": "W", "EC_PW": "W", "EC_TIMEOUT": "W",
@@ -28,6 +31,8 @@ var variableRoles = map[string]string{
 	"OUTPUTS": "W", "MQTT_URL": "W", "MQTT_CLIENT_ID": "W", "MQTT_USER": "W", "MQTT_PW": "W", "MQTT_CA_FILE": "W",
 	"MQTT_QOS": "W", "MQTT_RETAIN": "W", "MQTT_TOPIC_PREFIX": "W", "MQTT_MEASUREMENTS": "W", "MQTT_QUEUE_POINTS": "W", "MQTT_MAX_AGE": "W",
 	"OTLP_QUEUE_POINTS": "W", "OTLP_MAX_AGE": "W", "OTLP_SELF_METRICS": "D W",
+
+	"COLLECT_VIA": "W", "PASSTHROUGH_MINUTE_STATS": "W", "ORCH_RATE_LIMIT": "D W", "ORCH_MAX_CONCURRENCY": "D W",
 }
 
 // Variable describes one environment variable of Config.

@@ -69,6 +69,13 @@ type Config struct {
 	// means 64 MiB; a negative value disables the cache.
 	ArchiveCacheBytes int64
 
+	// OrchestratorRelease is the release GET /gmsserver/briefInfo reports;
+	// it decides the pass-through URL form served (path form before 9.3,
+	// query form from 9.3). Default DefaultOrchestratorRelease.
+	OrchestratorRelease string
+	// Passthrough sets the pass-through's own latency and rate limit.
+	Passthrough Passthrough
+
 	// Faults are the faults in force from the start. SetFault changes them
 	// per appliance while serving.
 	Faults Faults
@@ -227,6 +234,9 @@ func (c Config) withDefaults() Config {
 	if c.ArchiveCacheBytes == 0 {
 		c.ArchiveCacheBytes = 64 << 20
 	}
+	if c.OrchestratorRelease == "" {
+		c.OrchestratorRelease = DefaultOrchestratorRelease
+	}
 	if c.OrchestratorAddr == "" {
 		c.OrchestratorAddr = ":0"
 	}
@@ -256,6 +266,9 @@ func (c Config) validate() error {
 				errs = append(errs, fmt.Errorf("orchestrator port %q is not a port number", port))
 			}
 		}
+	}
+	if c.Passthrough.Latency < 0 || c.Passthrough.RateLimit < 0 {
+		errs = append(errs, errors.New("pass-through latency and rate limit must not be negative"))
 	}
 	if (c.ECMonitorUser == "") != (c.ECMonitorPassword == "") {
 		errs = append(errs, errors.New("monitor user and password must be set together"))

@@ -17,11 +17,8 @@ const (
 	headerAuthToken   = "X-Auth-Token"
 )
 
-// orchestratorRelease is what briefInfo reports.
-const orchestratorRelease = "9.4.2.40345"
-
 var orchEndpoints = []Endpoint{EndpointOrchLogin, EndpointOrchLogout, EndpointBriefInfo, EndpointHello,
-	EndpointAppliances, EndpointInterfaceLabels, EndpointOverlays, EndpointLicenses}
+	EndpointAppliances, EndpointInterfaceLabels, EndpointOverlays, EndpointLicenses, EndpointPassthrough}
 
 func (s *Simulator) orchestratorMux() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -34,6 +31,10 @@ func (s *Simulator) orchestratorMux() *http.ServeMux {
 	mux.HandleFunc("GET "+string(EndpointInterfaceLabels), s.route(EndpointInterfaceLabels, auth, s.interfaceLabels))
 	mux.HandleFunc("GET "+string(EndpointOverlays), s.route(EndpointOverlays, auth, s.overlaysConfig))
 	mux.HandleFunc("GET "+string(EndpointLicenses), s.route(EndpointLicenses, auth, s.licenses))
+	for _, m := range []string{"GET ", "POST "} {
+		mux.HandleFunc(m+string(EndpointPassthrough), s.route(EndpointPassthrough, auth, s.passthrough(false)))
+		mux.HandleFunc(m+string(EndpointPassthrough)+"/{nePk}/{url...}", s.route(EndpointPassthrough, auth, s.passthrough(true)))
+	}
 	return mux
 }
 
@@ -118,7 +119,7 @@ func (s *Simulator) briefInfo(w http.ResponseWriter, r *http.Request, t *target)
 	up := now.Sub(s.start) + 12*24*time.Hour
 	writeJSON(w, map[string]any{
 		"uptime":          fmt.Sprintf("%dd %dh %dm", int(up.Hours())/24, int(up.Hours())%24, int(up.Minutes())%60),
-		"release":         orchestratorRelease,
+		"release":         s.cfg.OrchestratorRelease,
 		"time":            now.Format("2006-01-02 15:04:05") + " UTC",
 		"timeZone":        "UTC",
 		"inContainerMode": false,

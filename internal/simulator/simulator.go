@@ -51,6 +51,7 @@ type Simulator struct {
 
 	appMux  *http.ServeMux
 	orchMux *http.ServeMux
+	pass    passSeconds // pass-through requests per second
 	regexps regexpCache
 
 	mu        sync.Mutex

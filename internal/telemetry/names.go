@@ -66,6 +66,15 @@ const (
 	FieldSite                  = "site"
 	FieldGroupID               = "group_id"
 	FieldSerial                = "serial"
+	// FieldCollectedVia says how the appliance was read: ViaDirect or
+	// ViaOrchestrator.
+	FieldCollectedVia = "collected_via"
+)
+
+// Values of FieldCollectedVia.
+const (
+	ViaDirect       = "direct"       // HTTPS to the appliance with an appliance session
+	ViaOrchestrator = "orchestrator" // the Orchestrator's pass-through, Orchestrator credentials only
 )
 
 // Field keys shared by interface_stats and interface_overlay_stats.

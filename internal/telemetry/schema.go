@@ -130,6 +130,7 @@ var Schema = []MeasurementSpec{
 			{Name: FieldSite, Type: String, New: true},
 			{Name: FieldGroupID, Type: String, New: true},
 			{Name: FieldSerial, Type: String, New: true},
+			{Name: FieldCollectedVia, Type: String, New: true},
 		},
 	},
 	{
