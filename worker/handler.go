@@ -107,7 +107,11 @@ type Options struct {
 	Spool      Spooler          // optional: keeps point-in-time points InfluxDB could not take
 	Metrics    *metrics.Metrics // optional
 	Outputs    Outputs          // optional: every written batch is offered to the secondary outputs too
-	Logger     zerolog.Logger
+	// AlarmMemory (optional) remembers outstanding alarms between jobs,
+	// for the cleared events of alarm_events; without it only raised
+	// events are written.
+	AlarmMemory AlarmMemory
+	Logger      zerolog.Logger
 
 	JobTimeout     time.Duration // whole job; default 55 s
 	SourceTimeout  time.Duration // one source (several requests); default 30 s
@@ -518,6 +522,7 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			a, err := c.Alarms(ctx)
 			if err == nil {
 				j.add(j.b.alarmPoint(a.Summary, now()))
+				j.add(j.alarmEvents(ctx, a.Outstanding)...)
 			}
 			return err
 		}},
