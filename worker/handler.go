@@ -111,6 +111,9 @@ type Options struct {
 	// for the cleared events of alarm_events; without it only raised
 	// events are written.
 	AlarmMemory AlarmMemory
+	// StatusBoard (optional) receives each job's verdict for discovery's
+	// fleet gauges.
+	StatusBoard StatusBoard
 	Logger      zerolog.Logger
 
 	JobTimeout     time.Duration // whole job; default 55 s

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
@@ -173,15 +174,32 @@ func (j *job) addStatus(ctx context.Context) {
 	in.SourcesFailed = len(j.rep.SourceErrors)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if m, ok, err := j.h.o.Watermarks.Get(rctx, j.p.ApplianceID); err != nil {
+	newest, ok, err := j.h.o.Watermarks.Get(rctx, j.p.ApplianceID)
+	if err != nil {
 		j.log.Warn().Err(err).Msg("status written without data age: newest stored minute unknown")
 	} else if ok {
 		in.HasData = true
-		in.DataAge = max(0, j.start.Sub(time.Unix(m, 0)))
+		in.DataAge = max(0, j.start.Sub(time.Unix(newest, 0)))
 	}
 	s, reason := Verdict(in, j.h.o.Status)
 	j.rep.Status, j.rep.StatusReason = s, reason
 	j.add(j.b.statusPoint(in, s, reason, j.start))
+	if sb := j.h.o.StatusBoard; sb != nil {
+		st := tasks.ApplianceStatus{Status: string(s), At: j.start.Unix(),
+			TunnelsRead: in.TunnelsRead, TunnelsUp: in.TunnelsUp, TunnelsDown: in.TunnelsDown}
+		if in.HasData {
+			st.NewestMinute = newest
+		}
+		if err := sb.Publish(rctx, j.p.ApplianceID, st); err != nil {
+			j.log.Warn().Err(err).Msg("status not published for the fleet gauges")
+		}
+	}
+}
+
+// StatusBoard receives each appliance's latest verdict for discovery's
+// fleet gauges (*tasks.RedisStatusBoard implements it).
+type StatusBoard interface {
+	Publish(ctx context.Context, applianceID string, s tasks.ApplianceStatus) error
 }
 
 // flush adds the verdict and writes the pending points: the last step of
