@@ -78,6 +78,11 @@ type StatusInput struct {
 
 	HasData bool          // a minute of minute statistics was ever stored
 	DataAge time.Duration // job time minus the newest stored minute
+	// MinutesInterval is how often minute statistics are collected when
+	// SOURCE_INTERVALS gives them their own interval (0: every job); it
+	// is added to StaleAfter. Negative: they are not collected at all
+	// (SOURCES_DISABLED), and their age makes no verdict.
+	MinutesInterval time.Duration
 
 	TunnelsRead bool  // the tunnel counts were read this job
 	TunnelsUp   int64 // tunnels the appliance reports Up
@@ -110,7 +115,7 @@ func Verdict(in StatusInput, th StatusThresholds) (Status, string) {
 		return StatusUnknown, "every source failed"
 	}
 	var why []string
-	if in.HasData && in.DataAge > th.StaleAfter {
+	if in.HasData && in.MinutesInterval >= 0 && in.DataAge > th.StaleAfter+in.MinutesInterval {
 		why = append(why, "no data for "+roundAge(in.DataAge))
 	}
 	if in.TunnelsRead && th.TunnelsDown > 0 && in.TunnelsDown >= int64(th.TunnelsDown) {
@@ -172,6 +177,11 @@ func (j *job) addStatus(ctx context.Context) {
 	in.ReachMethod = j.rep.Reachability.Method
 	in.SourcesDue = len(j.due)
 	in.SourcesFailed = len(j.rep.SourceErrors)
+	if pl := j.h.o.Sources; !pl.Enabled(SourceMinuteStats) {
+		in.MinutesInterval = -1
+	} else {
+		in.MinutesInterval = pl.Interval(SourceMinuteStats)
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	newest, ok, err := j.h.o.Watermarks.Get(rctx, j.p.ApplianceID)
