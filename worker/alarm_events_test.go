@@ -13,7 +13,6 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
-	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // An alarm raised, collected twice, cleared and collected twice more is
@@ -23,13 +22,7 @@ import (
 func TestAlarmEventsRaisedOnceClearedOnce(t *testing.T) {
 	f := newFixture(t, 3, simulator.Faults{})
 	a := reachable(t, f.sim)[0]
-	db := testenv.StartInfluxDB(t)
-	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f.h.o.Sink = w
+	db := f.useInflux(t)
 
 	raisedAt := time.Date(2026, 11, 23, 9, 41, 7, 0, time.UTC)
 	alarms := []simulator.Alarm{

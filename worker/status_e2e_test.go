@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
@@ -19,13 +18,7 @@ import (
 // is wrong.
 func TestStatusEndToEnd(t *testing.T) {
 	f := newFixture(t, 12, simulator.Faults{UnreachableFraction: 0.25})
-	db := testenv.StartInfluxDB(t)
-	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f.h.o.Sink = w
+	db := f.useInflux(t)
 
 	var up, down []simulator.ApplianceInfo
 	for _, a := range f.sim.Appliances() {

@@ -127,6 +127,20 @@ func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 	return f
 }
 
+// useInflux makes the fixture's handler write to a fresh real InfluxDB,
+// which it returns.
+func (f *fixture) useInflux(t *testing.T) *testenv.InfluxDB {
+	t.Helper()
+	db := testenv.StartInfluxDB(t)
+	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	f.h.o.Sink = w
+	return db
+}
+
 // polls builds the payloads discovery would send, from the simulator's
 // Orchestrator API (decoded here independently of the orchestrator client).
 func polls(t *testing.T, sim *simulator.Simulator, now time.Time) map[string]tasks.AppliancePoll {
