@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // An alarm raised, collected twice, cleared and collected twice more is
@@ -111,5 +113,36 @@ func TestAlarmEventsRefusedDoNotFailTheJob(t *testing.T) {
 		if n := len(sink.byMeasurement(m)); n != 1 {
 			t.Errorf("%s: %d points stored, want 1", m, n)
 		}
+	}
+}
+
+// The memory keeps at most Max alarms (the lowest keys), expires, and an
+// empty list removes the key.
+func TestRedisAlarmMemoryBounds(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	m := &RedisAlarmMemory{Client: rdb, Max: 2, TTL: time.Hour}
+	ctx := t.Context()
+	in := map[string]KnownAlarm{"seq:1": {Severity: "major", SequenceID: 1}, "seq:2": {SequenceID: 2}, "seq:3": {SequenceID: 3}}
+	if err := m.Store(ctx, "1.NE", in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Load(ctx, "1.NE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]KnownAlarm{"seq:1": in["seq:1"], "seq:2": in["seq:2"]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load after storing 3 with Max 2 (-want +got):\n%s", diff)
+	}
+	if ttl := rdb.TTL(ctx, "ectelemetry:alarms:1.NE").Val(); ttl <= 0 || ttl > time.Hour {
+		t.Errorf("TTL = %v, want within (0, 1h]", ttl)
+	}
+	if err := m.Store(ctx, "1.NE", nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.Exists(ctx, "ectelemetry:alarms:1.NE").Val(); n != 0 {
+		t.Errorf("key exists after storing no alarm")
 	}
 }
