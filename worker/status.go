@@ -59,9 +59,12 @@ type StatusThresholds struct {
 	TunnelsDown int
 }
 
-// Login outcomes of a job, as the verdict sees them.
+// LoginResult is how a job's login went, as the verdict sees it.
+type LoginResult int
+
+// Login results.
 const (
-	LoginNotTried = iota // not reachable, or nothing due
+	LoginNotTried LoginResult = iota // not reachable, or nothing due
 	LoginOK
 	LoginRefused // the appliance refused the credentials
 	LoginFailed  // no usable answer (timeout, 5xx, bad TLS, no client)
@@ -72,9 +75,9 @@ type StatusInput struct {
 	OrchestratorState int    // task payload State: 1 reachable, 2 unreachable, per the Orchestrator
 	Reachable         bool   // our reachability check
 	ReachMethod       string // icmp, tcp or none: how the check was last tried
-	Login             int    // LoginNotTried, LoginOK, LoginRefused, LoginFailed
-	SourcesDue        int    // sources requested this job (0: nothing was due)
-	SourcesFailed     int    // of those, the ones that failed
+	Login             LoginResult
+	SourcesDue        int // sources requested this job (0: nothing was due)
+	SourcesFailed     int // of those, the ones that failed
 
 	HasData bool          // a minute of minute statistics was ever stored
 	DataAge time.Duration // job time minus the newest stored minute
@@ -141,7 +144,7 @@ func roundAge(d time.Duration) string {
 }
 
 // loginOutcome sorts a login error for the verdict.
-func loginOutcome(err error) int {
+func loginOutcome(err error) LoginResult {
 	switch {
 	case err == nil:
 		return LoginOK

@@ -76,7 +76,7 @@ func TestStatusCode(t *testing.T) {
 func TestLoginOutcome(t *testing.T) {
 	tests := []struct {
 		err  error
-		want int
+		want LoginResult
 	}{
 		{nil, LoginOK},
 		{fmt.Errorf("login: status 401, want 200: %w", edgeconnect.ErrUnauthorized), LoginRefused},
