@@ -29,9 +29,6 @@ const (
 // means the Orchestrator does not report it unreachable (state 2).
 const MethodOrchestrator = "orchestrator"
 
-// stateUnreachable is the Orchestrator's appliance state "unreachable".
-const stateUnreachable = 2
-
 // ErrOrchestratorUnreachable: the Orchestrator reports the appliance
 // unreachable (state 2), so its pass-through cannot read it either.
 var ErrOrchestratorUnreachable = errors.New("the Orchestrator reports the appliance unreachable (state 2)")
@@ -64,7 +61,7 @@ func checkCollectVia(o *Options) error {
 // was gathered written.
 func (j *job) connect(ctx context.Context) (Appliance, func()) {
 	if j.h.o.CollectVia == CollectOrchestrator {
-		j.rep.Reachability = Reachability{Reachable: j.p.State != stateUnreachable, Method: MethodOrchestrator}
+		j.rep.Reachability = Reachability{Reachable: j.p.State != OrchestratorUnreachable, Method: MethodOrchestrator}
 		return j.viaOrchestrator(ctx)
 	}
 	j.rep.Reachability = j.h.o.Reacher.Check(ctx, j.p.Address)
@@ -75,14 +72,14 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 		j.collectedVia(telemetry.ViaDirect)
 		j.rep.Outcome = OutcomeUnreachable
 		j.rep.Err = j.rep.Reachability.Err
-		j.writePending(ctx)
+		j.flush(ctx)
 		return nil, nil
 	}
 	j.planSources(ctx)
 	if len(j.due) == 0 {
 		// Nothing is due: no login either.
 		j.collectedVia(telemetry.ViaDirect)
-		j.writePending(ctx)
+		j.flush(ctx)
 		j.settle()
 		return nil, nil
 	}
@@ -90,18 +87,21 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 	client, err := j.h.o.Dial(j.p.Address)
 	if err != nil {
 		outcome, err = OutcomeFailed, fmt.Errorf("build client: %w", err)
+		j.status.Login = LoginFailed
 	} else {
 		err = client.Login(ctx)
+		j.status.Login = loginOutcome(err)
 	}
 	if err != nil && j.h.o.CollectVia == CollectAuto && ctx.Err() == nil {
 		j.log.Debug().Err(err).Msg("direct collection failed: collecting through the Orchestrator")
 		j.due, j.rep.SourcesSkipped = nil, nil
+		j.status.Login = LoginNotTried // the Orchestrator's pass-through needs no appliance login
 		return j.viaOrchestrator(ctx)
 	}
 	j.collectedVia(telemetry.ViaDirect)
 	if err != nil {
 		j.rep.Outcome, j.rep.Err = outcome, err
-		j.writePending(ctx)
+		j.flush(ctx)
 		return nil, nil
 	}
 	// Always log out, even when the job's time is up or a source panicked.
@@ -118,25 +118,25 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 // Orchestrator's pass-through.
 func (j *job) viaOrchestrator(ctx context.Context) (Appliance, func()) {
 	j.collectedVia(telemetry.ViaOrchestrator)
-	if j.p.State == stateUnreachable {
+	if j.p.State == OrchestratorUnreachable {
 		j.rep.Outcome, j.rep.Err = OutcomeUnreachable, ErrOrchestratorUnreachable
 		if r := j.rep.Reachability.Err; r != nil {
 			j.rep.Err = fmt.Errorf("%w; %w", r, ErrOrchestratorUnreachable)
 		}
-		j.writePending(ctx)
+		j.flush(ctx)
 		return nil, nil
 	}
 	j.planSources(ctx)
 	j.dropUnrelayable()
 	if len(j.due) == 0 {
-		j.writePending(ctx)
+		j.flush(ctx)
 		j.settle()
 		return nil, nil
 	}
 	client, err := j.h.o.Relay(j.p.ApplianceID)
 	if err != nil {
 		j.rep.Outcome, j.rep.Err = OutcomeFailed, fmt.Errorf("build orchestrator client: %w", err)
-		j.writePending(ctx)
+		j.flush(ctx)
 		return nil, nil
 	}
 	return client, func() {}

@@ -88,10 +88,14 @@ func isJobMetadata(p telemetry.Point) bool {
 	return p.Measurement == telemetry.MeasApplianceMetadata && ok
 }
 
+// withoutMetadata drops the job's appliance_metadata and appliance_status
+// points, which say how the job went rather than what the appliance
+// served (the status's data age depends on the minute statistics, which
+// the Orchestrator mode here does not read).
 func withoutMetadata(pts []telemetry.Point) []telemetry.Point {
 	var out []telemetry.Point
 	for _, p := range pts {
-		if !isJobMetadata(p) {
+		if !isJobMetadata(p) && p.Measurement != telemetry.MeasApplianceStatus {
 			out = append(out, p)
 		}
 	}
@@ -240,6 +244,15 @@ func TestAutoModeReadsUnreachableAppliancesThroughTheOrchestrator(t *testing.T) 
 			if md.Fields[telemetry.FieldCollectedVia] != telemetry.ViaDirect {
 				t.Errorf("%s metadata = %v, want collected_via direct", a.ID, md.Fields)
 			}
+		}
+		// The verdict follows the way the appliance was read: online when
+		// the Orchestrator relayed it, whatever the direct attempt said.
+		wantStatus := StatusOnline
+		if a.State == 2 {
+			wantStatus = StatusOffline
+		}
+		if rep.Status != wantStatus {
+			t.Errorf("%s: status %s (%q), want %s", a.ID, rep.Status, rep.StatusReason, wantStatus)
 		}
 		if a.State == 2 {
 			continue

@@ -107,7 +107,14 @@ type Options struct {
 	Spool      Spooler          // optional: keeps point-in-time points InfluxDB could not take
 	Metrics    *metrics.Metrics // optional
 	Outputs    Outputs          // optional: every written batch is offered to the secondary outputs too
-	Logger     zerolog.Logger
+	// AlarmMemory (optional) remembers outstanding alarms between jobs,
+	// for the cleared events of alarm_events; without it only raised
+	// events are written.
+	AlarmMemory AlarmMemory
+	// StatusBoard (optional) receives each job's verdict for discovery's
+	// fleet gauges.
+	StatusBoard StatusBoard
+	Logger      zerolog.Logger
 
 	JobTimeout     time.Duration // whole job; default 55 s
 	SourceTimeout  time.Duration // one source (several requests); default 30 s
@@ -127,6 +134,10 @@ type Options struct {
 	MinuteStatsJobs int
 	BackfillReserve time.Duration // job time kept for the rest after backfilling; default JobTimeout/4
 	Now             func() time.Time
+
+	// Status holds the verdict's thresholds (STATUS_STALE_AFTER,
+	// STATUS_TUNNELS_DOWN); zero values take the defaults.
+	Status StatusThresholds
 
 	// Sources says which sources are collected and how often (the zero
 	// Plan: all, every job). SourceTimes is required when it has intervals.
@@ -215,6 +226,10 @@ func New(o Options) (*Handler, error) {
 	if o.MinuteStatsJobs <= 0 {
 		o.MinuteStatsJobs = 16
 	}
+	def(&o.Status.StaleAfter, DefaultStatusStaleAfter)
+	if o.Status.TunnelsDown == 0 {
+		o.Status.TunnelsDown = DefaultStatusTunnelsDown
+	}
 	return &Handler{o: o, minuteSlot: make(chan struct{}, o.MinuteStatsJobs)}, nil
 }
 
@@ -248,7 +263,9 @@ type Report struct {
 	// or their interval not yet elapsed.
 	SourcesSkipped []string
 	Duration       time.Duration
-	Err            error // login, write or other job-level error
+	Err            error  // login, write or other job-level error
+	Status         Status // the verdict written to appliance_status
+	StatusReason   string
 	// CollectedVia is how the appliance was read (or would have been):
 	// telemetry.ViaDirect or telemetry.ViaOrchestrator.
 	CollectedVia string
@@ -299,10 +316,12 @@ type job struct {
 	start time.Time
 	rep   Report
 
-	due map[string]bool // sources collected by this job
+	due    map[string]bool // sources collected by this job
+	status StatusInput     // what the verdict needs, filled in as the job goes
 
 	mu     sync.Mutex
 	points []telemetry.Point // point-in-time points, written at the end
+	events []telemetry.Point // alarm events, written at the end on their own
 	excess excess            // minute-stats points dropped by MaxArchivePoints
 }
 
@@ -353,7 +372,7 @@ func (j *job) run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	j.writePending(ctx)
+	j.flush(ctx)
 	j.settle()
 }
 
@@ -495,6 +514,10 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			a, err := c.Alarms(ctx)
 			if err == nil {
 				j.add(j.b.alarmPoint(a.Summary, now()))
+				ev := j.alarmEvents(ctx, a.Outstanding)
+				j.mu.Lock()
+				j.events = append(j.events, ev...)
+				j.mu.Unlock()
 			}
 			return err
 		}},
@@ -556,23 +579,46 @@ func (j *job) tunnels(ctx context.Context, c Appliance) error {
 	if pt, ok := j.b.tunnelCountPoint(tc, j.h.o.Now()); ok {
 		j.add(pt)
 	}
+	if len(errs) == 0 {
+		// Only a complete count may call tunnels down.
+		j.status.TunnelsRead = true
+		for _, tf := range tunnelFields {
+			j.status.TunnelsAll += int64(len(tc.all[tf.family]))
+			j.status.TunnelsUp += int64(len(tc.up[tf.family]))
+			j.status.TunnelsDown += int64(len(tc.down[tf.family]))
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// writePending writes the point-in-time points gathered so far. When
-// InfluxDB cannot take them for now, they go to the spool, if there is one:
-// unlike minute statistics, they cannot be fetched again.
+// writePending writes the point-in-time points gathered so far, then the
+// alarm events on their own: InfluxDB refuses for good the raised event of
+// an alarm older than its retention period, which must not cost the other
+// points nor fail the job.
 func (j *job) writePending(ctx context.Context) {
 	j.mu.Lock()
-	pts := j.points
-	j.points = nil
+	pts, events := j.points, j.events
+	j.points, j.events = nil, nil
 	j.mu.Unlock()
+	j.store(ctx, pts, false)
+	j.store(ctx, events, true)
+}
+
+// store writes pts. When InfluxDB cannot take them for now, they go to the
+// spool, if there is one: unlike minute statistics, they cannot be fetched
+// again. A permanent refusal fails the job unless tolerated, then it is
+// only logged.
+func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal bool) {
 	if len(pts) == 0 {
 		return
 	}
 	n, err := j.write(ctx, pts)
 	j.rep.Points += n
 	if err == nil {
+		return
+	}
+	if tolerateRefusal && !influx.Retryable(err) {
+		j.log.Warn().Err(err).Int("points", len(pts)).Msg("alarm events refused (an alarm raised before the retention period cannot be stored)")
 		return
 	}
 	if sp := j.h.o.Spool; sp != nil && influx.Retryable(err) {

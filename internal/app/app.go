@@ -132,6 +132,7 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 		Orchestrator: discovery.OrchestratorClient{Client: oc},
 		Queue:        discovery.NewAsynqQueue(rdb, cfg.Queue),
 		Cycles:       &tasks.RedisCycles{Client: rdb},
+		StatusBoard:  &tasks.RedisStatusBoard{Client: rdb},
 		Marker:       &tasks.RedisMarker{Client: rdb}, RecoveryWindow: cfg.BackfillMax,
 		Checks: []discovery.Check{
 			{Name: "influxdb", Fn: InfluxCheck(w)},
@@ -252,10 +253,12 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 			return edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,
 				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
 		},
-		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb},
-		Cycles: &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,
+		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb}, AlarmMemory: &worker.RedisAlarmMemory{Client: rdb},
+		StatusBoard: &tasks.RedisStatusBoard{Client: rdb},
+		Cycles:      &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,
 		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
 		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MaxArchivePoints: cfg.MinuteMaxPoints, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
+		Status: statusThresholds(cfg),
 	})
 	if err != nil {
 		return nil, err
@@ -270,6 +273,16 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypeAppliancePoll, h)
 	return &Worker{Server: srv, Mux: mux, Spool: sp, Outputs: fo, writer: w, every: cfg.SpoolReplay}, nil
+}
+
+// statusThresholds maps STATUS_STALE_AFTER and STATUS_TUNNELS_DOWN to the
+// worker's thresholds (where 0 tunnels means the default, negative never).
+func statusThresholds(cfg config.Config) worker.StatusThresholds {
+	th := worker.StatusThresholds{StaleAfter: cfg.StatusStaleAfter, TunnelsDown: cfg.StatusTunnelsDown}
+	if th.TunnelsDown == 0 {
+		th.TunnelsDown = -1
+	}
+	return th
 }
 
 // asynqLogger routes asynq's own messages through zerolog.
