@@ -107,7 +107,11 @@ type Options struct {
 	Spool      Spooler          // optional: keeps point-in-time points InfluxDB could not take
 	Metrics    *metrics.Metrics // optional
 	Outputs    Outputs          // optional: every written batch is offered to the secondary outputs too
-	Logger     zerolog.Logger
+	// AlarmMemory (optional) remembers outstanding alarms between jobs,
+	// for the cleared events of alarm_events; without it only raised
+	// events are written.
+	AlarmMemory AlarmMemory
+	Logger      zerolog.Logger
 
 	JobTimeout     time.Duration // whole job; default 55 s
 	SourceTimeout  time.Duration // one source (several requests); default 30 s
@@ -127,6 +131,10 @@ type Options struct {
 	MinuteStatsJobs int
 	BackfillReserve time.Duration // job time kept for the rest after backfilling; default JobTimeout/4
 	Now             func() time.Time
+
+	// Status holds the verdict's thresholds (STATUS_STALE_AFTER,
+	// STATUS_TUNNELS_DOWN); zero values take the defaults.
+	Status StatusThresholds
 
 	// Sources says which sources are collected and how often (the zero
 	// Plan: all, every job). SourceTimes is required when it has intervals.
@@ -202,6 +210,10 @@ func New(o Options) (*Handler, error) {
 	if o.MinuteStatsJobs <= 0 {
 		o.MinuteStatsJobs = 16
 	}
+	def(&o.Status.StaleAfter, DefaultStatusStaleAfter)
+	if o.Status.TunnelsDown == 0 {
+		o.Status.TunnelsDown = DefaultStatusTunnelsDown
+	}
 	return &Handler{o: o, minuteSlot: make(chan struct{}, o.MinuteStatsJobs)}, nil
 }
 
@@ -235,7 +247,9 @@ type Report struct {
 	// or their interval not yet elapsed.
 	SourcesSkipped []string
 	Duration       time.Duration
-	Err            error // login, write or other job-level error
+	Err            error  // login, write or other job-level error
+	Status         Status // the verdict written to appliance_status
+	StatusReason   string
 }
 
 // ProcessTask implements asynq.Handler. Failures are logged here and
@@ -279,7 +293,8 @@ type job struct {
 	start time.Time
 	rep   Report
 
-	due map[string]bool // sources collected by this job
+	due    map[string]bool // sources collected by this job
+	status StatusInput     // what the verdict needs, filled in as the job goes
 
 	mu     sync.Mutex
 	points []telemetry.Point // point-in-time points, written at the end
@@ -300,25 +315,28 @@ func (j *job) run(ctx context.Context) {
 	if !j.rep.Reachability.Reachable {
 		j.rep.Outcome = OutcomeUnreachable
 		j.rep.Err = j.rep.Reachability.Err
-		j.writePending(ctx)
+		j.flush(ctx)
 		return
 	}
 	j.planSources(ctx)
 	if len(j.due) == 0 {
 		// Nothing is due: no login either.
-		j.writePending(ctx)
+		j.flush(ctx)
 		j.settle()
 		return
 	}
 	client, err := j.h.o.Dial(j.p.Address)
 	if err != nil {
+		j.status.Login = LoginFailed
 		j.rep.Outcome, j.rep.Err = OutcomeFailed, fmt.Errorf("build client: %w", err)
-		j.writePending(ctx)
+		j.flush(ctx)
 		return
 	}
-	if err := client.Login(ctx); err != nil {
+	err = client.Login(ctx)
+	j.status.Login = loginOutcome(err)
+	if err != nil {
 		j.rep.Outcome, j.rep.Err = OutcomeLoginFailed, err
-		j.writePending(ctx)
+		j.flush(ctx)
 		return
 	}
 	// Always log out, even when the job's time is up or a source panicked.
@@ -362,7 +380,7 @@ func (j *job) run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	j.writePending(ctx)
+	j.flush(ctx)
 	j.settle()
 }
 
@@ -504,6 +522,7 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			a, err := c.Alarms(ctx)
 			if err == nil {
 				j.add(j.b.alarmPoint(a.Summary, now()))
+				j.add(j.alarmEvents(ctx, a.Outstanding)...)
 			}
 			return err
 		}},
@@ -564,6 +583,15 @@ func (j *job) tunnels(ctx context.Context, c Appliance) error {
 	}
 	if pt, ok := j.b.tunnelCountPoint(tc, j.h.o.Now()); ok {
 		j.add(pt)
+	}
+	if len(errs) == 0 {
+		// Only a complete count may call tunnels down.
+		j.status.TunnelsRead = true
+		for _, tf := range tunnelFields {
+			j.status.TunnelsAll += int64(len(tc.all[tf.family]))
+			j.status.TunnelsUp += int64(len(tc.up[tf.family]))
+			j.status.TunnelsDown += int64(len(tc.down[tf.family]))
+		}
 	}
 	return errors.Join(errs...)
 }

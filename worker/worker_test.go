@@ -116,7 +116,7 @@ func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 			return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
 				Password: simulator.DefaultECPassword, Transport: tr, Timeout: 2 * time.Second, ArchiveTimeout: 5 * time.Second})
 		},
-		Sink: f.sink, Reacher: reach, Watermarks: f.wm, Logger: zerolog.Nop(),
+		Sink: f.sink, Reacher: reach, Watermarks: f.wm, AlarmMemory: &RedisAlarmMemory{Client: rdb}, Logger: zerolog.Nop(),
 		JobTimeout: 20 * time.Second, SourceTimeout: 3 * time.Second, Now: clock.Now,
 	})
 	if err != nil {

@@ -227,10 +227,11 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 			return edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,
 				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
 		},
-		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb},
+		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb}, AlarmMemory: &worker.RedisAlarmMemory{Client: rdb},
 		Cycles: &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,
 		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
 		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MaxArchivePoints: cfg.MinuteMaxPoints, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
+		Status: statusThresholds(cfg),
 	})
 	if err != nil {
 		return nil, err
@@ -245,6 +246,16 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypeAppliancePoll, h)
 	return &Worker{Server: srv, Mux: mux, Spool: sp, Outputs: fo, writer: w, every: cfg.SpoolReplay}, nil
+}
+
+// statusThresholds maps STATUS_STALE_AFTER and STATUS_TUNNELS_DOWN to the
+// worker's thresholds (where 0 tunnels means the default, negative never).
+func statusThresholds(cfg config.Config) worker.StatusThresholds {
+	th := worker.StatusThresholds{StaleAfter: cfg.StatusStaleAfter, TunnelsDown: cfg.StatusTunnelsDown}
+	if th.TunnelsDown == 0 {
+		th.TunnelsDown = -1
+	}
+	return th
 }
 
 // asynqLogger routes asynq's own messages through zerolog.

@@ -94,6 +94,10 @@ type Config struct {
 	// excess is dropped, counted and logged.
 	MinuteMaxPoints int `envconfig:"MINUTE_STATS_MAX_POINTS" default:"50000"`
 
+	// Thresholds of the appliance_status verdict (docs/health.md).
+	StatusStaleAfter  time.Duration `envconfig:"STATUS_STALE_AFTER" default:"5m"` // newest stored minute older than this: degraded
+	StatusTunnelsDown int           `envconfig:"STATUS_TUNNELS_DOWN" default:"1"` // at least this many tunnels down: degraded; 0: tunnels never make it degraded
+
 	// Outputs besides InfluxDB (see outputs.go).
 	Outputs          string        `envconfig:"OUTPUTS" default:"influxdb"`  // comma-separated: influxdb (always), mqtt, otlp
 	MQTTURL          string        `envconfig:"MQTT_URL"`                    // tcp://, ssl://, ws:// or wss:// host:port
@@ -271,6 +275,12 @@ func (c Config) Validate(role Role) error {
 		}
 		if c.MinuteMaxPoints < 1000 {
 			errs = append(errs, fmt.Errorf("MINUTE_STATS_MAX_POINTS %d must be at least 1000", c.MinuteMaxPoints))
+		}
+		if c.StatusStaleAfter < 2*time.Minute || c.StatusStaleAfter > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("STATUS_STALE_AFTER %s must be between 2m and 24h", c.StatusStaleAfter))
+		}
+		if c.StatusTunnelsDown < 0 || c.StatusTunnelsDown > 100000 {
+			errs = append(errs, fmt.Errorf("STATUS_TUNNELS_DOWN %d must be between 0 (never) and 100000", c.StatusTunnelsDown))
 		}
 		if c.SpoolMaxEntries < 0 {
 			errs = append(errs, fmt.Errorf("SPOOL_MAX_ENTRIES %d must be 0 (no spool) or more", c.SpoolMaxEntries))

@@ -58,6 +58,8 @@ func TestInvalidConfigs(t *testing.T) {
 		{"parse-and-validate", "SHUTDOWN_TIMEOUT=soon: not a duration (examples: 12s, 1m)\n" +
 			"EC_USER is required and empty\n" +
 			`REACHABILITY "carrier-pigeon" must be icmp, tcp or none`},
+		{"status-thresholds", "STATUS_STALE_AFTER 30s must be between 2m and 24h\n" +
+			"STATUS_TUNNELS_DOWN -1 must be between 0 (never) and 100000"},
 		{"orch-url-ftp", `ORCH_URL "ftp://orch.example.net": scheme "ftp" is not supported: use https:// or give only host[:port]`},
 		{"orch-url-http", `ORCH_URL "http://orch.example.net": scheme "http" is not supported: use https:// or give only host[:port]`},
 		{"orch-url-credentials", `ORCH_URL "https://***@orch.example.net" must not hold a user or password: use ORCH_API_KEY, or ORCH_USER and ORCH_PW`},

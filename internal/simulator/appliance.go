@@ -99,9 +99,19 @@ func (s *Simulator) ecLogout(w http.ResponseWriter, r *http.Request, t *target) 
 	writeJSON(w, map[string]string{"status": "logged out"})
 }
 
+// servedWindow is the minute window the target serves: the clock's, its
+// newest minute held back by Fault.MinutesFrozenAt.
+func (s *Simulator) servedWindow(t *target, now time.Time) (newest, oldest int64) {
+	newest, oldest = window(now)
+	if at := t.fault.Load().MinutesFrozenAt; !at.IsZero() {
+		newest = min(newest, floorDiv(at.Unix(), 60)*60)
+	}
+	return newest, oldest
+}
+
 func (s *Simulator) minuteRange(w http.ResponseWriter, r *http.Request, t *target) {
 	now := s.cfg.Now()
-	newest, oldest := window(now)
+	newest, oldest := s.servedWindow(t, now)
 	t.served.record(EndpointMinuteRange, now, func(sv *Served) { sv.MinuteRange = &[2]int64{newest, oldest} })
 	if t.fault.Load().StringMinuteRange {
 		writeJSON(w, map[string]string{"newest": strconv.FormatInt(newest, 10), "oldest": strconv.FormatInt(oldest, 10)})
@@ -126,7 +136,7 @@ func parseArchiveName(name string) (int64, bool) {
 
 func (s *Simulator) minuteStats(w http.ResponseWriter, r *http.Request, t *target) {
 	m, ok := parseArchiveName(r.PathValue("file"))
-	newest, oldest := window(s.cfg.Now())
+	newest, oldest := s.servedWindow(t, s.cfg.Now())
 	if !ok || m%60 != 0 || m < oldest || m > newest {
 		http.NotFound(w, r)
 		return
@@ -330,12 +340,55 @@ func (s *Simulator) subnets(w http.ResponseWriter, r *http.Request, t *target) {
 
 func (s *Simulator) alarm(w http.ResponseWriter, r *http.Request, t *target) {
 	now := s.cfg.Now()
-	list, sum := s.fleet.alarms(t.def, now)
+	list, sum := s.servedAlarms(t, now)
 	if list == nil {
 		list = []alarm{}
 	}
 	t.served.record(EndpointAlarm, now, func(sv *Served) { sv.Alarms = &sum })
 	writeJSON(w, map[string]any{"summary": sum, "outstanding": list})
+}
+
+// tunnelRank is the place of tunnel i among the appliance's real tunnels
+// (underlay, then overlay, then third-party, each in the appliance's order),
+// or -1 for a pseudo or aggregate one.
+func (d *applianceDef) tunnelRank(i int) int {
+	rank := 0
+	for _, k := range []tunnelKind{kindUnderlay, kindBonded, kindPassThrough} {
+		for j := range d.tunnels {
+			if d.tunnels[j].kind != k {
+				continue
+			}
+			if j == i {
+				return rank
+			}
+			rank++
+		}
+	}
+	return -1
+}
+
+// servedAlarms are the outstanding alarms the target serves at now: the
+// model's, or Fault.Alarms under Fault.FixedAlarms.
+func (s *Simulator) servedAlarms(t *target, now time.Time) ([]alarm, AlarmSummary) {
+	if f := t.fault.Load(); f.FixedAlarms {
+		return fixedAlarms(f.Alarms)
+	}
+	return s.fleet.alarms(t.def, now)
+}
+
+// fixedAlarms renders Fault.Alarms as GET /alarm serves them, with the
+// summary counted from them.
+func fixedAlarms(in []Alarm) ([]alarm, AlarmSummary) {
+	out := make([]alarm, 0, len(in))
+	for _, a := range in {
+		var ms int64
+		if !a.Time.IsZero() {
+			ms = a.Time.UnixMilli()
+		}
+		out = append(out, alarm{Severity: a.Severity, SequenceID: a.SequenceID, Source: a.Source, Acknowledged: a.Acknowledged,
+			Clearable: a.Clearable, Time: ms, Description: a.Description, Type: a.Type, Name: a.Name, OccurrenceCount: 1, Active: true})
+	}
+	return out, countAlarms(out)
 }
 
 // pseudoTunnelIDs are listed by /tunnelAllIDs besides the tunnel_N ids, as
@@ -398,11 +451,20 @@ func (s *Simulator) tunnelList(ep Endpoint) func(http.ResponseWriter, *http.Requ
 				keep(id, id, "Up - Active")
 			}
 		}
+		f := t.fault.Load()
 		for i := range d.tunnels {
 			tn := &d.tunnels[i]
-			if tn.kind == kind {
-				keep(tn.id, tn.alias, s.fleet.tunnelStatus(d, i, sec))
+			if tn.kind != kind {
+				continue
 			}
+			status := s.fleet.tunnelStatus(d, i, sec)
+			if f.FixedTunnels {
+				status = "Up - Active"
+				if r := d.tunnelRank(i); r >= 0 && r < f.TunnelsDown {
+					status = "Down"
+				}
+			}
+			keep(tn.id, tn.alias, status)
 		}
 		if limit >= 0 && len(list) > limit {
 			list = list[:limit]
@@ -443,7 +505,7 @@ func (s *Simulator) systemInfo(w http.ResponseWriter, r *http.Request, t *target
 	now := s.cfg.Now()
 	d := t.def
 	up := now.UnixMilli() - d.bootTime*1000
-	_, sum := s.fleet.alarms(d, now)
+	_, sum := s.servedAlarms(t, now)
 	t.served.record(EndpointSystemInfo, now, func(sv *Served) { sv.UptimeMs = &up })
 	writeJSON(w, map[string]any{
 		"hostName": t.hostname(), "applianceid": 100 + d.idx + 1, "model": d.model.name, "modelShort": d.model.name,

@@ -170,12 +170,45 @@ type Fault struct {
 	// served, to test huge archives. Such archives are built per request,
 	// not cached.
 	ExtraInterfaceRows int
+	// MinutesFrozenAt, when set, stops the minute statistics at that time,
+	// as on an appliance whose statistics process hangs: GET
+	// /stats/minuteRange keeps answering the last minute boundary at or
+	// before it as the newest, and later archives answer 404.
+	MinutesFrozenAt time.Time
+	// FixedTunnels replaces the modelled tunnel outages on the tunnel id
+	// and alias endpoints: every tunnel is Up except the first TunnelsDown
+	// real tunnels (underlay, then overlay, then third-party, in the
+	// appliance's order), which are Down. Alarms and minute statistics
+	// keep the model.
+	FixedTunnels bool
+	// TunnelsDown is the number of tunnels Down under FixedTunnels.
+	TunnelsDown int
+	// FixedAlarms replaces the modelled outstanding alarms of GET /alarm
+	// (and the summary counted from them) with Alarms, so that a test can
+	// raise and clear alarms at will with SetFault.
+	FixedAlarms bool
+	// Alarms are the outstanding alarms served under FixedAlarms.
+	Alarms []Alarm
+}
+
+// Alarm is one outstanding alarm served under Fault.FixedAlarms.
+type Alarm struct {
+	Severity     int // 0 info, 1 warning, 2 minor, 3 major, 4 critical
+	SequenceID   int64
+	Name         string // alarm type name, e.g. tunnel_down
+	Type         string // HW or SW
+	Source       string // e.g. System or a tunnel alias
+	Description  string
+	Time         time.Time // raised; the zero time is served as 0 (not sent)
+	Acknowledged bool
+	Clearable    bool
 }
 
 // clone returns a copy that shares no map or slice with f.
 func (f Fault) clone() Fault {
 	f.ErrorRate = maps.Clone(f.ErrorRate)
 	f.SlowEndpoints = slices.Clone(f.SlowEndpoints)
+	f.Alarms = slices.Clone(f.Alarms)
 	return f
 }
 
@@ -292,6 +325,12 @@ func (f Fault) validate() error {
 	}
 	if f.StallArchive < 0 {
 		errs = append(errs, fmt.Errorf("fault archive stall must not be negative, got %v", f.StallArchive))
+	}
+	if f.TunnelsDown < 0 || (f.TunnelsDown > 0 && !f.FixedTunnels) {
+		errs = append(errs, fmt.Errorf("fault tunnels down must be 0, or positive with fixed tunnels, got %d", f.TunnelsDown))
+	}
+	if len(f.Alarms) > 0 && !f.FixedAlarms {
+		errs = append(errs, errors.New("fault alarms need fixed alarms"))
 	}
 	if f.ExtraInterfaceRows < 0 {
 		errs = append(errs, fmt.Errorf("fault extra interface rows must not be negative, got %d", f.ExtraInterfaceRows))

@@ -192,6 +192,14 @@ func (f *fleet) alarms(a *applianceDef, now time.Time) ([]alarm, AlarmSummary) {
 			Description: d.desc, Type: d.typ, Recommendation: d.rec, TypeID: d.typeID, Name: d.name,
 			OccurrenceCount: int(r.between(1, 4)), Active: true, Clearable: d.typ == "SW", category: d.cat})
 	}
+	s := countAlarms(out)
+	s.NumCleared = int(r.between(0, 12))
+	return out, s
+}
+
+// countAlarms is the summary of GET /alarm counted from the outstanding
+// alarms (num_cleared and num_raise_ignore left 0).
+func countAlarms(out []alarm) AlarmSummary {
 	var s AlarmSummary
 	for _, al := range out {
 		switch al.Severity {
@@ -220,8 +228,7 @@ func (f *fleet) alarms(a *applianceDef, now time.Time) ([]alarm, AlarmSummary) {
 		}
 	}
 	s.NumOutstanding = len(out)
-	s.NumCleared = int(r.between(0, 12))
-	return out, s
+	return s
 }
 
 // tunnelStatus is the status text of a tunnel at second t.

@@ -57,6 +57,9 @@ var TagBounds = []TagBound{
 	{TagTunnelType, BoundFixed, "the appliance software's tunnel type codes"},
 	{TagLanWan, BoundFixed, "1: WAN (only WAN interfaces are written)"},
 	{TagProbeType, BoundFixed, "the appliance software's probe types"},
+	{TagSeverity, BoundFixed, "5: critical, major, minor, warning, info"},
+	{TagAlarmName, BoundFixed, "the appliance software's alarm type names"},
+	{TagAlarmType, BoundFixed, "the appliance software's alarm classes (HW, SW)"},
 	{TagCPUNumber, BoundConfig, "one per CPU core of the appliance"},
 	{TagDiskDir, BoundConfig, "one per mounted file system of the appliance"},
 	{TagInterfaceName, BoundConfig, "one per physical, virtual and sub-interface of the appliance"},
@@ -67,6 +70,7 @@ var TagBounds = []TagBound{
 	{TagTrafficClass, BoundConfig, "one per traffic class of the appliance's shaper"},
 	{TagProbeName, BoundUser, "one per probe an operator defines on the appliance"},
 	{TagProbeTarget, BoundUser, "one per target an operator gives a probe"},
+	{TagAlarmSource, BoundConfig, "what an alarm is about: System, or a tunnel or interface of the appliance"},
 }
 
 // BoundOf returns the declared bound of a tag key, or 0 when none is

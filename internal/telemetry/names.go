@@ -24,6 +24,8 @@ const (
 	MeasTunnelAvailability = "tunnel_availability"
 	MeasTunnelPeakStats    = "tunnel_peak_stats"
 	MeasProbeStats         = "probe_stats"
+	MeasApplianceStatus    = "appliance_status"
+	MeasAlarmEvents        = "alarm_events"
 )
 
 // Tag keys.
@@ -47,6 +49,10 @@ const (
 	TagProbeName       = "probe_name"
 	TagProbeTarget     = "probe_target"
 	TagProbeType       = "probe_type"
+	TagSeverity        = "severity"
+	TagAlarmName       = "name"
+	TagAlarmType       = "type"
+	TagAlarmSource     = "source"
 )
 
 // Field keys of appliance_metadata.
@@ -246,3 +252,23 @@ var ProbeRawFields = [16]string{
 	"raw_01", "raw_02", "raw_03", "raw_04", "raw_05", "raw_06", "raw_07", "raw_08",
 	"raw_09", "raw_10", "raw_11", "raw_12", "raw_13", "raw_14", "raw_15", "raw_16",
 }
+
+// Field keys of appliance_status, the collector's verdict on an appliance.
+const (
+	FieldStatus         = "status"
+	FieldStatusCode     = "status_code"
+	FieldReason         = "reason"
+	FieldDataAgeSeconds = "data_age_seconds"
+	FieldTunnelsUp      = "tunnels_up"
+	FieldTunnelsDown    = "tunnels_down"
+)
+
+// Field keys of alarm_events, one point per alarm raised or cleared.
+const (
+	FieldEvent        = "event"
+	FieldDescription  = "description"
+	FieldAcknowledged = "acknowledged"
+	FieldClearable    = "clearable"
+	FieldSequenceID   = "sequence_id"
+	FieldActive       = "active"
+)

@@ -305,6 +305,29 @@ var Schema = []MeasurementSpec{
 			return out
 		}(),
 	},
+	{
+		Name: MeasApplianceStatus, Source: "the worker's verdict from reachability, login, data age and tunnel counts (docs/health.md)", Time: "job start", New: true,
+		Fields: []FieldSpec{
+			{Name: FieldStatus, Type: String, New: true},
+			{Name: FieldStatusCode, Type: Integer, New: true},
+			{Name: FieldReason, Type: String, New: true},
+			{Name: FieldDataAgeSeconds, Type: Integer, Unit: "seconds", New: true},
+			{Name: FieldTunnelsUp, Type: Integer, Unit: "tunnels", New: true},
+			{Name: FieldTunnelsDown, Type: Integer, Unit: "tunnels", New: true},
+		},
+	},
+	{
+		Name: MeasAlarmEvents, Source: "/alarm outstanding alarms, compared with the previous job's", Time: "raised: the alarm's time (job start when absent); cleared: job start", New: true,
+		Tags: []string{TagSeverity, TagAlarmName, TagAlarmType, TagAlarmSource},
+		Fields: []FieldSpec{
+			{Name: FieldEvent, Type: String, New: true},
+			{Name: FieldDescription, Type: String, New: true},
+			{Name: FieldAcknowledged, Type: Boolean, New: true},
+			{Name: FieldClearable, Type: Boolean, New: true},
+			{Name: FieldSequenceID, Type: Integer, New: true},
+			{Name: FieldActive, Type: Boolean, New: true},
+		},
+	},
 }
 
 var byName = func() map[string]*MeasurementSpec {

@@ -1,0 +1,213 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+)
+
+// Alarm event values of alarm_events.event.
+const (
+	AlarmRaised  = "raised"
+	AlarmCleared = "cleared"
+)
+
+// KnownAlarm is what the collector remembers of one outstanding alarm
+// between jobs: enough to write its cleared event once it is gone.
+type KnownAlarm struct {
+	Severity     string `json:"sev"`
+	Name         string `json:"name,omitempty"`
+	Type         string `json:"type,omitempty"`
+	Source       string `json:"src,omitempty"`
+	Description  string `json:"desc,omitempty"`
+	Acknowledged bool   `json:"ack,omitempty"`
+	Clearable    bool   `json:"clr,omitempty"`
+	SequenceID   int64  `json:"seq"`
+	Raised       int64  `json:"at"` // Unix seconds: the alarm's time, or when first seen
+}
+
+// AlarmMemory remembers, per appliance, the outstanding alarms of the last
+// job, so that an alarm gone from the list becomes a cleared event.
+// Jobs of one appliance do not overlap (discovery queues one at a time), so
+// Load and Store need no lock.
+type AlarmMemory interface {
+	// Load returns the appliance's outstanding alarms by alarm key.
+	Load(ctx context.Context, applianceID string) (map[string]KnownAlarm, error)
+	// Store replaces them.
+	Store(ctx context.Context, applianceID string, current map[string]KnownAlarm) error
+}
+
+// Defaults of RedisAlarmMemory.
+const (
+	DefaultAlarmMemoryMax = 1000
+	DefaultAlarmMemoryTTL = 7 * 24 * time.Hour
+)
+
+// RedisAlarmMemory keeps each appliance's outstanding alarms in one Redis
+// hash, KeyPrefix+<nePk>, field the alarm key, value its KnownAlarm as JSON.
+// The hash holds at most Max alarms (the lowest keys) and expires TTL after
+// the last job that read the alarms: the clear of an alarm beyond Max, or
+// of an appliance not collected for TTL, is not seen.
+type RedisAlarmMemory struct {
+	Client    redis.UniversalClient
+	KeyPrefix string        // default "ectelemetry:alarms:"
+	Max       int           // default DefaultAlarmMemoryMax
+	TTL       time.Duration // default DefaultAlarmMemoryTTL
+}
+
+var _ AlarmMemory = (*RedisAlarmMemory)(nil)
+
+func (m *RedisAlarmMemory) key(id string) string {
+	if m.KeyPrefix == "" {
+		return "ectelemetry:alarms:" + id
+	}
+	return m.KeyPrefix + id
+}
+
+// Load implements AlarmMemory. A damaged entry is dropped.
+func (m *RedisAlarmMemory) Load(ctx context.Context, applianceID string) (map[string]KnownAlarm, error) {
+	h, err := m.Client.HGetAll(ctx, m.key(applianceID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read outstanding alarms of %s: %w", applianceID, err)
+	}
+	out := make(map[string]KnownAlarm, len(h))
+	for k, v := range h {
+		var a KnownAlarm
+		if json.Unmarshal([]byte(v), &a) == nil {
+			out[k] = a
+		}
+	}
+	return out, nil
+}
+
+// Store implements AlarmMemory: the hash is replaced in one MULTI/EXEC.
+func (m *RedisAlarmMemory) Store(ctx context.Context, applianceID string, current map[string]KnownAlarm) error {
+	limit, ttl := m.Max, m.TTL
+	if limit <= 0 {
+		limit = DefaultAlarmMemoryMax
+	}
+	if ttl <= 0 {
+		ttl = DefaultAlarmMemoryTTL
+	}
+	keys := make([]string, 0, len(current))
+	for k := range current {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) > limit {
+		keys = keys[:limit]
+	}
+	values := make([]any, 0, 2*len(keys))
+	for _, k := range keys {
+		b, err := json.Marshal(current[k])
+		if err != nil {
+			return fmt.Errorf("encode alarm %s of %s: %w", k, applianceID, err)
+		}
+		values = append(values, k, string(b))
+	}
+	key := m.key(applianceID)
+	_, err := m.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, key)
+		if len(values) > 0 {
+			p.HSet(ctx, key, values...)
+			p.Expire(ctx, key, ttl)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store outstanding alarms of %s: %w", applianceID, err)
+	}
+	return nil
+}
+
+// severityNames are the alarm severities 0 to 4 as written to the severity
+// tag.
+var severityNames = [...]string{"info", "warning", "minor", "major", "critical"}
+
+// severityName maps an alarm severity; a value beyond the known ones is
+// clamped to the nearest (below 0: info, above 4: critical).
+func severityName(s int64) string {
+	return severityNames[min(max(s, 0), int64(len(severityNames)-1))]
+}
+
+// alarmKey identifies an outstanding alarm across jobs: its sequence id,
+// which the appliance assigns once per alarm, or its name, source and time
+// when it has none.
+func alarmKey(a edgeconnect.Alarm) string {
+	if a.SequenceID != 0 {
+		return "seq:" + strconv.FormatInt(a.SequenceID, 10)
+	}
+	return "alarm:" + a.Name + "|" + a.Source + "|" + strconv.FormatInt(a.Time.Unix(), 10)
+}
+
+// alarmEvents turns the outstanding alarms into alarm_events points: a
+// raised event for each (rewritten identically while it stays outstanding)
+// and a cleared event, at the job time, for each alarm of the last job that
+// is gone. Without an AlarmMemory, or when it fails, only raised events are
+// written; an alarm without a time then takes the job time.
+func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) []telemetry.Point {
+	current := make(map[string]KnownAlarm, len(outstanding))
+	for _, a := range outstanding {
+		k := KnownAlarm{Severity: severityName(a.Severity), Name: a.Name, Type: a.Type, Source: a.Source,
+			Description: a.Description, Acknowledged: a.Acknowledged, Clearable: a.Clearable,
+			SequenceID: a.SequenceID, Raised: j.start.Unix()}
+		if !a.Time.IsZero() {
+			k.Raised = a.Time.Unix()
+		}
+		current[alarmKey(a)] = k
+	}
+	var prev map[string]KnownAlarm
+	if mem := j.h.o.AlarmMemory; mem != nil {
+		var err error
+		if prev, err = mem.Load(ctx, j.p.ApplianceID); err != nil {
+			j.log.Warn().Err(err).Msg("alarm clears not detected this job: outstanding alarms of the last job unknown")
+		} else {
+			// Keep the first-seen time of an alarm without its own time,
+			// so that its raised event stays the same point.
+			for key, k := range current {
+				if p, ok := prev[key]; ok && p.Raised < k.Raised {
+					k.Raised = p.Raised
+					current[key] = k
+				}
+			}
+			if err := mem.Store(ctx, j.p.ApplianceID, current); err != nil {
+				j.log.Warn().Err(err).Msg("outstanding alarms not remembered: their clears may be missed")
+			}
+		}
+	}
+	out := make([]telemetry.Point, 0, len(current)+len(prev))
+	for _, k := range current {
+		out = append(out, j.b.alarmEventPoint(k, AlarmRaised, time.Unix(k.Raised, 0)))
+	}
+	for key, k := range prev {
+		if _, still := current[key]; !still {
+			out = append(out, j.b.alarmEventPoint(k, AlarmCleared, j.start))
+		}
+	}
+	return out
+}
+
+func (b pointer) alarmEventPoint(k KnownAlarm, event string, ts time.Time) telemetry.Point {
+	tags := map[string]string{telemetry.TagSeverity: k.Severity}
+	for key, v := range map[string]string{telemetry.TagAlarmName: k.Name, telemetry.TagAlarmType: k.Type, telemetry.TagAlarmSource: k.Source} {
+		if v != "" {
+			tags[key] = v
+		}
+	}
+	return b.point(telemetry.MeasAlarmEvents, tags, map[string]any{
+		telemetry.FieldEvent:        event,
+		telemetry.FieldDescription:  k.Description,
+		telemetry.FieldAcknowledged: k.Acknowledged,
+		telemetry.FieldClearable:    k.Clearable,
+		telemetry.FieldSequenceID:   k.SequenceID,
+		telemetry.FieldActive:       event == AlarmRaised,
+	}, ts)
+}

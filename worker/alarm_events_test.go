@@ -1,0 +1,84 @@
+package worker
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec-telemetry/ec-telemetry/influx"
+	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+)
+
+// An alarm raised, collected twice, cleared and collected twice more is
+// stored in a real InfluxDB as exactly one raised and one cleared event;
+// so is an alarm the appliance sends without a time, whose raised event
+// keeps the time it was first seen.
+func TestAlarmEventsRaisedOnceClearedOnce(t *testing.T) {
+	f := newFixture(t, 3, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	db := testenv.StartInfluxDB(t)
+	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	f.h.o.Sink = w
+
+	raisedAt := time.Date(2026, 11, 23, 9, 41, 7, 0, time.UTC)
+	alarms := []simulator.Alarm{
+		{Severity: 4, SequenceID: 71, Name: "disk_health", Type: "HW", Source: "System", Description: "Disk health degraded", Time: raisedAt},
+		{Severity: 1, SequenceID: 72, Name: "config_unsaved", Type: "SW", Source: "System", Description: "Configuration has unsaved changes", Clearable: true},
+	}
+	collect := func(alarms []simulator.Alarm) int64 {
+		t.Helper()
+		if err := f.sim.SetFault(a.ID, simulator.Fault{FixedAlarms: true, Alarms: alarms}); err != nil {
+			t.Fatal(err)
+		}
+		at := f.clock.Now().Unix()
+		rep := f.h.Collect(t.Context(), polls(t, f.sim, f.clock.Now())[a.ID])
+		if rep.SourceErrors[SourceAlarms] != nil || rep.Err != nil {
+			t.Fatalf("Collect: alarms %v, job %v", rep.SourceErrors[SourceAlarms], rep.Err)
+		}
+		f.clock.Add(time.Minute)
+		return at
+	}
+	firstSeen := collect(alarms)
+	collect(alarms)
+	cleared := collect(nil)
+	collect(nil)
+
+	series, err := db.Query(t.Context(), fmt.Sprintf(`SELECT "event", "sequence_id", "active", "description" FROM "alarm_events" WHERE "appliance_id" = '%s' GROUP BY "severity", "name", "type", "source"`, a.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range series {
+		for _, v := range s.Values {
+			got = append(got, fmt.Sprintf("%v %s/%s/%s/%s %v seq=%v active=%v %q", v[0], s.Tags["severity"], s.Tags["name"], s.Tags["type"], s.Tags["source"], v[1], v[2], v[3], v[4]))
+		}
+	}
+	want := []string{
+		fmt.Sprintf("%d critical/disk_health/HW/System raised seq=71 active=true %q", raisedAt.Unix(), "Disk health degraded"),
+		fmt.Sprintf("%d critical/disk_health/HW/System cleared seq=71 active=false %q", cleared, "Disk health degraded"),
+		fmt.Sprintf("%d warning/config_unsaved/SW/System raised seq=72 active=true %q", firstSeen, "Configuration has unsaved changes"),
+		fmt.Sprintf("%d warning/config_unsaved/SW/System cleared seq=72 active=false %q", cleared, "Configuration has unsaved changes"),
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if diff := cmp.Diff(strings.Join(want, "\n"), strings.Join(got, "\n")); diff != "" {
+		t.Errorf("alarm_events (-want +got):\n%s", diff)
+	}
+}
+
+func TestSeverityName(t *testing.T) {
+	for in, want := range map[int64]string{-1: "info", 0: "info", 1: "warning", 2: "minor", 3: "major", 4: "critical", 9: "critical"} {
+		if got := severityName(in); got != want {
+			t.Errorf("severityName(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
