@@ -132,6 +132,10 @@ type (
 			Name      string            `json:"name"`
 			Receivers []json.RawMessage `json:"receivers"`
 		} `json:"contactPoints"`
+		DeleteContactPoints []struct {
+			OrgID int64  `json:"orgId"`
+			UID   string `json:"uid"`
+		} `json:"deleteContactPoints"`
 	}
 	policyFile struct {
 		APIVersion int               `json:"apiVersion"`
@@ -392,13 +396,20 @@ func formatNumber(f float64) string {
 
 // loadContactPoints loads dir/alerting/contactpoints.yaml strictly, with
 // Grafana's expansion of $VARIABLES from env, and returns the integrations
-// of each contact point by name.
-func loadContactPoints(t *testing.T, dir string, env map[string]string) map[string][]alerting.ContactPoint {
+// of each contact point by name and the uids of the integrations deleted.
+func loadContactPoints(t *testing.T, dir string, env map[string]string) (map[string][]alerting.ContactPoint, []string) {
 	t.Helper()
 	path := filepath.Join(dir, "alerting", "contactpoints.yaml")
 	var f contactPointFile
 	if err := decodeStrict(yamlAsJSON(t, path), &f); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+	var deleted []string
+	for _, d := range f.DeleteContactPoints {
+		if d.OrgID != 1 {
+			t.Errorf("%s: delete %+v: want orgId 1", path, d)
+		}
+		deleted = append(deleted, d.UID)
 	}
 	out := map[string][]alerting.ContactPoint{}
 	for _, cp := range f.ContactPoints {
@@ -422,7 +433,7 @@ func loadContactPoints(t *testing.T, dir string, env map[string]string) map[stri
 			out[cp.Name] = append(out[cp.Name], c)
 		}
 	}
-	return out
+	return out, deleted
 }
 
 // loadPolicy loads dir/alerting/policies.yaml strictly.
@@ -457,14 +468,16 @@ func TestAlertContactPointsProvisioning(t *testing.T) {
 		mail  = "noc@example.test;ops@example.test"
 	)
 	tests := []struct {
-		name  string
-		env   []string
-		types []alerting.ContactPointType
+		name    string
+		env     []string
+		types   []alerting.ContactPointType
+		deleted []string // integrations of the destinations not set
 	}{
-		{"none", nil, nil},
-		{"webhook", []string{"ALERT_WEBHOOK_URL=" + hook}, []alerting.ContactPointType{"webhook"}},
+		{"none", nil, nil, []string{"ec-telemetry-webhook", "ec-telemetry-slack", "ec-telemetry-email"}},
+		{"webhook", []string{"ALERT_WEBHOOK_URL=" + hook}, []alerting.ContactPointType{"webhook"}, []string{"ec-telemetry-slack", "ec-telemetry-email"}},
+		{"slack", []string{"ALERT_SLACK_WEBHOOK_URL=" + slack}, []alerting.ContactPointType{"slack"}, []string{"ec-telemetry-webhook", "ec-telemetry-email"}},
 		{"all", []string{"ALERT_WEBHOOK_URL=" + hook, "ALERT_SLACK_WEBHOOK_URL=" + slack, "ALERT_EMAIL_TO=" + mail, "SMTP_ENABLED=true", "SMTP_HOST=127.0.0.1:25"},
-			[]alerting.ContactPointType{"webhook", "slack", "email"}},
+			[]alerting.ContactPointType{"webhook", "slack", "email"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -501,15 +514,18 @@ func TestAlertContactPointsProvisioning(t *testing.T) {
 				}
 			}
 			policy, pf := loadPolicy(t, dir)
+			cps, deleted := loadContactPoints(t, dir, envMap)
+			if !slices.Equal(deleted, tc.deleted) {
+				t.Errorf("deleted integrations %v, want %v", deleted, tc.deleted)
+			}
 			if !slices.Contains(policy.GroupBy, "hostname") || !slices.Contains(policy.GroupBy, "alertname") {
 				t.Errorf("policy groups by %v, want alertname and hostname (one notification group per rule and appliance)", policy.GroupBy)
 			}
-			_, statErr := os.Stat(filepath.Join(dir, "alerting", "contactpoints.yaml"))
 			if tc.types == nil {
 				// Nothing configured: no contact point of ours, and every
 				// alert lands on a route muted all day, every day.
-				if statErr == nil {
-					t.Error("contactpoints.yaml written with no destination set")
+				if len(cps) != 0 {
+					t.Errorf("contact points %v with no destination set", cps)
 				}
 				if policy.Receiver == nil || *policy.Receiver != "grafana-default-email" || len(policy.Routes) != 1 {
 					t.Fatalf("policy %+v: want Grafana's default receiver and one catch-all route", policy)
@@ -528,16 +544,12 @@ func TestAlertContactPointsProvisioning(t *testing.T) {
 				}
 				return
 			}
-			if statErr != nil {
-				t.Fatal(statErr)
-			}
 			if policy.Receiver == nil || *policy.Receiver != "ec-telemetry" || len(policy.Routes) != 0 || len(pf.MuteTimes) != 0 {
 				t.Errorf("policy %+v mute timings %+v: want receiver ec-telemetry, no route, nothing muted", policy, pf.MuteTimes)
 			}
 			if policy.RepeatInterval == nil || *policy.RepeatInterval != envMap["ALERT_REPEAT_INTERVAL"] {
 				t.Errorf("repeat interval %v, want ALERT_REPEAT_INTERVAL %s", policy.RepeatInterval, envMap["ALERT_REPEAT_INTERVAL"])
 			}
-			cps := loadContactPoints(t, dir, envMap)
 			if len(cps) != 1 {
 				t.Fatalf("contact points %v, want ec-telemetry only", cps)
 			}

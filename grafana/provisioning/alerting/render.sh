@@ -56,14 +56,30 @@ mkdir -p "$out/alerting"
 sed $script "$tmpl/rules.yaml.tmpl" >"$out/alerting/rules.yaml"
 
 parts=""
-[ -n "${ALERT_WEBHOOK_URL-}" ] && parts="$parts webhook"
-[ -n "${ALERT_SLACK_WEBHOOK_URL-}" ] && parts="$parts slack"
-[ -n "${ALERT_EMAIL_TO-}" ] && parts="$parts email"
+unset_parts=""
+for p in webhook:ALERT_WEBHOOK_URL slack:ALERT_SLACK_WEBHOOK_URL email:ALERT_EMAIL_TO; do
+	eval "value=\${${p#*:}-}"
+	if [ -n "$value" ]; then
+		parts="$parts ${p%%:*}"
+	else
+		unset_parts="$unset_parts ${p%%:*}"
+	fi
+done
+cps=$out/alerting/contactpoints.yaml
+cp "$tmpl/contactpoints.yaml.head" "$cps"
 if [ -n "$parts" ]; then
-	cp "$tmpl/contactpoints.yaml.head" "$out/alerting/contactpoints.yaml"
+	printf '\ncontactPoints:\n  - orgId: 1\n    name: ec-telemetry\n    receivers:\n' >>"$cps"
 	for p in $parts; do
-		cat "$tmpl/contactpoint-$p.yaml.part" >>"$out/alerting/contactpoints.yaml"
+		cat "$tmpl/contactpoint-$p.yaml.part" >>"$cps"
 	done
+fi
+if [ -n "$unset_parts" ]; then
+	printf '\ndeleteContactPoints:\n' >>"$cps"
+	for p in $unset_parts; do
+		printf '  - orgId: 1\n    uid: ec-telemetry-%s\n' "$p" >>"$cps"
+	done
+fi
+if [ -n "$parts" ]; then
 	# shellcheck disable=SC2086
 	sed $script "$tmpl/policies.yaml.tmpl" >"$out/alerting/policies.yaml"
 	echo "render.sh: alerts go to contact point ec-telemetry:$parts" >&2
