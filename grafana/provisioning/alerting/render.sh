@@ -44,6 +44,9 @@ for name in $durations; do
 	script="$script -e s/\\\${$name}/$value/g"
 done
 
+case $out in
+"" | / | "$src" | "$src"/*) die "output directory '$out' must be a fresh directory outside $src" ;;
+esac
 tmpl=$src/alerting
 rm -rf "$out"
 mkdir -p "$out"
