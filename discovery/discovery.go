@@ -48,8 +48,11 @@ type Options struct {
 	Orchestrator Orchestrator
 	Queue        Queue
 	Cycles       CycleStore // optional: per-cycle summaries of the workers' results
-	Checks       []Check    // dependencies besides the Orchestrator (InfluxDB, Redis)
-	Marker       Marker     // optional: notices Redis losing its data
+	// StatusBoard (optional) holds the workers' latest verdicts, for the
+	// fleet gauges set every cycle.
+	StatusBoard StatusBoard
+	Checks      []Check // dependencies besides the Orchestrator (InfluxDB, Redis)
+	Marker      Marker  // optional: notices Redis losing its data
 	// RecoveryWindow is how long after Redis lost its data payloads ask
 	// for a full backfill of appliances without a watermark; default 24 h
 	// (BACKFILL_MAX: older minutes are out of reach anyway).
@@ -178,6 +181,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		m.AppliancesDiscovered.Set(float64(sum.Listed))
 		m.AppliancesSelected.Set(float64(sum.Selected))
 	}
+	d.updateFleet(ctx, sel.Appliances)
 
 	// Pace: each appliance at its own offset in the interval, in offset order.
 	type planned struct {

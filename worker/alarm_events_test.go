@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,7 +12,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
-	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
 // An alarm raised, collected twice, cleared and collected twice more is
@@ -21,13 +22,7 @@ import (
 func TestAlarmEventsRaisedOnceClearedOnce(t *testing.T) {
 	f := newFixture(t, 3, simulator.Faults{})
 	a := reachable(t, f.sim)[0]
-	db := testenv.StartInfluxDB(t)
-	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f.h.o.Sink = w
+	db := f.useInflux(t)
 
 	raisedAt := time.Date(2026, 11, 23, 9, 41, 7, 0, time.UTC)
 	alarms := []simulator.Alarm{
@@ -79,6 +74,42 @@ func TestSeverityName(t *testing.T) {
 	for in, want := range map[int64]string{-1: "info", 0: "info", 1: "warning", 2: "minor", 3: "major", 4: "critical", 9: "critical"} {
 		if got := severityName(in); got != want {
 			t.Errorf("severityName(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// refuseEventsSink refuses for good every batch holding alarm_events, as
+// InfluxDB does for points older than its retention period, and stores the
+// others.
+type refuseEventsSink struct{ recordingSink }
+
+func (s *refuseEventsSink) Write(ctx context.Context, pts []telemetry.Point) (int, error) {
+	for _, p := range pts {
+		if p.Measurement == telemetry.MeasAlarmEvents {
+			return 0, &influx.WriteError{StatusCode: 400, Message: "partial write: points beyond retention policy dropped=1", Points: 1, Permanent: true}
+		}
+	}
+	return s.recordingSink.Write(ctx, pts)
+}
+
+// The raised event of an alarm older than InfluxDB's retention is refused
+// for good: the job still succeeds and stores everything else.
+func TestAlarmEventsRefusedDoNotFailTheJob(t *testing.T) {
+	f := newFixture(t, 3, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	sink := &refuseEventsSink{}
+	f.h.o.Sink = sink
+	old := f.clock.Now().AddDate(0, 0, -30)
+	if err := f.sim.SetFault(a.ID, simulator.Fault{FixedAlarms: true, Alarms: []simulator.Alarm{{Severity: 3, SequenceID: 5, Name: "disk_health", Type: "HW", Source: "System", Time: old}}}); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.Outcome != OutcomeOK || rep.Err != nil {
+		t.Errorf("Collect = %s (err %v), want ok", rep.Outcome, rep.Err)
+	}
+	for _, m := range []string{telemetry.MeasAlarmStats, telemetry.MeasApplianceStatus, telemetry.MeasMemoryStats} {
+		if n := len(sink.byMeasurement(m)); n != 1 {
+			t.Errorf("%s: %d points stored, want 1", m, n)
 		}
 	}
 }

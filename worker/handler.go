@@ -111,6 +111,9 @@ type Options struct {
 	// for the cleared events of alarm_events; without it only raised
 	// events are written.
 	AlarmMemory AlarmMemory
+	// StatusBoard (optional) receives each job's verdict for discovery's
+	// fleet gauges.
+	StatusBoard StatusBoard
 	Logger      zerolog.Logger
 
 	JobTimeout     time.Duration // whole job; default 55 s
@@ -298,6 +301,7 @@ type job struct {
 
 	mu     sync.Mutex
 	points []telemetry.Point // point-in-time points, written at the end
+	events []telemetry.Point // alarm events, written at the end on their own
 	excess excess            // minute-stats points dropped by MaxArchivePoints
 }
 
@@ -522,7 +526,10 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			a, err := c.Alarms(ctx)
 			if err == nil {
 				j.add(j.b.alarmPoint(a.Summary, now()))
-				j.add(j.alarmEvents(ctx, a.Outstanding)...)
+				ev := j.alarmEvents(ctx, a.Outstanding)
+				j.mu.Lock()
+				j.events = append(j.events, ev...)
+				j.mu.Unlock()
 			}
 			return err
 		}},
@@ -596,20 +603,34 @@ func (j *job) tunnels(ctx context.Context, c Appliance) error {
 	return errors.Join(errs...)
 }
 
-// writePending writes the point-in-time points gathered so far. When
-// InfluxDB cannot take them for now, they go to the spool, if there is one:
-// unlike minute statistics, they cannot be fetched again.
+// writePending writes the point-in-time points gathered so far, then the
+// alarm events on their own: InfluxDB refuses for good the raised event of
+// an alarm older than its retention period, which must not cost the other
+// points nor fail the job.
 func (j *job) writePending(ctx context.Context) {
 	j.mu.Lock()
-	pts := j.points
-	j.points = nil
+	pts, events := j.points, j.events
+	j.points, j.events = nil, nil
 	j.mu.Unlock()
+	j.store(ctx, pts, false)
+	j.store(ctx, events, true)
+}
+
+// store writes pts. When InfluxDB cannot take them for now, they go to the
+// spool, if there is one: unlike minute statistics, they cannot be fetched
+// again. A permanent refusal fails the job unless tolerated, then it is
+// only logged.
+func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal bool) {
 	if len(pts) == 0 {
 		return
 	}
 	n, err := j.write(ctx, pts)
 	j.rep.Points += n
 	if err == nil {
+		return
+	}
+	if tolerateRefusal && !influx.Retryable(err) {
+		j.log.Warn().Err(err).Int("points", len(pts)).Msg("alarm events refused (an alarm raised before the retention period cannot be stored)")
 		return
 	}
 	if sp := j.h.o.Spool; sp != nil && influx.Retryable(err) {

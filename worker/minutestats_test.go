@@ -18,7 +18,6 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
-	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // An Orchestrator hostname with a control character and a trailing
@@ -37,13 +36,7 @@ func TestHostileHostnameIsStoredSanitised(t *testing.T) {
 	if poll.Hostname != hostile {
 		t.Fatalf("poll hostname = %q, want the hostile %q", poll.Hostname, hostile)
 	}
-	db := testenv.StartInfluxDB(t)
-	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f.h.o.Sink = w
+	db := f.useInflux(t)
 
 	rep := f.h.Collect(t.Context(), poll)
 	if rep.Outcome != OutcomeOK || rep.MinutesStored != 3 {

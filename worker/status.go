@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
@@ -77,6 +78,11 @@ type StatusInput struct {
 
 	HasData bool          // a minute of minute statistics was ever stored
 	DataAge time.Duration // job time minus the newest stored minute
+	// MinutesInterval is how often minute statistics are collected when
+	// SOURCE_INTERVALS gives them their own interval (0: every job); it
+	// is added to StaleAfter. Negative: they are not collected at all
+	// (SOURCES_DISABLED), and their age makes no verdict.
+	MinutesInterval time.Duration
 
 	TunnelsRead bool  // the tunnel counts were read this job
 	TunnelsUp   int64 // tunnels the appliance reports Up
@@ -109,7 +115,7 @@ func Verdict(in StatusInput, th StatusThresholds) (Status, string) {
 		return StatusUnknown, "every source failed"
 	}
 	var why []string
-	if in.HasData && in.DataAge > th.StaleAfter {
+	if in.HasData && in.MinutesInterval >= 0 && in.DataAge > th.StaleAfter+in.MinutesInterval {
 		why = append(why, "no data for "+roundAge(in.DataAge))
 	}
 	if in.TunnelsRead && th.TunnelsDown > 0 && in.TunnelsDown >= int64(th.TunnelsDown) {
@@ -171,17 +177,39 @@ func (j *job) addStatus(ctx context.Context) {
 	in.ReachMethod = j.rep.Reachability.Method
 	in.SourcesDue = len(j.due)
 	in.SourcesFailed = len(j.rep.SourceErrors)
+	if pl := j.h.o.Sources; !pl.Enabled(SourceMinuteStats) {
+		in.MinutesInterval = -1
+	} else {
+		in.MinutesInterval = pl.Interval(SourceMinuteStats)
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if m, ok, err := j.h.o.Watermarks.Get(rctx, j.p.ApplianceID); err != nil {
+	newest, ok, err := j.h.o.Watermarks.Get(rctx, j.p.ApplianceID)
+	if err != nil {
 		j.log.Warn().Err(err).Msg("status written without data age: newest stored minute unknown")
 	} else if ok {
 		in.HasData = true
-		in.DataAge = max(0, j.start.Sub(time.Unix(m, 0)))
+		in.DataAge = max(0, j.start.Sub(time.Unix(newest, 0)))
 	}
 	s, reason := Verdict(in, j.h.o.Status)
 	j.rep.Status, j.rep.StatusReason = s, reason
 	j.add(j.b.statusPoint(in, s, reason, j.start))
+	if sb := j.h.o.StatusBoard; sb != nil {
+		st := tasks.ApplianceStatus{Status: string(s), At: j.start.Unix(),
+			TunnelsRead: in.TunnelsRead, TunnelsUp: in.TunnelsUp, TunnelsDown: in.TunnelsDown}
+		if in.HasData {
+			st.NewestMinute = newest
+		}
+		if err := sb.Publish(rctx, j.p.ApplianceID, st); err != nil {
+			j.log.Warn().Err(err).Msg("status not published for the fleet gauges")
+		}
+	}
+}
+
+// StatusBoard receives each appliance's latest verdict for discovery's
+// fleet gauges (*tasks.RedisStatusBoard implements it).
+type StatusBoard interface {
+	Publish(ctx context.Context, applianceID string, s tasks.ApplianceStatus) error
 }
 
 // flush adds the verdict and writes the pending points: the last step of

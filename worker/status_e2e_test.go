@@ -2,13 +2,14 @@ package worker
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
@@ -17,13 +18,7 @@ import (
 // is wrong.
 func TestStatusEndToEnd(t *testing.T) {
 	f := newFixture(t, 12, simulator.Faults{UnreachableFraction: 0.25})
-	db := testenv.StartInfluxDB(t)
-	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f.h.o.Sink = w
+	db := f.useInflux(t)
 
 	var up, down []simulator.ApplianceInfo
 	for _, a := range f.sim.Appliances() {
@@ -129,7 +124,19 @@ func TestStatusEndToEnd(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("appliance_status by appliance (-want +got):\n%s", diff)
 	}
+	// The same verdicts are published for discovery's fleet gauges.
+	board, err := f.h.o.StatusBoard.(*tasks.RedisStatusBoard).All(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range ids {
 		t.Logf("%s: %s", id, got[id])
+		b := board[id]
+		if !strings.HasPrefix(got[id], b.Status+" ") || b.At != now.Unix() {
+			t.Errorf("%s: published %+v, want status as stored (%s) at %d", id, b, got[id], now.Unix())
+		}
+	}
+	if b := board[tunnels.ID]; !b.TunnelsRead || b.TunnelsDown != 3 || b.NewestMinute != now.Truncate(time.Minute).Unix() {
+		t.Errorf("tunnel appliance published %+v, want 3 tunnels down and the newest minute %d", b, now.Truncate(time.Minute).Unix())
 	}
 }

@@ -116,7 +116,8 @@ func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 			return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
 				Password: simulator.DefaultECPassword, Transport: tr, Timeout: 2 * time.Second, ArchiveTimeout: 5 * time.Second})
 		},
-		Sink: f.sink, Reacher: reach, Watermarks: f.wm, AlarmMemory: &RedisAlarmMemory{Client: rdb}, Logger: zerolog.Nop(),
+		Sink: f.sink, Reacher: reach, Watermarks: f.wm, AlarmMemory: &RedisAlarmMemory{Client: rdb},
+		StatusBoard: &tasks.RedisStatusBoard{Client: rdb}, Logger: zerolog.Nop(),
 		JobTimeout: 20 * time.Second, SourceTimeout: 3 * time.Second, Now: clock.Now,
 	})
 	if err != nil {
@@ -124,6 +125,20 @@ func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 	}
 	f.polls = polls(t, sim, clock.Now())
 	return f
+}
+
+// useInflux makes the fixture's handler write to a fresh real InfluxDB,
+// which it returns.
+func (f *fixture) useInflux(t *testing.T) *testenv.InfluxDB {
+	t.Helper()
+	db := testenv.StartInfluxDB(t)
+	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	f.h.o.Sink = w
+	return db
 }
 
 // polls builds the payloads discovery would send, from the simulator's

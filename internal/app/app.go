@@ -120,6 +120,7 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 		Orchestrator: discovery.OrchestratorClient{Client: oc},
 		Queue:        discovery.NewAsynqQueue(rdb, cfg.Queue),
 		Cycles:       &tasks.RedisCycles{Client: rdb},
+		StatusBoard:  &tasks.RedisStatusBoard{Client: rdb},
 		Marker:       &tasks.RedisMarker{Client: rdb}, RecoveryWindow: cfg.BackfillMax,
 		Checks: []discovery.Check{
 			{Name: "influxdb", Fn: InfluxCheck(w)},
@@ -228,7 +229,8 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
 		},
 		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb}, AlarmMemory: &worker.RedisAlarmMemory{Client: rdb},
-		Cycles: &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,
+		StatusBoard: &tasks.RedisStatusBoard{Client: rdb},
+		Cycles:      &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,
 		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
 		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MaxArchivePoints: cfg.MinuteMaxPoints, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
 		Status: statusThresholds(cfg),

@@ -31,7 +31,13 @@ func fillFromPipeline(t *testing.T, db *testenv.InfluxDB) (hostnames []string) {
 	t.Helper()
 	p := e2e.Start(t, e2e.Options{
 		Appliances: 6, Seed: 11, Influx: db,
-		Faults: simulator.Faults{UnreachableFraction: 0.2},
+		Faults: simulator.Faults{UnreachableFraction: 0.2,
+			// Every appliance has an alarm raised in the time range, for
+			// the alarm annotations and the Active alarms table.
+			Appliances: simulator.Fault{FixedAlarms: true, Alarms: []simulator.Alarm{
+				{Severity: 4, SequenceID: 501, Name: "disk_health", Type: "HW", Source: "System",
+					Description: "Disk health degraded", Time: time.Now().Add(-2 * time.Hour)},
+			}}},
 		// The first contact fetches fillMinutes minutes, so the dashboards
 		// have history after one cycle.
 		Config: func(c *config.Config) { c.FirstContactMins = fillMinutes },

@@ -161,6 +161,10 @@ func TestPipelineStoresWhatTheAppliancesServed(t *testing.T) {
 	p.Sim.SetFault(r.badCreds.ID, simulator.Fault{BadCredentials: true})
 	p.Sim.SetFault(r.corrupt.ID, simulator.Fault{CorruptArchive: true})
 	p.Sim.SetFault(r.slow.ID, simulator.Fault{SlowEndpoints: []simulator.Endpoint{simulator.EndpointLogin}})
+	// An outstanding alarm whatever the time of day, so that alarm_events
+	// is written.
+	p.Sim.SetFault(r.good.ID, simulator.Fault{FixedAlarms: true, Alarms: []simulator.Alarm{
+		{Severity: 3, SequenceID: 1, Name: "disk_health", Type: "HW", Source: "System", Time: p.Clock.Now().Add(-time.Hour)}}})
 	ctx := t.Context()
 
 	firstNewest, _ := p.Sim.Window()

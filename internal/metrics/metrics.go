@@ -36,6 +36,16 @@ type Metrics struct {
 	ParseIssues     prometheus.Counter
 	BackfillMinutes prometheus.Histogram // minutes fetched per job
 
+	// Fleet gauges, set by discovery every cycle from the verdicts the
+	// workers published; reset each cycle, so an appliance no longer
+	// selected disappears.
+	FleetAppliances        *prometheus.GaugeVec // status: online, degraded, offline, unknown
+	FleetByOrchState       *prometheus.GaugeVec // state: the Orchestrator's appliance state
+	FleetByVersion         *prometheus.GaugeVec // software_version
+	FleetByModel           *prometheus.GaugeVec // model
+	FleetTunnels           *prometheus.GaugeVec // state: up, down
+	FleetOldestDataSeconds *prometheus.GaugeVec // no labels; absent when no appliance has stored a minute
+
 	SpoolPoints         *prometheus.CounterVec // event: spooled, replayed
 	SpoolDroppedEntries *prometheus.CounterVec // reason: full, corrupt, refused
 	SpoolEntries        prometheus.Gauge
@@ -107,6 +117,30 @@ func New() *Metrics {
 			Help:    "Minute-stats files fetched by one job (1 in steady state, more while backfilling).",
 			Buckets: []float64{0, 1, 2, 3, 5, 10, 30, 60, 180, 720, 1440},
 		}),
+		FleetAppliances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "fleet", Name: "appliances",
+			Help: "Selected appliances by their latest appliance_status verdict (online, degraded, offline, unknown); appliances without a verdict yet are not counted.",
+		}, []string{"status"}),
+		FleetByOrchState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "fleet", Name: "appliances_by_orchestrator_state",
+			Help: "Selected appliances by the Orchestrator's appliance state (1 reachable, 2 unreachable, ...).",
+		}, []string{"state"}),
+		FleetByVersion: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "fleet", Name: "appliances_by_software_version",
+			Help: "Selected appliances by software version, as the Orchestrator lists it.",
+		}, []string{"software_version"}),
+		FleetByModel: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "fleet", Name: "appliances_by_model",
+			Help: "Selected appliances by model, as the Orchestrator lists it.",
+		}, []string{"model"}),
+		FleetTunnels: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "fleet", Name: "tunnels",
+			Help: "Tunnels up and down across the selected appliances whose last job read the tunnel counts.",
+		}, []string{"state"}),
+		FleetOldestDataSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "fleet", Name: "oldest_data_age_seconds",
+			Help: "Age of the oldest newest-stored minute of minute statistics across the selected appliances, at the cycle's start; absent when none has stored a minute.",
+		}, nil),
 		SpoolPoints: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "spool", Name: "points_total",
 			Help: "Points kept in the Redis spool while InfluxDB was unavailable (spooled), and written from it later (replayed).",
@@ -120,7 +154,7 @@ func New() *Metrics {
 			Help: "Spool entries waiting for InfluxDB, as this process last saw them.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
+	for _, c := range []prometheus.Collector{m.FleetAppliances, m.FleetByOrchState, m.FleetByVersion, m.FleetByModel, m.FleetTunnels, m.FleetOldestDataSeconds, m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
 		m.Enqueued, m.Jobs, m.JobDuration, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
 		m.Minutes, m.ParseIssues, m.BackfillMinutes} {
 		f(c)

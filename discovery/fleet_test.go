@@ -1,0 +1,138 @@
+package discovery
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+)
+
+func TestCountFleet(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	sel := []Appliance{
+		{ID: "1.NE", State: 1, SoftwareVersion: "9.4.2", Model: "EC-XS"},
+		{ID: "2.NE", State: 1, SoftwareVersion: "9.4.2", Model: "EC-M"},
+		{ID: "3.NE", State: 2, SoftwareVersion: "9.3.1", Model: "EC-XS"},
+	}
+	statuses := map[string]tasks.ApplianceStatus{
+		"1.NE": {Status: "online", TunnelsRead: true, TunnelsUp: 5, TunnelsDown: 1, NewestMinute: now.Add(-2 * time.Minute).Unix()},
+		"2.NE": {Status: "degraded", TunnelsRead: true, TunnelsUp: 3, NewestMinute: now.Add(-9 * time.Minute).Unix()},
+		"9.NE": {Status: "offline", NewestMinute: now.Add(-time.Hour).Unix()}, // not selected
+	}
+	want := FleetCounts{
+		ByStatus:    map[string]int{"online": 1, "degraded": 1, "offline": 0, "unknown": 0},
+		ByOrchState: map[string]int{"1": 2, "2": 1},
+		ByVersion:   map[string]int{"9.4.2": 2, "9.3.1": 1},
+		ByModel:     map[string]int{"EC-XS": 2, "EC-M": 1},
+		TunnelsUp:   8, TunnelsDown: 1, OldestData: 9 * time.Minute, HasDataAge: true, WithVerdicts: 2,
+	}
+	if diff := cmp.Diff(want, CountFleet(sel, statuses, now)); diff != "" {
+		t.Errorf("CountFleet (-want +got):\n%s", diff)
+	}
+	if c := CountFleet(sel, nil, now); c.HasDataAge || c.ByStatus["online"] != 0 || c.ByOrchState["1"] != 2 {
+		t.Errorf("CountFleet without statuses = %+v, want no data age, no verdicts, states counted", c)
+	}
+}
+
+// Discovery prunes the statuses of appliances it no longer selects and sets
+// the fleet gauges afresh every cycle: a label of an appliance gone
+// disappears.
+func TestFleetGauges(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["HUB-1", "BR-2", "BR-3"]}`)
+	board := &tasks.RedisStatusBoard{Client: e.rdb}
+	m := metrics.New()
+	d, err := New(Options{Orchestrator: e.orch, Queue: NewAsynqQueue(e.rdb, "ectelem"), StatusBoard: board,
+		LimitFile: e.limit, Interval: time.Minute, Logger: zerolog.Nop(), Metrics: m, Now: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	now := e.clock()
+	for id, s := range map[string]tasks.ApplianceStatus{
+		"1.NE": {Status: "online", TunnelsRead: true, TunnelsUp: 6, TunnelsDown: 2, NewestMinute: now.Add(-90 * time.Second).Unix()},
+		"2.NE": {Status: "degraded", TunnelsRead: true, TunnelsUp: 4, NewestMinute: now.Add(-8 * time.Minute).Unix()},
+		"3.NE": {Status: "offline"},
+		"6.NE": {Status: "unknown"}, // BR-6, not selected
+	} {
+		if err := board.Publish(ctx, id, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Cycle(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	checkFleetGauges(t, "after the first cycle", m, fleetGauges{
+		status: map[string]float64{"online": 1, "degraded": 1, "offline": 1, "unknown": 0},
+		states: map[string]float64{"1": 2, "2": 1}, up: 10, down: 2, oldest: 480,
+	})
+	if got := testutil.ToFloat64(m.FleetByModel.WithLabelValues("EC-XS")); got != 3 {
+		t.Errorf("appliances_by_model{EC-XS} = %v, want 3", got)
+	}
+	all, err := board.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := all["6.NE"]; ok || len(all) != 3 {
+		t.Errorf("statuses after the cycle: %v, want 1.NE, 2.NE, 3.NE (6.NE pruned)", all)
+	}
+
+	// BR-2 and BR-3 are no longer selected: their verdicts, the state-2
+	// label and the stale data age go.
+	if err := os.WriteFile(e.limit, []byte(`{"appliance_subset": ["HUB-1"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.nowLock.Lock()
+	e.now = now.Add(time.Minute)
+	e.nowLock.Unlock()
+	if _, err := d.Cycle(ctx, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	checkFleetGauges(t, "after the limit file shrank", m, fleetGauges{
+		status: map[string]float64{"online": 1, "degraded": 0, "offline": 0, "unknown": 0},
+		states: map[string]float64{"1": 1}, up: 6, down: 2, oldest: 150,
+	})
+	if all, _ := board.All(ctx); len(all) != 1 {
+		t.Errorf("statuses after the second cycle: %v, want only 1.NE", all)
+	}
+}
+
+// fleetGauges is what the fleet gauges should read.
+type fleetGauges struct {
+	status, states map[string]float64
+	up, down       float64
+	oldest         float64
+}
+
+// checkFleetGauges compares the gauges with want, label sets included: a
+// label left over from an earlier cycle is an error.
+func checkFleetGauges(t *testing.T, when string, m *metrics.Metrics, want fleetGauges) {
+	t.Helper()
+	for _, v := range []struct {
+		name string
+		vec  *prometheus.GaugeVec
+		want map[string]float64
+	}{
+		{"appliances", m.FleetAppliances, want.status},
+		{"appliances_by_orchestrator_state", m.FleetByOrchState, want.states},
+		{"tunnels", m.FleetTunnels, map[string]float64{"up": want.up, "down": want.down}},
+	} {
+		if n := testutil.CollectAndCount(v.vec); n != len(v.want) {
+			t.Errorf("%s: %s has %d label sets, want %d", when, v.name, n, len(v.want))
+		}
+		for label, w := range v.want {
+			if got := testutil.ToFloat64(v.vec.WithLabelValues(label)); got != w {
+				t.Errorf("%s: %s{%s} = %v, want %v", when, v.name, label, got, w)
+			}
+		}
+	}
+	if got := testutil.ToFloat64(m.FleetOldestDataSeconds.WithLabelValues()); got != want.oldest {
+		t.Errorf("%s: oldest_data_age_seconds = %v, want %v", when, got, want.oldest)
+	}
+}
