@@ -2,11 +2,15 @@
 # deps.sh makes sure the servers the tests start are installed:
 #   redis-server  from the distribution (apt-get) when it is not on PATH;
 #   mosquitto     the MQTT broker, from the distribution (apt-get) likewise;
+#   promtool      from the distribution's package prometheus (apt-get), to
+#                 check and unit-test the Prometheus rules in monitor/;
+#   amtool        from the package prometheus-alertmanager (apt-get), to
+#                 check monitor/alertmanager.yml;
 #   influxd       InfluxDB 1.8.10, built with `go install` into the tools dir
 #                 (${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}).
-# It is idempotent, starts nothing, and stops the redis-server and mosquitto
-# services that Debian's packages start on install (tests run their own
-# instances).
+# It is idempotent, starts nothing, and stops the redis-server, mosquitto,
+# prometheus and prometheus-alertmanager services that Debian's packages start
+# on install (tests run their own instances or none).
 # It prints one line per tool: found or installed, and the path.
 set -euo pipefail
 
@@ -46,9 +50,9 @@ find_server() {
 
 # stop_service stops and disables the service $1 the package may have
 # started, with systemd or without it; $2 is the pid file the package's
-# service writes.
+# service writes; $3 (default $1) is the program the service runs.
 stop_service() {
-	local name=$1 pidfile=$2
+	local name=$1 pidfile=$2 prog=${3:-$1}
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
 		as_root systemctl disable --now "$name" >/dev/null 2>&1 || true
 	elif command -v service >/dev/null; then
@@ -61,7 +65,7 @@ stop_service() {
 	# for it; then stop the one the package started, by its pid file.
 	local i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		pgrep -x "$name" >/dev/null || return 0
+		is_running "$prog" || return 0
 		if [ "$i" -eq 5 ] && [ -s "$pidfile" ]; then
 			as_root kill "$(cat "$pidfile")" 2>/dev/null || true
 		fi
@@ -70,15 +74,23 @@ stop_service() {
 	die "the $name service started by the package install is still running; stop it (tests start their own instances)"
 }
 
+# is_running tells whether a process runs the program $1 (a base name). It
+# matches the executable's path, not the process name, which the kernel cuts
+# at 15 characters (prometheus-alertmanager).
+is_running() {
+	pgrep -f "^(/usr/s?bin/)?$1( |\$)" >/dev/null
+}
+
 # apt_install installs the Debian package $1, then stops the service it
-# starts unless one was running before.
+# starts unless one was running before; $2 is the service's pid file, $3
+# (default $1) the program the service runs.
 apt_install() {
-	local running_before=no
-	pgrep -x "$1" >/dev/null && running_before=yes
+	local running_before=no prog=${3:-$1}
+	is_running "$prog" && running_before=yes
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" </dev/null >/dev/null
 	if [ "$running_before" = no ]; then
-		stop_service "$1" "$2"
+		stop_service "$1" "$2" "$prog"
 	fi
 }
 
@@ -106,6 +118,29 @@ ensure_mosquitto() {
 	echo "mosquitto: installed $path"
 }
 
+# ensure_prom_tools installs promtool (package prometheus) and amtool (package
+# prometheus-alertmanager). Both packages start a server on install; it is
+# stopped: the tests only run the two command-line tools.
+ensure_prom_tools() {
+	local path
+	if path=$(find_server promtool); then
+		echo "promtool: found $path ($("$path" --version 2>&1 | sed -n '1s/.*version \([^ ]*\).*/\1/p'))"
+	else
+		command -v apt-get >/dev/null || die "promtool is missing and apt-get is not available; install Prometheus' promtool (2.42 or newer) and put it on PATH, or set EC_PROMTOOL"
+		apt_install prometheus /run/prometheus/prometheus.pid
+		path=$(find_server promtool) || die "apt-get installed prometheus but promtool is not found"
+		echo "promtool: installed $path"
+	fi
+	if path=$(find_server amtool); then
+		echo "amtool: found $path"
+	else
+		command -v apt-get >/dev/null || die "amtool is missing and apt-get is not available; install Alertmanager's amtool (0.25 or newer) and put it on PATH, or set EC_AMTOOL"
+		apt_install prometheus-alertmanager /run/prometheus/prometheus-alertmanager.pid
+		path=$(find_server amtool) || die "apt-get installed prometheus-alertmanager but amtool is not found"
+		echo "amtool: installed $path"
+	fi
+}
+
 # influxd_version prints the module version recorded in the binary.
 influxd_version() {
 	go version -m "$1" 2>/dev/null | awk -v m="$INFLUXD_MODULE" '$1 == "mod" && $2 == m {print $3}'
@@ -127,4 +162,5 @@ ensure_influxd() {
 
 ensure_redis
 ensure_mosquitto
+ensure_prom_tools
 ensure_influxd

@@ -569,7 +569,7 @@ func TestComposeGrafanaAndRenderer(t *testing.T) {
 
 func TestComposeMonitorOverlay(t *testing.T) {
 	p := mustLoad(t, loadOpts{files: []string{composeFile, monitorFile}})
-	for _, name := range []string{"cadvisor", "prometheus", "asynqmon"} {
+	for _, name := range []string{"cadvisor", "prometheus", "asynqmon", "alertmanager"} {
 		s := service(t, p, name)
 		for _, port := range s.Ports {
 			if port.HostIP != "127.0.0.1" {
@@ -669,7 +669,7 @@ func TestComposePublishedPortsBindLoopback(t *testing.T) {
 		}
 	}
 	p = mustLoad(t, loadOpts{files: files, env: []string{"BIND_ADDR=0.0.0.0"}})
-	for _, name := range []string{"grafana", "influxdb", "cadvisor", "prometheus", "asynqmon", "otel-collector"} {
+	for _, name := range []string{"grafana", "influxdb", "cadvisor", "prometheus", "asynqmon", "otel-collector", "alertmanager"} {
 		s := service(t, p, name)
 		if len(s.Ports) == 0 {
 			t.Errorf("%s publishes no port", name)

@@ -16,6 +16,11 @@
 //   - queries_test.go runs every InfluxQL query of every dashboard, with its
 //     variables substituted, against a real InfluxDB 1.8 (internal/testenv)
 //     filled by fillFromPipeline (fill_test.go).
+//   - alerting_test.go loads the alert provisioning render.sh writes with
+//     Grafana's published Go types, strictly; checks the Prometheus rules
+//     (promtool) and Alertmanager's configuration (amtool).
+//   - alertrules_test.go evaluates every Grafana alert rule as Grafana does
+//     against InfluxDB filled by the real pipeline, healthy and faulted.
 //
 // The package has no non-test code; nothing imports it.
 package deploytest

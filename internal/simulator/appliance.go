@@ -219,7 +219,11 @@ type modeIf struct {
 func (s *Simulator) deployment(w http.ResponseWriter, r *http.Request, t *target) {
 	d := t.def
 	var ifs []modeIf
-	served := []DeploymentBW{{InterfaceName: "SYSTEM", Inbound: d.systemBW, Outbound: d.systemBW}}
+	systemBW := d.systemBW
+	if bw := t.fault.Load().SystemBandwidthKbps; bw > 0 {
+		systemBW = bw
+	}
+	served := []DeploymentBW{{InterfaceName: "SYSTEM", Inbound: systemBW, Outbound: systemBW}}
 	byName := map[string]int{}
 	for _, it := range d.ifaces {
 		ip := applianceIP{IP: it.ip, Mask: it.mask, WanNexthop: it.nexthop, WanSide: it.wan, LanSide: !it.wan,
@@ -259,7 +263,7 @@ func (s *Simulator) deployment(w http.ResponseWriter, r *http.Request, t *target
 	body := map[string]any{
 		"sysConfig": map[string]any{
 			"mode": "router", "inline": true, "useMgmt0": false, "tenG": false, "bonding": false,
-			"maxBW": d.systemBW, "maxInBW": d.systemBW, "maxInBWEnabled": true,
+			"maxBW": systemBW, "maxInBW": systemBW, "maxInBWEnabled": true,
 			"ifLabels": map[string][]string{"wan": wanLabelIDs, "lan": lanLabelIDs},
 		},
 		"modeIfs": ifs,

@@ -196,6 +196,13 @@ type Fault struct {
 	FixedAlarms bool
 	// Alarms are the outstanding alarms served under FixedAlarms.
 	Alarms []Alarm
+	// TunnelQuality, when set, overrides the loss, latency and jitter of
+	// the SD-WAN tunnels in the minute statistics served from then on
+	// (quality.go).
+	TunnelQuality *TunnelQuality
+	// SystemBandwidthKbps, when positive, replaces the SYSTEM inbound and
+	// outbound bandwidth GET /deployment serves.
+	SystemBandwidthKbps int64
 }
 
 // Alarm is one outstanding alarm served under Fault.FixedAlarms.
@@ -216,6 +223,10 @@ func (f Fault) clone() Fault {
 	f.ErrorRate = maps.Clone(f.ErrorRate)
 	f.SlowEndpoints = slices.Clone(f.SlowEndpoints)
 	f.Alarms = slices.Clone(f.Alarms)
+	if f.TunnelQuality != nil {
+		q := *f.TunnelQuality
+		f.TunnelQuality = &q
+	}
 	return f
 }
 
@@ -344,6 +355,14 @@ func (f Fault) validate() error {
 	}
 	if len(f.Alarms) > 0 && !f.FixedAlarms {
 		errs = append(errs, errors.New("fault alarms need fixed alarms"))
+	}
+	if f.TunnelQuality != nil {
+		if err := f.TunnelQuality.validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if f.SystemBandwidthKbps < 0 {
+		errs = append(errs, fmt.Errorf("fault system bandwidth must not be negative, got %d", f.SystemBandwidthKbps))
 	}
 	if f.ExtraInterfaceRows < 0 {
 		errs = append(errs, fmt.Errorf("fault extra interface rows must not be negative, got %d", f.ExtraInterfaceRows))

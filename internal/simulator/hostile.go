@@ -17,6 +17,9 @@ func (s *Simulator) servedArchive(t *target, m int64) ([]byte, error) {
 	n := 0
 	if f := t.fault.Load(); f != nil {
 		n = f.ExtraInterfaceRows
+		if f.TunnelQuality != nil {
+			return s.qualityArchive(t, m, *f.TunnelQuality, n)
+		}
 	}
 	if n == 0 {
 		return s.archive(t.def, m)

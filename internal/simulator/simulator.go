@@ -79,6 +79,7 @@ type target struct {
 	served      recorder
 	unreachable bool
 	address     string
+	listener    net.Listener // nil for the Orchestrator and unreachable appliances
 }
 
 // New builds a simulator from cfg. Nothing listens until Start.
@@ -194,6 +195,7 @@ func (s *Simulator) Start(ctx context.Context) error {
 			return fail(fmt.Errorf("listen appliance %s: %w", t.def.id, err))
 		}
 		lns = append(lns, l)
+		t.listener = l
 		s.byPort[portOf(l.Addr())] = t
 		t.address = net.JoinHostPort(s.cfg.AdvertiseHost, strconv.Itoa(portOf(l.Addr())))
 	}

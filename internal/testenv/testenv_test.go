@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -127,5 +129,13 @@ func TestInfluxDB(t *testing.T) {
 	db.Restart()
 	if diff := cmp.Diff(want, query()); diff != "" {
 		t.Fatalf("Query after Restart mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestPromToolPaths(t *testing.T) {
+	for name, path := range map[string]string{"promtool": PromtoolPath(t), "amtool": AmtoolPath(t)} {
+		if out, err := exec.CommandContext(t.Context(), path, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), name) {
+			t.Errorf("%s --version: %v, output %q", path, err, out)
+		}
 	}
 }
