@@ -21,7 +21,7 @@ const (
 const orchestratorRelease = "9.4.2.40345"
 
 var orchEndpoints = []Endpoint{EndpointOrchLogin, EndpointOrchLogout, EndpointBriefInfo, EndpointHello,
-	EndpointAppliances, EndpointInterfaceLabels, EndpointOverlays, EndpointLicenses}
+	EndpointAppliances, EndpointInterfaceLabels, EndpointOverlays, EndpointLicenses, EndpointOrchPing, EndpointBGPStateAllVRFs}
 
 func (s *Simulator) orchestratorMux() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -34,6 +34,7 @@ func (s *Simulator) orchestratorMux() *http.ServeMux {
 	mux.HandleFunc("GET "+string(EndpointInterfaceLabels), s.route(EndpointInterfaceLabels, auth, s.interfaceLabels))
 	mux.HandleFunc("GET "+string(EndpointOverlays), s.route(EndpointOverlays, auth, s.overlaysConfig))
 	mux.HandleFunc("GET "+string(EndpointLicenses), s.route(EndpointLicenses, auth, s.licenses))
+	s.stateOrchestratorRoutes(mux)
 	return mux
 }
 
