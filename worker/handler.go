@@ -42,6 +42,7 @@ type Appliance interface {
 	SystemInfo(ctx context.Context) (edgeconnect.SystemInfo, error)
 	RealtimeStats(ctx context.Context, typ, name, filter string) (map[string][]edgeconnect.RealtimeSample, error)
 	TrafficClasses(ctx context.Context) (map[string]string, error)
+	NetworkInterfaces(ctx context.Context) ([]edgeconnect.NetworkInterface, error)
 }
 
 var _ Appliance = (*edgeconnect.Client)(nil)
@@ -534,6 +535,7 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			j.add(pt)
 			return nil
 		}},
+		j.interfaceSource(c),
 	}
 }
 

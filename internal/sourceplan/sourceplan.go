@@ -24,10 +24,12 @@ const (
 	SystemInfo   = "system_info"
 	Realtime     = "realtime"
 	TrafficClass = "traffic_class"
+	// Interfaces is the interface state (/networkInterfaces).
+	Interfaces = "interfaces"
 )
 
 // Names lists every source in the order the plan is printed.
-var Names = []string{MinuteStats, TrafficClass, Deployment, Memory, CPU, Routes, Alarms, Tunnels, Disk, SystemInfo, Realtime}
+var Names = []string{MinuteStats, TrafficClass, Deployment, Memory, CPU, Routes, Alarms, Tunnels, Disk, SystemInfo, Realtime, Interfaces}
 
 // Interval bounds of SOURCE_INTERVALS.
 const (
