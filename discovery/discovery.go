@@ -47,9 +47,14 @@ const waitLogEvery = 30 * time.Second
 type Options struct {
 	Orchestrator Orchestrator
 	Queue        Queue
-	Cycles       CycleStore // optional: per-cycle summaries of the workers' results
-	Checks       []Check    // dependencies besides the Orchestrator (InfluxDB, Redis)
-	Marker       Marker     // optional: notices Redis losing its data
+	// State and Sink, when both set, make each cycle read the
+	// Orchestrator's health and the selected appliances' BGP state and
+	// write them (orchestrator_health, bgp_neighbor_state).
+	State  StateReader
+	Sink   Sink
+	Cycles CycleStore // optional: per-cycle summaries of the workers' results
+	Checks []Check    // dependencies besides the Orchestrator (InfluxDB, Redis)
+	Marker Marker     // optional: notices Redis losing its data
 	// RecoveryWindow is how long after Redis lost its data payloads ask
 	// for a full backfill of appliances without a watermark; default 24 h
 	// (BACKFILL_MAX: older minutes are out of reach anyway).
@@ -174,6 +179,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		return sum, err
 	}
 	sum.Selected = len(sel.Appliances)
+	defer d.collectState(ctx, sel.Appliances)()
 	if m := d.o.Metrics; m != nil {
 		m.AppliancesDiscovered.Set(float64(sum.Listed))
 		m.AppliancesSelected.Set(float64(sum.Selected))
