@@ -119,7 +119,6 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 	return discovery.New(discovery.Options{
 		Orchestrator: discovery.OrchestratorClient{Client: oc},
 		Queue:        discovery.NewAsynqQueue(rdb, cfg.Queue),
-		State:        discovery.OrchestratorClient{Client: oc}, Sink: w,
 		Cycles:       &tasks.RedisCycles{Client: rdb},
 		Marker:       &tasks.RedisMarker{Client: rdb}, RecoveryWindow: cfg.BackfillMax,
 		Checks: []discovery.Check{
@@ -128,6 +127,7 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 		},
 		LimitFile: cfg.LimitFile, CollectAll: cfg.CollectAll, Interval: cfg.DiscoveryInterval,
 		Spread: cfg.DiscoverySpread, Logger: log, Metrics: m, Now: d.Now,
+		State: discovery.OrchestratorClient{Client: oc}, Sink: w,
 	})
 }
 
