@@ -43,6 +43,7 @@ type Appliance interface {
 	RealtimeStats(ctx context.Context, typ, name, filter string) (map[string][]edgeconnect.RealtimeSample, error)
 	TrafficClasses(ctx context.Context) (map[string]string, error)
 	NetworkInterfaces(ctx context.Context) ([]edgeconnect.NetworkInterface, error)
+	NextHops(ctx context.Context) ([]edgeconnect.NextHop, error)
 }
 
 var _ Appliance = (*edgeconnect.Client)(nil)
@@ -536,6 +537,7 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			return nil
 		}},
 		j.interfaceSource(c),
+		j.nextHopSource(c),
 	}
 }
 

@@ -11,8 +11,12 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
-// SourceInterfaces is the interface state source (/networkInterfaces).
-const SourceInterfaces = sourceplan.Interfaces
+// State sources: interface state (/networkInterfaces) and next-hop
+// reachability (/nexthops).
+const (
+	SourceInterfaces = sourceplan.Interfaces
+	SourceNextHops   = sourceplan.NextHops
+)
 
 // interfaceSource reads the appliance's interfaces and adds one
 // interface_state point per interface.
@@ -81,4 +85,44 @@ func interfaceLabel(p tasks.AppliancePoll, i edgeconnect.NetworkInterface) strin
 		return n
 	}
 	return "unknown_" + i.Label
+}
+
+// nextHopSource reads the next hops the appliance monitors and adds one
+// next_hop_state point per next hop.
+func (j *job) nextHopSource(c Appliance) namedSource {
+	return namedSource{SourceNextHops, func(ctx context.Context) error {
+		hops, err := c.NextHops(ctx)
+		if err == nil {
+			j.add(j.b.nextHopPoints(hops, j.h.o.Now())...)
+		}
+		return err
+	}}
+}
+
+// nextHopPoints maps /nexthops to next_hop_state at the retrieval time.
+// reachable is written only when the appliance sent a state.
+func (b pointer) nextHopPoints(hops []edgeconnect.NextHop, ts time.Time) []telemetry.Point {
+	out := make([]telemetry.Point, 0, len(hops))
+	for _, h := range hops {
+		tags := map[string]string{telemetry.TagNextHop: h.IP}
+		if h.Interface != "" {
+			tags[telemetry.TagInterfaceName] = h.Interface
+		}
+		f := map[string]any{}
+		if h.State != "" {
+			f[telemetry.FieldReachable] = h.Reachable()
+			f[telemetry.FieldNextHopState] = h.State
+		}
+		if h.UptimeKnown {
+			f[telemetry.FieldNextHopUptimeMs] = h.Uptime.Milliseconds()
+		}
+		if h.Side != "" {
+			f[telemetry.FieldNextHopSide] = h.Side
+		}
+		if len(f) == 0 {
+			continue
+		}
+		out = append(out, b.point(telemetry.MeasNextHopState, tags, f, ts))
+	}
+	return out
 }

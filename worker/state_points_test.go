@@ -77,3 +77,51 @@ func TestInterfaceStatePoints(t *testing.T) {
 		t.Errorf("interfaceStatePoints (-want +got):\n%s", diff)
 	}
 }
+
+// next_hop_state holds exactly what the appliance served on /nexthops.
+func TestNextHopStateIsWhatTheApplianceServed(t *testing.T) {
+	f := newFixture(t, 4, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	if rep := f.h.Collect(t.Context(), f.polls[a.ID]); rep.Outcome != OutcomeOK {
+		t.Fatalf("Outcome = %s (err %v, sources %v), want ok", rep.Outcome, rep.Err, rep.SourceErrors)
+	}
+	served, err := f.sim.NextHops(a.ID, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []telemetry.Point
+	for _, h := range served {
+		st := "unreachable"
+		if h.Reachable {
+			st = "reachable"
+		}
+		want = append(want, telemetry.Point{Measurement: telemetry.MeasNextHopState, Time: f.clock.Now().Truncate(time.Second),
+			Tags: map[string]string{telemetry.TagApplianceID: a.ID, telemetry.TagHostname: a.Hostname,
+				telemetry.TagInterfaceName: h.Interface, telemetry.TagNextHop: h.IP},
+			Fields: map[string]any{telemetry.FieldReachable: h.Reachable, telemetry.FieldNextHopState: st,
+				telemetry.FieldNextHopUptimeMs: h.UptimeMs, telemetry.FieldNextHopSide: "WAN"}})
+	}
+	if len(want) < 2 {
+		t.Fatalf("%s serves %d next hops, want at least 2", a.ID, len(want))
+	}
+	if diff := cmp.Diff(lines(t, want), lines(t, f.sink.byMeasurement(telemetry.MeasNextHopState))); diff != "" {
+		t.Errorf("next_hop_state (-simulator +stored):\n%s", diff)
+	}
+}
+
+func TestNextHopPoints(t *testing.T) {
+	ts := time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC)
+	in := []edgeconnect.NextHop{
+		{IP: "203.0.113.254", Interface: "wan0", State: "unreachable"},
+		{IP: "198.51.100.254", UptimeKnown: true, Uptime: 90 * time.Second},
+		{IP: "192.0.2.254"},
+	}
+	got := lines(t, pointer{"3.NE", "BRANCH-EC-03"}.nextHopPoints(in, ts))
+	want := []string{
+		`next_hop_state,appliance_id=3.NE,hostname=BRANCH-EC-03,interface_name=wan0,next_hop=203.0.113.254 reachable=false,state="unreachable" 1796014800`,
+		`next_hop_state,appliance_id=3.NE,hostname=BRANCH-EC-03,next_hop=198.51.100.254 uptime_ms=90000i 1796014800`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("nextHopPoints (-want +got):\n%s", diff)
+	}
+}

@@ -22,7 +22,7 @@ var applianceEndpoints = []Endpoint{EndpointLogin, EndpointLogout, EndpointMinut
 	EndpointDeployment, EndpointMemory, EndpointCPUStat, EndpointSubnets, EndpointAlarm, EndpointTunnelIDs,
 	EndpointBondedTunnelIDs, EndpointThirdPartyTunnelIDs, EndpointTunnelAliases, EndpointBondedTunnelAliases,
 	EndpointThirdPartyTunnelAliases, EndpointDiskUsage, EndpointSystemInfo, EndpointRealtimeStats,
-	EndpointTrafficClass, EndpointNetworkInterfaces}
+	EndpointTrafficClass, EndpointNetworkInterfaces, EndpointNextHops}
 
 func (s *Simulator) applianceMux() *http.ServeMux {
 	mux := http.NewServeMux()

@@ -12,6 +12,7 @@ import (
 // form, and the pre-9.3 path form with the nePk after the path).
 const (
 	EndpointNetworkInterfaces Endpoint = "/rest/json/networkInterfaces"
+	EndpointNextHops          Endpoint = "/rest/json/nexthops"
 	EndpointOrchPing          Endpoint = "/gms/rest/gmsserver/ping"
 	EndpointBGPStateAllVRFs   Endpoint = "/gms/rest/bgp/state/allVrfs"
 )
@@ -88,6 +89,62 @@ func (s *Simulator) networkInterfaces(w http.ResponseWriter, r *http.Request, t 
 		ifInfo = append(ifInfo, entry{st.Name, st.AdminUp, st.OperUp, st.Speed, st.Duplex, st.MTU, st.Label, st.WAN, !st.WAN})
 	}
 	writeJSON(w, map[string]any{"ifInfo": ifInfo})
+}
+
+// NextHop is one entry GET /nexthops serves: the gateway of a WAN
+// interface.
+type NextHop struct {
+	IP        string
+	Interface string // nhop_ifname: the data-path interface (wan0 for wan0.100)
+	Reachable bool   // nhop_state "reachable" / "unreachable"
+	UptimeMs  int64  // nhop_uptime; 0 while unreachable
+}
+
+// NextHops returns the next hops the appliance serves on GET /nexthops at
+// time now: one per WAN interface, unreachable exactly when that
+// interface's link is down (InterfaceStates).
+func (s *Simulator) NextHops(applianceID string, now time.Time) ([]NextHop, error) {
+	t, err := s.appliance(applianceID)
+	if err != nil {
+		return nil, err
+	}
+	return s.fleet.nextHops(t.def, now), nil
+}
+
+func (f *fleet) nextHops(d *applianceDef, now time.Time) []NextHop {
+	states := f.interfaceStates(d, now)
+	var out []NextHop
+	for k, it := range d.ifaces {
+		if !it.wan || it.nexthop == "" {
+			continue
+		}
+		h := NextHop{IP: it.nexthop, Interface: it.ifName, Reachable: states[k].OperUp}
+		if h.Reachable {
+			h.UptimeMs = max(now.Unix()-d.bootTime, 0) * 1000
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func (s *Simulator) nextHopsList(w http.ResponseWriter, r *http.Request, t *target) {
+	type entry struct {
+		IP     string `json:"nhop_ip"`
+		IPVer  string `json:"nhop_ipver"`
+		IfName string `json:"nhop_ifname"`
+		Source string `json:"source"`
+		State  string `json:"nhop_state"`
+		Uptime int64  `json:"nhop_uptime"`
+	}
+	list := []entry{}
+	for _, h := range s.fleet.nextHops(t.def, s.cfg.Now()) {
+		st := "unreachable"
+		if h.Reachable {
+			st = "reachable"
+		}
+		list = append(list, entry{h.IP, "ipv4", h.Interface, "WAN", st, h.UptimeMs})
+	}
+	writeJSON(w, list)
 }
 
 // BGPPeer is one BGP neighbour the Orchestrator serves for an appliance on
@@ -202,6 +259,7 @@ func (s *Simulator) ping(w http.ResponseWriter, r *http.Request, _ *target) {
 // stateApplianceRoutes registers the state reads on the appliance mux.
 func (s *Simulator) stateApplianceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+string(EndpointNetworkInterfaces), s.route(EndpointNetworkInterfaces, s.ecAuth, s.networkInterfaces))
+	mux.HandleFunc("GET "+string(EndpointNextHops), s.route(EndpointNextHops, s.ecAuth, s.nextHopsList))
 }
 
 // stateOrchestratorRoutes registers the state reads on the Orchestrator mux.

@@ -153,3 +153,68 @@ func TestPingServesTheModel(t *testing.T) {
 		t.Errorf("ping = %+v, want %+v with uptime 12d 0h 0m 0s", body, want)
 	}
 }
+
+func TestNextHopsFollowTheWANLinks(t *testing.T) {
+	s := startSim(t, Config{Appliances: 6, Seed: 3})
+	a := reachableAppliance(t, s)
+	e := ecLogin(t, s, a.Address)
+	var body []struct {
+		IP     string `json:"nhop_ip"`
+		IfName string `json:"nhop_ifname"`
+		State  string `json:"nhop_state"`
+		Uptime int64  `json:"nhop_uptime"`
+	}
+	e.getJSON("/nexthops", &body)
+	want, err := s.NextHops(a.ID, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) != len(want) || len(want) < 2 {
+		t.Fatalf("served %d next hops, NextHops %d; want the same, at least 2", len(body), len(want))
+	}
+	for i, h := range want {
+		st := "unreachable"
+		if h.Reachable {
+			st = "reachable"
+		}
+		if g := body[i]; g.IP != h.IP || g.IfName != h.Interface || g.State != st || g.Uptime != h.UptimeMs {
+			t.Errorf("nexthops[%d] = %+v, want %+v", i, g, h)
+		}
+	}
+	// Over a day, a next hop is unreachable exactly when its WAN link is down.
+	down := 0
+	for m := 0; m < 24*60; m += 3 {
+		at := testNow.Add(time.Duration(m) * time.Minute)
+		hops, _ := s.NextHops(a.ID, at)
+		ifs, _ := s.InterfaceStates(a.ID, at)
+		oper := map[string]bool{}
+		for _, i := range ifs {
+			if i.WAN {
+				oper[i.Name] = i.OperUp
+			}
+		}
+		for _, h := range hops {
+			if !h.Reachable {
+				down++
+			}
+		}
+		n := 0
+		for _, up := range oper {
+			if !up {
+				n++
+			}
+		}
+		unreachable := 0
+		for _, h := range hops {
+			if !h.Reachable {
+				unreachable++
+			}
+		}
+		if n != unreachable {
+			t.Fatalf("at %v: %d WAN links down, %d next hops unreachable", at, n, unreachable)
+		}
+	}
+	if down == 0 {
+		t.Error("no next hop was ever unreachable")
+	}
+}

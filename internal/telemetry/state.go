@@ -5,6 +5,7 @@ const (
 	MeasInterfaceState     = "interface_state"
 	MeasBGPNeighborState   = "bgp_neighbor_state"
 	MeasOrchestratorHealth = "orchestrator_health"
+	MeasNextHopState       = "next_hop_state"
 )
 
 // Tag keys of the state measurements.
@@ -12,6 +13,7 @@ const (
 	TagBGPPeer      = "bgp_peer"
 	TagVRF          = "vrf"
 	TagOrchestrator = "orchestrator"
+	TagNextHop      = "next_hop"
 )
 
 // Field keys of interface_state.
@@ -35,6 +37,13 @@ const (
 	FieldPrefixesSent      = "prefixes_sent"
 	FieldBGPProcessState   = "bgp_state"
 	FieldBGPProcessStateID = "bgp_state_code"
+)
+
+// Field keys of next_hop_state (besides reachable, FieldReachable).
+const (
+	FieldNextHopState    = "state"
+	FieldNextHopUptimeMs = "uptime_ms"
+	FieldNextHopSide     = "side"
 )
 
 // Field keys of orchestrator_health.
@@ -85,6 +94,16 @@ var stateSchema = []MeasurementSpec{
 		},
 	},
 	{
+		Name: MeasNextHopState, Source: "/nexthops", Time: timeRetrieval, New: true,
+		Tags: []string{TagInterfaceName, TagNextHop},
+		Fields: []FieldSpec{
+			{Name: FieldReachable, Type: Boolean, New: true},
+			{Name: FieldNextHopState, Type: String, New: true},
+			{Name: FieldNextHopUptimeMs, Type: Integer, Unit: "ms", New: true},
+			{Name: FieldNextHopSide, Type: String, New: true},
+		},
+	},
+	{
 		Name: MeasBGPNeighborState, Source: "Orchestrator /bgp/state/allVrfs?nePk= (read by discovery)", Time: timeRetrieval, New: true,
 		Tags: []string{TagVRF, TagBGPPeer},
 		Fields: []FieldSpec{
@@ -117,4 +136,5 @@ var stateTagBounds = []TagBound{
 	{TagOrchestrator, BoundFixed, "1: the host of ORCH_URL"},
 	{TagVRF, BoundConfig, "one per routing segment (VRF id) of the appliance"},
 	{TagBGPPeer, BoundConfig, "one per BGP neighbour address configured on the appliance"},
+	{TagNextHop, BoundConfig, "one per next-hop address the appliance monitors (its WAN gateways)"},
 }
