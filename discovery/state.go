@@ -45,8 +45,13 @@ type Health struct {
 // bgpParallel is how many appliances' BGP state is read at once.
 const bgpParallel = 4
 
+// stateUnreachable is the Orchestrator's appliance state "unreachable":
+// such appliances' BGP state is not asked for.
+const stateUnreachable = 2
+
 // collectState reads the Orchestrator's health and the BGP state of the
-// selected appliances in the background and writes them as one batch; the
+// selected appliances (except those the Orchestrator marks unreachable) in
+// the background and writes them as one batch; the
 // returned function waits for it. It does nothing without Options.State
 // and Options.Sink. The reads stop when ctx ends or after one interval.
 func (d *Discovery) collectState(ctx context.Context, apps []Appliance) (wait func()) {
@@ -88,6 +93,9 @@ func (d *Discovery) readState(ctx context.Context, apps []Appliance) (pts []tele
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, bgpParallel)
 	for _, a := range apps {
+		if a.State == stateUnreachable {
+			continue // the Orchestrator cannot ask it either
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
