@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +125,35 @@ func TestNextHopPoints(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("nextHopPoints (-want +got):\n%s", diff)
+	}
+}
+
+// A broken answer fails only its own source, and the error names the
+// appliance and the endpoint.
+func TestMalformedStateAnswersNameApplianceAndSource(t *testing.T) {
+	f := newFixture(t, 4, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	if err := f.sim.SetFault(a.ID, simulator.Fault{MalformedJSON: []simulator.Endpoint{
+		simulator.EndpointNetworkInterfaces, simulator.EndpointNextHops}}); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	if rep.Outcome != OutcomePartial || len(rep.SourceErrors) != 2 {
+		t.Fatalf("Outcome = %s, SourceErrors = %v; want partial with interfaces and next_hops", rep.Outcome, rep.SourceErrors)
+	}
+	for src, path := range map[string]string{SourceInterfaces: "/networkInterfaces", SourceNextHops: "/nexthops"} {
+		err := rep.SourceErrors[src]
+		if err == nil {
+			t.Errorf("SourceErrors[%s] = nil", src)
+			continue
+		}
+		t.Logf("%s: %v", src, err)
+		var de *edgeconnect.DecodeError
+		if msg := err.Error(); !errors.As(err, &de) || !strings.Contains(msg, a.Address) || !strings.Contains(msg, path) {
+			t.Errorf("SourceErrors[%s] = %q (%T), want a decode error naming %s and %s", src, msg, err, a.Address, path)
+		}
+	}
+	if len(f.sink.byMeasurement(telemetry.MeasInterfaceState)) != 0 || len(f.sink.byMeasurement(telemetry.MeasMemoryStats)) != 1 {
+		t.Error("want no interface_state point and the other sources' points")
 	}
 }

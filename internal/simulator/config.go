@@ -147,6 +147,9 @@ type Fault struct {
 	SlowEndpoints []Endpoint
 	// SlowDelay is the stall of SlowEndpoints. Default DefaultSlowDelay.
 	SlowDelay time.Duration
+	// MalformedJSON endpoints answer 200 with a truncated JSON document
+	// (after authentication), to test how a client reports a broken answer.
+	MalformedJSON []Endpoint
 	// StringMinuteRange serves GET /stats/minuteRange with newest and
 	// oldest as numeric strings, as one known fake appliance does, to test
 	// a client's tolerance.
@@ -176,6 +179,7 @@ type Fault struct {
 func (f Fault) clone() Fault {
 	f.ErrorRate = maps.Clone(f.ErrorRate)
 	f.SlowEndpoints = slices.Clone(f.SlowEndpoints)
+	f.MalformedJSON = slices.Clone(f.MalformedJSON)
 	return f
 }
 

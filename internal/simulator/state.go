@@ -17,6 +17,9 @@ const (
 	EndpointBGPStateAllVRFs   Endpoint = "/gms/rest/bgp/state/allVrfs"
 )
 
+// malformedJSON is what an endpoint of Fault.MalformedJSON answers.
+const malformedJSON = `{"truncated": `
+
 // Streams of the state model; far from the iota streams of rand.go.
 const (
 	streamIfAdmin uint64 = 0x57a7e000 + iota

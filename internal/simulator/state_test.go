@@ -218,3 +218,20 @@ func TestNextHopsFollowTheWANLinks(t *testing.T) {
 		t.Error("no next hop was ever unreachable")
 	}
 }
+
+func TestFaultMalformedJSON(t *testing.T) {
+	s := startSim(t, Config{Appliances: 2, Seed: 3})
+	a := reachableAppliance(t, s)
+	e := ecLogin(t, s, a.Address)
+	if err := s.SetFault(a.ID, Fault{MalformedJSON: []Endpoint{EndpointNetworkInterfaces}}); err != nil {
+		t.Fatal(err)
+	}
+	st, b := e.do(http.MethodGet, "/networkInterfaces?source=menu_rest_apis_id", nil)
+	var v any
+	if st != http.StatusOK || json.Unmarshal(b, &v) == nil {
+		t.Errorf("malformed /networkInterfaces = %d %q, want 200 with invalid JSON", st, b)
+	}
+	if st, b := e.do(http.MethodGet, "/nexthops?source=menu_rest_apis_id", nil); st != http.StatusOK || json.Unmarshal(b, &v) != nil {
+		t.Errorf("/nexthops = %d %q, want 200 with valid JSON", st, b)
+	}
+}
