@@ -47,7 +47,12 @@ const waitLogEvery = 30 * time.Second
 type Options struct {
 	Orchestrator Orchestrator
 	Queue        Queue
-	Cycles       CycleStore // optional: per-cycle summaries of the workers' results
+	// State and Sink, when both set, make each cycle read the
+	// Orchestrator's health and the selected appliances' BGP state and
+	// write them (orchestrator_health, bgp_neighbor_state).
+	State  StateReader
+	Sink   Sink
+	Cycles CycleStore // optional: per-cycle summaries of the workers' results
 	// StatusBoard (optional) holds the workers' latest verdicts, for the
 	// fleet gauges set every cycle.
 	StatusBoard StatusBoard
@@ -177,6 +182,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		return sum, err
 	}
 	sum.Selected = len(sel.Appliances)
+	defer d.collectState(ctx, sel.Appliances)()
 	if m := d.o.Metrics; m != nil {
 		m.AppliancesDiscovered.Set(float64(sum.Listed))
 		m.AppliancesSelected.Set(float64(sum.Selected))

@@ -4,9 +4,12 @@
 // It owns the appliance session and every ECOS call the collector makes:
 // login and logout, the minute-statistics range and archives, deployment,
 // memory, CPU, routes, alarms, tunnel ids and aliases, disk usage, system
-// information, realtime statistics and traffic class names. Request paths,
-// query parameters and JSON keys are those Aruba's pyedgeconnect library
-// uses; they were not checked against a live ECOS release.
+// information, realtime statistics, traffic class names, the interface list
+// (/networkInterfaces) and the monitored next hops (/nexthops). Request
+// paths, query parameters and JSON keys are those Aruba's pyedgeconnect
+// library uses (the ifInfo entry keys of /networkInterfaces are those of the
+// Orchestrator's interface state); they were not checked against a live ECOS
+// release.
 //
 // # Session
 //

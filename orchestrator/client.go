@@ -89,7 +89,7 @@ type Client struct {
 	limiter *Limiter // nil: unpaced
 
 	formMu sync.Mutex
-	form   PassthroughForm // "" until detected
+	form   PathForm // "" until detected
 }
 
 // New checks the options and builds a client. It does no network I/O.

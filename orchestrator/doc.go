@@ -2,12 +2,15 @@
 // Orchestrator (GMS), below https://<host>/gms/rest.
 //
 // It owns authentication and the calls discovery makes: server brief info
-// and hello, the appliance list, interface labels, overlay configurations
-// and Cloud Portal licensing, and the appliance REST pass-through the
+// and hello, the appliance list, interface labels, overlay configurations,
+// Cloud Portal licensing, the Orchestrator's own health (ping), the
+// per-appliance BGP state of every segment (in the pre-9.3 path form or the
+// 9.3+ query form, see PathForm), and the appliance REST pass-through the
 // worker reads appliances through with COLLECT_VIA (Passthrough,
-// ApplianceRelay). Paths and JSON keys are those Aruba's
-// pyedgeconnect library uses; they were not checked against a live
-// Orchestrator release.
+// ApplianceRelay). Paths and JSON keys are those Aruba's pyedgeconnect
+// library uses (the ping and BGP answer shapes come from Aruba's
+// health-monitoring notes and third-party readers); they were not checked
+// against a live Orchestrator release.
 //
 // # Authentication
 //

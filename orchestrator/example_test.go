@@ -40,6 +40,10 @@ func newExampleOrchestrator() *httptest.Server {
 	mux.HandleFunc("GET /gms/rest/license/portal/appliance", json(`[
 		{"applianceId": "3.NE", "licenses": {"fx": {"tier": {"display": "1 Gbps", "bandwidth": 1000000}}}},
 		{"applianceId": "7.NE", "licenses": {"fx": {}}}]`))
+	mux.HandleFunc("GET /gms/rest/gmsserver/ping", json(`{"hostname": "orch", "dbHealth": true, "version": "9.3.2.40201", "uptime": "9d 2h 52m 39s"}`))
+	mux.HandleFunc("GET /gms/rest/bgp/state/allVrfs", json(`{"0": {"summary": {"bgp_state": 9, "bgp_state_str": "Active"},
+		"neighbor": {"neighborCount": 1, "neighborState": {"0": {"peer_ip": "10.10.1.254", "asn": 65000,
+		"peer_state": 6, "peer_state_str": "Established", "rcvd_pfxs": 12}}}}}`))
 	return httptest.NewTLSServer(mux)
 }
 
@@ -118,4 +122,42 @@ func ExampleClient_ApplianceRelay() {
 	fmt.Println("3.NE memory used", m.Used, "of", m.Total)
 	// Output:
 	// 3.NE memory used 3174232 of 3945080
+}
+
+// The Orchestrator's own health, and the BGP neighbours of one appliance in
+// the path form its release expects.
+func ExampleClient_BGPStateAllVRFs() {
+	srv := newExampleOrchestrator()
+	defer srv.Close()
+	c, err := orchestrator.New(orchestrator.Options{URL: srv.Listener.Addr().String(), APIKey: "example-key",
+		Transport: srv.Client().Transport})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	ping, err := c.Ping(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	up, _ := orchestrator.ParseUptime(ping.Uptime)
+	fmt.Printf("orchestrator %s db=%v up %v\n", ping.Version, ping.DBHealth, up)
+
+	info, err := c.BriefInfo(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	vrfs, err := c.BGPStateAllVRFs(ctx, "3.NE", info.PathForm())
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, v := range vrfs {
+		for _, n := range v.Neighbors {
+			fmt.Printf("segment %s peer %s AS %d %s, %d prefixes received\n", v.VRF, n.PeerIP, *n.ASN, n.State, *n.PrefixesReceived)
+		}
+	}
+	// Output:
+	// orchestrator 9.3.2.40201 db=true up 218h52m39s
+	// segment 0 peer 10.10.1.254 AS 65000 Established, 12 prefixes received
 }

@@ -11,30 +11,6 @@ import (
 	"time"
 )
 
-// PassthroughForm is the URL form of the appliance REST pass-through, which
-// changed with Orchestrator 9.3.
-type PassthroughForm string
-
-// Pass-through URL forms.
-const (
-	// FormPath (before 9.3): /appliance/rest/{nePk}/{path}?{appliance query}.
-	FormPath PassthroughForm = "path"
-	// FormQuery (9.3 and later): /appliance/rest?nePk={nePk}&url={path?query},
-	// the url value percent-encoded whole.
-	FormQuery PassthroughForm = "query"
-)
-
-// FormFor returns the pass-through form of an Orchestrator release
-// ("9.3.2.40201" → FormQuery); a release that cannot be read gets FormPath,
-// the older form, as pyedgeconnect does.
-func FormFor(release string) PassthroughForm {
-	major, minor, ok := BriefInfo{Release: release}.Version()
-	if ok && (major > 9 || major == 9 && minor >= 3) {
-		return FormQuery
-	}
-	return FormPath
-}
-
 // passthroughPath is the pass-through endpoint below /gms/rest.
 const passthroughPath = "/appliance/rest"
 
@@ -119,9 +95,9 @@ func (b *doneBody) Close() error {
 	return err
 }
 
-// SetPassthroughForm fixes the pass-through form, so BriefInfo is not
+// SetPathForm fixes the pass-through form, so BriefInfo is not
 // asked (for an Orchestrator whose release is known).
-func (c *Client) SetPassthroughForm(f PassthroughForm) {
+func (c *Client) SetPathForm(f PathForm) {
 	c.formMu.Lock()
 	c.form = f
 	c.formMu.Unlock()
@@ -129,7 +105,7 @@ func (c *Client) SetPassthroughForm(f PassthroughForm) {
 
 // passthroughForm returns the form, reading the release from BriefInfo the
 // first time. A failed BriefInfo is returned and asked again next time.
-func (c *Client) passthroughForm(ctx context.Context) (PassthroughForm, error) {
+func (c *Client) passthroughForm(ctx context.Context) (PathForm, error) {
 	c.formMu.Lock()
 	defer c.formMu.Unlock()
 	if c.form != "" {

@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// TestPassthroughForms: the release of briefInfo picks the URL form, read
+// TestPathForms: the release of briefInfo picks the URL form, read
 // once; the appliance path and query reach the Orchestrator as each form
 // wants them (the 9.3+ url value percent-encoded whole); the appliance's
 // status and body come back unchanged.
-func TestPassthroughForms(t *testing.T) {
+func TestPathForms(t *testing.T) {
 	tests := []struct {
 		release   string
 		wantPath  string
@@ -72,7 +72,7 @@ func TestPassthroughForms(t *testing.T) {
 // logs in first and renews an expired session once.
 func TestPassthroughLoginSession(t *testing.T) {
 	f := setup(t, withSession)
-	f.client.SetPassthroughForm(FormQuery)
+	f.client.SetPathForm(FormQuery)
 	var calls atomic.Int32
 	f.mux.HandleFunc("/appliance/rest", func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
@@ -94,7 +94,7 @@ func TestPassthroughLoginSession(t *testing.T) {
 
 func TestPassthroughRefusesABadNePk(t *testing.T) {
 	f := setup(t)
-	f.client.SetPassthroughForm(FormPath)
+	f.client.SetPathForm(FormPath)
 	for _, id := range []string{"", "3.NE/../x", "3.NE?a=b"} {
 		if _, err := f.client.Passthrough(t.Context(), id, ApplianceRequest{Method: http.MethodGet, Path: "memory"}); err == nil {
 			t.Errorf("Passthrough(%q) = nil error", id)
@@ -112,7 +112,7 @@ func TestLimiterPacesRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := setup(t, func(o *Options) { o.Limiter = lim })
-	f.client.SetPassthroughForm(FormQuery)
+	f.client.SetPathForm(FormQuery)
 	var inFlight, most atomic.Int32
 	var mu sync.Mutex
 	var starts []time.Time
@@ -195,7 +195,7 @@ func TestLimiterGivesUpWithCtx(t *testing.T) {
 }
 
 func TestFormFor(t *testing.T) {
-	for rel, want := range map[string]PassthroughForm{"9.3.0": FormQuery, "9.2.99": FormPath, "8.10.1": FormPath, "9.10.1": FormQuery, "": FormPath} {
+	for rel, want := range map[string]PathForm{"9.3.0": FormQuery, "9.2.99": FormPath, "8.10.1": FormPath, "9.10.1": FormQuery, "": FormPath} {
 		if got := FormFor(rel); got != want {
 			t.Errorf("FormFor(%q) = %s, want %s", rel, got, want)
 		}

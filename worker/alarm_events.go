@@ -149,11 +149,14 @@ func alarmKey(a edgeconnect.Alarm) string {
 }
 
 // alarmEvents turns the outstanding alarms into alarm_events points: a
-// raised event for each (rewritten identically while it stays outstanding)
-// and a cleared event, at the job time, for each alarm of the last job that
-// is gone. Without an AlarmMemory, or when it fails, only raised events are
-// written; an alarm without a time then takes the job time.
-func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) []telemetry.Point {
+// raised event for each alarm that is new or changed (acknowledged, new
+// description) since the last job, and a cleared event, at the job time,
+// for each alarm of the last job that is gone. Without an AlarmMemory, or
+// when it fails, every outstanding alarm gets its raised event (the same
+// point again for an alarm already written) and no clear is detected; an
+// alarm without a time then takes the job time. It also returns what to
+// remember once the events are stored (nil: nothing to remember).
+func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) (events []telemetry.Point, remember map[string]KnownAlarm) {
 	current := make(map[string]KnownAlarm, len(outstanding))
 	for _, a := range outstanding {
 		k := KnownAlarm{Severity: severityName(a.Severity), Name: a.Name, Type: a.Type, Source: a.Source,
@@ -165,11 +168,13 @@ func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) 
 		current[alarmKey(a)] = k
 	}
 	var prev map[string]KnownAlarm
+	known := false
 	if mem := j.h.o.AlarmMemory; mem != nil {
 		var err error
 		if prev, err = mem.Load(ctx, j.p.ApplianceID); err != nil {
 			j.log.Warn().Err(err).Msg("alarm clears not detected this job: outstanding alarms of the last job unknown")
 		} else {
+			known = true
 			// Keep the first-seen time of an alarm without its own time,
 			// so that its raised event stays the same point.
 			for key, k := range current {
@@ -178,13 +183,13 @@ func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) 
 					current[key] = k
 				}
 			}
-			if err := mem.Store(ctx, j.p.ApplianceID, current); err != nil {
-				j.log.Warn().Err(err).Msg("outstanding alarms not remembered: their clears may be missed")
-			}
 		}
 	}
 	out := make([]telemetry.Point, 0, len(current)+len(prev))
-	for _, k := range current {
+	for key, k := range current {
+		if p, ok := prev[key]; ok && p == k {
+			continue // written by an earlier job, unchanged since
+		}
 		out = append(out, j.b.alarmEventPoint(k, AlarmRaised, time.Unix(k.Raised, 0)))
 	}
 	for key, k := range prev {
@@ -192,7 +197,25 @@ func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) 
 			out = append(out, j.b.alarmEventPoint(k, AlarmCleared, j.start))
 		}
 	}
-	return out
+	if !known {
+		return out, nil
+	}
+	return out, current
+}
+
+// rememberAlarms stores the outstanding alarms once their events are
+// stored (or spooled), so that an event that could not be stored is
+// written again by the next job.
+func (j *job) rememberAlarms(ctx context.Context, current map[string]KnownAlarm) {
+	mem := j.h.o.AlarmMemory
+	if mem == nil || current == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := mem.Store(rctx, j.p.ApplianceID, current); err != nil {
+		j.log.Warn().Err(err).Msg("outstanding alarms not remembered: their clears may be missed")
+	}
 }
 
 func (b pointer) alarmEventPoint(k KnownAlarm, event string, ts time.Time) telemetry.Point {

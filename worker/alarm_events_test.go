@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -46,24 +47,30 @@ func TestAlarmEventsRaisedOnceClearedOnce(t *testing.T) {
 	}
 	firstSeen := collect(alarms)
 	collect(alarms)
+	// Acknowledged on the appliance: the raised point is written again,
+	// same series and time, with the new flag.
+	acked := slices.Clone(alarms)
+	acked[0].Acknowledged = true
+	collect(acked)
+	collect(acked)
 	cleared := collect(nil)
 	collect(nil)
 
-	series, err := db.Query(t.Context(), fmt.Sprintf(`SELECT "event", "sequence_id", "active", "description" FROM "alarm_events" WHERE "appliance_id" = '%s' GROUP BY "severity", "name", "type", "source"`, a.ID))
+	series, err := db.Query(t.Context(), fmt.Sprintf(`SELECT "event", "sequence_id", "active", "description", "acknowledged" FROM "alarm_events" WHERE "appliance_id" = '%s' GROUP BY "severity", "name", "type", "source"`, a.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, s := range series {
 		for _, v := range s.Values {
-			got = append(got, fmt.Sprintf("%v %s/%s/%s/%s %v seq=%v active=%v %q", v[0], s.Tags["severity"], s.Tags["name"], s.Tags["type"], s.Tags["source"], v[1], v[2], v[3], v[4]))
+			got = append(got, fmt.Sprintf("%v %s/%s/%s/%s %v seq=%v active=%v %q ack=%v", v[0], s.Tags["severity"], s.Tags["name"], s.Tags["type"], s.Tags["source"], v[1], v[2], v[3], v[4], v[5]))
 		}
 	}
 	want := []string{
-		fmt.Sprintf("%d critical/disk_health/HW/System raised seq=71 active=true %q", raisedAt.Unix(), "Disk health degraded"),
-		fmt.Sprintf("%d critical/disk_health/HW/System cleared seq=71 active=false %q", cleared, "Disk health degraded"),
-		fmt.Sprintf("%d warning/config_unsaved/SW/System raised seq=72 active=true %q", firstSeen, "Configuration has unsaved changes"),
-		fmt.Sprintf("%d warning/config_unsaved/SW/System cleared seq=72 active=false %q", cleared, "Configuration has unsaved changes"),
+		fmt.Sprintf("%d critical/disk_health/HW/System raised seq=71 active=true %q ack=true", raisedAt.Unix(), "Disk health degraded"),
+		fmt.Sprintf("%d critical/disk_health/HW/System cleared seq=71 active=false %q ack=true", cleared, "Disk health degraded"),
+		fmt.Sprintf("%d warning/config_unsaved/SW/System raised seq=72 active=true %q ack=false", firstSeen, "Configuration has unsaved changes"),
+		fmt.Sprintf("%d warning/config_unsaved/SW/System cleared seq=72 active=false %q ack=false", cleared, "Configuration has unsaved changes"),
 	}
 	sort.Strings(got)
 	sort.Strings(want)

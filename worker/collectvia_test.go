@@ -91,11 +91,12 @@ func isJobMetadata(p telemetry.Point) bool {
 // withoutMetadata drops the job's appliance_metadata and appliance_status
 // points, which say how the job went rather than what the appliance
 // served (the status's data age depends on the minute statistics, which
-// the Orchestrator mode here does not read).
+// the Orchestrator mode here does not read), and alarm_events, which
+// depend on what the appliance's previous job saw.
 func withoutMetadata(pts []telemetry.Point) []telemetry.Point {
 	var out []telemetry.Point
 	for _, p := range pts {
-		if !isJobMetadata(p) && p.Measurement != telemetry.MeasApplianceStatus {
+		if !isJobMetadata(p) && p.Measurement != telemetry.MeasApplianceStatus && p.Measurement != telemetry.MeasAlarmEvents {
 			out = append(out, p)
 		}
 	}
@@ -300,7 +301,7 @@ func TestOrchestratorRateLimitHoldsFor500Appliances(t *testing.T) {
 			viaOrchestrator(t, CollectOrchestrator, false, lim)(sim, o)
 			// Two reads per appliance keep the run short; the pacing is the
 			// same for every source.
-			pl, err := sourceplan.Parse("minute_stats,traffic_class,deployment,cpu,routes,alarms,tunnels,disk,realtime", "")
+			pl, err := sourceplan.Parse("minute_stats,traffic_class,deployment,cpu,routes,alarms,tunnels,disk,realtime,interfaces,next_hops", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,10 +365,10 @@ func TestOrchestratorModeStoresInInfluxDB(t *testing.T) {
 		poll := polls(t, f.sim, f.clock.Now())[a.ID]
 		before := relayed()
 		rep := f.h.Collect(t.Context(), poll)
-		// Steady state: 17 point-in-time reads, the traffic-class names,
+		// Steady state: 19 point-in-time reads, the traffic-class names,
 		// the minute range and the one new archive.
-		if n := relayed() - before; cycle > 0 && n != 20 {
-			t.Errorf("cycle %d: %d pass-through requests, want 20", cycle, n)
+		if n := relayed() - before; cycle > 0 && n != 22 {
+			t.Errorf("cycle %d: %d pass-through requests, want 22", cycle, n)
 		} else {
 			t.Logf("cycle %d: %d pass-through requests with minute statistics (%d minutes)", cycle, n, rep.MinutesStored)
 		}

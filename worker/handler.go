@@ -42,6 +42,8 @@ type Appliance interface {
 	SystemInfo(ctx context.Context) (edgeconnect.SystemInfo, error)
 	RealtimeStats(ctx context.Context, typ, name, filter string) (map[string][]edgeconnect.RealtimeSample, error)
 	TrafficClasses(ctx context.Context) (map[string]string, error)
+	NetworkInterfaces(ctx context.Context) ([]edgeconnect.NetworkInterface, error)
+	NextHops(ctx context.Context) ([]edgeconnect.NextHop, error)
 }
 
 var _ Appliance = (*edgeconnect.Client)(nil)
@@ -320,9 +322,10 @@ type job struct {
 	status StatusInput     // what the verdict needs, filled in as the job goes
 
 	mu     sync.Mutex
-	points []telemetry.Point // point-in-time points, written at the end
-	events []telemetry.Point // alarm events, written at the end on their own
-	excess excess            // minute-stats points dropped by MaxArchivePoints
+	points []telemetry.Point     // point-in-time points, written at the end
+	events []telemetry.Point     // alarm events, written at the end on their own
+	alarms map[string]KnownAlarm // outstanding alarms to remember once events are stored
+	excess excess                // minute-stats points dropped by MaxArchivePoints
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }
@@ -514,9 +517,10 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			a, err := c.Alarms(ctx)
 			if err == nil {
 				j.add(j.b.alarmPoint(a.Summary, now()))
-				ev := j.alarmEvents(ctx, a.Outstanding)
+				ev, remember := j.alarmEvents(ctx, a.Outstanding)
 				j.mu.Lock()
 				j.events = append(j.events, ev...)
+				j.alarms = remember
 				j.mu.Unlock()
 			}
 			return err
@@ -548,6 +552,8 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			j.add(pt)
 			return nil
 		}},
+		j.interfaceSource(c),
+		j.nextHopSource(c),
 	}
 }
 
@@ -597,29 +603,31 @@ func (j *job) tunnels(ctx context.Context, c Appliance) error {
 // points nor fail the job.
 func (j *job) writePending(ctx context.Context) {
 	j.mu.Lock()
-	pts, events := j.points, j.events
-	j.points, j.events = nil, nil
+	pts, events, alarms := j.points, j.events, j.alarms
+	j.points, j.events, j.alarms = nil, nil, nil
 	j.mu.Unlock()
 	j.store(ctx, pts, false)
-	j.store(ctx, events, true)
+	if j.store(ctx, events, true) {
+		j.rememberAlarms(ctx, alarms)
+	}
 }
 
 // store writes pts. When InfluxDB cannot take them for now, they go to the
 // spool, if there is one: unlike minute statistics, they cannot be fetched
 // again. A permanent refusal fails the job unless tolerated, then it is
 // only logged.
-func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal bool) {
+func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal bool) (settled bool) {
 	if len(pts) == 0 {
-		return
+		return true
 	}
 	n, err := j.write(ctx, pts)
 	j.rep.Points += n
 	if err == nil {
-		return
+		return true
 	}
 	if tolerateRefusal && !influx.Retryable(err) {
 		j.log.Warn().Err(err).Int("points", len(pts)).Msg("alarm events refused (an alarm raised before the retention period cannot be stored)")
-		return
+		return true // writing them again would be refused again
 	}
 	if sp := j.h.o.Spool; sp != nil && influx.Retryable(err) {
 		// The whole batch is spooled: points that did get written are
@@ -631,13 +639,14 @@ func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal 
 		j.rep.Spooled += kept
 		if serr == nil {
 			j.log.Warn().Err(err).Int("points", kept).Msg("InfluxDB cannot take points now: spooled in Redis, to be written when it answers")
-			return
+			return kept == len(pts)
 		}
 		err = fmt.Errorf("%w; spooling them failed too: %w", err, serr)
 	}
 	if j.rep.Err == nil {
 		j.rep.Err = fmt.Errorf("write %d points: %w", len(pts), err)
 	}
+	return false
 }
 
 func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {

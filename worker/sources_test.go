@@ -160,7 +160,7 @@ func TestMinuteStatsDisabledLeavesWatermark(t *testing.T) {
 func TestNothingDueNeedsNoLogin(t *testing.T) {
 	f := newFixture(t, 4, simulator.Faults{})
 	a := reachable(t, f.sim)[0]
-	rep := f.withPlan(t, "minute_stats,deployment,memory,cpu,routes,alarms,tunnels,disk,system_info,realtime", "").
+	rep := f.withPlan(t, "minute_stats,deployment,memory,cpu,routes,alarms,tunnels,disk,system_info,realtime,interfaces,next_hops", "").
 		Collect(t.Context(), f.polls[a.ID])
 	if rep.Outcome != OutcomeOK || len(rep.SourcesSkipped) != len(sourceplan.Names) {
 		t.Fatalf("outcome %s, skipped %v; want ok with every source skipped", rep.Outcome, rep.SourcesSkipped)

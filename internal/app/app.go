@@ -140,6 +140,7 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 		},
 		LimitFile: cfg.LimitFile, CollectAll: cfg.CollectAll, Interval: cfg.DiscoveryInterval,
 		Spread: cfg.DiscoverySpread, Logger: log, Metrics: m, Now: d.Now,
+		State: discovery.OrchestratorClient{Client: oc}, Sink: w,
 	})
 }
 

@@ -2,7 +2,7 @@
 // panel) to PNG through Grafana's render API, which Grafana serves with the
 // help of the grafana-image-renderer service:
 //
-//	GET {grafana}/render/d/{uid}?var-ec_hostname=HOST&from=now-1h&to=now&width=1600&height=2184&scale=2&kiosk
+//	GET {grafana}/render/d/{uid}?var-ec_hostname=HOST&from=now-1h&to=now&width=1600&height=2602&scale=2&kiosk
 //	Authorization: Bearer <service-account token>
 //
 // What it owns: building that URL from a Request, sending it with the token,

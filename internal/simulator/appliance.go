@@ -22,7 +22,7 @@ var applianceEndpoints = []Endpoint{EndpointLogin, EndpointLogout, EndpointMinut
 	EndpointDeployment, EndpointMemory, EndpointCPUStat, EndpointSubnets, EndpointAlarm, EndpointTunnelIDs,
 	EndpointBondedTunnelIDs, EndpointThirdPartyTunnelIDs, EndpointTunnelAliases, EndpointBondedTunnelAliases,
 	EndpointThirdPartyTunnelAliases, EndpointDiskUsage, EndpointSystemInfo, EndpointRealtimeStats,
-	EndpointTrafficClass}
+	EndpointTrafficClass, EndpointNetworkInterfaces, EndpointNextHops}
 
 func (s *Simulator) applianceMux() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -47,6 +47,7 @@ func (s *Simulator) applianceMux() *http.ServeMux {
 	get(EndpointSystemInfo, s.systemInfo)
 	mux.HandleFunc("POST "+string(EndpointRealtimeStats), s.route(EndpointRealtimeStats, auth, s.realtimeStats))
 	get(EndpointTrafficClass, s.trafficClass)
+	s.stateApplianceRoutes(mux)
 	return mux
 }
 

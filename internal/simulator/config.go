@@ -154,6 +154,9 @@ type Fault struct {
 	SlowEndpoints []Endpoint
 	// SlowDelay is the stall of SlowEndpoints. Default DefaultSlowDelay.
 	SlowDelay time.Duration
+	// MalformedJSON endpoints answer 200 with a truncated JSON document
+	// (after authentication), to test how a client reports a broken answer.
+	MalformedJSON []Endpoint
 	// StringMinuteRange serves GET /stats/minuteRange with newest and
 	// oldest as numeric strings, as one known fake appliance does, to test
 	// a client's tolerance.
@@ -227,6 +230,7 @@ func (f Fault) clone() Fault {
 		q := *f.TunnelQuality
 		f.TunnelQuality = &q
 	}
+	f.MalformedJSON = slices.Clone(f.MalformedJSON)
 	return f
 }
 

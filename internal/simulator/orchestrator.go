@@ -18,7 +18,8 @@ const (
 )
 
 var orchEndpoints = []Endpoint{EndpointOrchLogin, EndpointOrchLogout, EndpointBriefInfo, EndpointHello,
-	EndpointAppliances, EndpointInterfaceLabels, EndpointOverlays, EndpointLicenses, EndpointPassthrough}
+	EndpointAppliances, EndpointInterfaceLabels, EndpointOverlays, EndpointLicenses, EndpointPassthrough,
+	EndpointOrchPing, EndpointBGPStateAllVRFs}
 
 func (s *Simulator) orchestratorMux() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -35,6 +36,7 @@ func (s *Simulator) orchestratorMux() *http.ServeMux {
 		mux.HandleFunc(m+string(EndpointPassthrough), s.route(EndpointPassthrough, auth, s.passthrough(false)))
 		mux.HandleFunc(m+string(EndpointPassthrough)+"/{nePk}/{url...}", s.route(EndpointPassthrough, auth, s.passthrough(true)))
 	}
+	s.stateOrchestratorRoutes(mux)
 	return mux
 }
 

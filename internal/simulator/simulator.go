@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -512,6 +513,11 @@ func (s *Simulator) route(ep Endpoint, auth func(*target, *http.Request) (*http.
 				http.Error(w, "unauthorized", http.StatusUnauthorized)
 				return
 			}
+		}
+		if slices.Contains(f.MalformedJSON, ep) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, malformedJSON)
+			return
 		}
 		h(w, r, t)
 	}

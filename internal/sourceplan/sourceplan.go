@@ -24,10 +24,14 @@ const (
 	SystemInfo   = "system_info"
 	Realtime     = "realtime"
 	TrafficClass = "traffic_class"
+	// Interfaces is the interface state (/networkInterfaces).
+	Interfaces = "interfaces"
+	// NextHops is the next-hop reachability (/nexthops).
+	NextHops = "next_hops"
 )
 
 // Names lists every source in the order the plan is printed.
-var Names = []string{MinuteStats, TrafficClass, Deployment, Memory, CPU, Routes, Alarms, Tunnels, Disk, SystemInfo, Realtime}
+var Names = []string{MinuteStats, TrafficClass, Deployment, Memory, CPU, Routes, Alarms, Tunnels, Disk, SystemInfo, Realtime, Interfaces, NextHops}
 
 // Interval bounds of SOURCE_INTERVALS.
 const (

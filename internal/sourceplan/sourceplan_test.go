@@ -11,7 +11,7 @@ func TestParsePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "minute_stats every cycle, traffic_class every cycle, deployment every cycle, memory every 1m30s, cpu every cycle, " +
-		"routes every cycle, alarms every 2h, tunnels every cycle, disk off, system_info every 5m, realtime off"
+		"routes every cycle, alarms every 2h, tunnels every cycle, disk off, system_info every 5m, realtime off, interfaces every cycle, next_hops every cycle"
 	if got := p.String(); got != want {
 		t.Errorf("String:\n got %s\nwant %s", got, want)
 	}
@@ -36,9 +36,9 @@ func TestTrafficClassOffWithMinuteStats(t *testing.T) {
 
 func TestParsePlanErrors(t *testing.T) {
 	_, err := Parse("disk,foo", "cpu,bogus=5m,disk=15m,memory=30s,routes=soon,alarms=5m,alarms=6m,traffic_class=5m,tunnels=25h")
-	want := `SOURCES_DISABLED: unknown source "foo"; valid sources: minute_stats, traffic_class, deployment, memory, cpu, routes, alarms, tunnels, disk, system_info, realtime
+	want := `SOURCES_DISABLED: unknown source "foo"; valid sources: minute_stats, traffic_class, deployment, memory, cpu, routes, alarms, tunnels, disk, system_info, realtime, interfaces, next_hops
 SOURCE_INTERVALS: "cpu" is not source=duration, as in disk=15m
-SOURCE_INTERVALS: unknown source "bogus"; valid sources: minute_stats, traffic_class, deployment, memory, cpu, routes, alarms, tunnels, disk, system_info, realtime
+SOURCE_INTERVALS: unknown source "bogus"; valid sources: minute_stats, traffic_class, deployment, memory, cpu, routes, alarms, tunnels, disk, system_info, realtime, interfaces, next_hops
 SOURCE_INTERVALS: disk is also in SOURCES_DISABLED: give it one or the other
 SOURCE_INTERVALS: memory=30s must be between 1m and 24h
 SOURCE_INTERVALS: routes=soon: "soon" is not a duration such as 90s, 15m or 1h

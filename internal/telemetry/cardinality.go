@@ -47,7 +47,7 @@ type TagBound struct {
 // TagBounds declares the bound of every tag key of Schema, in documentation
 // order. A test fails for a tag key of the schema that is missing here, so a
 // new tag cannot ship without a stated bound.
-var TagBounds = []TagBound{
+var TagBounds = append([]TagBound{
 	{TagApplianceID, BoundFleet, "one per appliance (Orchestrator nePk)"},
 	{TagHostname, BoundFleet, "one per appliance (a rename adds one)"},
 	{TagTrafficType, BoundFixed, "4: optimized_traffic, passthrough_shaped, passthrough_unshaped, all_traffic"},
@@ -71,7 +71,7 @@ var TagBounds = []TagBound{
 	{TagProbeName, BoundUser, "one per probe an operator defines on the appliance"},
 	{TagProbeTarget, BoundUser, "one per target an operator gives a probe"},
 	{TagAlarmSource, BoundConfig, "what an alarm is about: System, or a tunnel or interface of the appliance"},
-}
+}, stateTagBounds...)
 
 // BoundOf returns the declared bound of a tag key, or 0 when none is
 // declared.
@@ -98,6 +98,7 @@ func TagKeys() []string {
 		}
 	}
 	add(CommonTags)
+	add(OrchestratorTags)
 	for _, s := range Schema {
 		add(s.Tags)
 	}

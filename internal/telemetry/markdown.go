@@ -18,7 +18,7 @@ func Markdown() string {
 		}
 		fmt.Fprintf(&b, "### %s\n\n", title)
 		fmt.Fprintf(&b, "Source: %s. Time: %s.\n\n", s.Source, s.Time)
-		tags := append(append([]string(nil), CommonTags...), s.Tags...)
+		tags := append(append([]string(nil), s.IdentityTags()...), s.Tags...)
 		fmt.Fprintf(&b, "Tags: %s.\n\n", "`"+strings.Join(tags, "`, `")+"`")
 		b.WriteString("| field | type | unit | new |\n|---|---|---|---|\n")
 		for _, f := range s.Fields {

@@ -66,6 +66,10 @@ var otelUnits = map[string]struct {
 	"packets per second":                    {"{packet}/s", 1},
 	"bytes per second":                      {"By/s", 1},
 	"raw":                                   {"1", 1},
+	"Mbps":                                  {"Mbit/s", 1},
+	"bytes (MTU)":                           {"By", 1},
+	"as reported (unit unknown)":            {"1", 1},
+	"prefixes":                              {"{prefix}", 1},
 }
 
 // minuteCounts are the fields of minute-file measurements that count

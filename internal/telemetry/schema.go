@@ -75,7 +75,8 @@ type MeasurementSpec struct {
 	Time   string // which timestamp the points carry
 	Tags   []string
 	Fields []FieldSpec
-	New    bool // true when the Python demo did not write it
+	New    bool  // true when the Python demo did not write it
+	Scope  Scope // which identity tags its points carry; default appliance
 }
 
 // CommonTags are carried by every point.
@@ -111,7 +112,7 @@ const (
 )
 
 // Schema lists every measurement ec-telemetry writes, in documentation order.
-var Schema = []MeasurementSpec{
+var Schema = append([]MeasurementSpec{
 	{
 		Name: MeasApplianceMetadata, Source: "Orchestrator appliance list + licensing; /systemInfo; reachability check", Time: "discovery (Orchestrator fields), retrieval (uptime)",
 		Fields: []FieldSpec{
@@ -329,7 +330,7 @@ var Schema = []MeasurementSpec{
 			{Name: FieldActive, Type: Boolean, New: true},
 		},
 	},
-}
+}, stateSchema...)
 
 var byName = func() map[string]*MeasurementSpec {
 	m := make(map[string]*MeasurementSpec, len(Schema))
@@ -361,7 +362,7 @@ func (s MeasurementSpec) Field(name string) (FieldSpec, bool) {
 // HasTag reports whether the measurement carries the tag (common tags
 // included).
 func (s MeasurementSpec) HasTag(key string) bool {
-	for _, t := range CommonTags {
+	for _, t := range s.IdentityTags() {
 		if t == key {
 			return true
 		}
@@ -383,7 +384,7 @@ func Validate(p Point) error {
 		return fmt.Errorf("unknown measurement %q", p.Measurement)
 	}
 	var errs []error
-	for _, t := range CommonTags {
+	for _, t := range spec.IdentityTags() {
 		if p.Tags[t] == "" {
 			errs = append(errs, fmt.Errorf("%s: missing tag %q", p.Measurement, t))
 		}

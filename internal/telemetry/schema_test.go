@@ -26,6 +26,9 @@ func TestValidate(t *testing.T) {
 		{"wrong type and unknown tag and field", Point{MeasRealtime, common(map[string]string{"x": "y"}), map[string]any{FieldPps: 1.5, "bogus": int64(1)}, ts},
 			[]string{`unknown tag "x"`, `field "pps" is float, want integer`, `unknown field "bogus"`}},
 		{"no fields zero time", Point{MeasRealtime, common(nil), nil, time.Time{}}, []string{"no fields", "zero timestamp"}},
+		{"orchestrator scope", Point{MeasOrchestratorHealth, map[string]string{TagOrchestrator: "orch.example"}, map[string]any{FieldAPIUp: true}, ts}, nil},
+		{"orchestrator scope without its tag", Point{MeasOrchestratorHealth, common(nil), map[string]any{FieldAPIUp: true}, ts},
+			[]string{`missing tag "orchestrator"`, `unknown tag "appliance_id"`, `unknown tag "hostname"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,206 @@
+package discovery
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+	"github.com/ec-telemetry/ec-telemetry/orchestrator"
+)
+
+// Sink stores points (*influx.Writer implements it). Write returns how many
+// points were stored.
+type Sink interface {
+	Write(ctx context.Context, points []telemetry.Point) (int, error)
+}
+
+// StateReader reads what only the Orchestrator knows: its own health, and
+// per-appliance state it serves on its own paths (BGP has no documented
+// appliance path). OrchestratorClient implements it.
+type StateReader interface {
+	// Health checks the Orchestrator; it never fails: an unanswered check
+	// is a Health with Up false and Err set.
+	Health(ctx context.Context) Health
+	// BGP returns an appliance's BGP neighbours in every segment, asked in
+	// the path form the Orchestrator's release expects.
+	BGP(ctx context.Context, applianceID string, form orchestrator.PathForm) ([]orchestrator.BGPVRF, error)
+}
+
+// Health is one check of the Orchestrator itself.
+type Health struct {
+	Host     string // the ORCH_URL host: the orchestrator tag
+	Up       bool   // GET /gmsserver/ping answered
+	Err      error  // why not, when Up is false
+	Response time.Duration
+	// DBHealth is nil when the answer did not say.
+	DBHealth    *bool
+	Version     string // ping's version, else briefInfo's release
+	Uptime      time.Duration
+	UptimeKnown bool
+	Form        orchestrator.PathForm // from briefInfo's release
+}
+
+// bgpParallel is how many appliances' BGP state is read at once.
+const bgpParallel = 4
+
+// stateUnreachable is the Orchestrator's appliance state "unreachable":
+// such appliances' BGP state is not asked for.
+const stateUnreachable = 2
+
+// collectState reads the Orchestrator's health and the BGP state of the
+// selected appliances (except those the Orchestrator marks unreachable) in
+// the background and writes them as one batch; the
+// returned function waits for it. It does nothing without Options.State
+// and Options.Sink. The reads stop when ctx ends or after one interval.
+func (d *Discovery) collectState(ctx context.Context, apps []Appliance) (wait func()) {
+	if d.o.State == nil || d.o.Sink == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sctx, cancel := context.WithTimeout(ctx, d.o.Interval)
+		defer cancel()
+		pts, failed, firstErr := d.readState(sctx, apps)
+		log := d.o.Logger
+		if failed > 0 {
+			log.Warn().Err(firstErr).Int("appliances", failed).Msg("BGP state not read from the Orchestrator for some appliances")
+		}
+		if len(pts) == 0 {
+			return
+		}
+		wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer wcancel()
+		if _, err := d.o.Sink.Write(wctx, pts); err != nil {
+			log.Warn().Err(err).Int("points", len(pts)).Msg("cannot write the Orchestrator health and BGP points")
+		}
+	}()
+	return func() { <-done }
+}
+
+// readState returns the orchestrator_health point and the
+// bgp_neighbor_state points of apps, and how many appliances failed.
+func (d *Discovery) readState(ctx context.Context, apps []Appliance) (pts []telemetry.Point, failed int, firstErr error) {
+	h := d.o.State.Health(ctx)
+	pts = append(pts, healthPoint(h, d.o.Now()))
+	if !h.Up {
+		d.o.Logger.Warn().Err(h.Err).Msg("Orchestrator health check failed")
+		return pts, 0, nil // BGP would fail the same way
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, bgpParallel)
+	for _, a := range apps {
+		if a.State == stateUnreachable {
+			continue // the Orchestrator cannot ask it either
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			vrfs, err := d.o.State.BGP(ctx, a.ID, h.Form)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if failed == 0 {
+					firstErr = fmt.Errorf("appliance %s (%s): %w", a.Hostname, a.ID, err)
+				}
+				failed++
+				return
+			}
+			pts = append(pts, bgpPoints(a, vrfs, d.o.Now())...)
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("BGP reads stopped (interval over or shutting down): %w", firstErr)
+	}
+	return pts, failed, firstErr
+}
+
+// healthPoint maps a Health to orchestrator_health. What the Orchestrator
+// did not say is left out.
+func healthPoint(h Health, now time.Time) telemetry.Point {
+	f := map[string]any{telemetry.FieldAPIUp: h.Up}
+	if h.Up {
+		f[telemetry.FieldResponseMs] = float64(h.Response.Microseconds()) / 1000
+	}
+	if h.DBHealth != nil {
+		f[telemetry.FieldDBHealth] = *h.DBHealth
+	}
+	if h.Version != "" {
+		f[telemetry.FieldVersion] = h.Version
+	}
+	if h.UptimeKnown {
+		f[telemetry.FieldUptimeSeconds] = int64(h.Uptime / time.Second)
+	}
+	return telemetry.Point{Measurement: telemetry.MeasOrchestratorHealth,
+		Tags: map[string]string{telemetry.TagOrchestrator: telemetry.TagValue(h.Host)}, Fields: f, Time: now.UTC().Truncate(time.Second)}
+}
+
+// bgpPoints maps an appliance's BGP state to bgp_neighbor_state, one point
+// per neighbour and segment.
+func bgpPoints(a Appliance, vrfs []orchestrator.BGPVRF, now time.Time) []telemetry.Point {
+	var out []telemetry.Point
+	for _, v := range vrfs {
+		for _, n := range v.Neighbors {
+			f := map[string]any{telemetry.FieldEstablished: n.Established()}
+			if n.State != "" {
+				f[telemetry.FieldPeerState] = n.State
+			}
+			if v.ProcessState != "" {
+				f[telemetry.FieldBGPProcessState] = v.ProcessState
+			}
+			for k, p := range map[string]*int64{
+				telemetry.FieldPeerStateCode: n.StateCode, telemetry.FieldPeerASN: n.ASN,
+				telemetry.FieldTimeEstablished: n.TimeEstablished, telemetry.FieldPrefixesReceived: n.PrefixesReceived,
+				telemetry.FieldPrefixesSent: n.PrefixesSent, telemetry.FieldBGPProcessStateID: v.ProcessStateCode,
+			} {
+				if p != nil {
+					f[k] = *p
+				}
+			}
+			out = append(out, telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: map[string]string{
+				telemetry.TagApplianceID: telemetry.TagValue(a.ID), telemetry.TagHostname: telemetry.TagValue(a.Hostname),
+				telemetry.TagVRF: telemetry.TagValue(v.VRF), telemetry.TagBGPPeer: telemetry.TagValue(n.PeerIP),
+			}, Fields: f, Time: now.UTC().Truncate(time.Second)})
+		}
+	}
+	return out
+}
+
+var _ StateReader = OrchestratorClient{}
+
+// Health implements StateReader: GET /gmsserver/ping, timed, and
+// GET /gmsserver/briefInfo for the release (and so the path form).
+func (o OrchestratorClient) Health(ctx context.Context) Health {
+	h := Health{Host: o.Client.Host(), Form: orchestrator.FormPath}
+	start := time.Now()
+	p, err := o.Client.Ping(ctx)
+	h.Response = time.Since(start)
+	if err != nil {
+		h.Err = fmt.Errorf("ping: %w", err)
+		return h
+	}
+	h.Up, h.Version = true, p.Version
+	if p.DBHealthKnown {
+		db := p.DBHealth
+		h.DBHealth = &db
+	}
+	h.Uptime, h.UptimeKnown = orchestrator.ParseUptime(p.Uptime)
+	if bi, err := o.Client.BriefInfo(ctx); err == nil {
+		h.Form = bi.PathForm()
+		if h.Version == "" {
+			h.Version = bi.Release
+		}
+	}
+	return h
+}
+
+// BGP implements StateReader: GET /bgp/state/allVrfs for one appliance.
+func (o OrchestratorClient) BGP(ctx context.Context, applianceID string, form orchestrator.PathForm) ([]orchestrator.BGPVRF, error) {
+	return o.Client.BGPStateAllVRFs(ctx, applianceID, form)
+}

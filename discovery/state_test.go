@@ -1,0 +1,232 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+	"github.com/ec-telemetry/ec-telemetry/orchestrator"
+)
+
+type pointSink struct {
+	mu  sync.Mutex
+	pts []telemetry.Point
+}
+
+func (s *pointSink) Write(_ context.Context, pts []telemetry.Point) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range pts {
+		if err := telemetry.Validate(p); err != nil {
+			return 0, err
+		}
+	}
+	s.pts = append(s.pts, pts...)
+	return len(pts), nil
+}
+
+// keys renders points as sorted "measurement tags fields" strings.
+func (s *pointSink) keys(measurement string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, p := range s.pts {
+		if p.Measurement == measurement {
+			out = append(out, pointKey(p))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func pointKey(p telemetry.Point) string {
+	var tags, fields []string
+	for k, v := range p.Tags {
+		tags = append(tags, k+"="+v)
+	}
+	for k, v := range p.Fields {
+		fields = append(fields, fmt.Sprintf("%s=%v(%T)", k, v, v))
+	}
+	sort.Strings(tags)
+	sort.Strings(fields)
+	return p.Measurement + " " + strings.Join(tags, ",") + " " + strings.Join(fields, ",") + " " + p.Time.UTC().Format(time.RFC3339)
+}
+
+type listQueue struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (q *listQueue) Enqueue(_ context.Context, p tasks.AppliancePoll, _ time.Time) (string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ids = append(q.ids, p.ApplianceID)
+	return ResultEnqueued, nil
+}
+
+// One cycle writes the Orchestrator's health and the BGP neighbours of
+// every selected appliance, exactly as the Orchestrator served them.
+func TestCycleWritesOrchestratorHealthAndBGP(t *testing.T) {
+	now := time.Date(2026, 11, 30, 5, 0, 20, 0, time.UTC)
+	clock := func() time.Time { return now }
+	sim, err := simulator.New(simulator.Config{Appliances: 6, Seed: 5, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	oc, err := orchestrator.New(orchestrator.Options{URL: sim.OrchestratorURL(), APIKey: simulator.DefaultAPIKey, InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, q := &pointSink{}, &listQueue{}
+	d, err := New(Options{Orchestrator: OrchestratorClient{Client: oc}, Queue: q, CollectAll: true,
+		State: OrchestratorClient{Client: oc}, Sink: sink, Logger: zerolog.Nop(), Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := d.Cycle(t.Context(), now)
+	if err != nil || sum.Queued == 0 {
+		t.Fatalf("Cycle() = %+v, %v", sum, err)
+	}
+
+	ping := sim.Ping(now)
+	wantHealth := []string{pointKey(telemetry.Point{Measurement: telemetry.MeasOrchestratorHealth,
+		Tags: map[string]string{telemetry.TagOrchestrator: oc.Host()},
+		Fields: map[string]any{telemetry.FieldAPIUp: true, telemetry.FieldDBHealth: ping.DBHealth, telemetry.FieldVersion: ping.Version,
+			telemetry.FieldUptimeSeconds: int64(ping.Uptime / time.Second)}, Time: now.Truncate(time.Second)})}
+	gotHealth := sink.keys(telemetry.MeasOrchestratorHealth)
+	// response_ms is real time: check it is there, then compare the rest.
+	for i, k := range gotHealth {
+		if !strings.Contains(k, "response_ms=") {
+			t.Errorf("orchestrator_health lacks response_ms: %s", k)
+		}
+		parts := strings.Split(k, " ")
+		var keep []string
+		for _, f := range strings.Split(parts[2], ",") {
+			if !strings.HasPrefix(f, "response_ms=") {
+				keep = append(keep, f)
+			}
+		}
+		parts[2] = strings.Join(keep, ",")
+		gotHealth[i] = strings.Join(parts, " ")
+	}
+	if diff := cmp.Diff(wantHealth, gotHealth); diff != "" {
+		t.Errorf("orchestrator_health (-simulator +written):\n%s", diff)
+	}
+
+	var wantBGP []string
+	hostOf := map[string]string{}
+	for _, a := range sim.Appliances() {
+		hostOf[a.ID] = a.Hostname
+	}
+	stateOf := map[string]int{}
+	for _, a := range sim.Appliances() {
+		stateOf[a.ID] = a.State
+	}
+	asked := 0
+	for _, id := range q.ids {
+		if stateOf[id] == 2 {
+			continue // unreachable from the Orchestrator: not asked
+		}
+		asked++
+		peers, err := sim.BGPPeers(id, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range peers {
+			f := map[string]any{telemetry.FieldEstablished: p.State == "Established", telemetry.FieldPeerState: p.State,
+				telemetry.FieldPeerStateCode: p.StateCode, telemetry.FieldPeerASN: p.ASN, telemetry.FieldTimeEstablished: p.TimeEstablished,
+				telemetry.FieldPrefixesReceived: p.PrefixesReceived, telemetry.FieldPrefixesSent: p.PrefixesSent,
+				telemetry.FieldBGPProcessState: "Active", telemetry.FieldBGPProcessStateID: int64(9)}
+			wantBGP = append(wantBGP, pointKey(telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: map[string]string{
+				telemetry.TagApplianceID: id, telemetry.TagHostname: hostOf[id], telemetry.TagVRF: p.VRF, telemetry.TagBGPPeer: p.PeerIP,
+			}, Fields: f, Time: now.Truncate(time.Second)}))
+		}
+	}
+	sort.Strings(wantBGP)
+	if asked == 0 || len(wantBGP) < asked {
+		t.Fatalf("simulator serves %d BGP peers for %d appliances: want at least one each", len(wantBGP), asked)
+	}
+	if diff := cmp.Diff(wantBGP, sink.keys(telemetry.MeasBGPNeighborState)); diff != "" {
+		t.Errorf("bgp_neighbor_state (-simulator +written):\n%s", diff)
+	}
+	st, _ := sim.Stats(simulator.OrchestratorID)
+	if got := st.Requests[simulator.EndpointBGPStateAllVRFs]; got != int64(asked) {
+		t.Errorf("BGP requests = %d, want one per selected appliance not unreachable (%d)", got, asked)
+	}
+}
+
+type fakeState struct {
+	health Health
+	fail   map[string]error
+}
+
+func (f fakeState) Health(context.Context) Health { return f.health }
+func (f fakeState) BGP(_ context.Context, id string, _ orchestrator.PathForm) ([]orchestrator.BGPVRF, error) {
+	if err := f.fail[id]; err != nil {
+		return nil, err
+	}
+	return []orchestrator.BGPVRF{{VRF: "0", Neighbors: []orchestrator.BGPNeighbor{{PeerIP: "10.0.0.1", State: "Idle"}}}}, nil
+}
+
+func TestStateFailures(t *testing.T) {
+	apps := []Appliance{{ID: "1.NE", Hostname: "HUB-1", State: 1}, {ID: "2.NE", Hostname: "BR-2", State: 1},
+		{ID: "3.NE", Hostname: "BR-3", State: 1}, {ID: "4.NE", Hostname: "BR-4", State: 2}}
+	now := time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		state    fakeState
+		wantKeys []string
+		wantLog  string
+	}{
+		{
+			name:     "orchestrator down",
+			state:    fakeState{health: Health{Host: "orch", Err: errors.New("connection refused")}},
+			wantKeys: []string{"orchestrator_health orchestrator=orch api_up=false(bool) 2026-11-30T05:00:00Z"},
+			wantLog:  "Orchestrator health check failed",
+		},
+		{
+			name: "one appliance fails",
+			state: fakeState{health: Health{Host: "orch", Up: true, Version: "9.4.2"},
+				fail: map[string]error{"2.NE": errors.New("404 Not Found")}},
+			wantLog: `"error":"appliance BR-2 (2.NE): 404 Not Found"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &testenv.LogBuffer{}
+			sink := &pointSink{}
+			d, err := New(Options{Orchestrator: &fakeOrch{}, Queue: &listQueue{}, CollectAll: true, State: tt.state, Sink: sink,
+				Logger: zerolog.New(logs), Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.collectState(t.Context(), apps)()
+			if tt.wantKeys != nil {
+				if diff := cmp.Diff(tt.wantKeys, append(sink.keys(telemetry.MeasOrchestratorHealth), sink.keys(telemetry.MeasBGPNeighborState)...)); diff != "" {
+					t.Errorf("points (-want +got):\n%s", diff)
+				}
+			} else if got := len(sink.keys(telemetry.MeasBGPNeighborState)); got != 2 {
+				t.Errorf("bgp_neighbor_state points = %d, want 2 (the appliances that answered)", got)
+			}
+			if !strings.Contains(logs.String(), tt.wantLog) {
+				t.Errorf("logs lack %q:\n%s", tt.wantLog, logs.String())
+			}
+		})
+	}
+}
