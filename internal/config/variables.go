@@ -28,6 +28,8 @@ var variableRoles = map[string]string{
 	"OUTPUTS": "W", "MQTT_URL": "W", "MQTT_CLIENT_ID": "W", "MQTT_USER": "W", "MQTT_PW": "W", "MQTT_CA_FILE": "W",
 	"MQTT_QOS": "W", "MQTT_RETAIN": "W", "MQTT_TOPIC_PREFIX": "W", "MQTT_MEASUREMENTS": "W", "MQTT_QUEUE_POINTS": "W", "MQTT_MAX_AGE": "W",
 	"OTLP_QUEUE_POINTS": "W", "OTLP_MAX_AGE": "W", "OTLP_SELF_METRICS": "D W",
+
+	"REDIS_SENTINEL_ADDRS": "D W", "REDIS_SENTINEL_MASTER": "D W", "REDIS_SENTINEL_PASSWORD": "D W", "REDIS_CLUSTER_ADDRS": "D W",
 }
 
 // Variable describes one environment variable of Config.
