@@ -2,11 +2,14 @@
 # deps.sh makes sure the servers the tests start are installed:
 #   redis-server  from the distribution (apt-get) when it is not on PATH;
 #   mosquitto     the MQTT broker, from the distribution (apt-get) likewise;
+#   victoria-metrics  single-node VictoriaMetrics, from the distribution
+#                 (apt-get) likewise, for the storage-target tests (Redis
+#                 Sentinel needs nothing more: redis-server --sentinel);
 #   influxd       InfluxDB 1.8.10, built with `go install` into the tools dir
 #                 (${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}).
-# It is idempotent, starts nothing, and stops the redis-server and mosquitto
-# services that Debian's packages start on install (tests run their own
-# instances).
+# It is idempotent, starts nothing, and stops the redis-server, mosquitto and
+# victoria-metrics services that Debian's packages start on install (tests
+# run their own instances).
 # It prints one line per tool: found or installed, and the path.
 set -euo pipefail
 
@@ -44,6 +47,12 @@ find_server() {
 	return 1
 }
 
+# running reports whether a process named $1 runs; the kernel keeps only the
+# first 15 characters of a process name (victoria-metrics is 16).
+running() {
+	pgrep -x "${1:0:15}" >/dev/null
+}
+
 # stop_service stops and disables the service $1 the package may have
 # started, with systemd or without it; $2 is the pid file the package's
 # service writes.
@@ -61,7 +70,7 @@ stop_service() {
 	# for it; then stop the one the package started, by its pid file.
 	local i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		pgrep -x "$name" >/dev/null || return 0
+		running "$name" || return 0
 		if [ "$i" -eq 5 ] && [ -s "$pidfile" ]; then
 			as_root kill "$(cat "$pidfile")" 2>/dev/null || true
 		fi
@@ -74,7 +83,7 @@ stop_service() {
 # starts unless one was running before.
 apt_install() {
 	local running_before=no
-	pgrep -x "$1" >/dev/null && running_before=yes
+	running "$1" && running_before=yes
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" </dev/null >/dev/null
 	if [ "$running_before" = no ]; then
@@ -106,6 +115,18 @@ ensure_mosquitto() {
 	echo "mosquitto: installed $path"
 }
 
+ensure_victoria_metrics() {
+	local path
+	if path=$(find_server victoria-metrics); then
+		echo "victoria-metrics: found $path"
+		return
+	fi
+	command -v apt-get >/dev/null || die "victoria-metrics is missing and apt-get is not available; install VictoriaMetrics (single node) and put victoria-metrics on PATH, or set EC_VICTORIA_METRICS"
+	apt_install victoria-metrics /run/victoria-metrics/victoria-metrics.pid
+	path=$(find_server victoria-metrics) || die "apt-get installed victoria-metrics but the binary is not found"
+	echo "victoria-metrics: installed $path"
+}
+
 # influxd_version prints the module version recorded in the binary.
 influxd_version() {
 	go version -m "$1" 2>/dev/null | awk -v m="$INFLUXD_MODULE" '$1 == "mod" && $2 == m {print $3}'
@@ -127,4 +148,5 @@ ensure_influxd() {
 
 ensure_redis
 ensure_mosquitto
+ensure_victoria_metrics
 ensure_influxd
