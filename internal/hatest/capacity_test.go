@@ -88,6 +88,7 @@ func TestCapacityRatios(t *testing.T) {
 	ctx := t.Context()
 	rdb := redis.NewClient(&redis.Options{Addr: p.Redis.Addr})
 	defer rdb.Close()
+	mem0 := usedMemory(ctx, t, rdb)
 	p.RunCycles(ctx, 1) // first contact: FIRST_CONTACT_MINUTES of minute stats
 	p.WaitIdle(ctx, 30*time.Second)
 
@@ -112,6 +113,7 @@ func TestCapacityRatios(t *testing.T) {
 	st := p.WaitCycle(ctx, sum.Cycle, 60*time.Second)
 	p.WaitIdle(ctx, 30*time.Second)
 	cyc := readRedisCounters(ctx, t, rdb)
+	mem := float64(usedMemory(ctx, t, rdb)-mem0) / n
 	secs := time.Since(start).Seconds()
 	orch1, app1 := requests(t, p.Sim)
 	influxBytes := influxWriteBytes(t, p.Influx) - influxBytes0
@@ -134,10 +136,10 @@ func TestCapacityRatios(t *testing.T) {
 			top = append(top, fmt.Sprintf("%s=%.1f", name, float64(v)/float64(n)))
 		}
 	}
-	t.Logf("per appliance-cycle (%d appliances, %d reachable, steady state): redis commands %.1f (%s), redis bytes in %.0f out %.0f; "+
+	t.Logf("per appliance-cycle (%d appliances, %d reachable, steady state): redis commands %.1f (%s), redis bytes in %.0f out %.0f, redis memory %.0f bytes per appliance; "+
 		"points %.1f, influx line-protocol bytes %.0f; appliance requests %.1f; orchestrator requests per cycle %d; "+
 		"background: %.1f redis commands/s for discovery and %d worker processes",
-		n, reachable, cmds, strings.Join(top, " "), in, out, float64(st.Points)/float64(n), float64(influxBytes)/float64(n),
+		n, reachable, cmds, strings.Join(top, " "), in, out, mem, float64(st.Points)/float64(n), float64(influxBytes)/float64(n),
 		float64(app1-app0)/float64(n), orch1-orch0, float64(idle.total())/idleSecs, 2)
 
 	for _, c := range []struct {
@@ -156,6 +158,23 @@ func TestCapacityRatios(t *testing.T) {
 	if st.Points == 0 || influxBytes <= 0 {
 		t.Errorf("points %d, influx bytes %d: nothing measured", st.Points, influxBytes)
 	}
+}
+
+// usedMemory returns Redis's used_memory.
+func usedMemory(ctx context.Context, t *testing.T, rdb *redis.Client) int64 {
+	t.Helper()
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatal("INFO memory has no used_memory")
+	return 0
 }
 
 // influxWriteBytes returns the bytes of line protocol InfluxDB 1.8 has
