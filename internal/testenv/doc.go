@@ -1,5 +1,6 @@
-// Package testenv starts real servers for tests: a redis-server (alone, or
-// a primary with a replica and Redis Sentinels: StartRedisSentinel), an
+// Package testenv starts real servers for tests: a redis-server (alone, a
+// primary with a replica and Redis Sentinels: StartRedisSentinel, or a
+// Redis Cluster: StartRedisCluster), an
 // InfluxDB 1.8 (influxd), mosquitto and a single-node VictoriaMetrics. Tests
 // in this repository never use mocks for these; they talk to the same
 // servers the product talks to in production.
@@ -11,7 +12,7 @@
 // when a server fails to start and at cleanup when the test has failed.
 //
 // Binaries are looked up as follows, and a missing binary fails the test
-// with instructions (`make deps` installs both):
+// with instructions (`make deps` installs them):
 //
 //   - redis-server: $EC_REDIS_SERVER, then PATH, then /usr/bin and /usr/sbin.
 //   - influxd: $EC_INFLUXD, then $EC_TOOLS_DIR/influxd, then
