@@ -41,10 +41,16 @@ type Redis struct {
 // the test when redis-server is missing, and skips it in -short mode.
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
+	return startRedisArgs(t)
+}
+
+// startRedisArgs is StartRedis with extra command-line arguments.
+func startRedisArgs(t testing.TB, args ...string) *Redis {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("testenv: -short: skipping a test that needs a real redis-server")
 	}
-	r := &Redis{t: t, bin: redisServerPath(t), dir: t.TempDir()}
+	r := &Redis{t: t, bin: redisServerPath(t), dir: t.TempDir(), args: args}
 	t.Cleanup(r.cleanup)
 	startOnFreePort(t, "redis-server", r.logPath(), func(port int) error {
 		r.port = port

@@ -53,9 +53,6 @@ func StartRedisSentinel(t testing.TB, n int) *RedisSentinel {
 	if n < 1 || n > 3 {
 		t.Fatalf("testenv: StartRedisSentinel: %d sentinels, want 1 to 3", n)
 	}
-	if testing.Short() {
-		t.Skip("testenv: -short: skipping a test that needs a real redis-server")
-	}
 	// The primary sends its snapshot to the replica at once, not after the
 	// default 5 s wait for more replicas.
 	s := &RedisSentinel{t: t, Primary: startRedisArgs(t, "--repl-diskless-sync-delay", "0")}
@@ -96,19 +93,6 @@ func StartRedisSentinel(t testing.TB, n int) *RedisSentinel {
 	}
 	s.waitTopology(n)
 	return s
-}
-
-// startRedisArgs is StartRedis with extra command-line arguments.
-func startRedisArgs(t testing.TB, args ...string) *Redis {
-	t.Helper()
-	r := &Redis{t: t, bin: redisServerPath(t), dir: t.TempDir(), args: args}
-	t.Cleanup(r.cleanup)
-	startOnFreePort(t, "redis-server", r.logPath(), func(port int) error {
-		r.port = port
-		r.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port))
-		return r.start(t.Context())
-	})
-	return r
 }
 
 // waitTopology waits until the replica's link is up and every sentinel
