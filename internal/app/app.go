@@ -81,6 +81,19 @@ func RedisConnOpt(cfg config.Config) asynq.RedisConnOpt {
 		DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout}
 }
 
+// RedisTarget describes the Redis of the configuration for humans: the
+// address of REDIS_ADDR (its password hidden), or the Sentinel master and
+// sentinels, or the Cluster seed nodes.
+func RedisTarget(cfg config.Config) string {
+	switch cfg.RedisMode() {
+	case config.RedisSentinel:
+		return fmt.Sprintf("master %q of sentinels %s", cfg.RedisSentinelMaster, strings.Join(cfg.RedisSentinelList(), ","))
+	case config.RedisCluster:
+		return "cluster " + strings.Join(cfg.RedisClusterList(), ",")
+	}
+	return redact.URL(cfg.RedisAddr)
+}
+
 // NewRedis returns the Redis client of the configuration: a *redis.Client,
 // a failover client (Sentinel) or a cluster client, made from RedisConnOpt.
 func NewRedis(cfg config.Config) redis.UniversalClient {

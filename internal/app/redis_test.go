@@ -20,6 +20,9 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 	if o, ok := opt.(asynq.RedisClientOpt); !ok || o.Addr != base.RedisAddr || o.Password != "data-pw" || o.DB != 2 {
 		t.Errorf("standalone: RedisConnOpt = %#v", opt)
 	}
+	if got := RedisTarget(base); got != base.RedisAddr {
+		t.Errorf("standalone: RedisTarget = %q", got)
+	}
 	rdb := NewRedis(base)
 	if _, ok := rdb.(*redis.Client); !ok {
 		t.Errorf("standalone: NewRedis = %T, want *redis.Client", rdb)
@@ -34,6 +37,9 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 		o.SentinelPassword != "sentinel-pw" || o.Password != "data-pw" || o.DB != 2 {
 		t.Errorf("sentinel: RedisConnOpt = %#v", opt)
 	}
+	if got, want := RedisTarget(s), `master "ectelem" of sentinels 127.0.0.1:26379,127.0.0.1:26380`; got != want {
+		t.Errorf("sentinel: RedisTarget = %q, want %q", got, want)
+	}
 	rdb = NewRedis(s)
 	if _, ok := rdb.(*redis.Client); !ok { // go-redis's failover client is a *redis.Client
 		t.Errorf("sentinel: NewRedis = %T, want a failover *redis.Client", rdb)
@@ -45,6 +51,9 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 	opt = RedisConnOpt(c)
 	if o, ok := opt.(asynq.RedisClusterClientOpt); !ok || !slices.Equal(o.Addrs, []string{"127.0.0.1:7000", "127.0.0.1:7001"}) || o.Password != "data-pw" {
 		t.Errorf("cluster: RedisConnOpt = %#v", opt)
+	}
+	if got, want := RedisTarget(c), "cluster 127.0.0.1:7000,127.0.0.1:7001"; got != want {
+		t.Errorf("cluster: RedisTarget = %q, want %q", got, want)
 	}
 	rdb = NewRedis(c)
 	if _, ok := rdb.(*redis.ClusterClient); !ok {
