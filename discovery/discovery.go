@@ -145,6 +145,7 @@ type Summary struct {
 	Queued      int // tasks put in the queue, Requeued included
 	Requeued    int // of which replaced a task left behind (archived, or orphaned by a dead worker)
 	StillQueued int
+	PeerQueued  int // queued in this cycle by another discovery process on the same Redis
 	Errors      int
 	Duration    time.Duration
 	// Interrupted is set when ctx ended before every selected appliance was
@@ -226,6 +227,8 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 			sum.Requeued++
 			log.Info().Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).
 				Msg("previous job of this appliance was left behind (archived, or its worker died): replaced")
+		case ResultPeerQueued:
+			sum.PeerQueued++
 		case ResultStillQueued:
 			sum.StillQueued++
 			log.Warn().Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).
@@ -252,7 +255,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		m.CycleDuration.Observe(sum.Duration.Seconds())
 	}
 	ev := log.Info().Time("cycle", cycle).Int("listed", sum.Listed).Int("selected", sum.Selected).
-		Int("queued", sum.Queued).Int("requeued", sum.Requeued).Int("still_queued", sum.StillQueued).Int("errors", sum.Errors).
+		Int("queued", sum.Queued).Int("requeued", sum.Requeued).Int("still_queued", sum.StillQueued).Int("peer_queued", sum.PeerQueued).Int("errors", sum.Errors).
 		Dur("duration", sum.Duration)
 	if sum.Interrupted {
 		ev.Int("not_queued", sum.NotQueued).Msg("discovery cycle interrupted: only part of the appliances queued")

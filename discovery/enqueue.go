@@ -2,10 +2,12 @@ package discovery
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -19,6 +21,7 @@ const (
 	ResultEnqueued    = "enqueued"
 	ResultRequeued    = "requeued"     // a task left behind (archived, or orphaned by a dead worker) was replaced
 	ResultStillQueued = "still_queued" // the previous job of the appliance has not finished
+	ResultPeerQueued  = "peer_queued"  // another discovery process on the same Redis queued it in this cycle
 	ResultError       = "error"
 )
 
@@ -37,6 +40,7 @@ type AsynqQueue struct {
 	queue  string
 	client *asynq.Client
 	insp   *asynq.Inspector
+	owner  string // random id of this queue in the cycle claims
 
 	orphans   map[string]bool // active task id → lease expired, as last listed
 	orphansAt time.Time
@@ -47,7 +51,7 @@ var _ Queue = (*AsynqQueue)(nil)
 // NewAsynqQueue returns an AsynqQueue on queue over rdb, which stays the
 // caller's to close.
 func NewAsynqQueue(rdb redis.UniversalClient, queue string) *AsynqQueue {
-	q := &AsynqQueue{rdb: rdb, queue: queue, insp: asynq.NewInspectorFromRedisClient(rdb)}
+	q := &AsynqQueue{rdb: rdb, queue: queue, insp: asynq.NewInspectorFromRedisClient(rdb), owner: rand.Text()}
 	q.Reset()
 	return q
 }
@@ -67,11 +71,60 @@ func (q *AsynqQueue) Reset() { q.client = asynq.NewClientFromRedisClient(q.rdb) 
 // while asynq holds it as active, so the job goes in under the
 // appliance's second TaskID (tasks.RerunTaskID) until the recoverer has
 // archived the orphan.
+//
+// Before that, the appliance is claimed for its cycle (p.Cycle) in Redis:
+// when another discovery process (another AsynqQueue) on the same Redis has
+// claimed it already,
+// Enqueue returns ResultPeerQueued and queues nothing. TaskID alone cannot
+// stop that second process once the first one's job has finished, since a
+// finished task leaves no trace.
 func (q *AsynqQueue) Enqueue(ctx context.Context, p tasks.AppliancePoll, deadline time.Time) (string, error) {
 	task, err := tasks.NewAppliancePollTask(p)
 	if err != nil {
 		return ResultError, err
 	}
+	if p.Cycle != 0 {
+		mine, err := q.claim(ctx, p, deadline)
+		if err != nil {
+			return ResultError, err
+		}
+		if !mine {
+			return ResultPeerQueued, nil
+		}
+	}
+	res, err := q.enqueue(ctx, task, p, deadline)
+	if res == ResultError && p.Cycle != 0 {
+		// Let a peer (or the next attempt) queue it.
+		q.rdb.HDel(context.WithoutCancel(ctx), claimKey(p.Cycle), p.ApplianceID)
+	}
+	return res, err
+}
+
+// claimKey is the Redis hash of a cycle's claims: appliance id → the
+// claiming AsynqQueue's owner id.
+func claimKey(cycle int64) string { return "ectelemetry:queued:" + strconv.FormatInt(cycle, 10) }
+
+// claim claims the appliance for its cycle. It reports whether the claim
+// is this queue's: new, or made by this queue before (a cycle run again by
+// the same process behaves as without claims). The hash outlives the
+// cycle's deadline by a minute.
+func (q *AsynqQueue) claim(ctx context.Context, p tasks.AppliancePoll, deadline time.Time) (bool, error) {
+	k := claimKey(p.Cycle)
+	var holder *redis.StringCmd
+	_, err := q.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.HSetNX(ctx, k, p.ApplianceID, q.owner)
+		holder = pipe.HGet(ctx, k, p.ApplianceID)
+		pipe.ExpireAt(ctx, k, deadline.Add(time.Minute))
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim %s (%s) for cycle %d: %w", p.Hostname, p.ApplianceID, p.Cycle, err)
+	}
+	return holder.Val() == q.owner, nil
+}
+
+// enqueue queues task under the appliance's first free TaskID.
+func (q *AsynqQueue) enqueue(ctx context.Context, task *asynq.Task, p tasks.AppliancePoll, deadline time.Time) (string, error) {
 	ids := []string{tasks.TaskID(p.ApplianceID), tasks.RerunTaskID(p.ApplianceID)}
 	replaced := false
 	for attempt := 0; attempt < 4; attempt++ {

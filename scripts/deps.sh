@@ -6,11 +6,14 @@
 #                 check and unit-test the Prometheus rules in monitor/;
 #   amtool        from the package prometheus-alertmanager (apt-get), to
 #                 check monitor/alertmanager.yml;
+#   victoria-metrics  single-node VictoriaMetrics, from the distribution
+#                 (apt-get), for the storage-target tests (Redis Sentinel
+#                 needs nothing more: redis-server --sentinel);
 #   influxd       InfluxDB 1.8.10, built with `go install` into the tools dir
 #                 (${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}).
 # It is idempotent, starts nothing, and stops the redis-server, mosquitto,
-# prometheus and prometheus-alertmanager services that Debian's packages start
-# on install (tests run their own instances or none).
+# prometheus, prometheus-alertmanager and victoria-metrics services that
+# Debian's packages start on install (tests run their own instances or none).
 # It prints one line per tool: found or installed, and the path.
 set -euo pipefail
 
@@ -141,6 +144,18 @@ ensure_prom_tools() {
 	fi
 }
 
+ensure_victoria_metrics() {
+	local path
+	if path=$(find_server victoria-metrics); then
+		echo "victoria-metrics: found $path"
+		return
+	fi
+	command -v apt-get >/dev/null || die "victoria-metrics is missing and apt-get is not available; install VictoriaMetrics (single node) and put victoria-metrics on PATH, or set EC_VICTORIA_METRICS"
+	apt_install victoria-metrics /run/victoria-metrics/victoria-metrics.pid
+	path=$(find_server victoria-metrics) || die "apt-get installed victoria-metrics but the binary is not found"
+	echo "victoria-metrics: installed $path"
+}
+
 # influxd_version prints the module version recorded in the binary.
 influxd_version() {
 	go version -m "$1" 2>/dev/null | awk -v m="$INFLUXD_MODULE" '$1 == "mod" && $2 == m {print $3}'
@@ -163,4 +178,5 @@ ensure_influxd() {
 ensure_redis
 ensure_mosquitto
 ensure_prom_tools
+ensure_victoria_metrics
 ensure_influxd

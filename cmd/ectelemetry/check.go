@@ -78,7 +78,7 @@ func runCheck(ctx context.Context, e env) error {
 			return fmt.Sprintf("release %s, %d appliances", bi.Release, len(apps)), nil
 		})
 	}
-	check("Redis "+redact.URL(cfg.RedisAddr), func(ctx context.Context) (string, error) {
+	check("Redis "+app.RedisTarget(cfg), func(ctx context.Context) (string, error) {
 		rdb := app.NewRedis(cfg)
 		defer rdb.Close()
 		if err := rdb.Ping(ctx).Err(); err != nil {

@@ -59,10 +59,45 @@ func Secrets(cfg config.Config) []string {
 	return s
 }
 
-// NewRedis returns the Redis client of the configuration.
-func NewRedis(cfg config.Config) *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB,
-		DialTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+// redisTimeout bounds dialling, reading and writing one Redis command.
+const redisTimeout = 5 * time.Second
+
+// RedisConnOpt returns the asynq connection options of the configuration:
+// the one server of REDIS_ADDR, the primary the sentinels of
+// REDIS_SENTINEL_ADDRS name, or the Redis Cluster of REDIS_CLUSTER_ADDRS.
+// It is the one place that knows the deployment; NewRedis builds its
+// client from it.
+func RedisConnOpt(cfg config.Config) asynq.RedisConnOpt {
+	switch cfg.RedisMode() {
+	case config.RedisSentinel:
+		return asynq.RedisFailoverClientOpt{MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelList(),
+			SentinelPassword: cfg.RedisSentinelPassword, Password: cfg.RedisPassword, DB: cfg.RedisDB,
+			DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout}
+	case config.RedisCluster:
+		return asynq.RedisClusterClientOpt{Addrs: cfg.RedisClusterList(), Password: cfg.RedisPassword,
+			DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout}
+	}
+	return asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB,
+		DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout}
+}
+
+// RedisTarget describes the Redis of the configuration for humans: the
+// address of REDIS_ADDR (its password hidden), or the Sentinel master and
+// sentinels, or the Cluster seed nodes.
+func RedisTarget(cfg config.Config) string {
+	switch cfg.RedisMode() {
+	case config.RedisSentinel:
+		return fmt.Sprintf("master %q of sentinels %s", cfg.RedisSentinelMaster, strings.Join(cfg.RedisSentinelList(), ","))
+	case config.RedisCluster:
+		return "cluster " + strings.Join(cfg.RedisClusterList(), ",")
+	}
+	return redact.URL(cfg.RedisAddr)
+}
+
+// NewRedis returns the Redis client of the configuration: a *redis.Client,
+// a failover client (Sentinel) or a cluster client, made from RedisConnOpt.
+func NewRedis(cfg config.Config) redis.UniversalClient {
+	return RedisConnOpt(cfg).MakeRedisClient().(redis.UniversalClient)
 }
 
 // NewWriter returns the InfluxDB writer of the configuration.
@@ -113,7 +148,7 @@ func RedisCheck(rdb redis.UniversalClient) func(context.Context) error {
 type Deps struct {
 	Log     zerolog.Logger
 	Metrics *metrics.Metrics
-	Redis   *redis.Client
+	Redis   redis.UniversalClient
 	Writer  *influx.Writer
 	Now     func() time.Time
 }

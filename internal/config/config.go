@@ -128,6 +128,13 @@ type Config struct {
 	OTLPQueuePoints  int           `envconfig:"OTLP_QUEUE_POINTS" default:"20000"` // points queued while the OTLP receiver is away
 	OTLPMaxAge       time.Duration `envconfig:"OTLP_MAX_AGE" default:"5m"`         // queued points older than this are dropped
 	OTLPSelfMetrics  bool          `envconfig:"OTLP_SELF_METRICS" default:"false"` // export /metrics and Go runtime metrics by OTLP too
+
+	// Redis high availability (see redis.go): a Sentinel-managed primary
+	// or a Redis Cluster instead of the one server of REDIS_ADDR.
+	RedisSentinelAddrs    string `envconfig:"REDIS_SENTINEL_ADDRS"`                  // comma-separated sentinel host:port list
+	RedisSentinelMaster   string `envconfig:"REDIS_SENTINEL_MASTER"`                 // master name the sentinels monitor
+	RedisSentinelPassword string `envconfig:"REDIS_SENTINEL_PASSWORD" secret:"true"` // sentinel AUTH; "" when the sentinels need none
+	RedisClusterAddrs     string `envconfig:"REDIS_CLUSTER_ADDRS"`                   // comma-separated seed host:port list of the cluster nodes
 }
 
 // secretFileSuffix names the variables that hold a path to a file with the
@@ -219,11 +226,8 @@ func (c Config) Validate(role Role) error {
 			"set DB_BUCKET=%s and make %q the default retention policy of %q", c.DBBucket, db, rp, db))
 	}
 	errs = append(errs, checkFile("DB_CA_FILE", c.DBCAFile))
-	need("REDIS_ADDR", c.RedisAddr)
+	errs = append(errs, c.validateRedis()...)
 	need("QUEUE", c.Queue)
-	if c.RedisDB < 0 || c.RedisDB > 15 {
-		errs = append(errs, fmt.Errorf("REDIS_DB %d is out of range 0..15", c.RedisDB))
-	}
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

@@ -34,6 +34,7 @@ var variableRoles = map[string]string{
 	"OTLP_QUEUE_POINTS": "W", "OTLP_MAX_AGE": "W", "OTLP_SELF_METRICS": "D W",
 
 	"COLLECT_VIA": "W", "PASSTHROUGH_MINUTE_STATS": "W", "ORCH_RATE_LIMIT": "D W", "ORCH_MAX_CONCURRENCY": "D W",
+	"REDIS_SENTINEL_ADDRS": "D W", "REDIS_SENTINEL_MASTER": "D W", "REDIS_SENTINEL_PASSWORD": "D W", "REDIS_CLUSTER_ADDRS": "D W",
 }
 
 // Variable describes one environment variable of Config.

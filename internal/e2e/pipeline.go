@@ -54,7 +54,7 @@ type Pipeline struct {
 	Influx   *testenv.InfluxDB
 	Config   config.Config
 	Logs     *testenv.LogBuffer
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	writer   *influx.Writer
 	disc     *discovery.Discovery
 	cycles   *tasks.RedisCycles

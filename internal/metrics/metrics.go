@@ -25,7 +25,7 @@ type Metrics struct {
 	Cycles               *prometheus.CounterVec // result: ok, orchestrator_down, influx_down, redis_down, error
 	AppliancesDiscovered prometheus.Gauge
 	AppliancesSelected   prometheus.Gauge
-	Enqueued             *prometheus.CounterVec // result: enqueued, requeued, still_queued, error
+	Enqueued             *prometheus.CounterVec // result: enqueued, requeued, still_queued, peer_queued, error
 
 	Jobs            *prometheus.CounterVec   // result: ok, partial, unreachable, login_failed, failed
 	JobDuration     prometheus.Histogram     //
@@ -79,7 +79,7 @@ func New() *Metrics {
 		}),
 		Enqueued: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "discovery", Name: "tasks_total",
-			Help: "Enqueue attempts by result: enqueued, requeued (a task left behind by a crash or a dead worker was replaced), still_queued (the previous job of that appliance had not finished: cycle overrun), error.",
+			Help: "Enqueue attempts by result: enqueued, requeued (a task left behind by a crash or a dead worker was replaced), still_queued (the previous job of that appliance had not finished: cycle overrun), peer_queued (another discovery process queued it in this cycle), error.",
 		}, []string{"result"}),
 		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "jobs_total",

@@ -30,6 +30,7 @@ type Redis struct {
 	bin  string
 	dir  string
 	port int
+	args []string // added to the command line, e.g. --replicaof
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -40,10 +41,16 @@ type Redis struct {
 // the test when redis-server is missing, and skips it in -short mode.
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
+	return startRedisArgs(t)
+}
+
+// startRedisArgs is StartRedis with extra command-line arguments.
+func startRedisArgs(t testing.TB, args ...string) *Redis {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("testenv: -short: skipping a test that needs a real redis-server")
 	}
-	r := &Redis{t: t, bin: redisServerPath(t), dir: t.TempDir()}
+	r := &Redis{t: t, bin: redisServerPath(t), dir: t.TempDir(), args: args}
 	t.Cleanup(r.cleanup)
 	startOnFreePort(t, "redis-server", r.logPath(), func(port int) error {
 		r.port = port
@@ -71,6 +78,22 @@ func (r *Redis) Stop() {
 	}
 }
 
+// Kill ends the server with SIGKILL, as a crash or a lost machine would:
+// nothing is saved, and what it had not yet sent to a replica is lost.
+// Connections are refused until Restart. Kill on a stopped server does
+// nothing.
+func (r *Redis) Kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc == nil {
+		return
+	}
+	_ = signalGroup(r.proc.cmd.Process.Pid, syscall.SIGKILL)
+	<-r.proc.done
+	r.proc.cancel()
+	r.proc = nil
+}
+
 // Restart stops the server if it runs, then starts it again on the same
 // port with the same directory, so keys present at Stop are back.
 func (r *Redis) Restart() {
@@ -95,6 +118,7 @@ func (r *Redis) start(ctx context.Context) error {
 		"--daemonize", "no",
 		"--loglevel", "warning",
 	}
+	args = append(args, r.args...)
 	p, err := startReady(ctx, "redis-server", r.logPath(), r.bin, args, func(ctx context.Context) error { return pingRedis(ctx, r.Addr) })
 	if err != nil {
 		return err

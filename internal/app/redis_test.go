@@ -1,0 +1,63 @@
+package app
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+)
+
+// TestRedisConnOptFollowsMode checks that each Redis deployment gets the
+// matching asynq options and go-redis client, with the passwords and the
+// database where they belong.
+func TestRedisConnOptFollowsMode(t *testing.T) {
+	base := config.Config{RedisAddr: "127.0.0.1:6379", RedisPassword: "data-pw", RedisDB: 2}
+
+	opt := RedisConnOpt(base)
+	if o, ok := opt.(asynq.RedisClientOpt); !ok || o.Addr != base.RedisAddr || o.Password != "data-pw" || o.DB != 2 {
+		t.Errorf("standalone: RedisConnOpt = %#v", opt)
+	}
+	if got := RedisTarget(base); got != base.RedisAddr {
+		t.Errorf("standalone: RedisTarget = %q", got)
+	}
+	rdb := NewRedis(base)
+	if _, ok := rdb.(*redis.Client); !ok {
+		t.Errorf("standalone: NewRedis = %T, want *redis.Client", rdb)
+	}
+	rdb.Close()
+
+	s := base
+	s.RedisSentinelAddrs, s.RedisSentinelMaster, s.RedisSentinelPassword = "127.0.0.1:26379, 127.0.0.1:26380", "ectelem", "sentinel-pw"
+	opt = RedisConnOpt(s)
+	if o, ok := opt.(asynq.RedisFailoverClientOpt); !ok || o.MasterName != "ectelem" ||
+		!slices.Equal(o.SentinelAddrs, []string{"127.0.0.1:26379", "127.0.0.1:26380"}) ||
+		o.SentinelPassword != "sentinel-pw" || o.Password != "data-pw" || o.DB != 2 {
+		t.Errorf("sentinel: RedisConnOpt = %#v", opt)
+	}
+	if got, want := RedisTarget(s), `master "ectelem" of sentinels 127.0.0.1:26379,127.0.0.1:26380`; got != want {
+		t.Errorf("sentinel: RedisTarget = %q, want %q", got, want)
+	}
+	rdb = NewRedis(s)
+	if _, ok := rdb.(*redis.Client); !ok { // go-redis's failover client is a *redis.Client
+		t.Errorf("sentinel: NewRedis = %T, want a failover *redis.Client", rdb)
+	}
+	rdb.Close()
+
+	c := base
+	c.RedisDB, c.RedisClusterAddrs = 0, "127.0.0.1:7000,127.0.0.1:7001"
+	opt = RedisConnOpt(c)
+	if o, ok := opt.(asynq.RedisClusterClientOpt); !ok || !slices.Equal(o.Addrs, []string{"127.0.0.1:7000", "127.0.0.1:7001"}) || o.Password != "data-pw" {
+		t.Errorf("cluster: RedisConnOpt = %#v", opt)
+	}
+	if got, want := RedisTarget(c), "cluster 127.0.0.1:7000,127.0.0.1:7001"; got != want {
+		t.Errorf("cluster: RedisTarget = %q, want %q", got, want)
+	}
+	rdb = NewRedis(c)
+	if _, ok := rdb.(*redis.ClusterClient); !ok {
+		t.Errorf("cluster: NewRedis = %T, want *redis.ClusterClient", rdb)
+	}
+	rdb.Close()
+}
