@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
-	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/sourceplan"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
@@ -351,7 +350,7 @@ func TestOrchestratorRateLimitHoldsFor500Appliances(t *testing.T) {
 // collected_via.
 func TestOrchestratorModeStoresInInfluxDB(t *testing.T) {
 	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, viaOrchestrator(t, CollectOrchestrator, true, nil))
-	db := f.sinkToInfluxDB(t)
+	db := f.useInflux(t)
 	a := reachable(t, f.sim)[0]
 	var minutes int
 	relayed := func() int64 {
@@ -413,18 +412,4 @@ func storedPoints(t *testing.T, db *testenv.InfluxDB, q string) int {
 		got += len(s.Values)
 	}
 	return got
-}
-
-// sinkToInfluxDB starts a real InfluxDB and makes the fixture's handler
-// write to it.
-func (f *fixture) sinkToInfluxDB(t *testing.T) *testenv.InfluxDB {
-	t.Helper()
-	db := testenv.StartInfluxDB(t)
-	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f.h.o.Sink = w
-	return db
 }

@@ -36,7 +36,7 @@ func TestHostileHostnameIsStoredSanitised(t *testing.T) {
 	if poll.Hostname != hostile {
 		t.Fatalf("poll hostname = %q, want the hostile %q", poll.Hostname, hostile)
 	}
-	db := f.sinkToInfluxDB(t)
+	db := f.useInflux(t)
 
 	rep := f.h.Collect(t.Context(), poll)
 	if rep.Outcome != OutcomeOK || rep.MinutesStored != 3 {

@@ -12,7 +12,10 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 )
 
-func TestProfilerFetchesTheWorkersProfiles(t *testing.T) {
+// profiledWorker returns a profiler and serves, at its address, what a
+// worker with METRICS_PPROF=pprof serves.
+func profiledWorker(t *testing.T, pprof bool) *profiler {
+	t.Helper()
 	p, err := newProfiler(filepath.Join(t.TempDir(), "prof"))
 	if err != nil {
 		t.Fatal(err)
@@ -23,9 +26,13 @@ func TestProfilerFetchesTheWorkersProfiles(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- metrics.ServeListener(ctx, ln, metrics.New().Registry, nil, true) }()
-	defer func() { cancel(); <-done }()
+	go func() { done <- metrics.ServeListener(ctx, ln, metrics.New().Registry, nil, pprof) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return p
+}
 
+func TestProfilerFetchesTheWorkersProfiles(t *testing.T) {
+	p := profiledWorker(t, true)
 	p.startCPU(t.Context(), time.Second)
 	files, err := p.finish(t.Context())
 	if err != nil {
@@ -50,18 +57,7 @@ func TestProfilerFetchesTheWorkersProfiles(t *testing.T) {
 }
 
 func TestProfilerReportsAWorkerWithoutPprof(t *testing.T) {
-	p, err := newProfiler(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- metrics.ServeListener(ctx, ln, metrics.New().Registry, nil, false) }()
-	defer func() { cancel(); <-done }()
+	p := profiledWorker(t, false)
 	if _, err := p.finish(t.Context()); err == nil || !bytes.Contains([]byte(err.Error()), []byte("HTTP 404")) {
 		t.Errorf("finish = %v, want HTTP 404", err)
 	}
