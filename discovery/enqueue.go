@@ -72,7 +72,7 @@ func (q *AsynqQueue) Enqueue(ctx context.Context, p tasks.AppliancePoll, deadlin
 	if err != nil {
 		return ResultError, err
 	}
-	ids := []string{tasks.TaskID(p.ApplianceID), tasks.RerunTaskID(p.ApplianceID)}
+	ids := []string{tasks.TaskID(p.Key()), tasks.RerunTaskID(p.Key())}
 	replaced := false
 	for attempt := 0; attempt < 4; attempt++ {
 		// Enqueue under the first id whose holder is gone; look at why

@@ -79,7 +79,7 @@ type MeasurementSpec struct {
 }
 
 // CommonTags are carried by every point.
-var CommonTags = []string{TagApplianceID, TagHostname}
+var CommonTags = []string{TagApplianceID, TagHostname, TagOrchestrator}
 
 func ints(unit string, names ...string) []FieldSpec {
 	out := make([]FieldSpec, len(names))
