@@ -105,8 +105,8 @@ func (e *env) queued(t *testing.T) []tasks.AppliancePoll {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ti.ID != tasks.TaskID(p.ApplianceID) {
-			t.Errorf("task id = %q, want %q", ti.ID, tasks.TaskID(p.ApplianceID))
+		if ti.ID != tasks.TaskID(p.Key()) {
+			t.Errorf("task id = %q, want %q", ti.ID, tasks.TaskID(p.Key()))
 		}
 		out = append(out, p)
 	}

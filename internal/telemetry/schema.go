@@ -78,8 +78,13 @@ type MeasurementSpec struct {
 	New    bool // true when the Python demo did not write it
 }
 
-// CommonTags are carried by every point.
+// CommonTags are carried by every point. The worker adds TagOrchestrator
+// when it writes a job's points, so points as built carry only
+// RequiredTags.
 var CommonTags = []string{TagApplianceID, TagHostname, TagOrchestrator}
+
+// RequiredTags are the common tags Validate requires.
+var RequiredTags = []string{TagApplianceID, TagHostname}
 
 func ints(unit string, names ...string) []FieldSpec {
 	out := make([]FieldSpec, len(names))
@@ -360,7 +365,7 @@ func Validate(p Point) error {
 		return fmt.Errorf("unknown measurement %q", p.Measurement)
 	}
 	var errs []error
-	for _, t := range CommonTags {
+	for _, t := range RequiredTags {
 		if p.Tags[t] == "" {
 			errs = append(errs, fmt.Errorf("%s: missing tag %q", p.Measurement, t))
 		}
