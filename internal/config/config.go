@@ -68,7 +68,7 @@ type Config struct {
 	OrchPassword      string        `envconfig:"ORCH_PW" secret:"true"`            // with ORCH_USER
 	OrchTLSVerify     bool          `envconfig:"ORCH_TLS_VERIFY" default:"false"`  // verify the Orchestrator certificate
 	OrchCAFile        string        `envconfig:"ORCH_CA_FILE"`                     // extra CA bundle (PEM)
-	OrchName          string        `envconfig:"ORCH_NAME"`                        // orchestrator tag of the ORCH_* Orchestrator; "": DefaultOrchName
+	OrchName          string        `envconfig:"ORCH_NAME" default:"default"`      // orchestrator tag of the ORCH_* Orchestrator (DefaultOrchName)
 	OrchestratorsFile string        `envconfig:"ORCHESTRATORS_FILE"`               // YAML/JSON list of Orchestrators, instead of ORCH_*
 	ECTLSVerify       bool          `envconfig:"EC_TLS_VERIFY" default:"false"`    // verify appliance certificates
 	ECCAFile          string        `envconfig:"EC_CA_FILE"`                       // extra CA bundle (PEM)

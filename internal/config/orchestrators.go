@@ -62,15 +62,19 @@ var orchNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 // maxOrchestratorsFile bounds what ReadOrchestratorsFile reads.
 const maxOrchestratorsFile = 1 << 20
 
-// singleOrchVars are the ORCH_* variables without a default; setting one of
-// them together with ORCHESTRATORS_FILE is an error.
+// singleOrchVars are the ORCH_* variables set (ORCH_NAME: to other than its
+// default) that ORCHESTRATORS_FILE replaces; setting one of them together
+// with the file is an error.
 func (c Config) singleOrchVars() []string {
 	var set []string
 	for name, v := range map[string]string{"ORCH_URL": c.OrchURL, "ORCH_API_KEY": c.OrchAPIKey, "ORCH_USER": c.OrchUser,
-		"ORCH_PW": c.OrchPassword, "ORCH_CA_FILE": c.OrchCAFile, "ORCH_NAME": c.OrchName} {
+		"ORCH_PW": c.OrchPassword, "ORCH_CA_FILE": c.OrchCAFile} {
 		if strings.TrimSpace(v) != "" {
 			set = append(set, name)
 		}
+	}
+	if c.OrchName != "" && c.OrchName != DefaultOrchName {
+		set = append(set, "ORCH_NAME")
 	}
 	slices.Sort(set)
 	return set

@@ -52,7 +52,7 @@ func TestParseOrchestratorsErrors(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, in string
-		want []string // every line must appear
+		want     []string // every line must appear
 	}{
 		{"empty", "", []string{"ORCHESTRATORS_FILE is empty"}},
 		{"no entries", "orchestrators: []\n", []string{"lists no Orchestrator"}},

@@ -98,7 +98,15 @@ func stored(t *testing.T, db *testenv.InfluxDB, measurement, hostname string) []
 	return out
 }
 
+// expected returns the minute points the simulator served for an
+// appliance of the Orchestrator of the ORCH_* variables.
 func expected(t *testing.T, sim *simulator.Simulator, id string, first, last int64) map[string][]string {
+	return expectedOf(t, sim, config.DefaultOrchName, id, first, last)
+}
+
+// expectedOf returns the minute points the simulator served for an
+// appliance, tagged with the name of its Orchestrator, by measurement.
+func expectedOf(t *testing.T, sim *simulator.Simulator, orchestrator, id string, first, last int64) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for m := first; m <= last; m += 60 {
@@ -107,6 +115,7 @@ func expected(t *testing.T, sim *simulator.Simulator, id string, first, last int
 			t.Fatal(err)
 		}
 		for _, p := range pts {
+			p.Tags[telemetry.TagOrchestrator] = orchestrator
 			out[p.Measurement] = append(out[p.Measurement], normPoint(p))
 		}
 	}
