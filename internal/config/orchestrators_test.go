@@ -168,3 +168,19 @@ func FuzzParseOrchestrators(f *testing.F) {
 		}
 	})
 }
+
+// The secrets of every entry reach the log redaction.
+func TestOrchestratorSecrets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "orchestrators.yaml")
+	if err := os.WriteFile(path, []byte("orchestrators:\n  - {name: a, url: h, api_key: key-a, collect_all: true}\n"+
+		"  - {name: b, url: h, user: u, password: pw-b, collect_all: true}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := Config{OrchestratorsFile: path}.OrchestratorSecrets()
+	if diff := cmp.Diff([]string{"key-a", "pw-b"}, got); diff != "" {
+		t.Errorf("OrchestratorSecrets (-want +got):\n%s", diff)
+	}
+	if got := (Config{OrchAPIKey: "k"}).OrchestratorSecrets(); !cmp.Equal(got, []string{"k"}) {
+		t.Errorf("OrchestratorSecrets of ORCH_API_KEY = %q, want [k]", got)
+	}
+}
