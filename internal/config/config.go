@@ -251,14 +251,7 @@ func (c Config) Validate(role Role) error {
 		}
 		need("ORCH_URL", c.OrchURL)
 		errs = append(errs, checkOrchURL(c.OrchURL))
-		switch {
-		case c.OrchAPIKey == "" && c.OrchUser == "":
-			errs = append(errs, errors.New("ORCH_API_KEY (or ORCH_USER and ORCH_PW) is required and empty"))
-		case c.OrchAPIKey != "" && c.OrchUser != "":
-			errs = append(errs, errors.New("set either ORCH_API_KEY or ORCH_USER/ORCH_PW, not both"))
-		case c.OrchUser != "" && c.OrchPassword == "":
-			errs = append(errs, errors.New("ORCH_PW is required with ORCH_USER"))
-		}
+		errs = append(errs, checkCredentials(c.OrchAPIKey, c.OrchUser, c.OrchPassword, "ORCH_API_KEY", "ORCH_USER", "ORCH_PW"))
 		errs = append(errs, checkFile("ORCH_CA_FILE", c.OrchCAFile))
 	}
 	if discovery {

@@ -187,14 +187,7 @@ func (e orchestratorEntry) resolve() (Orchestrator, error) {
 	}
 	readSecret(&o.APIKey, e.APIKey, e.APIKeyFile, "api_key")
 	readSecret(&o.Password, e.Password, e.PasswordFile, "password")
-	switch {
-	case o.APIKey == "" && o.User == "":
-		errs = append(errs, errors.New("api_key (or user and password) is required"))
-	case o.APIKey != "" && o.User != "":
-		errs = append(errs, errors.New("set either api_key or user/password, not both"))
-	case o.User != "" && o.Password == "":
-		errs = append(errs, errors.New("password is required with user"))
-	}
+	errs = append(errs, checkCredentials(o.APIKey, o.User, o.Password, "api_key", "user", "password"))
 	errs = append(errs, checkFile("ca_file", e.CAFile))
 	switch {
 	case e.CollectAll && e.LimitFile != "":
@@ -244,4 +237,19 @@ func (c Config) OrchestratorSecrets() []string {
 		}
 	}
 	return out
+}
+
+// checkCredentials checks that an Orchestrator has an API key or a user
+// with a password, not both; keyName, userName and pwName name them in the
+// messages (the variables, or the keys of ORCHESTRATORS_FILE).
+func checkCredentials(apiKey, user, password, keyName, userName, pwName string) error {
+	switch {
+	case apiKey == "" && user == "":
+		return fmt.Errorf("%s (or %s and %s) is required and empty", keyName, userName, pwName)
+	case apiKey != "" && user != "":
+		return fmt.Errorf("set either %s or %s/%s, not both", keyName, userName, pwName)
+	case user != "" && password == "":
+		return fmt.Errorf("%s is required with %s", pwName, userName)
+	}
+	return nil
 }
