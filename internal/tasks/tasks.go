@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hibiken/asynq"
 )
@@ -97,6 +98,12 @@ func (p AppliancePoll) validate() error {
 	}
 	if p.DiscoveredAt <= 0 {
 		errs = append(errs, errors.New("discovered_at is not set"))
+	}
+	if p.Scoped && p.Orchestrator == "" {
+		errs = append(errs, errors.New("scoped without an orchestrator"))
+	}
+	if strings.Contains(p.Orchestrator, ":") {
+		errs = append(errs, errors.New("orchestrator holds a colon"))
 	}
 	return errors.Join(errs...)
 }
