@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -43,13 +44,36 @@ type Resetter interface {
 // dependencies stay down; a change is logged at once.
 const waitLogEvery = 30 * time.Second
 
-// Options configures a Discovery. Orchestrator and Queue are required.
+// Source is one Orchestrator discovery reads, with its own selection.
+type Source struct {
+	// Name is the Orchestrator's name: the orchestrator tag of its
+	// appliances' points, carried in their payloads.
+	Name         string
+	Orchestrator Orchestrator
+	LimitFile    string
+	CollectAll   bool
+	// Scoped makes the task ids and Redis keys of the appliances carry
+	// Name (tasks.AppliancePoll.Scoped); required when several Sources
+	// are read, since their nePks repeat.
+	Scoped bool
+	// State, with Options.Sink, makes each cycle read this Orchestrator's
+	// health and its selected appliances' BGP state and write them
+	// (orchestrator_health, bgp_neighbor_state); optional.
+	State StateReader
+}
+
+// Options configures a Discovery. Queue and either Sources or
+// Orchestrator are required.
 type Options struct {
+	// Sources are the Orchestrators read each cycle, concurrently: one
+	// that fails is logged and counted, and the others are queued. When
+	// empty, Orchestrator, LimitFile and CollectAll make the one source
+	// (unnamed, unscoped).
+	Sources      []Source
 	Orchestrator Orchestrator
 	Queue        Queue
-	// State and Sink, when both set, make each cycle read the
-	// Orchestrator's health and the selected appliances' BGP state and
-	// write them (orchestrator_health, bgp_neighbor_state).
+	// State is Source.State of the one source made from Orchestrator
+	// when Sources is empty. Sink stores what the State readers read.
 	State  StateReader
 	Sink   Sink
 	Cycles CycleStore // optional: per-cycle summaries of the workers' results
@@ -74,20 +98,40 @@ type Options struct {
 
 // Discovery runs cycles. Create it with New.
 type Discovery struct {
-	o         Options
-	lastLimit *config.LimitFile // last valid limit file, used when an edit breaks it
-	pending   []int64           // cycles whose summary is not logged yet
-	marked    bool              // the Redis marker was set by this process
-	recovery  time.Time         // until then payloads carry BackfillAll
+	o        Options
+	sources  []*source
+	pending  []int64   // cycles whose summary is not logged yet
+	marked   bool      // the Redis marker was set by this process
+	recovery time.Time // until then payloads carry BackfillAll
 }
 
 // New checks the options and fills in defaults.
 func New(o Options) (*Discovery, error) {
-	if o.Orchestrator == nil || o.Queue == nil {
-		return nil, errors.New("discovery: Orchestrator and Queue are required")
+	if len(o.Sources) == 0 {
+		o.Sources = []Source{{Orchestrator: o.Orchestrator, LimitFile: o.LimitFile, CollectAll: o.CollectAll, State: o.State}}
 	}
-	if !o.CollectAll && o.LimitFile == "" {
-		return nil, errors.New("discovery: LimitFile is required unless CollectAll is set")
+	if o.Queue == nil {
+		return nil, errors.New("discovery: Queue is required")
+	}
+	var srcs []*source
+	names := map[string]bool{}
+	for _, src := range o.Sources {
+		switch {
+		case src.Orchestrator == nil:
+			return nil, fmt.Errorf("discovery: orchestrator %q: Orchestrator is required", src.Name)
+		case !src.CollectAll && src.LimitFile == "":
+			return nil, fmt.Errorf("discovery: orchestrator %q: LimitFile is required unless CollectAll is set", src.Name)
+		case names[src.Name]:
+			return nil, fmt.Errorf("discovery: orchestrator %q listed twice", src.Name)
+		case len(o.Sources) > 1 && !src.Scoped:
+			return nil, fmt.Errorf("discovery: orchestrator %q: several Orchestrators need scoped keys", src.Name)
+		}
+		names[src.Name] = true
+		log := o.Logger
+		if src.Name != "" {
+			log = log.With().Str("orchestrator", src.Name).Logger()
+		}
+		srcs = append(srcs, &source{Source: src, log: log})
 	}
 	if o.Interval <= 0 {
 		o.Interval = time.Minute
@@ -101,7 +145,21 @@ func New(o Options) (*Discovery, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Discovery{o: o}, nil
+	return &Discovery{o: o, sources: srcs}, nil
+}
+
+// source is a Source with what discovery keeps of it between cycles.
+type source struct {
+	Source
+	log       zerolog.Logger
+	lastLimit *config.LimitFile // last valid limit file, used when an edit breaks it
+}
+
+// read is what one cycle got from one source.
+type read struct {
+	inv Inventory
+	sel Selection
+	err error
 }
 
 // Run runs a cycle at every interval boundary until ctx ends. It returns
@@ -152,6 +210,9 @@ type Summary struct {
 	// queued: NotQueued of them were left out.
 	Interrupted bool
 	NotQueued   int
+	// OrchestratorErrors counts the Orchestrators (Sources) that could not
+	// be read or whose limit file failed; their appliances were not queued.
+	OrchestratorErrors int
 }
 
 // Cycle runs one cycle: wait for the dependencies, read the inventory,
@@ -166,46 +227,66 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		return sum, err
 	}
 	d.checkRedisKept(ctx)
-	inv, err := d.o.Orchestrator.Inventory(ctx)
-	if err != nil {
-		d.count("orchestrator_error")
-		return sum, fmt.Errorf("read orchestrator inventory: %w", err)
-	}
+	reads := d.readAll(ctx)
 	discoveredAt := d.o.Now().Unix()
-	sum.Listed = len(inv.Appliances)
-	for _, w := range inv.Warnings {
-		log.Warn().Err(w).Msg("orchestrator inventory incomplete")
-	}
-
-	sel, err := d.selection(inv)
-	if err != nil {
-		d.count("limit_file_error")
-		return sum, err
-	}
-	sum.Selected = len(sel.Appliances)
-	defer d.collectState(ctx, sel.Appliances)()
-	if m := d.o.Metrics; m != nil {
-		m.AppliancesDiscovered.Set(float64(sum.Listed))
-		m.AppliancesSelected.Set(float64(sum.Selected))
-	}
-	d.updateFleet(ctx, sel.Appliances)
 
 	// Pace: each appliance at its own offset in the interval, in offset order.
 	type planned struct {
 		at time.Time
-		a  Appliance
+		p  tasks.AppliancePoll
 	}
-	plan := make([]planned, 0, len(sel.Appliances))
-	for _, a := range sel.Appliances {
-		at := start
-		if d.o.Spread {
-			at = cycle.Add(Offset(a.ID, d.o.Interval))
-			if at.Before(start) {
-				at = start
+	var plan []planned
+	var fleet []FleetMember
+	var failed []error
+	for i, src := range d.sources {
+		r := &reads[i]
+		if r.err == nil {
+			r.sel, r.err = d.selection(src, r.inv)
+			if r.err != nil {
+				d.countSource(src, "limit_file_error")
 			}
 		}
-		plan = append(plan, planned{at, a})
+		if r.err != nil {
+			failed = append(failed, r.err)
+			if len(d.sources) > 1 {
+				src.log.Error().Err(r.err).Msg("orchestrator skipped this cycle")
+			}
+			continue
+		}
+		sum.Listed += len(r.inv.Appliances)
+		sum.Selected += len(r.sel.Appliances)
+		d.countSource(src, "ok")
+		if m := d.o.Metrics; m != nil && src.Name != "" {
+			m.OrchestratorAppliances.WithLabelValues(src.Name, "listed").Set(float64(len(r.inv.Appliances)))
+			m.OrchestratorAppliances.WithLabelValues(src.Name, "selected").Set(float64(len(r.sel.Appliances)))
+		}
+		defer d.collectState(ctx, src, r.sel.Appliances)()
+		for _, a := range r.sel.Appliances {
+			p := d.payload(src, a, r.inv, discoveredAt, cycle.Unix())
+			fleet = append(fleet, FleetMember{Key: p.Key(), Appliance: a})
+			at := start
+			if d.o.Spread {
+				at = cycle.Add(Offset(p.Key(), d.o.Interval))
+				if at.Before(start) {
+					at = start
+				}
+			}
+			plan = append(plan, planned{at, p})
+		}
 	}
+	if len(failed) == len(d.sources) {
+		// Nothing to queue: with one Orchestrator, as before.
+		if len(d.sources) == 1 {
+			return sum, failed[0]
+		}
+		return sum, fmt.Errorf("every orchestrator failed: %w", errors.Join(failed...))
+	}
+	sum.OrchestratorErrors = len(failed)
+	if m := d.o.Metrics; m != nil {
+		m.AppliancesDiscovered.Set(float64(sum.Listed))
+		m.AppliancesSelected.Set(float64(sum.Selected))
+	}
+	d.updateFleet(ctx, fleet)
 	sort.SliceStable(plan, func(i, j int) bool { return plan[i].at.Before(plan[j].at) })
 
 	for i, pl := range plan {
@@ -213,7 +294,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 			sum.Interrupted, sum.NotQueued = true, len(plan)-i
 			break
 		}
-		p := d.payload(pl.a, inv, discoveredAt, cycle.Unix())
+		p := pl.p
 		// The deadline is asynq's business, on the real clock.
 		res, err := d.o.Queue.Enqueue(ctx, p, time.Now().Add(d.o.Interval))
 		if m := d.o.Metrics; m != nil {
@@ -225,17 +306,17 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		case ResultRequeued:
 			sum.Queued++
 			sum.Requeued++
-			log.Info().Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).
+			logAppliance(log.Info(), p).
 				Msg("previous job of this appliance was left behind (archived, or its worker died): replaced")
 		case ResultPeerQueued:
 			sum.PeerQueued++
 		case ResultStillQueued:
 			sum.StillQueued++
-			log.Warn().Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).
+			logAppliance(log.Warn(), p).
 				Msg("previous job of this appliance has not finished: not queued again this cycle")
 		default:
 			sum.Errors++
-			log.Error().Err(err).Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID).Msg("cannot queue appliance")
+			logAppliance(log.Error().Err(err), p).Msg("cannot queue appliance")
 		}
 	}
 	sum.Duration = d.o.Now().Sub(start)
@@ -247,8 +328,11 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		}
 	}
 	result := "ok"
-	if sum.Errors > 0 {
+	switch {
+	case sum.Errors > 0:
 		result = "enqueue_error"
+	case sum.OrchestratorErrors > 0:
+		result = "orchestrator_error"
 	}
 	d.count(result)
 	if m := d.o.Metrics; m != nil {
@@ -257,12 +341,70 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	ev := log.Info().Time("cycle", cycle).Int("listed", sum.Listed).Int("selected", sum.Selected).
 		Int("queued", sum.Queued).Int("requeued", sum.Requeued).Int("still_queued", sum.StillQueued).Int("peer_queued", sum.PeerQueued).Int("errors", sum.Errors).
 		Dur("duration", sum.Duration)
+	if len(d.sources) > 1 {
+		ev.Int("orchestrators", len(d.sources)).Int("orchestrators_failed", sum.OrchestratorErrors)
+	}
 	if sum.Interrupted {
 		ev.Int("not_queued", sum.NotQueued).Msg("discovery cycle interrupted: only part of the appliances queued")
 		return sum, ctx.Err()
 	}
 	ev.Msg("discovery cycle: appliances queued")
 	return sum, nil
+}
+
+// logAppliance adds the appliance's identity to a log event.
+func logAppliance(ev *zerolog.Event, p tasks.AppliancePoll) *zerolog.Event {
+	if p.Orchestrator != "" {
+		ev = ev.Str("orchestrator", p.Orchestrator)
+	}
+	return ev.Str("hostname", p.Hostname).Str("appliance_id", p.ApplianceID)
+}
+
+// readAll reads the inventory of every source at once. With one source,
+// waitReady has checked it; with several, each is checked here, so one
+// that is down costs only its own appliances.
+func (d *Discovery) readAll(ctx context.Context) []read {
+	reads := make([]read, len(d.sources))
+	var wg sync.WaitGroup
+	for i, src := range d.sources {
+		wg.Go(func() {
+			r := &reads[i]
+			if len(d.sources) > 1 {
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := src.Orchestrator.Ready(rctx)
+				cancel()
+				if err != nil {
+					d.countSource(src, "down")
+					r.err = fmt.Errorf("orchestrator %s: not ready: %w", src.Name, err)
+					return
+				}
+			}
+			inv, err := src.Orchestrator.Inventory(ctx)
+			if err != nil {
+				d.countSource(src, "error")
+				if len(d.sources) == 1 {
+					d.count("orchestrator_error")
+					r.err = fmt.Errorf("read orchestrator inventory: %w", err)
+				} else {
+					r.err = fmt.Errorf("orchestrator %s: read inventory: %w", src.Name, err)
+				}
+				return
+			}
+			for _, w := range inv.Warnings {
+				src.log.Warn().Err(w).Msg("orchestrator inventory incomplete")
+			}
+			r.inv = inv
+		})
+	}
+	wg.Wait()
+	return reads
+}
+
+// countSource counts the result of reading one named source.
+func (d *Discovery) countSource(src *source, result string) {
+	if m := d.o.Metrics; m != nil && src.Name != "" {
+		m.OrchestratorReads.WithLabelValues(src.Name, result).Inc()
+	}
 }
 
 func (d *Discovery) count(result string) {
@@ -274,27 +416,30 @@ func (d *Discovery) count(result string) {
 // selection applies the limit file, re-read every cycle. When an edit makes
 // it invalid, the last valid content is used and the error logged, so a typo
 // does not stop collection.
-func (d *Discovery) selection(inv Inventory) (Selection, error) {
-	log := d.o.Logger
-	if d.o.CollectAll {
+func (d *Discovery) selection(src *source, inv Inventory) (Selection, error) {
+	log := src.log
+	if src.CollectAll {
 		return Select(inv.Appliances, config.LimitFile{}, true), nil
 	}
-	lf, err := config.ReadLimitFile(d.o.LimitFile)
+	lf, err := config.ReadLimitFile(src.LimitFile)
 	if err != nil {
-		if d.lastLimit == nil {
+		if src.lastLimit == nil {
+			if len(d.sources) == 1 {
+				d.count("limit_file_error")
+			}
 			return Selection{}, err
 		}
 		log.Error().Err(err).Msg("limit file is invalid: using its last valid content")
-		lf = *d.lastLimit
+		lf = *src.lastLimit
 	} else {
-		d.lastLimit = &lf
+		src.lastLimit = &lf
 	}
 	sel := Select(inv.Appliances, lf, false)
 	for _, h := range sel.Unknown {
-		log.Error().Str("hostname", h).Str("file", d.o.LimitFile).Msg("limit file lists a hostname the Orchestrator does not know")
+		log.Error().Str("hostname", h).Str("file", src.LimitFile).Msg("limit file lists a hostname the Orchestrator does not know")
 	}
 	if len(lf.ApplianceSubset) == 0 {
-		log.Warn().Str("file", d.o.LimitFile).Msg("limit file lists no appliance: picking the first normal ones")
+		log.Warn().Str("file", src.LimitFile).Msg("limit file lists no appliance: picking the first normal ones")
 		if len(sel.AutoPicked) == 0 {
 			log.Error().Msg("no appliance in state normal (1) to pick: nothing to collect")
 			return sel, nil
@@ -303,19 +448,20 @@ func (d *Discovery) selection(inv Inventory) (Selection, error) {
 			log.Warn().Int("picked", len(sel.AutoPicked)).Msg("fewer than 4 appliances in state normal")
 		}
 		lf.ApplianceSubset = sel.AutoPicked
-		if err := config.WriteLimitFile(d.o.LimitFile, lf); err != nil {
+		if err := config.WriteLimitFile(src.LimitFile, lf); err != nil {
 			log.Error().Err(err).Msg("cannot write the picked appliances back to the limit file")
 		} else {
-			d.lastLimit = &lf
-			log.Warn().Strs("appliances", sel.AutoPicked).Str("file", d.o.LimitFile).
+			src.lastLimit = &lf
+			log.Warn().Strs("appliances", sel.AutoPicked).Str("file", src.LimitFile).
 				Msg("picked appliances written to the limit file: edit it to choose others, or set COLLECT_ALL=true")
 		}
 	}
 	return sel, nil
 }
 
-func (d *Discovery) payload(a Appliance, inv Inventory, discoveredAt, cycle int64) tasks.AppliancePoll {
+func (d *Discovery) payload(src *source, a Appliance, inv Inventory, discoveredAt, cycle int64) tasks.AppliancePoll {
 	p := tasks.AppliancePoll{
+		Orchestrator: src.Name, Scoped: src.Scoped,
 		ApplianceID: a.ID, Hostname: a.Hostname, Address: a.Address, NetworkRole: a.NetworkRole,
 		Model: a.Model, Platform: a.Platform, SoftwareVersion: a.SoftwareVersion, State: a.State,
 		ReachabilityChannel: a.ReachabilityChannel, WANLabels: inv.WANLabels, LANLabels: inv.LANLabels,
@@ -362,7 +508,12 @@ func (d *Discovery) checkRedisKept(ctx context.Context) {
 // changes, and every 30 s while it stays the same) and when everything is
 // back.
 func (d *Discovery) waitReady(ctx context.Context) error {
-	checks := append([]Check{{Name: "orchestrator", Fn: d.o.Orchestrator.Ready}}, d.o.Checks...)
+	checks := d.o.Checks
+	if len(d.sources) == 1 {
+		// One Orchestrator is a dependency like the others; of several,
+		// each is checked on its own (readAll).
+		checks = append([]Check{{Name: "orchestrator", Fn: d.sources[0].Orchestrator.Ready}}, checks...)
+	}
 	var lastMsg string
 	var lastLog time.Time
 	down := false

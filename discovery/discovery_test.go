@@ -105,8 +105,8 @@ func (e *env) queued(t *testing.T) []tasks.AppliancePoll {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ti.ID != tasks.TaskID(p.ApplianceID) {
-			t.Errorf("task id = %q, want %q", ti.ID, tasks.TaskID(p.ApplianceID))
+		if ti.ID != tasks.TaskID(p.Key()) {
+			t.Errorf("task id = %q, want %q", ti.ID, tasks.TaskID(p.Key()))
 		}
 		out = append(out, p)
 	}
@@ -295,7 +295,7 @@ func TestWaitingLineRepeatsEvery30s(t *testing.T) {
 	e := newEnv(t, `{"appliance_subset": ["BR-2"]}`)
 	o := &advancingOrch{fakeOrch: fakeOrch{inv: testInventory()}, e: e, step: 10 * time.Second}
 	o.notReady.Store(7) // down for 70 s of the clock
-	e.d.o.Orchestrator = o
+	e.d.sources[0].Orchestrator = o
 	if _, err := e.d.Cycle(t.Context(), e.clock()); err != nil {
 		t.Fatal(err)
 	}

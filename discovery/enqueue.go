@@ -95,12 +95,12 @@ func (q *AsynqQueue) Enqueue(ctx context.Context, p tasks.AppliancePoll, deadlin
 	res, err := q.enqueue(ctx, task, p, deadline)
 	if res == ResultError && p.Cycle != 0 {
 		// Let a peer (or the next attempt) queue it.
-		q.rdb.HDel(context.WithoutCancel(ctx), claimKey(p.Cycle), p.ApplianceID)
+		q.rdb.HDel(context.WithoutCancel(ctx), claimKey(p.Cycle), p.Key())
 	}
 	return res, err
 }
 
-// claimKey is the Redis hash of a cycle's claims: appliance id → the
+// claimKey is the Redis hash of a cycle's claims: appliance key → the
 // claiming AsynqQueue's owner id.
 func claimKey(cycle int64) string { return "ectelemetry:queued:" + strconv.FormatInt(cycle, 10) }
 
@@ -112,8 +112,8 @@ func (q *AsynqQueue) claim(ctx context.Context, p tasks.AppliancePoll, deadline 
 	k := claimKey(p.Cycle)
 	var holder *redis.StringCmd
 	_, err := q.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.HSetNX(ctx, k, p.ApplianceID, q.owner)
-		holder = pipe.HGet(ctx, k, p.ApplianceID)
+		pipe.HSetNX(ctx, k, p.Key(), q.owner)
+		holder = pipe.HGet(ctx, k, p.Key())
 		pipe.ExpireAt(ctx, k, deadline.Add(time.Minute))
 		return nil
 	})
@@ -125,7 +125,7 @@ func (q *AsynqQueue) claim(ctx context.Context, p tasks.AppliancePoll, deadline 
 
 // enqueue queues task under the appliance's first free TaskID.
 func (q *AsynqQueue) enqueue(ctx context.Context, task *asynq.Task, p tasks.AppliancePoll, deadline time.Time) (string, error) {
-	ids := []string{tasks.TaskID(p.ApplianceID), tasks.RerunTaskID(p.ApplianceID)}
+	ids := []string{tasks.TaskID(p.Key()), tasks.RerunTaskID(p.Key())}
 	replaced := false
 	for attempt := 0; attempt < 4; attempt++ {
 		// Enqueue under the first id whose holder is gone; look at why

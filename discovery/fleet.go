@@ -34,10 +34,18 @@ type FleetCounts struct {
 	WithVerdicts int           // selected appliances with a verdict
 }
 
+// FleetMember is a selected appliance and the key its workers publish its
+// status under (tasks.AppliancePoll.Key: the nePk, or the Orchestrator's
+// name and the nePk when keys are scoped).
+type FleetMember struct {
+	Key string
+	Appliance
+}
+
 // CountFleet counts the selected appliances: by the Orchestrator's view
 // (state, version, model) all of them, by verdict and tunnels those with a
 // published status. Statuses of appliances not selected are ignored.
-func CountFleet(selected []Appliance, statuses map[string]tasks.ApplianceStatus, now time.Time) FleetCounts {
+func CountFleet(selected []FleetMember, statuses map[string]tasks.ApplianceStatus, now time.Time) FleetCounts {
 	c := FleetCounts{ByStatus: map[string]int{}, ByOrchState: map[string]int{}, ByVersion: map[string]int{}, ByModel: map[string]int{}}
 	for _, s := range fleetStatuses {
 		c.ByStatus[s] = 0
@@ -46,7 +54,7 @@ func CountFleet(selected []Appliance, statuses map[string]tasks.ApplianceStatus,
 		c.ByOrchState[strconv.Itoa(a.State)]++
 		c.ByVersion[a.SoftwareVersion]++
 		c.ByModel[a.Model]++
-		s, ok := statuses[a.ID]
+		s, ok := statuses[a.Key]
 		if !ok {
 			continue
 		}
@@ -69,14 +77,14 @@ func CountFleet(selected []Appliance, statuses map[string]tasks.ApplianceStatus,
 // updateFleet forgets the verdicts of appliances no longer selected, so
 // the board stays the size of the selected fleet, and sets the fleet
 // gauges afresh. A Redis failure leaves the gauges as they were.
-func (d *Discovery) updateFleet(ctx context.Context, selected []Appliance) {
+func (d *Discovery) updateFleet(ctx context.Context, selected []FleetMember) {
 	b, m := d.o.StatusBoard, d.o.Metrics
 	if b == nil {
 		return
 	}
 	keep := make(map[string]bool, len(selected))
 	for _, a := range selected {
-		keep[a.ID] = true
+		keep[a.Key] = true
 	}
 	if _, err := b.Prune(ctx, keep); err != nil {
 		d.o.Logger.Warn().Err(err).Msg("cannot prune the appliance statuses")

@@ -16,15 +16,18 @@ import (
 
 func TestCountFleet(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	sel := []Appliance{
-		{ID: "1.NE", State: 1, SoftwareVersion: "9.4.2", Model: "EC-XS"},
-		{ID: "2.NE", State: 1, SoftwareVersion: "9.4.2", Model: "EC-M"},
-		{ID: "3.NE", State: 2, SoftwareVersion: "9.3.1", Model: "EC-XS"},
+	// Statuses are found by the appliance's key: "2.NE" is also the nePk of
+	// another Orchestrator's appliance, whose status must not count.
+	sel := []FleetMember{
+		{"1.NE", Appliance{ID: "1.NE", State: 1, SoftwareVersion: "9.4.2", Model: "EC-XS"}},
+		{"hq:2.NE", Appliance{ID: "2.NE", State: 1, SoftwareVersion: "9.4.2", Model: "EC-M"}},
+		{"3.NE", Appliance{ID: "3.NE", State: 2, SoftwareVersion: "9.3.1", Model: "EC-XS"}},
 	}
 	statuses := map[string]tasks.ApplianceStatus{
-		"1.NE": {Status: "online", TunnelsRead: true, TunnelsUp: 5, TunnelsDown: 1, NewestMinute: now.Add(-2 * time.Minute).Unix()},
-		"2.NE": {Status: "degraded", TunnelsRead: true, TunnelsUp: 3, NewestMinute: now.Add(-9 * time.Minute).Unix()},
-		"9.NE": {Status: "offline", NewestMinute: now.Add(-time.Hour).Unix()}, // not selected
+		"1.NE":    {Status: "online", TunnelsRead: true, TunnelsUp: 5, TunnelsDown: 1, NewestMinute: now.Add(-2 * time.Minute).Unix()},
+		"hq:2.NE": {Status: "degraded", TunnelsRead: true, TunnelsUp: 3, NewestMinute: now.Add(-9 * time.Minute).Unix()},
+		"2.NE":    {Status: "offline", NewestMinute: now.Add(-time.Hour).Unix()}, // another Orchestrator's 2.NE, not selected
+		"9.NE":    {Status: "offline", NewestMinute: now.Add(-time.Hour).Unix()}, // not selected
 	}
 	want := FleetCounts{
 		ByStatus:    map[string]int{"online": 1, "degraded": 1, "offline": 0, "unknown": 0},

@@ -54,8 +54,8 @@ const stateUnreachable = 2
 // the background and writes them as one batch; the
 // returned function waits for it. It does nothing without Options.State
 // and Options.Sink. The reads stop when ctx ends or after one interval.
-func (d *Discovery) collectState(ctx context.Context, apps []Appliance) (wait func()) {
-	if d.o.State == nil || d.o.Sink == nil {
+func (d *Discovery) collectState(ctx context.Context, src *source, apps []Appliance) (wait func()) {
+	if src.State == nil || d.o.Sink == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -63,8 +63,8 @@ func (d *Discovery) collectState(ctx context.Context, apps []Appliance) (wait fu
 		defer close(done)
 		sctx, cancel := context.WithTimeout(ctx, d.o.Interval)
 		defer cancel()
-		pts, failed, firstErr := d.readState(sctx, apps)
-		log := d.o.Logger
+		pts, failed, firstErr := d.readState(sctx, src, apps)
+		log := src.log
 		if failed > 0 {
 			log.Warn().Err(firstErr).Int("appliances", failed).Msg("BGP state not read from the Orchestrator for some appliances")
 		}
@@ -82,11 +82,17 @@ func (d *Discovery) collectState(ctx context.Context, apps []Appliance) (wait fu
 
 // readState returns the orchestrator_health point and the
 // bgp_neighbor_state points of apps, and how many appliances failed.
-func (d *Discovery) readState(ctx context.Context, apps []Appliance) (pts []telemetry.Point, failed int, firstErr error) {
-	h := d.o.State.Health(ctx)
-	pts = append(pts, healthPoint(h, d.o.Now()))
+func (d *Discovery) readState(ctx context.Context, src *source, apps []Appliance) (pts []telemetry.Point, failed int, firstErr error) {
+	h := src.State.Health(ctx)
+	// The orchestrator tag is the name the workers' points carry; an
+	// unnamed source (a test's) is tagged with its host.
+	tag := src.Name
+	if tag == "" {
+		tag = h.Host
+	}
+	pts = append(pts, healthPoint(h, tag, d.o.Now()))
 	if !h.Up {
-		d.o.Logger.Warn().Err(h.Err).Msg("Orchestrator health check failed")
+		src.log.Warn().Err(h.Err).Msg("Orchestrator health check failed")
 		return pts, 0, nil // BGP would fail the same way
 	}
 	var mu sync.Mutex
@@ -101,7 +107,7 @@ func (d *Discovery) readState(ctx context.Context, apps []Appliance) (pts []tele
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			vrfs, err := d.o.State.BGP(ctx, a.ID, h.Form)
+			vrfs, err := src.State.BGP(ctx, a.ID, h.Form)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -111,7 +117,7 @@ func (d *Discovery) readState(ctx context.Context, apps []Appliance) (pts []tele
 				failed++
 				return
 			}
-			pts = append(pts, bgpPoints(a, vrfs, d.o.Now())...)
+			pts = append(pts, bgpPoints(a, tag, vrfs, d.o.Now())...)
 		}()
 	}
 	wg.Wait()
@@ -123,7 +129,7 @@ func (d *Discovery) readState(ctx context.Context, apps []Appliance) (pts []tele
 
 // healthPoint maps a Health to orchestrator_health. What the Orchestrator
 // did not say is left out.
-func healthPoint(h Health, now time.Time) telemetry.Point {
+func healthPoint(h Health, orchestrator string, now time.Time) telemetry.Point {
 	f := map[string]any{telemetry.FieldAPIUp: h.Up}
 	if h.Up {
 		f[telemetry.FieldResponseMs] = float64(h.Response.Microseconds()) / 1000
@@ -138,12 +144,12 @@ func healthPoint(h Health, now time.Time) telemetry.Point {
 		f[telemetry.FieldUptimeSeconds] = int64(h.Uptime / time.Second)
 	}
 	return telemetry.Point{Measurement: telemetry.MeasOrchestratorHealth,
-		Tags: map[string]string{telemetry.TagOrchestrator: telemetry.TagValue(h.Host)}, Fields: f, Time: now.UTC().Truncate(time.Second)}
+		Tags: map[string]string{telemetry.TagOrchestrator: telemetry.TagValue(orchestrator)}, Fields: f, Time: now.UTC().Truncate(time.Second)}
 }
 
 // bgpPoints maps an appliance's BGP state to bgp_neighbor_state, one point
 // per neighbour and segment.
-func bgpPoints(a Appliance, vrfs []orchestrator.BGPVRF, now time.Time) []telemetry.Point {
+func bgpPoints(a Appliance, orch string, vrfs []orchestrator.BGPVRF, now time.Time) []telemetry.Point {
 	var out []telemetry.Point
 	for _, v := range vrfs {
 		for _, n := range v.Neighbors {
@@ -164,7 +170,7 @@ func bgpPoints(a Appliance, vrfs []orchestrator.BGPVRF, now time.Time) []telemet
 				}
 			}
 			out = append(out, telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: map[string]string{
-				telemetry.TagApplianceID: telemetry.TagValue(a.ID), telemetry.TagHostname: telemetry.TagValue(a.Hostname),
+				telemetry.TagApplianceID: telemetry.TagValue(a.ID), telemetry.TagHostname: telemetry.TagValue(a.Hostname), telemetry.TagOrchestrator: telemetry.TagValue(orch),
 				telemetry.TagVRF: telemetry.TagValue(v.VRF), telemetry.TagBGPPeer: telemetry.TagValue(n.PeerIP),
 			}, Fields: f, Time: now.UTC().Truncate(time.Second)})
 		}

@@ -155,6 +155,7 @@ func TestCycleWritesOrchestratorHealthAndBGP(t *testing.T) {
 				telemetry.FieldBGPProcessState: "Active", telemetry.FieldBGPProcessStateID: int64(9)}
 			wantBGP = append(wantBGP, pointKey(telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: map[string]string{
 				telemetry.TagApplianceID: id, telemetry.TagHostname: hostOf[id], telemetry.TagVRF: p.VRF, telemetry.TagBGPPeer: p.PeerIP,
+				telemetry.TagOrchestrator: oc.Host(), // the test's source is unnamed
 			}, Fields: f, Time: now.Truncate(time.Second)}))
 		}
 	}
@@ -216,7 +217,7 @@ func TestStateFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d.collectState(t.Context(), apps)()
+			d.collectState(t.Context(), d.sources[0], apps)()
 			if tt.wantKeys != nil {
 				if diff := cmp.Diff(tt.wantKeys, append(sink.keys(telemetry.MeasOrchestratorHealth), sink.keys(telemetry.MeasBGPNeighborState)...)); diff != "" {
 					t.Errorf("points (-want +got):\n%s", diff)
@@ -228,5 +229,31 @@ func TestStateFailures(t *testing.T) {
 				t.Errorf("logs lack %q:\n%s", tt.wantLog, logs.String())
 			}
 		})
+	}
+}
+
+// A named Orchestrator's health and BGP points carry its name, the
+// orchestrator tag of its appliances' other points, not its host.
+func TestStateOfANamedOrchestratorIsTaggedWithItsName(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC)
+	sink := &pointSink{}
+	d, err := New(Options{Sources: []Source{{Name: "hq", Orchestrator: &fakeOrch{}, CollectAll: true, Scoped: true,
+		State: fakeState{health: Health{Host: "orch.hq.example:443", Up: true, Version: "9.4.2"}}}},
+		Queue: &listQueue{}, Sink: sink, Logger: zerolog.Nop(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.collectState(t.Context(), d.sources[0], []Appliance{{ID: "1.NE", Hostname: "HUB-1", State: 1}})()
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	seen := map[string]int{}
+	for _, p := range sink.pts {
+		seen[p.Measurement]++
+		if got := p.Tags[telemetry.TagOrchestrator]; got != "hq" {
+			t.Errorf("%s orchestrator tag = %q, want the name hq", p.Measurement, got)
+		}
+	}
+	if seen[telemetry.MeasOrchestratorHealth] != 1 || seen[telemetry.MeasBGPNeighborState] == 0 {
+		t.Errorf("points by measurement = %v, want one orchestrator_health and the BGP neighbours", seen)
 	}
 }

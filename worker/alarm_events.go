@@ -171,7 +171,7 @@ func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) 
 	known := false
 	if mem := j.h.o.AlarmMemory; mem != nil {
 		var err error
-		if prev, err = mem.Load(ctx, j.p.ApplianceID); err != nil {
+		if prev, err = mem.Load(ctx, j.p.Key()); err != nil {
 			j.log.Warn().Err(err).Msg("alarm clears not detected this job: outstanding alarms of the last job unknown")
 		} else {
 			known = true
@@ -213,7 +213,7 @@ func (j *job) rememberAlarms(ctx context.Context, current map[string]KnownAlarm)
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := mem.Store(rctx, j.p.ApplianceID, current); err != nil {
+	if err := mem.Store(rctx, j.p.Key(), current); err != nil {
 		j.log.Warn().Err(err).Msg("outstanding alarms not remembered: their clears may be missed")
 	}
 }

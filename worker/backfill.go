@@ -60,7 +60,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 	if err != nil {
 		return err
 	}
-	wm, ok, err := h.o.Watermarks.Get(ctx, j.p.ApplianceID)
+	wm, ok, err := h.o.Watermarks.Get(ctx, j.p.Key())
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		// stored again overwrite themselves).
 		j.log.Warn().Time("watermark", time.Unix(wm, 0).UTC()).Time("appliance_newest", time.Unix(newest, 0).UTC()).
 			Msg("minute stats: the appliance's newest minute is older than the last one stored (clock set back or appliance replaced); starting afresh")
-		if err := h.o.Watermarks.Reset(ctx, j.p.ApplianceID); err != nil {
+		if err := h.o.Watermarks.Reset(ctx, j.p.Key()); err != nil {
 			return err
 		}
 		ok = false
@@ -122,7 +122,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		if doneCount == 0 {
 			return nil
 		}
-		if err := h.o.Watermarks.Advance(context.WithoutCancel(ctx), j.p.ApplianceID, doneLast); err != nil {
+		if err := h.o.Watermarks.Advance(context.WithoutCancel(ctx), j.p.Key(), doneLast); err != nil {
 			return err
 		}
 		j.mu.Lock()

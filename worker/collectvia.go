@@ -38,20 +38,54 @@ var ErrOrchestratorUnreachable = errors.New("the Orchestrator reports the applia
 // Logout of the client it returns do nothing.
 type RelayDialer func(applianceID string) (Appliance, error)
 
-// checkCollectVia validates CollectVia and Relay and fills in the default.
-func checkCollectVia(o *Options) error {
-	switch o.CollectVia {
+// Route is how the appliances of one Orchestrator are read: CollectVia,
+// and the Orchestrator's pass-through (required unless direct).
+type Route struct {
+	CollectVia string
+	Relay      RelayDialer
+}
+
+// check validates a route and fills in the default.
+func (r *Route) check() error {
+	switch r.CollectVia {
 	case "":
-		o.CollectVia = CollectDirect
+		r.CollectVia = CollectDirect
 	case CollectDirect:
 	case CollectOrchestrator, CollectAuto:
-		if o.Relay == nil {
-			return fmt.Errorf("worker: Relay is required to collect via %q", o.CollectVia)
+		if r.Relay == nil {
+			return fmt.Errorf("worker: Relay is required to collect via %q", r.CollectVia)
 		}
 	default:
-		return fmt.Errorf("worker: unknown CollectVia %q (want direct, orchestrator or auto)", o.CollectVia)
+		return fmt.Errorf("worker: unknown CollectVia %q (want direct, orchestrator or auto)", r.CollectVia)
 	}
 	return nil
+}
+
+// checkCollectVia validates CollectVia, Relay and Routes and fills in the
+// defaults.
+func checkCollectVia(o *Options) error {
+	r := Route{CollectVia: o.CollectVia, Relay: o.Relay}
+	if err := r.check(); err != nil {
+		return err
+	}
+	o.CollectVia = r.CollectVia
+	routes := make(map[string]Route, len(o.Routes))
+	for name, r := range o.Routes {
+		if err := r.check(); err != nil {
+			return fmt.Errorf("orchestrator %s: %w", name, err)
+		}
+		routes[name] = r
+	}
+	o.Routes = routes
+	return nil
+}
+
+// route returns how the appliances of the named Orchestrator are read.
+func (h *Handler) route(orchestrator string) Route {
+	if r, ok := h.o.Routes[orchestrator]; ok {
+		return r
+	}
+	return Route{CollectVia: h.o.CollectVia, Relay: h.o.Relay}
 }
 
 // connect decides how the job reads the appliance, writes the metadata
@@ -60,13 +94,13 @@ func checkCollectVia(o *Options) error {
 // when the job has nothing more to do; its outcome is then set and what
 // was gathered written.
 func (j *job) connect(ctx context.Context) (Appliance, func()) {
-	if j.h.o.CollectVia == CollectOrchestrator {
+	if j.route.CollectVia == CollectOrchestrator {
 		j.rep.Reachability = Reachability{Reachable: j.p.State != OrchestratorUnreachable, Method: MethodOrchestrator}
 		return j.viaOrchestrator(ctx)
 	}
 	j.rep.Reachability = j.h.o.Reacher.Check(ctx, j.p.Address)
 	if !j.rep.Reachability.Reachable {
-		if j.h.o.CollectVia == CollectAuto {
+		if j.route.CollectVia == CollectAuto {
 			return j.viaOrchestrator(ctx)
 		}
 		j.collectedVia(telemetry.ViaDirect)
@@ -92,7 +126,7 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 		err = client.Login(ctx)
 		j.status.Login = loginOutcome(err)
 	}
-	if err != nil && j.h.o.CollectVia == CollectAuto && ctx.Err() == nil {
+	if err != nil && j.route.CollectVia == CollectAuto && ctx.Err() == nil {
 		j.log.Debug().Err(err).Msg("direct collection failed: collecting through the Orchestrator")
 		j.due, j.rep.SourcesSkipped = nil, nil
 		j.status.Login = LoginNotTried // the Orchestrator's pass-through needs no appliance login
@@ -133,7 +167,7 @@ func (j *job) viaOrchestrator(ctx context.Context) (Appliance, func()) {
 		j.settle()
 		return nil, nil
 	}
-	client, err := j.h.o.Relay(j.p.ApplianceID)
+	client, err := j.route.Relay(j.p.ApplianceID)
 	if err != nil {
 		j.rep.Outcome, j.rep.Err = OutcomeFailed, fmt.Errorf("build orchestrator client: %w", err)
 		j.flush(ctx)

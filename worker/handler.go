@@ -153,6 +153,10 @@ type Options struct {
 	CollectVia             string
 	Relay                  RelayDialer
 	PassthroughMinuteStats bool
+	// Routes overrides CollectVia and Relay for the appliances of the
+	// Orchestrators it names (tasks.AppliancePoll.Orchestrator); others
+	// use CollectVia and Relay.
+	Routes map[string]Route
 }
 
 // Handler runs appliance poll tasks.
@@ -300,10 +304,14 @@ func (h *Handler) Collect(ctx context.Context, p tasks.AppliancePoll) Report {
 	start := h.o.Now()
 	ctx, cancel := context.WithTimeout(ctx, h.o.JobTimeout)
 	defer cancel()
-	log := h.o.Logger.With().Str(logging.FieldApplianceID, p.ApplianceID).
+	lc := h.o.Logger.With()
+	if p.Orchestrator != "" {
+		lc = lc.Str("orchestrator", p.Orchestrator)
+	}
+	log := lc.Str(logging.FieldApplianceID, p.ApplianceID).
 		Str(logging.FieldHostname, p.Hostname).Str(logging.FieldAddress, p.Address).Logger()
 	j := &job{h: h, p: p, log: log, b: pointer{p.ApplianceID, p.Hostname}, start: start,
-		rep: Report{SourceErrors: map[string]error{}}}
+		rep: Report{SourceErrors: map[string]error{}}, route: h.route(p.Orchestrator)}
 	j.run(ctx)
 	j.rep.Duration = h.o.Now().Sub(start)
 	j.finish()
@@ -318,6 +326,7 @@ type job struct {
 	start time.Time
 	rep   Report
 
+	route  Route           // how this appliance is read
 	due    map[string]bool // sources collected by this job
 	status StatusInput     // what the verdict needs, filled in as the job goes
 
@@ -400,7 +409,7 @@ func (j *job) planSources(ctx context.Context) {
 	var last map[string]time.Time
 	if pl.HasIntervals() {
 		var err error
-		if last, err = j.h.o.SourceTimes.Last(ctx, j.p.ApplianceID); err != nil {
+		if last, err = j.h.o.SourceTimes.Last(ctx, j.p.Key()); err != nil {
 			j.log.Warn().Err(err).Msg("collecting every enabled source: when each was last collected is unknown")
 		}
 	}
@@ -441,7 +450,7 @@ func (j *job) source(ctx context.Context, name string, timeout time.Duration, fn
 			// early collection.
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			if err := j.h.o.SourceTimes.Collected(rctx, j.p.ApplianceID, name, j.start, 2*iv+time.Hour); err != nil {
+			if err := j.h.o.SourceTimes.Collected(rctx, j.p.Key(), name, j.start, 2*iv+time.Hour); err != nil {
 				j.log.Warn().Err(err).Str("source", name).Msg("collected, but not recorded: collected again on the next job")
 			}
 		}()
@@ -650,6 +659,16 @@ func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal 
 }
 
 func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
+	// Every point of the job passes here: the one place that adds the
+	// orchestrator tag (nePks repeat across Orchestrators).
+	if o := j.p.Orchestrator; o != "" {
+		for i := range pts {
+			if pts[i].Tags == nil {
+				pts[i].Tags = map[string]string{}
+			}
+			pts[i].Tags[telemetry.TagOrchestrator] = o
+		}
+	}
 	// Writing gets its own time even when the job's is spent, so that what
 	// was collected is stored.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

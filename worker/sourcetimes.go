@@ -22,7 +22,7 @@ type SourceTimes interface {
 }
 
 // RedisSourceTimes keeps the times in one Redis hash per appliance, under
-// KeyPrefix+<nePk>, field the source name, value Unix milliseconds.
+// KeyPrefix+<key> (tasks.AppliancePoll.Key), field the source name, value Unix milliseconds.
 type RedisSourceTimes struct {
 	Client    redis.UniversalClient
 	KeyPrefix string // default "ectelemetry:source-last:"

@@ -196,7 +196,7 @@ func (j *job) addStatus(ctx context.Context) {
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	newest, ok, err := j.h.o.Watermarks.Get(rctx, j.p.ApplianceID)
+	newest, ok, err := j.h.o.Watermarks.Get(rctx, j.p.Key())
 	if err != nil {
 		j.log.Warn().Err(err).Msg("status written without data age: newest stored minute unknown")
 	} else if ok {
@@ -212,7 +212,7 @@ func (j *job) addStatus(ctx context.Context) {
 		if in.HasData {
 			st.NewestMinute = newest
 		}
-		if err := sb.Publish(rctx, j.p.ApplianceID, st); err != nil {
+		if err := sb.Publish(rctx, j.p.Key(), st); err != nil {
 			j.log.Warn().Err(err).Msg("status not published for the fleet gauges")
 		}
 	}

@@ -21,7 +21,9 @@ type Watermarks interface {
 	Reset(ctx context.Context, applianceID string) error
 }
 
-// RedisWatermarks keeps watermarks in Redis under KeyPrefix+<nePk>, so they
+// RedisWatermarks keeps watermarks in Redis under KeyPrefix+<key>, the
+// appliance's key (tasks.AppliancePoll.Key: "<orchestrator>:<nePk>", or
+// the bare nePk for the Orchestrator of the ORCH_* variables), so they
 // survive worker restarts and are shared by every worker replica.
 type RedisWatermarks struct {
 	Client    redis.UniversalClient

@@ -61,9 +61,17 @@ func runCheck(ctx context.Context, e env) error {
 			rep.pass(name, detail)
 		}
 	}
-	if r != config.RoleWorker {
-		check("Orchestrator "+redact.URL(cfg.OrchURL), func(ctx context.Context) (string, error) {
-			oc, err := app.NewOrchestrator(cfg)
+	orchs, _ := cfg.Orchestrators() // valid: checkSettings passed
+	for _, o := range orchs {
+		if r == config.RoleWorker {
+			break
+		}
+		name := "Orchestrator " + redact.URL(o.URL)
+		if cfg.OrchestratorsFile != "" {
+			name = "Orchestrator " + o.Name + " " + redact.URL(o.URL)
+		}
+		check(name, func(ctx context.Context) (string, error) {
+			oc, err := app.NewOrchestratorClient(cfg, o, nil)
 			if err != nil {
 				return "", err
 			}
@@ -155,7 +163,24 @@ func flatten(err error) []error {
 
 // checkLimitFile reads the limit file as discovery will.
 func checkLimitFile(rep *report, r config.Role, cfg config.Config) {
-	if r == config.RoleWorker || cfg.LimitFile == "" {
+	if r == config.RoleWorker {
+		return
+	}
+	if cfg.OrchestratorsFile != "" {
+		orchs, err := cfg.Orchestrators()
+		if err != nil {
+			return // reported as a setting
+		}
+		for _, o := range orchs {
+			if !o.CollectAll {
+				c := cfg
+				c.OrchestratorsFile, c.LimitFile, c.CollectAll = "", o.LimitFile, false
+				checkLimitFile(rep, r, c)
+			}
+		}
+		return
+	}
+	if cfg.LimitFile == "" {
 		return
 	}
 	if cfg.CollectAll {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,9 +63,19 @@ func TestCheckReports(t *testing.T) {
 	if err := rdb.RPush(t.Context(), spool.DefaultKey, "a", "b").Err(); err != nil {
 		t.Fatal(err)
 	}
-	addrs := strings.NewReplacer("$ORCH_URL", sim.OrchestratorURL(), "$REDIS_ADDR", rs.Addr, "$DB_URL", db.URL, "$CLOSED_ADDR", closed)
+	// Two entries for the one simulator: ORCHESTRATORS_FILE's check lists
+	// each by name.
+	orchFile := filepath.Join(t.TempDir(), "orchestrators.yaml")
+	if err := os.WriteFile(orchFile, []byte(fmt.Sprintf("orchestrators:\n"+
+		"  - {name: emea, url: %q, api_key: %s, limit_file: testdata/check/limit_appliances.json}\n"+
+		"  - {name: amer, url: %q, api_key: %s, collect_all: true, collect_via: orchestrator}\n",
+		sim.OrchestratorURL(), simulator.DefaultAPIKey, sim.OrchestratorURL(), simulator.DefaultAPIKey)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrs := strings.NewReplacer("$ORCH_URL", sim.OrchestratorURL(), "$REDIS_ADDR", rs.Addr, "$DB_URL", db.URL, "$CLOSED_ADDR", closed,
+		"$ORCHESTRATORS_FILE", orchFile)
 	orchHost := strings.TrimPrefix(sim.OrchestratorURL(), "https://")
-	tokens := strings.NewReplacer(sim.OrchestratorURL(), "$ORCH_URL", orchHost, "$ORCH_HOST", rs.Addr, "$REDIS_ADDR", db.URL, "$DB_URL", closed, "$CLOSED_ADDR")
+	tokens := strings.NewReplacer(orchFile, "$ORCHESTRATORS_FILE", sim.OrchestratorURL(), "$ORCH_URL", orchHost, "$ORCH_HOST", rs.Addr, "$REDIS_ADDR", db.URL, "$DB_URL", closed, "$CLOSED_ADDR")
 	secrets := []string{"pw-never-printed", "wrong-key-never-printed", simulator.DefaultAPIKey, "<orch_api_key>", "<edgeconnect_password>", "<renderer_token>"}
 
 	tests := []struct {
@@ -86,6 +97,8 @@ func TestCheckReports(t *testing.T) {
 		{name: "unreachable", wantErr: true},
 		{name: "sources", args: []string{"--role", "worker"}},
 		{name: "sources-bad", wantErr: true},
+		{name: "orchestrators-file"},
+		{name: "orchestrators-file-and-orch-url", wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

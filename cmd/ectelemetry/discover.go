@@ -37,8 +37,18 @@ func runDiscover(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	log.Info().Str("orchestrator", redact.URL(cfg.OrchURL)).Dur("interval", cfg.DiscoveryInterval).Bool("collect_all", cfg.CollectAll).
-		Str("limit_file", cfg.LimitFile).Msg("discovery started")
+	if cfg.OrchestratorsFile != "" {
+		orchs, _ := cfg.Orchestrators() // valid: LoadConfig checked it
+		names := make([]string, 0, len(orchs))
+		for _, o := range orchs {
+			names = append(names, o.Name)
+		}
+		log.Info().Strs("orchestrators", names).Str("orchestrators_file", cfg.OrchestratorsFile).Dur("interval", cfg.DiscoveryInterval).
+			Msg("discovery started")
+	} else {
+		log.Info().Str("orchestrator", redact.URL(cfg.OrchURL)).Str("orchestrator_name", cfg.OrchName).Dur("interval", cfg.DiscoveryInterval).
+			Bool("collect_all", cfg.CollectAll).Str("limit_file", cfg.LimitFile).Msg("discovery started")
+	}
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

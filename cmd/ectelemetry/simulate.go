@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
@@ -24,6 +25,7 @@ func runSimulate(ctx context.Context, e env) error {
 	orchPassword := fs.String("orch-password", simulator.DefaultOrchPassword, "Orchestrator login password the simulator accepts")
 	unreachable := fs.Float64("unreachable-fraction", 0, "share (0..1) of the appliances reported reachable whose address refuses connections")
 	latency := fs.Duration("latency", 0, "latency added to every appliance response (e.g. 50ms)")
+	orchestrators := fs.Int("orchestrators", 1, "number of simulated Orchestrators: the n-th (from 2) listens on the listen port + n-1 (or a free port), uses seed + n-1 and prefixes its hostnames with O<n>-; the nePks of their appliances are the same (1.NE, 2.NE, ...)")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
@@ -37,51 +39,86 @@ func runSimulate(ctx context.Context, e env) error {
 	if *latency < 0 {
 		return fmt.Errorf("--latency must not be negative: %w", errUsage)
 	}
-	sim, err := simulator.New(simulator.Config{
-		Appliances:       *appliances,
-		Seed:             *seed,
-		ListenHost:       host,
-		AdvertiseHost:    *advertise,
-		OrchestratorAddr: net.JoinHostPort(host, port),
-		APIKey:           *apiKey,
-		OrchUser:         *orchUser,
-		OrchPassword:     *orchPassword,
-		ECUser:           *user,
-		ECPassword:       *password,
-		Faults: simulator.Faults{
-			Appliances:          simulator.Fault{Latency: *latency},
-			UnreachableFraction: *unreachable,
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("simulate: %v: %w", err, errUsage)
+	if *orchestrators < 1 || *orchestrators > 20 {
+		return fmt.Errorf("--orchestrators must be between 1 and 20: %w", errUsage)
 	}
-	if err := sim.Start(ctx); err != nil {
-		return fmt.Errorf("simulate: %w", err)
-	}
-	defer sim.Close()
-
-	reachable := 0
-	apps := sim.Appliances()
-	for _, a := range apps {
-		if a.Reachable {
-			reachable++
+	basePort, _ := strconv.Atoi(port)
+	var sims []*simulator.Simulator
+	defer func() {
+		for _, sim := range sims {
+			sim.Close()
 		}
+	}()
+	for i := 0; i < *orchestrators; i++ {
+		cfg := simulator.Config{
+			Appliances:       *appliances,
+			Seed:             *seed + int64(i),
+			ListenHost:       host,
+			AdvertiseHost:    *advertise,
+			OrchestratorAddr: net.JoinHostPort(host, port),
+			APIKey:           *apiKey,
+			OrchUser:         *orchUser,
+			OrchPassword:     *orchPassword,
+			ECUser:           *user,
+			ECPassword:       *password,
+			Faults: simulator.Faults{
+				Appliances:          simulator.Fault{Latency: *latency},
+				UnreachableFraction: *unreachable,
+			},
+		}
+		if i > 0 {
+			cfg.HostnamePrefix = fmt.Sprintf("O%d-", i+1)
+			if basePort != 0 {
+				cfg.OrchestratorAddr = net.JoinHostPort(host, strconv.Itoa(basePort+i))
+			}
+		}
+		sim, err := simulator.New(cfg)
+		if err != nil {
+			return fmt.Errorf("simulate: %v: %w", err, errUsage)
+		}
+		if err := sim.Start(ctx); err != nil {
+			return fmt.Errorf("simulate: %w", err)
+		}
+		sims = append(sims, sim)
 	}
-	newest, oldest := sim.Window()
-	url := sim.OrchestratorURL()
-	fmt.Fprintf(e.stdout, "orchestrator: %s\n", url)
-	fmt.Fprintf(e.stdout, "appliances: %d (%d reachable, %d unreachable), seed %d\n",
-		len(apps), reachable, len(apps)-reachable, *seed)
+
+	for i, sim := range sims {
+		reachable := 0
+		apps := sim.Appliances()
+		for _, a := range apps {
+			if a.Reachable {
+				reachable++
+			}
+		}
+		url := sim.OrchestratorURL()
+		if len(sims) == 1 {
+			fmt.Fprintf(e.stdout, "orchestrator: %s\n", url)
+		} else {
+			fmt.Fprintf(e.stdout, "orchestrator sim%d: %s\n", i+1, url)
+		}
+		fmt.Fprintf(e.stdout, "appliances: %d (%d reachable, %d unreachable), seed %d\n",
+			len(apps), reachable, len(apps)-reachable, *seed+int64(i))
+	}
+	newest, oldest := sims[0].Window()
 	fmt.Fprintf(e.stdout, "minute window: %s .. %s\n", time.Unix(oldest, 0).UTC().Format(time.RFC3339),
 		time.Unix(newest, 0).UTC().Format(time.RFC3339))
-	fmt.Fprintf(e.stdout, "try: curl -k -H \"X-Auth-Token: <api-key>\" %s/gms/rest/appliance\n", url)
+	fmt.Fprintf(e.stdout, "try: curl -k -H \"X-Auth-Token: <api-key>\" %s/gms/rest/appliance\n", sims[0].OrchestratorURL())
+	if len(sims) > 1 {
+		fmt.Fprintln(e.stdout, "ORCHESTRATORS_FILE for them (with the simulator's default API key):")
+		fmt.Fprintln(e.stdout, "orchestrators:")
+		for i, sim := range sims {
+			fmt.Fprintf(e.stdout, "  - {name: sim%d, url: %q, api_key: <api-key>, collect_all: true}\n", i+1, sim.OrchestratorURL())
+		}
+	}
 	fmt.Fprintln(e.stdout, "serving until interrupted")
 
 	<-ctx.Done()
-	if err := sim.Close(); err != nil {
-		return fmt.Errorf("simulate: close: %w", err)
+	for _, sim := range sims {
+		if err := sim.Close(); err != nil {
+			return fmt.Errorf("simulate: close: %w", err)
+		}
 	}
+	sims = nil
 	fmt.Fprintln(e.stdout, "simulator stopped")
 	return nil
 }

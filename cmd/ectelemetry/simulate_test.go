@@ -125,3 +125,64 @@ func TestSimulateFlags(t *testing.T) {
 		})
 	}
 }
+
+// Several simulated Orchestrators: distinct URLs and hostnames, the same
+// nePks.
+func TestSimulateSeveralOrchestrators(t *testing.T) {
+	lines, result, cancel := startSimulate(t, "--listen", "127.0.0.1:0", "--appliances", "3", "--orchestrators", "2")
+	var printed []string
+	urls := map[string]string{}
+	for ln := range lines {
+		printed = append(printed, ln)
+		if rest, ok := strings.CutPrefix(ln, "orchestrator sim"); ok {
+			name, url, _ := strings.Cut(rest, ": ")
+			urls["sim"+name] = url
+		}
+		if ln == "serving until interrupted" {
+			break
+		}
+	}
+	if len(urls) != 2 || urls["sim1"] == urls["sim2"] {
+		t.Fatalf("printed URLs %v, want two distinct; output:\n%s", urls, strings.Join(printed, "\n"))
+	}
+	if !strings.Contains(strings.Join(printed, "\n"), "  - {name: sim2, url: \""+urls["sim2"]+"\"") {
+		t.Errorf("output lacks the ORCHESTRATORS_FILE entry of sim2:\n%s", strings.Join(printed, "\n"))
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the simulator's self-signed certificate
+	}}
+	defer c.CloseIdleConnections()
+	hosts := map[string]map[string]string{} // orchestrator → nePk → hostname
+	for name, url := range urls {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url+"/gms/rest/appliance", nil)
+		req.Header.Set("X-Auth-Token", "sim-api-key")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var apps []struct {
+			ID       string `json:"id"`
+			HostName string `json:"hostName"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&apps)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts[name] = map[string]string{}
+		for _, a := range apps {
+			hosts[name][a.ID] = a.HostName
+		}
+	}
+	h1, h2 := hosts["sim1"]["3.NE"], hosts["sim2"]["3.NE"]
+	if h1 == "" || h2 == "" || h1 == h2 || !strings.HasPrefix(h2, "O2-") {
+		t.Errorf("3.NE hostnames: sim1 %q, sim2 %q; want both present, distinct, sim2's prefixed O2-", h1, h2)
+	}
+	c.CloseIdleConnections()
+	cancel()
+	for range lines {
+	}
+	if err := <-result; err != nil {
+		t.Errorf("simulate returned %v after cancel, want nil", err)
+	}
+}

@@ -53,6 +53,7 @@ func NewLogger(cfg config.Config, service string, stdout io.Writer) (zerolog.Log
 // libraries print URLs in their errors, and the OTLP header values.
 func Secrets(cfg config.Config) []string {
 	s := append(cfg.SecretValues(), redact.URLSecrets(cfg.OrchURL, cfg.DBURL, cfg.RedisAddr)...)
+	s = append(s, cfg.OrchestratorSecrets()...)
 	if cfg.HasOutput(config.OutputOTLP) || cfg.OTLPSelfMetrics {
 		s = append(s, outputs.OTLPHeaderSecrets()...)
 	}
@@ -127,13 +128,22 @@ func NewOrchestrator(cfg config.Config) (*orchestrator.Client, error) {
 // newOrchestrator is NewOrchestrator whose waits for a turn feed m's
 // histogram (m may be nil).
 func newOrchestrator(cfg config.Config, m *metrics.Metrics) (*orchestrator.Client, error) {
+	return NewOrchestratorClient(cfg, config.Orchestrator{URL: cfg.OrchURL, APIKey: cfg.OrchAPIKey, User: cfg.OrchUser,
+		Password: cfg.OrchPassword, TLSVerify: cfg.OrchTLSVerify, CAFile: cfg.OrchCAFile}, m)
+}
+
+// NewOrchestratorClient returns the client of one Orchestrator of the
+// configuration (config.Config.Orchestrators), with its own limiter:
+// ORCH_RATE_LIMIT and ORCH_MAX_CONCURRENCY apply per Orchestrator. Waits
+// for a turn feed m's histogram (m may be nil).
+func NewOrchestratorClient(cfg config.Config, o config.Orchestrator, m *metrics.Metrics) (*orchestrator.Client, error) {
 	lim, err := NewOrchestratorLimiter(cfg, m)
 	if err != nil {
 		return nil, err
 	}
 	return orchestrator.New(orchestrator.Options{
-		URL: cfg.OrchURL, APIKey: cfg.OrchAPIKey, User: cfg.OrchUser, Password: cfg.OrchPassword,
-		InsecureSkipVerify: !cfg.OrchTLSVerify && cfg.OrchCAFile == "", CAFile: cfg.OrchCAFile,
+		URL: o.URL, APIKey: o.APIKey, User: o.User, Password: o.Password,
+		InsecureSkipVerify: !o.TLSVerify && o.CAFile == "", CAFile: o.CAFile,
 		Limiter: lim,
 	})
 }
@@ -156,26 +166,35 @@ type Deps struct {
 // NewDiscovery wires a Discovery from the configuration.
 func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 	log, m, rdb, w := d.Log, d.Metrics, d.Redis, d.Writer
-	oc, err := newOrchestrator(cfg, m)
+	orchs, err := cfg.Orchestrators()
 	if err != nil {
 		return nil, err
 	}
-	if !cfg.OrchTLSVerify && cfg.OrchCAFile == "" {
-		log.Warn().Msg("Orchestrator TLS certificate is not verified (ORCH_TLS_VERIFY=false), as in the Python demo")
+	var sources []discovery.Source
+	for _, o := range orchs {
+		oc, err := NewOrchestratorClient(cfg, o, m)
+		if err != nil {
+			return nil, fmt.Errorf("orchestrator %s: %w", o.Name, err)
+		}
+		if !o.TLSVerify && o.CAFile == "" {
+			log.Warn().Str("orchestrator", o.Name).Msg("Orchestrator TLS certificate is not verified (ORCH_TLS_VERIFY=false or tls_verify: false), as in the Python demo")
+		}
+		sources = append(sources, discovery.Source{Name: o.Name, Orchestrator: discovery.OrchestratorClient{Client: oc},
+			LimitFile: o.LimitFile, CollectAll: o.CollectAll, Scoped: !o.Legacy, State: discovery.OrchestratorClient{Client: oc}})
 	}
 	return discovery.New(discovery.Options{
-		Orchestrator: discovery.OrchestratorClient{Client: oc},
-		Queue:        discovery.NewAsynqQueue(rdb, cfg.Queue),
-		Cycles:       &tasks.RedisCycles{Client: rdb},
-		StatusBoard:  &tasks.RedisStatusBoard{Client: rdb},
-		Marker:       &tasks.RedisMarker{Client: rdb}, RecoveryWindow: cfg.BackfillMax,
+		Sources:     sources,
+		Queue:       discovery.NewAsynqQueue(rdb, cfg.Queue),
+		Cycles:      &tasks.RedisCycles{Client: rdb},
+		StatusBoard: &tasks.RedisStatusBoard{Client: rdb},
+		Marker:      &tasks.RedisMarker{Client: rdb}, RecoveryWindow: cfg.BackfillMax,
 		Checks: []discovery.Check{
 			{Name: "influxdb", Fn: InfluxCheck(w)},
 			{Name: "redis", Fn: RedisCheck(rdb)},
 		},
-		LimitFile: cfg.LimitFile, CollectAll: cfg.CollectAll, Interval: cfg.DiscoveryInterval,
-		Spread: cfg.DiscoverySpread, Logger: log, Metrics: m, Now: d.Now,
-		State: discovery.OrchestratorClient{Client: oc}, Sink: w,
+		Interval: cfg.DiscoveryInterval,
+		Spread:   cfg.DiscoverySpread, Logger: log, Metrics: m, Now: d.Now,
+		Sink: w,
 	})
 }
 
@@ -270,20 +289,24 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	if fo != nil {
 		outs = fo
 	}
-	relay, err := NewRelayDialer(cfg, m)
+	def, routes, err := NewRoutes(cfg, m)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.CollectVia != config.ViaDirect {
+	if cfg.CollectVia != config.ViaDirect || len(routes) > 0 {
 		log.Info().Str("collect_via", cfg.CollectVia).Bool("passthrough_minute_stats", cfg.PassthroughMinuteStats).
-			Int("orch_rate_limit", cfg.OrchRateLimit).Int("orch_max_concurrency", cfg.OrchMaxConcurrency).
+			Int("orch_rate_limit", cfg.OrchRateLimit).Int("orch_max_concurrency", cfg.OrchMaxConcurrency).Int("orchestrators_relayed", len(routes)).
 			Msg("reading appliances through the Orchestrator's pass-through (COLLECT_VIA)")
-		if !cfg.OrchTLSVerify && cfg.OrchCAFile == "" {
-			log.Warn().Msg("Orchestrator TLS certificate is not verified (ORCH_TLS_VERIFY=false), as in the Python demo")
+		if orchs, _ := cfg.Orchestrators(); cfg.NeedsOrchestrators(orchs) {
+			for _, o := range orchs {
+				if cfg.CollectViaOf(o) != config.ViaDirect && !o.TLSVerify && o.CAFile == "" {
+					log.Warn().Str("orchestrator", o.Name).Msg("Orchestrator TLS certificate is not verified (ORCH_TLS_VERIFY=false or tls_verify: false), as in the Python demo")
+				}
+			}
 		}
 	}
 	h, err := worker.New(worker.Options{
-		CollectVia: cfg.CollectVia, Relay: relay, PassthroughMinuteStats: cfg.PassthroughMinuteStats,
+		CollectVia: def.CollectVia, Relay: def.Relay, Routes: routes, PassthroughMinuteStats: cfg.PassthroughMinuteStats,
 		Sources: plan, SourceTimes: &worker.RedisSourceTimes{Client: rdb},
 		Dial: func(addr string) (worker.Appliance, error) {
 			return edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,40 @@ func NewRelayDialer(cfg config.Config, m *metrics.Metrics) (worker.RelayDialer, 
 		return nil, err
 	}
 	return RelayDialer(oc, cfg.ECRequestTimeout, cfg.ECArchiveTimeout), nil
+}
+
+// NewRoutes returns how the worker reads the appliances of each
+// Orchestrator (config.Config.Orchestrators): per Orchestrator name, its
+// collect_via (or COLLECT_VIA) with a pass-through of its own client when
+// not direct; and def, the route of a payload without an Orchestrator name
+// (queued by an older discovery): COLLECT_VIA through the Orchestrator of
+// the ORCH_* variables, or direct with ORCHESTRATORS_FILE. A worker
+// without ORCHESTRATORS_FILE and with COLLECT_VIA=direct has no routes.
+func NewRoutes(cfg config.Config, m *metrics.Metrics) (def worker.Route, routes map[string]worker.Route, err error) {
+	def = worker.Route{CollectVia: config.ViaDirect}
+	if cfg.OrchestratorsFile == "" && cfg.CollectVia == config.ViaDirect {
+		return def, nil, nil
+	}
+	orchs, err := cfg.Orchestrators()
+	if err != nil {
+		return def, nil, err
+	}
+	routes = map[string]worker.Route{}
+	for _, o := range orchs {
+		r := worker.Route{CollectVia: cfg.CollectViaOf(o)}
+		if r.CollectVia != config.ViaDirect {
+			oc, err := NewOrchestratorClient(cfg, o, m)
+			if err != nil {
+				return def, nil, fmt.Errorf("orchestrator %s: %w", o.Name, err)
+			}
+			r.Relay = RelayDialer(oc, cfg.ECRequestTimeout, cfg.ECArchiveTimeout)
+		}
+		if o.Legacy {
+			def = r
+		}
+		routes[o.Name] = r
+	}
+	return def, routes, nil
 }
 
 // RelayDialer returns a worker.RelayDialer that reads appliances through

@@ -68,6 +68,8 @@ type Config struct {
 	OrchPassword      string        `envconfig:"ORCH_PW" secret:"true"`            // with ORCH_USER
 	OrchTLSVerify     bool          `envconfig:"ORCH_TLS_VERIFY" default:"false"`  // verify the Orchestrator certificate
 	OrchCAFile        string        `envconfig:"ORCH_CA_FILE"`                     // extra CA bundle (PEM)
+	OrchName          string        `envconfig:"ORCH_NAME" default:"default"`      // orchestrator tag of the ORCH_* Orchestrator (DefaultOrchName)
+	OrchestratorsFile string        `envconfig:"ORCHESTRATORS_FILE"`               // YAML/JSON list of Orchestrators, instead of ORCH_*
 	ECTLSVerify       bool          `envconfig:"EC_TLS_VERIFY" default:"false"`    // verify appliance certificates
 	ECCAFile          string        `envconfig:"EC_CA_FILE"`                       // extra CA bundle (PEM)
 	DBTLSVerify       bool          `envconfig:"DB_TLS_VERIFY" default:"true"`     // verify the InfluxDB certificate (https DB_URL)
@@ -246,24 +248,25 @@ func (c Config) Validate(role Role) error {
 	if c.OrchMaxConcurrency < 0 || c.OrchMaxConcurrency > 1024 {
 		errs = append(errs, fmt.Errorf("ORCH_MAX_CONCURRENCY %d must be between 0 (unbounded) and 1024", c.OrchMaxConcurrency))
 	}
-	if discovery || worker && c.CollectVia != ViaDirect {
+	if c.OrchestratorsFile != "" {
+		// Read by discovery, and by workers that collect some appliance
+		// through an Orchestrator.
+		_, err := c.Orchestrators()
+		errs = append(errs, err)
+	} else if discovery || worker && c.CollectVia != ViaDirect {
+		if _, err := c.Orchestrators(); err != nil {
+			errs = append(errs, err) // ORCH_NAME
+		}
 		need("ORCH_URL", c.OrchURL)
 		errs = append(errs, checkOrchURL(c.OrchURL))
-		switch {
-		case c.OrchAPIKey == "" && c.OrchUser == "":
-			errs = append(errs, errors.New("ORCH_API_KEY (or ORCH_USER and ORCH_PW) is required and empty"))
-		case c.OrchAPIKey != "" && c.OrchUser != "":
-			errs = append(errs, errors.New("set either ORCH_API_KEY or ORCH_USER/ORCH_PW, not both"))
-		case c.OrchUser != "" && c.OrchPassword == "":
-			errs = append(errs, errors.New("ORCH_PW is required with ORCH_USER"))
-		}
+		errs = append(errs, checkCredentials(c.OrchAPIKey, c.OrchUser, c.OrchPassword, "ORCH_API_KEY", "ORCH_USER", "ORCH_PW"))
 		errs = append(errs, checkFile("ORCH_CA_FILE", c.OrchCAFile))
 	}
 	if discovery {
 		if c.DiscoveryInterval < 10*time.Second {
 			errs = append(errs, fmt.Errorf("DISCOVERY_INTERVAL %s is shorter than 10s", c.DiscoveryInterval))
 		}
-		if !c.CollectAll {
+		if !c.CollectAll && c.OrchestratorsFile == "" {
 			need("LIMIT_FILE", c.LimitFile)
 		}
 	}

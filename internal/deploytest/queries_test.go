@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
@@ -379,6 +380,10 @@ func checkValues(t *testing.T, db *testenv.InfluxDB, host string) {
 		for _, v := range d.Templating.List {
 			// Multi-value variables select just host, not All.
 			m[v.Name] = resolvedVar{chosen: host, multi: v.Multi, includeAll: v.IncludeAll, options: []string{host}}
+			if v.Name == "orchestrator" {
+				// The pipeline's one Orchestrator, named by ORCH_NAME's default.
+				m[v.Name] = resolvedVar{chosen: config.DefaultOrchName, multi: v.Multi, includeAll: v.IncludeAll, options: []string{config.DefaultOrchName}}
+			}
 		}
 		for k, v := range extra {
 			m[k] = resolvedVar{chosen: v, options: []string{v}}

@@ -43,7 +43,13 @@ type Options struct {
 	Influx *testenv.InfluxDB
 	// Config adjusts the configuration before it is validated.
 	Config func(*config.Config)
+	// Clock, when set, is the pipeline's clock (for simulators of more
+	// Orchestrators built by the test).
+	Clock *Clock
 }
+
+// NewClock returns a clock at the current minute's boundary.
+func NewClock() *Clock { return &Clock{t: time.Now().UTC().Truncate(time.Minute)} }
 
 // Pipeline is a running pipeline.
 type Pipeline struct {
@@ -77,7 +83,10 @@ func Start(t testing.TB, o Options) *Pipeline {
 	if o.Workers == 0 {
 		o.Workers = 2
 	}
-	clock := &Clock{t: time.Now().UTC().Truncate(time.Minute)}
+	clock := o.Clock
+	if clock == nil {
+		clock = NewClock()
+	}
 	p := &Pipeline{t: t, Clock: clock, Logs: &testenv.LogBuffer{}, nWorkers: o.Workers}
 	p.Redis = testenv.StartRedis(t)
 	p.Influx = o.Influx

@@ -162,7 +162,9 @@ func TestVictoriaMetricsStoresThePoints(t *testing.T) {
 						}
 						continue
 					}
-					k := vmKey(name, pt.Tags, pt.Time.UnixMilli())
+					tags := maps.Clone(pt.Tags)
+					tags[telemetry.TagOrchestrator] = config.DefaultOrchName // the workers add it as they write
+					k := vmKey(name, tags, pt.Time.UnixMilli())
 					got, ok := samples[k]
 					switch {
 					case !ok:

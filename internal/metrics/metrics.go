@@ -26,6 +26,9 @@ type Metrics struct {
 	AppliancesDiscovered prometheus.Gauge
 	AppliancesSelected   prometheus.Gauge
 	Enqueued             *prometheus.CounterVec // result: enqueued, requeued, still_queued, peer_queued, error
+	// Per Orchestrator (named ones: ORCHESTRATORS_FILE or ORCH_NAME).
+	OrchestratorReads      *prometheus.CounterVec // orchestrator, result: ok, down, error, limit_file_error
+	OrchestratorAppliances *prometheus.GaugeVec   // orchestrator, stage: listed, selected
 
 	Jobs            *prometheus.CounterVec   // result: ok, partial, unreachable, login_failed, failed
 	JobDuration     prometheus.Histogram     //
@@ -81,6 +84,14 @@ func New() *Metrics {
 			Namespace: namespace, Subsystem: "discovery", Name: "tasks_total",
 			Help: "Enqueue attempts by result: enqueued, requeued (a task left behind by a crash or a dead worker was replaced), still_queued (the previous job of that appliance had not finished: cycle overrun), peer_queued (another discovery process queued it in this cycle), error.",
 		}, []string{"result"}),
+		OrchestratorReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "orchestrator_reads_total",
+			Help: "Inventory reads per Orchestrator and cycle by result: ok, down (not ready), error (inventory failed), limit_file_error.",
+		}, []string{"orchestrator", "result"}),
+		OrchestratorAppliances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "orchestrator_appliances",
+			Help: "Appliances of each Orchestrator in its last successful cycle: listed by it, and selected for collection.",
+		}, []string{"orchestrator", "stage"}),
 		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "jobs_total",
 			Help: "Appliance jobs by result.",
@@ -156,7 +167,7 @@ func New() *Metrics {
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.FleetAppliances, m.FleetByOrchState, m.FleetByVersion, m.FleetByModel, m.FleetTunnels, m.FleetOldestDataSeconds, m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
-		m.Enqueued, m.Jobs, m.JobDuration, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
+		m.Enqueued, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
 		m.Minutes, m.ParseIssues, m.BackfillMinutes} {
 		f(c)
 	}

@@ -35,6 +35,10 @@ type Config struct {
 	Appliances int
 	// Seed makes the fleet and every served value deterministic.
 	Seed int64
+	// HostnamePrefix is put before every appliance hostname, so that the
+	// fleets of several simulated Orchestrators (whose nePks are the same:
+	// 1.NE, 2.NE, ...) have hostnames of their own. Default none.
+	HostnamePrefix string
 	// ListenHost is the host every listener binds to. Default 127.0.0.1.
 	ListenHost string
 	// AdvertiseHost is the host written into appliance addresses ("ip") and

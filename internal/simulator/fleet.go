@@ -272,7 +272,7 @@ func uuidFrom(seed uint64, idx int, kind uint64) string {
 }
 
 // newFleet builds the fleet for n appliances. now anchors boot times.
-func newFleet(seed int64, n int, now time.Time) *fleet {
+func newFleet(seed int64, n int, now time.Time, hostnamePrefix string) *fleet {
 	s := uint64(seed)
 	f := &fleet{seed: s, byID: make(map[string]*applianceDef, n)}
 	off := int(hashKeys(s, streamFleet, 0xfeed) % 10)
@@ -289,7 +289,9 @@ func newFleet(seed int64, n int, now time.Time) *fleet {
 		isHub[h] = true
 	}
 	for i := 0; i < n; i++ {
-		f.apps = append(f.apps, f.newAppliance(i, isHub[i], now))
+		a := f.newAppliance(i, isHub[i], now)
+		a.hostname = hostnamePrefix + a.hostname
+		f.apps = append(f.apps, a)
 	}
 	f.wirePeers()
 	for _, a := range f.apps {

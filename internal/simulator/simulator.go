@@ -92,7 +92,7 @@ func New(cfg Config) (*Simulator, error) {
 	now := cfg.Now()
 	s := &Simulator{
 		cfg:   cfg,
-		fleet: newFleet(cfg.Seed, cfg.Appliances, now),
+		fleet: newFleet(cfg.Seed, cfg.Appliances, now, cfg.HostnamePrefix),
 		cache: newArchiveCache(cfg.ArchiveCacheBytes),
 		byID:  make(map[string]*target, cfg.Appliances),
 		start: now,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hibiken/asynq"
 )
@@ -13,7 +14,16 @@ const TypeAppliancePoll = "appliance:poll"
 
 // AppliancePoll is the payload of a TypeAppliancePoll task.
 type AppliancePoll struct {
-	ApplianceID         string `json:"appliance_id"` // Orchestrator nePk, e.g. "3.NE"
+	ApplianceID string `json:"appliance_id"` // Orchestrator nePk, e.g. "3.NE"
+	// Orchestrator names the Orchestrator that listed the appliance: the
+	// orchestrator tag of its points, and the pass-through the worker
+	// uses. Empty only in payloads queued by an older discovery.
+	Orchestrator string `json:"orchestrator,omitempty"`
+	// Scoped is set when the appliance's task id and Redis keys carry the
+	// Orchestrator's name (see Key). Discovery leaves it unset for the
+	// Orchestrator of the ORCH_* variables, whose keys stay those of a
+	// single-Orchestrator deployment.
+	Scoped              bool   `json:"scoped,omitempty"`
 	Hostname            string `json:"hostname"`
 	Address             string `json:"address"` // management IP or host:port
 	NetworkRole         string `json:"network_role"`
@@ -89,14 +99,41 @@ func (p AppliancePoll) validate() error {
 	if p.DiscoveredAt <= 0 {
 		errs = append(errs, errors.New("discovered_at is not set"))
 	}
+	if p.Scoped && p.Orchestrator == "" {
+		errs = append(errs, errors.New("scoped without an orchestrator"))
+	}
+	if strings.Contains(p.Orchestrator, ":") {
+		errs = append(errs, errors.New("orchestrator holds a colon"))
+	}
 	return errors.Join(errs...)
 }
 
-// TaskID is the asynq task id of an appliance's collection. One id per
-// appliance means at most one job per appliance is queued or running at any
+// ApplianceKey identifies an appliance in task ids and Redis keys:
+// "<orchestrator>:<nePk>", or the bare nePk when orchestrator is empty
+// (the form of a single-Orchestrator deployment). nePks repeat across
+// Orchestrators ("3.NE" on each), names do not, and a name never holds
+// ":" (config checks it).
+func ApplianceKey(orchestrator, applianceID string) string {
+	if orchestrator == "" {
+		return applianceID
+	}
+	return orchestrator + ":" + applianceID
+}
+
+// Key is the appliance's key (ApplianceKey): scoped by the Orchestrator's
+// name when Scoped is set.
+func (p AppliancePoll) Key() string {
+	if !p.Scoped {
+		return p.ApplianceID
+	}
+	return ApplianceKey(p.Orchestrator, p.ApplianceID)
+}
+
+// TaskID is the asynq task id of an appliance's collection, given its key
+// (AppliancePoll.Key). One id per appliance means at most one job per appliance is queued or running at any
 // time, whatever the number of discovery cycles or workers.
-func TaskID(applianceID string) string { return "poll:" + applianceID }
+func TaskID(key string) string { return "poll:" + key }
 
 // RerunTaskID is an appliance's second TaskID, used while a task under
 // TaskID is left active by a worker that died (until asynq archives it).
-func RerunTaskID(applianceID string) string { return "poll:" + applianceID + ":rerun" }
+func RerunTaskID(key string) string { return "poll:" + key + ":rerun" }

@@ -17,6 +17,7 @@ func TestRoundTrip(t *testing.T) {
 		ReachabilityChannel: 2, Licensed: true, LicenseDisplay: "1 Gbps", LicenseBW: 1000000,
 		WANLabels: map[string]string{"1": "MPLS1"}, LANLabels: map[string]string{"5": "Data"},
 		Overlays: map[string]string{"1": "RealTime"}, DiscoveredAt: 1736503200, Cycle: 1736503200,
+		Orchestrator: "emea", Scoped: true,
 	}
 	task, err := NewAppliancePollTask(in)
 	if err != nil {
@@ -56,6 +57,38 @@ func TestParseRejectsBadPayloadsWithSkipRetry(t *testing.T) {
 func TestTaskID(t *testing.T) {
 	if got := TaskID("3.NE"); got != "poll:3.NE" {
 		t.Errorf("TaskID(3.NE) = %q, want poll:3.NE", got)
+	}
+}
+
+// The Orchestrator of the ORCH_* variables (not scoped) keeps the keys of a
+// single-Orchestrator deployment; scoped appliances are told apart by name.
+func TestKey(t *testing.T) {
+	for _, tc := range []struct {
+		orchestrator string
+		scoped       bool
+		key, taskID  string
+	}{
+		{"", false, "3.NE", "poll:3.NE"},
+		{"default", false, "3.NE", "poll:3.NE"},
+		{"emea", true, "emea:3.NE", "poll:emea:3.NE"},
+		{"amer", true, "amer:3.NE", "poll:amer:3.NE"},
+	} {
+		p := AppliancePoll{ApplianceID: "3.NE", Orchestrator: tc.orchestrator, Scoped: tc.scoped}
+		if got := p.Key(); got != tc.key {
+			t.Errorf("Key(%q, scoped %v) = %q, want %q", tc.orchestrator, tc.scoped, got, tc.key)
+		}
+		if got := TaskID(p.Key()); got != tc.taskID {
+			t.Errorf("TaskID(%q) = %q, want %q", p.Key(), got, tc.taskID)
+		}
+	}
+	base := `{"appliance_id":"3.NE","hostname":"h","address":"127.0.0.1:1","discovered_at":1`
+	for in, want := range map[string]string{
+		base + `,"scoped":true}`:                      "scoped without an orchestrator",
+		base + `,"orchestrator":"a:b","scoped":true}`: "orchestrator holds a colon",
+	} {
+		if _, err := ParseAppliancePollPayload([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseAppliancePollPayload(%s) = %v, want %q", in, err, want)
+		}
 	}
 }
 

@@ -50,6 +50,7 @@ type TagBound struct {
 var TagBounds = append([]TagBound{
 	{TagApplianceID, BoundFleet, "one per appliance (Orchestrator nePk)"},
 	{TagHostname, BoundFleet, "one per appliance (a rename adds one)"},
+	{TagOrchestrator, BoundConfig, "one per configured Orchestrator (ORCHESTRATORS_FILE names, or ORCH_NAME)"},
 	{TagTrafficType, BoundFixed, "4: optimized_traffic, passthrough_shaped, passthrough_unshaped, all_traffic"},
 	{TagFlowType, BoundFixed, "3: TCP Accelerated, TCP Non-Accelerated, Non-TCP"},
 	{TagDropReason, BoundFixed, "the appliance software's list of drop reasons"},

@@ -31,6 +31,7 @@ const (
 // Tag keys.
 const (
 	TagApplianceID     = "appliance_id"
+	TagOrchestrator    = "orchestrator" // name of the Orchestrator that lists the appliance (ORCHESTRATORS_FILE, ORCH_NAME)
 	TagHostname        = "hostname"
 	TagInterfaceName   = "interface_name"
 	TagInterfaceLabel  = "interface_label"

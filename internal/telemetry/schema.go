@@ -79,8 +79,13 @@ type MeasurementSpec struct {
 	Scope  Scope // which identity tags its points carry; default appliance
 }
 
-// CommonTags are carried by every point.
-var CommonTags = []string{TagApplianceID, TagHostname}
+// CommonTags are carried by every point. The worker adds TagOrchestrator
+// when it writes a job's points, so points as built carry only
+// RequiredTags.
+var CommonTags = []string{TagApplianceID, TagHostname, TagOrchestrator}
+
+// RequiredTags are the common tags Validate requires.
+var RequiredTags = []string{TagApplianceID, TagHostname}
 
 func ints(unit string, names ...string) []FieldSpec {
 	out := make([]FieldSpec, len(names))
@@ -384,7 +389,11 @@ func Validate(p Point) error {
 		return fmt.Errorf("unknown measurement %q", p.Measurement)
 	}
 	var errs []error
-	for _, t := range spec.IdentityTags() {
+	required := RequiredTags
+	if spec.Scope == ScopeOrchestrator {
+		required = OrchestratorTags
+	}
+	for _, t := range required {
 		if p.Tags[t] == "" {
 			errs = append(errs, fmt.Errorf("%s: missing tag %q", p.Measurement, t))
 		}

@@ -10,10 +10,9 @@ const (
 
 // Tag keys of the state measurements.
 const (
-	TagBGPPeer      = "bgp_peer"
-	TagVRF          = "vrf"
-	TagOrchestrator = "orchestrator"
-	TagNextHop      = "next_hop"
+	TagBGPPeer = "bgp_peer"
+	TagVRF     = "vrf"
+	TagNextHop = "next_hop"
 )
 
 // Field keys of interface_state.
@@ -133,7 +132,6 @@ var stateSchema = []MeasurementSpec{
 
 // stateTagBounds are the bounds of the state measurements' new tag keys.
 var stateTagBounds = []TagBound{
-	{TagOrchestrator, BoundFixed, "1: the host of ORCH_URL"},
 	{TagVRF, BoundConfig, "one per routing segment (VRF id) of the appliance"},
 	{TagBGPPeer, BoundConfig, "one per BGP neighbour address configured on the appliance"},
 	{TagNextHop, BoundConfig, "one per next-hop address the appliance monitors (its WAN gateways)"},
