@@ -41,10 +41,14 @@ func runBench(ctx context.Context, e env) error {
 	conc := fs.Int("concurrency", 64, "WORKER_CONCURRENCY of the worker process")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
 	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
+	via := fs.String("collect-via", "direct", "COLLECT_VIA of the worker process: direct, orchestrator or auto (through the simulated Orchestrator's pass-through, minute statistics included, no rate limit)")
 	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1), heap and allocations at the end")
 	profSecs := fs.Int("profile-seconds", 30, "length of the CPU profile")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
+	}
+	if *via != config.ViaDirect && *via != config.ViaOrchestrator && *via != config.ViaAuto {
+		return fmt.Errorf("--collect-via %q: use direct, orchestrator or auto: %w", *via, errUsage)
 	}
 	if *profSecs < 1 {
 		return fmt.Errorf("--profile-seconds must be positive: %w", errUsage)
@@ -103,7 +107,13 @@ func runBench(ctx context.Context, e env) error {
 	cmd := exec.CommandContext(wctx, self, "worker")
 	cmd.Env = append(os.Environ(), "EC_USER="+cfg.ECUser, "EC_PW="+cfg.ECPassword, "REACHABILITY="+*reach,
 		"OUTPUTS="+*outputs, "WORKER_CONCURRENCY="+strconv.Itoa(*conc), "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
-		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=")
+		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=", "COLLECT_VIA="+*via)
+	if *via != config.ViaDirect {
+		// Workers read through the simulated Orchestrator: they need its
+		// address and key; the bench measures CPU, so nothing paces it.
+		cmd.Env = append(cmd.Env, "ORCH_URL="+cfg.OrchURL, "ORCH_API_KEY="+cfg.OrchAPIKey,
+			"PASSTHROUGH_MINUTE_STATS=true", "ORCH_RATE_LIMIT=0", "ORCH_MAX_CONCURRENCY=0")
+	}
 	if cfg.HasOutput("otlp") {
 		endpoint, stop, err := startOTLPSink()
 		if err != nil {
@@ -129,15 +139,15 @@ func runBench(ctx context.Context, e env) error {
 	pid := cmd.Process.Pid
 	defer func() { stopWorker(); cmd.Wait() }()
 
-	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), worker pid %d, concurrency %d, reachability %s, outputs %s\n",
-		*n, unreachable, pid, *conc, *reach, strings.Join(cfg.OutputList(), ","))
+	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), worker pid %d, concurrency %d, reachability %s, outputs %s, collect via %s\n",
+		*n, unreachable, pid, *conc, *reach, strings.Join(cfg.OutputList(), ","), *via)
 	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU s/appliance\tpoints/s\t")
 	cyc := &tasks.RedisCycles{Client: rdb}
 	var steadyRate []float64
 	totalFailed := 0
-	var lostNotes []string
+	var lostNotes, relayedPer []string
 	for i := 0; i < *cycles; i++ {
 		if i > 0 {
 			clock.Add(time.Minute)
@@ -149,6 +159,7 @@ func runBench(ctx context.Context, e env) error {
 		if prof != nil && i == min(1, *cycles-1) {
 			prof.startCPU(ctx, time.Duration(*profSecs)*time.Second)
 		}
+		relayed0 := passthroughRequests(sim)
 		start := time.Now()
 		sum, err := d.Cycle(ctx, clock.Now())
 		if err != nil {
@@ -174,6 +185,7 @@ func runBench(ctx context.Context, e env) error {
 			steadyRate = append(steadyRate, rate)
 		}
 		totalFailed += int(st.Failed)
+		relayedPer = append(relayedPer, fmt.Sprintf("%.1f (cycle %d)", float64(passthroughRequests(sim)-relayed0)/jobs, i+1))
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.0f\t%.2f\t%.4f\t%.0f\t\n", i+1, kind, st.Collected, st.Failed, st.Points, dur, rate, cpu, cpu/jobs, float64(st.Points)/dur)
 	}
 	tw.Flush()
@@ -195,6 +207,9 @@ func runBench(ctx context.Context, e env) error {
 			min = minf(min, r)
 		}
 		fmt.Fprintf(e.stdout, "steady state: at least %.0f appliances per 60 s cycle with one worker process\n", min)
+	}
+	if *via != config.ViaDirect {
+		fmt.Fprintf(e.stdout, "Orchestrator pass-through requests per job (unreachable appliances included): %s\n", strings.Join(relayedPer, ", "))
 	}
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, *cycles, unreachable)
 	for _, l := range lostNotes {
@@ -326,4 +341,11 @@ func startOTLPSink() (endpoint string, stop func(), err error) {
 	})}
 	go func() { _ = srv.Serve(l) }()
 	return "http://" + l.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// passthroughRequests is how many pass-through requests the simulated
+// Orchestrator has answered.
+func passthroughRequests(sim *simulator.Simulator) int64 {
+	st, _ := sim.Stats(simulator.OrchestratorID)
+	return st.Requests[simulator.EndpointPassthrough]
 }
