@@ -128,8 +128,12 @@ func NewOrchestrator(cfg config.Config) (*orchestrator.Client, error) {
 // newOrchestrator is NewOrchestrator whose waits for a turn feed m's
 // histogram (m may be nil).
 func newOrchestrator(cfg config.Config, m *metrics.Metrics) (*orchestrator.Client, error) {
+	lt, err := orchestrator.ParseLoginType(cfg.OrchLoginType)
+	if err != nil {
+		return nil, fmt.Errorf("ORCH_LOGIN_TYPE: %w", err)
+	}
 	return NewOrchestratorClient(cfg, config.Orchestrator{URL: cfg.OrchURL, APIKey: cfg.OrchAPIKey, User: cfg.OrchUser,
-		Password: cfg.OrchPassword, TLSVerify: cfg.OrchTLSVerify, CAFile: cfg.OrchCAFile}, m)
+		Password: cfg.OrchPassword, LoginType: lt, TLSVerify: cfg.OrchTLSVerify, CAFile: cfg.OrchCAFile}, m)
 }
 
 // NewOrchestratorClient returns the client of one Orchestrator of the
@@ -142,7 +146,7 @@ func NewOrchestratorClient(cfg config.Config, o config.Orchestrator, m *metrics.
 		return nil, err
 	}
 	return orchestrator.New(orchestrator.Options{
-		URL: o.URL, APIKey: o.APIKey, User: o.User, Password: o.Password,
+		URL: o.URL, APIKey: o.APIKey, User: o.User, Password: o.Password, LoginType: o.LoginType,
 		InsecureSkipVerify: !o.TLSVerify && o.CAFile == "", CAFile: o.CAFile,
 		Limiter: lim,
 	})

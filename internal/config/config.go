@@ -66,6 +66,7 @@ type Config struct {
 	// ec-telemetry's own variables.
 	OrchUser          string        `envconfig:"ORCH_USER"`                        // alternative to ORCH_API_KEY
 	OrchPassword      string        `envconfig:"ORCH_PW" secret:"true"`            // with ORCH_USER
+	OrchLoginType     string        `envconfig:"ORCH_LOGIN_TYPE" default:"local"`  // user directory of ORCH_USER: local, radius or tacacs
 	OrchTLSVerify     bool          `envconfig:"ORCH_TLS_VERIFY" default:"false"`  // verify the Orchestrator certificate
 	OrchCAFile        string        `envconfig:"ORCH_CA_FILE"`                     // extra CA bundle (PEM)
 	OrchName          string        `envconfig:"ORCH_NAME" default:"default"`      // orchestrator tag of the ORCH_* Orchestrator (DefaultOrchName)
@@ -255,7 +256,7 @@ func (c Config) Validate(role Role) error {
 		errs = append(errs, err)
 	} else if discovery || worker && c.CollectVia != ViaDirect {
 		if _, err := c.Orchestrators(); err != nil {
-			errs = append(errs, err) // ORCH_NAME
+			errs = append(errs, err) // ORCH_NAME, ORCH_LOGIN_TYPE
 		}
 		need("ORCH_URL", c.OrchURL)
 		errs = append(errs, checkOrchURL(c.OrchURL))

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
 // DefaultOrchName is the name (the orchestrator tag value) of the one
@@ -25,6 +27,7 @@ type Orchestrator struct {
 	APIKey     string // secret
 	User       string
 	Password   string // secret
+	LoginType  orchestrator.LoginType
 	TLSVerify  bool
 	CAFile     string
 	LimitFile  string
@@ -45,6 +48,7 @@ type orchestratorEntry struct {
 	User         string `yaml:"user"`
 	Password     string `yaml:"password"`
 	PasswordFile string `yaml:"password_file"`
+	LoginType    string `yaml:"login_type"`
 	TLSVerify    bool   `yaml:"tls_verify"`
 	CAFile       string `yaml:"ca_file"`
 	LimitFile    string `yaml:"limit_file"`
@@ -62,8 +66,8 @@ var orchNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 // maxOrchestratorsFile bounds what ReadOrchestratorsFile reads.
 const maxOrchestratorsFile = 1 << 20
 
-// singleOrchVars are the ORCH_* variables set (ORCH_NAME: to other than its
-// default) that ORCHESTRATORS_FILE replaces; setting one of them together
+// singleOrchVars are the ORCH_* variables set (ORCH_NAME and
+// ORCH_LOGIN_TYPE: to other than their defaults) that ORCHESTRATORS_FILE replaces; setting one of them together
 // with the file is an error.
 func (c Config) singleOrchVars() []string {
 	var set []string
@@ -75,6 +79,9 @@ func (c Config) singleOrchVars() []string {
 	}
 	if c.OrchName != "" && c.OrchName != DefaultOrchName {
 		set = append(set, "ORCH_NAME")
+	}
+	if c.OrchLoginType != "" && c.OrchLoginType != "local" {
+		set = append(set, "ORCH_LOGIN_TYPE")
 	}
 	slices.Sort(set)
 	return set
@@ -91,12 +98,19 @@ func (c Config) Orchestrators() ([]Orchestrator, error) {
 		if name == "" {
 			name = DefaultOrchName
 		}
-		var err error
+		var errs []error
 		if !orchNameRE.MatchString(name) {
-			err = fmt.Errorf("ORCH_NAME %q must be 1 to 64 of a-z, 0-9, _ and -", name)
+			errs = append(errs, fmt.Errorf("ORCH_NAME %q must be 1 to 64 of a-z, 0-9, _ and -", name))
+		}
+		lt, err := orchestrator.ParseLoginType(c.OrchLoginType)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ORCH_LOGIN_TYPE: %w", err))
+		} else if lt != orchestrator.LoginLocal && c.OrchAPIKey != "" {
+			errs = append(errs, fmt.Errorf("ORCH_LOGIN_TYPE %s applies to ORCH_USER, not to ORCH_API_KEY", lt))
 		}
 		return []Orchestrator{{Name: name, URL: c.OrchURL, APIKey: c.OrchAPIKey, User: c.OrchUser, Password: c.OrchPassword,
-			TLSVerify: c.OrchTLSVerify, CAFile: c.OrchCAFile, LimitFile: c.LimitFile, CollectAll: c.CollectAll, Legacy: true}}, err
+			LoginType: lt, TLSVerify: c.OrchTLSVerify, CAFile: c.OrchCAFile, LimitFile: c.LimitFile, CollectAll: c.CollectAll,
+			Legacy: true}}, errors.Join(errs...)
 	}
 	if set := c.singleOrchVars(); len(set) > 0 {
 		return nil, fmt.Errorf("ORCHESTRATORS_FILE and %s are both set: list every Orchestrator in the file, or use the ORCH_* variables for one", strings.Join(set, ", "))
@@ -187,6 +201,13 @@ func (e orchestratorEntry) resolve() (Orchestrator, error) {
 	}
 	readSecret(&o.APIKey, e.APIKey, e.APIKeyFile, "api_key")
 	readSecret(&o.Password, e.Password, e.PasswordFile, "password")
+	if lt, err := orchestrator.ParseLoginType(e.LoginType); err != nil {
+		errs = append(errs, fmt.Errorf("login_type: %w", err))
+	} else if lt != orchestrator.LoginLocal && o.APIKey != "" {
+		errs = append(errs, fmt.Errorf("login_type %s applies to user, not to api_key", lt))
+	} else {
+		o.LoginType = lt
+	}
 	errs = append(errs, checkCredentials(o.APIKey, o.User, o.Password, "api_key", "user", "password"))
 	errs = append(errs, checkFile("ca_file", e.CAFile))
 	switch {

@@ -20,7 +20,7 @@ var variableRoles = map[string]string{
 	"DB_USER": "compose", "DB_PW": "compose", "DB_RETENTION": "compose", "WORKER_COUNT": "compose",
 	"LOG_LEVEL": "D W", "LOG_MAX_BYTES": "D W", "LOG_MAX_BACKUPS": "D W",
 
-	"ORCH_USER": "D", "ORCH_PW": "D", "ORCH_TLS_VERIFY": "D", "ORCH_CA_FILE": "D", "ORCH_NAME": "D W", "ORCHESTRATORS_FILE": "D W",
+	"ORCH_USER": "D", "ORCH_PW": "D", "ORCH_LOGIN_TYPE": "D", "ORCH_TLS_VERIFY": "D", "ORCH_CA_FILE": "D", "ORCH_NAME": "D W", "ORCHESTRATORS_FILE": "D W",
 	"EC_TLS_VERIFY": "W", "EC_CA_FILE": "W", "EC_REQUEST_TIMEOUT": "W", "EC_ARCHIVE_TIMEOUT": "W",
 	"REDIS_ADDR": "D W", "REDIS_PASSWORD": "D W", "REDIS_DB": "D W", "QUEUE": "D W",
 	"DISCOVERY_INTERVAL": "D", "DISCOVERY_SPREAD": "D", "COLLECT_ALL": "D", "LIMIT_FILE": "D",

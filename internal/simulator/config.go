@@ -54,6 +54,11 @@ type Config struct {
 	// /gms/rest/authentication/login. Defaults DefaultOrchUser and
 	// DefaultOrchPassword.
 	OrchUser, OrchPassword string
+	// OrchLoginType declares where OrchUser lives: 0 local (the default),
+	// 1 RADIUS, 2 TACACS+. A login whose loginType differs (a missing one is
+	// 0) is refused with 401, as the Orchestrator cannot find the user in
+	// the directory it was told to ask.
+	OrchLoginType int
 	// ECUser and ECPassword are accepted by every appliance's POST
 	// /rest/json/login (an admin-role user). Defaults DefaultECUser and
 	// DefaultECPassword.
@@ -324,6 +329,9 @@ func (c Config) validate() error {
 	}
 	if (c.ECMonitorUser == "") != (c.ECMonitorPassword == "") {
 		errs = append(errs, errors.New("monitor user and password must be set together"))
+	}
+	if c.OrchLoginType < 0 || c.OrchLoginType > 2 {
+		errs = append(errs, fmt.Errorf("orchestrator login type %d must be 0 (local), 1 (RADIUS) or 2 (TACACS+)", c.OrchLoginType))
 	}
 	if c.ECMonitorUser != "" && c.ECMonitorUser == c.ECUser {
 		errs = append(errs, errors.New("monitor user must differ from the admin user"))
