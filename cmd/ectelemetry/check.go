@@ -42,6 +42,7 @@ func runCheck(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "Configuration (role %s)\n", r)
 	cfg, settingsOK := checkSettings(rep, r, e.lookupEnv)
 	checkLimitFile(rep, r, cfg)
+	checkApplianceCredentials(rep, r, cfg)
 	checkComposeProjectName(rep, e.lookupEnv)
 
 	fmt.Fprintln(e.stdout, "\nConnectivity")
@@ -199,6 +200,20 @@ func checkLimitFile(rep *report, r config.Role, cfg config.Config) {
 	default:
 		rep.pass("limit file "+cfg.LimitFile, fmt.Sprintf("%d appliances listed", len(lf.ApplianceSubset)))
 	}
+}
+
+// checkApplianceCredentials reads EC_CREDENTIALS_FILE as the workers will
+// and says how many entries it holds; its problems are settings.
+func checkApplianceCredentials(rep *report, r config.Role, cfg config.Config) {
+	if r == config.RoleDiscovery || cfg.ECCredentialsFile == "" {
+		return
+	}
+	creds, err := cfg.ApplianceCredentials()
+	if err != nil {
+		return // reported as a setting
+	}
+	rep.pass("appliance credentials "+cfg.ECCredentialsFile, fmt.Sprintf(
+		"%d entries; an appliance logs in with the first whose cidr holds its IP, else with EC_USER", len(creds.Entries)))
 }
 
 // composeProjectName is what Docker Compose v2 accepts as a project name.

@@ -54,6 +54,7 @@ func NewLogger(cfg config.Config, service string, stdout io.Writer) (zerolog.Log
 func Secrets(cfg config.Config) []string {
 	s := append(cfg.SecretValues(), redact.URLSecrets(cfg.OrchURL, cfg.DBURL, cfg.RedisAddr)...)
 	s = append(s, cfg.OrchestratorSecrets()...)
+	s = append(s, cfg.ApplianceCredentialSecrets()...)
 	if cfg.HasOutput(config.OutputOTLP) || cfg.OTLPSelfMetrics {
 		s = append(s, outputs.OTLPHeaderSecrets()...)
 	}
@@ -297,6 +298,13 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	creds, err := cfg.ApplianceCredentials()
+	if err != nil {
+		return nil, err
+	}
+	if len(creds.Entries) > 0 {
+		log.Info().Int("entries", len(creds.Entries)).Msg("appliance logins per subnet (EC_CREDENTIALS_FILE), else EC_USER")
+	}
 	if cfg.CollectVia != config.ViaDirect || len(routes) > 0 {
 		log.Info().Str("collect_via", cfg.CollectVia).Bool("passthrough_minute_stats", cfg.PassthroughMinuteStats).
 			Int("orch_rate_limit", cfg.OrchRateLimit).Int("orch_max_concurrency", cfg.OrchMaxConcurrency).Int("orchestrators_relayed", len(routes)).
@@ -312,10 +320,8 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	h, err := worker.New(worker.Options{
 		CollectVia: def.CollectVia, Relay: def.Relay, Routes: routes, PassthroughMinuteStats: cfg.PassthroughMinuteStats,
 		Sources: plan, SourceTimes: &worker.RedisSourceTimes{Client: rdb},
-		Dial: func(addr string) (worker.Appliance, error) {
-			return edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,
-				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
-		},
+		Dial: ApplianceDialer(creds, edgeconnect.Options{Transport: tr, Timeout: cfg.ECRequestTimeout,
+			ArchiveTimeout: cfg.ECArchiveTimeout}),
 		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb}, AlarmMemory: &worker.RedisAlarmMemory{Client: rdb},
 		StatusBoard: &tasks.RedisStatusBoard{Client: rdb},
 		Cycles:      &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,

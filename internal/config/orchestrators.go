@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,7 +62,8 @@ type orchestratorsDoc struct {
 
 var orchNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 
-// maxOrchestratorsFile bounds what ReadOrchestratorsFile reads.
+// maxOrchestratorsFile bounds what ReadOrchestratorsFile and
+// ReadApplianceCredentialsFile read.
 const maxOrchestratorsFile = 1 << 20
 
 // singleOrchVars are the ORCH_* variables set (ORCH_NAME and
@@ -123,17 +123,9 @@ func (c Config) Orchestrators() ([]Orchestrator, error) {
 // (secret, CA and limit files) are taken as they are, relative to the
 // working directory.
 func ReadOrchestratorsFile(path string) ([]Orchestrator, error) {
-	f, err := os.Open(path)
+	b, err := readBounded("ORCHESTRATORS_FILE", path)
 	if err != nil {
-		return nil, fmt.Errorf("ORCHESTRATORS_FILE: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxOrchestratorsFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("ORCHESTRATORS_FILE: %w", err)
-	}
-	if len(b) > maxOrchestratorsFile {
-		return nil, fmt.Errorf("ORCHESTRATORS_FILE %s is larger than 1 MiB", path)
+		return nil, err
 	}
 	return ParseOrchestrators(b)
 }
@@ -192,12 +184,12 @@ func (e orchestratorEntry) resolve() (Orchestrator, error) {
 			errs = append(errs, fmt.Errorf("%s and %s_file are both set: set only one", key, key))
 			return
 		}
-		b, err := os.ReadFile(file)
+		s, err := readSecretFile(file)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s_file: cannot read secret file: %w", key, err))
+			errs = append(errs, fmt.Errorf("%s_file: %w", key, err))
 			return
 		}
-		*dst = strings.TrimRight(string(b), "\r\n")
+		*dst = s
 	}
 	readSecret(&o.APIKey, e.APIKey, e.APIKeyFile, "api_key")
 	readSecret(&o.Password, e.Password, e.PasswordFile, "password")

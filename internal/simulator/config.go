@@ -68,6 +68,16 @@ type Config struct {
 	// 403 to it, as ECOS does for non-admin users.
 	ECMonitorUser, ECMonitorPassword string
 
+	// ApplianceHosts gives appliances, by nePk ("2.NE"), a listen host of
+	// their own instead of ListenHost, written into their address as is
+	// (not AdvertiseHost): e.g. distinct loopback addresses 127.0.1.N, as
+	// Linux accepts binding any address of 127.0.0.0/8, so that appliances
+	// sit in different subnets.
+	ApplianceHosts map[string]string
+	// ApplianceCredentials gives appliances, by nePk, an admin user and
+	// password of their own instead of ECUser and ECPassword.
+	ApplianceCredentials map[string]Credentials
+
 	// Now is the clock. It decides the minute window, uptimes, sample times
 	// and session expiry. Default time.Now.
 	Now func() time.Time
@@ -88,6 +98,11 @@ type Config struct {
 	// Faults are the faults in force from the start. SetFault changes them
 	// per appliance while serving.
 	Faults Faults
+}
+
+// Credentials are an appliance user and its password.
+type Credentials struct {
+	User, Password string
 }
 
 // Endpoint names one served route. Appliance endpoints are the path below
@@ -329,6 +344,16 @@ func (c Config) validate() error {
 	}
 	if (c.ECMonitorUser == "") != (c.ECMonitorPassword == "") {
 		errs = append(errs, errors.New("monitor user and password must be set together"))
+	}
+	for id, h := range c.ApplianceHosts {
+		if net.ParseIP(h) == nil {
+			errs = append(errs, fmt.Errorf("appliance %s: listen host %q is not an IP address", id, h))
+		}
+	}
+	for id, cr := range c.ApplianceCredentials {
+		if cr.User == "" || cr.Password == "" {
+			errs = append(errs, fmt.Errorf("appliance %s: credentials need a user and a password", id))
+		}
 	}
 	if c.OrchLoginType < 0 || c.OrchLoginType > 2 {
 		errs = append(errs, fmt.Errorf("orchestrator login type %d must be 0 (local), 1 (RADIUS) or 2 (TACACS+)", c.OrchLoginType))
