@@ -88,13 +88,8 @@ func ReadApplianceCredentialsFile(path string) ([]ApplianceCredential, error) {
 // the entry by number and CIDR, never by password.
 func ParseApplianceCredentials(b []byte) ([]ApplianceCredential, error) {
 	var doc credentialsDoc
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("EC_CREDENTIALS_FILE is empty: list at least one entry under credentials")
-		}
-		return nil, fmt.Errorf("EC_CREDENTIALS_FILE: cannot decode: %w", err)
+	if err := decodeStrict(b, &doc, "EC_CREDENTIALS_FILE", "list at least one entry under credentials"); err != nil {
+		return nil, err
 	}
 	if len(doc.Credentials) == 0 {
 		return nil, errors.New("EC_CREDENTIALS_FILE lists no entry under credentials")
@@ -137,6 +132,21 @@ func (e credentialEntry) resolve() (ApplianceCredential, []error) {
 		errs = append(errs, errors.New("password (or password_file) is required"))
 	}
 	return c, errs
+}
+
+// decodeStrict decodes the YAML (or JSON) content of the file the variable
+// names into v; unknown keys are errors. An empty file is one too, whose
+// message ends with what to list.
+func decodeStrict(b []byte, v any, variable, list string) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s is empty: %s", variable, list)
+		}
+		return fmt.Errorf("%s: cannot decode: %w", variable, err)
+	}
+	return nil
 }
 
 // readSecretFile reads a secret file, without its trailing line break.

@@ -1,15 +1,11 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
@@ -134,13 +130,8 @@ func ReadOrchestratorsFile(path string) ([]Orchestrator, error) {
 // ORCHESTRATORS_FILE; secret files named in it are read.
 func ParseOrchestrators(b []byte) ([]Orchestrator, error) {
 	var doc orchestratorsDoc
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("ORCHESTRATORS_FILE is empty: list at least one Orchestrator under orchestrators")
-		}
-		return nil, fmt.Errorf("ORCHESTRATORS_FILE: cannot decode: %w", err)
+	if err := decodeStrict(b, &doc, "ORCHESTRATORS_FILE", "list at least one Orchestrator under orchestrators"); err != nil {
+		return nil, err
 	}
 	if len(doc.Orchestrators) == 0 {
 		return nil, errors.New("ORCHESTRATORS_FILE lists no Orchestrator under orchestrators")
