@@ -44,6 +44,9 @@ type Options struct {
 	// API key; the session lives in the client's cookie jar.
 	User     string
 	Password string
+	// LoginType is the user directory of User: local (the default), RADIUS
+	// or TACACS+. It goes into the login body as loginType.
+	LoginType LoginType
 
 	// InsecureSkipVerify disables TLS certificate verification (the Python
 	// demo always did). Mutually exclusive with CAFile and with Transport.
@@ -72,12 +75,13 @@ type Options struct {
 
 // Client talks to one Orchestrator. It is safe for concurrent use.
 type Client struct {
-	host     string   // host[:port] for error messages
-	base     string   // https://host[:port][/prefix]/gms/rest
-	baseURL  *url.URL // base with a trailing slash, for cookie lookups
-	apiKey   string
-	user     string
-	password string
+	host      string   // host[:port] for error messages
+	base      string   // https://host[:port][/prefix]/gms/rest
+	baseURL   *url.URL // base with a trailing slash, for cookie lookups
+	apiKey    string
+	user      string
+	password  string
+	loginType LoginType
 
 	timeout time.Duration
 	maxBody int64
@@ -104,6 +108,8 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("orchestrator %s: api key and user/password are mutually exclusive", host)
 	case o.APIKey == "" && o.User == "":
 		return nil, fmt.Errorf("orchestrator %s: an api key or a user is required", host)
+	case o.LoginType < LoginLocal || o.LoginType > LoginTACACS:
+		return nil, fmt.Errorf("orchestrator %s: login type %d is not local (0), radius (1) or tacacs (2)", host, int(o.LoginType))
 	}
 	rt := o.Transport
 	if rt != nil && (o.InsecureSkipVerify || o.CAFile != "") {
@@ -122,16 +128,17 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("orchestrator: url %q: %w", redact.URL(o.URL), err)
 	}
 	c := &Client{
-		host:     host,
-		base:     base,
-		baseURL:  baseURL,
-		apiKey:   o.APIKey,
-		user:     o.User,
-		password: o.Password,
-		timeout:  cmpOr(o.Timeout, DefaultTimeout),
-		maxBody:  cmpOr(o.MaxResponseBytes, DefaultMaxResponseBytes),
-		sess:     restapi.NewSession(),
-		limiter:  o.Limiter,
+		host:      host,
+		base:      base,
+		baseURL:   baseURL,
+		apiKey:    o.APIKey,
+		user:      o.User,
+		password:  o.Password,
+		loginType: o.LoginType,
+		timeout:   cmpOr(o.Timeout, DefaultTimeout),
+		maxBody:   cmpOr(o.MaxResponseBytes, DefaultMaxResponseBytes),
+		sess:      restapi.NewSession(),
+		limiter:   o.Limiter,
 	}
 	c.ep = restapi.Endpoint[service]{Host: host, Secrets: c.secrets}
 	// Redirects are never followed, so the credentials cannot travel to

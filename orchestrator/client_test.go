@@ -109,8 +109,9 @@ func (f *fixture) defaultLogin(w http.ResponseWriter, r *http.Request) {
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		f.t.Errorf("login body: %v", err)
 	}
-	if body["user"] != testUser || body["password"] != testPassword || len(body) != 2 {
-		f.t.Errorf("login body = %v, want user and password", body)
+	if body["user"] != testUser || body["password"] != testPassword || body["token"] != "" ||
+		body["loginType"] != float64(f.client.loginType) || len(body) != 4 {
+		f.t.Errorf("login body = %v, want user, password, an empty token and loginType %d", body, f.client.loginType)
 	}
 	sess, csrf := session(n)
 	http.SetCookie(w, &http.Cookie{Name: "JSESSIONID", Value: sess, Path: "/", Secure: true, HttpOnly: true})

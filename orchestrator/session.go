@@ -15,7 +15,8 @@ const (
 )
 
 // Login opens a session with user and password: POST /authentication/login
-// with {"user","password"}. Success is HTTP 200 with at least one cookie;
+// with {"user","password","token":"","loginType"} (Options.LoginType; the
+// token is for MFA codes, which an unattended collector cannot use). Success is HTTP 200 with at least one cookie;
 // the cookies stay in the client's jar and an orchCsrfToken cookie is sent
 // back as X-XSRF-TOKEN. A refusal wraps ErrUnauthorized. Calling Login is
 // optional (the first request logs in); with an API key it does nothing.
@@ -30,9 +31,11 @@ func (c *Client) Login(ctx context.Context) error {
 func (c *Client) login(ctx context.Context) error {
 	c.sess.Drop()
 	body, err := json.Marshal(struct {
-		User     string `json:"user"`
-		Password string `json:"password"`
-	}{c.user, c.password})
+		User      string    `json:"user"`
+		Password  string    `json:"password"`
+		Token     string    `json:"token"`
+		LoginType LoginType `json:"loginType"`
+	}{c.user, c.password, "", c.loginType})
 	if err != nil {
 		return fmt.Errorf("orchestrator %s: encode login: %w", c.host, err)
 	}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/spool"
+	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
 func runCheck(ctx context.Context, e env) error {
@@ -42,6 +46,7 @@ func runCheck(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "Configuration (role %s)\n", r)
 	cfg, settingsOK := checkSettings(rep, r, e.lookupEnv)
 	checkLimitFile(rep, r, cfg)
+	checkApplianceCredentials(rep, r, cfg)
 	checkComposeProjectName(rep, e.lookupEnv)
 
 	fmt.Fprintln(e.stdout, "\nConnectivity")
@@ -70,6 +75,7 @@ func runCheck(ctx context.Context, e env) error {
 		if cfg.OrchestratorsFile != "" {
 			name = "Orchestrator " + o.Name + " " + redact.URL(o.URL)
 		}
+		var form, versions string
 		check(name, func(ctx context.Context) (string, error) {
 			oc, err := app.NewOrchestratorClient(cfg, o, nil)
 			if err != nil {
@@ -83,8 +89,13 @@ func runCheck(ctx context.Context, e env) error {
 			if err != nil {
 				return "", err
 			}
+			form, versions = describePathForm(bi.Release), describeVersions(apps)
 			return fmt.Sprintf("release %s, %d appliances", bi.Release, len(apps)), nil
 		})
+		if form != "" {
+			rep.info(name+" path form", form)
+			rep.info(name+" appliance software", versions)
+		}
 	}
 	check("Redis "+app.RedisTarget(cfg), func(ctx context.Context) (string, error) {
 		rdb := app.NewRedis(cfg)
@@ -199,6 +210,64 @@ func checkLimitFile(rep *report, r config.Role, cfg config.Config) {
 	default:
 		rep.pass("limit file "+cfg.LimitFile, fmt.Sprintf("%d appliances listed", len(lf.ApplianceSubset)))
 	}
+}
+
+// describePathForm says which form of per-appliance paths and of the
+// appliance pass-through an Orchestrator release takes.
+func describePathForm(release string) string {
+	if _, _, ok := (orchestrator.BriefInfo{Release: release}).Version(); !ok {
+		return fmt.Sprintf("release %q cannot be read: the path form (of releases before 9.3) is assumed, "+
+			"/appliance/rest/{nePk}/{path}", release)
+	}
+	if orchestrator.FormFor(release) == orchestrator.FormQuery {
+		return "query (release 9.3 or later): per-appliance reads and the pass-through name the appliance as ?nePk=, " +
+			"/appliance/rest?nePk={nePk}&url={path}"
+	}
+	return "path (release before 9.3): per-appliance reads and the pass-through name the appliance in the path, " +
+		"/appliance/rest/{nePk}/{path}"
+}
+
+// describeVersions counts the appliances of each software version, the
+// most common first.
+func describeVersions(apps []orchestrator.Appliance) string {
+	if len(apps) == 0 {
+		return "no appliance listed"
+	}
+	count := map[string]int{}
+	for _, a := range apps {
+		v := a.SoftwareVersion
+		if v == "" {
+			v = "unknown"
+		}
+		count[v]++
+	}
+	versions := slices.Collect(maps.Keys(count))
+	slices.SortFunc(versions, func(a, b string) int {
+		return cmp.Or(count[b]-count[a], strings.Compare(a, b))
+	})
+	parts := make([]string, len(versions))
+	for i, v := range versions {
+		parts[i] = fmt.Sprintf("%s (%d)", v, count[v])
+	}
+	noun := "versions"
+	if len(versions) == 1 {
+		noun = "version"
+	}
+	return fmt.Sprintf("%d %s: %s", len(versions), noun, strings.Join(parts, ", "))
+}
+
+// checkApplianceCredentials reads EC_CREDENTIALS_FILE as the workers will
+// and says how many entries it holds; its problems are settings.
+func checkApplianceCredentials(rep *report, r config.Role, cfg config.Config) {
+	if r == config.RoleDiscovery || cfg.ECCredentialsFile == "" {
+		return
+	}
+	creds, err := cfg.ApplianceCredentials()
+	if err != nil {
+		return // reported as a setting
+	}
+	rep.pass("appliance credentials "+cfg.ECCredentialsFile, fmt.Sprintf(
+		"%d entries; an appliance logs in with the first whose cidr holds its IP, else with EC_USER", len(creds.Entries)))
 }
 
 // composeProjectName is what Docker Compose v2 accepts as a project name.

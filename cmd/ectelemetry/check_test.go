@@ -99,6 +99,8 @@ func TestCheckReports(t *testing.T) {
 		{name: "sources-bad", wantErr: true},
 		{name: "orchestrators-file"},
 		{name: "orchestrators-file-and-orch-url", wantErr: true},
+		{name: "ec-credentials-file", args: []string{"--role", "worker"}},
+		{name: "ec-credentials-file-bad", args: []string{"--role", "worker"}, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,6 +54,7 @@ func NewLogger(cfg config.Config, service string, stdout io.Writer) (zerolog.Log
 func Secrets(cfg config.Config) []string {
 	s := append(cfg.SecretValues(), redact.URLSecrets(cfg.OrchURL, cfg.DBURL, cfg.RedisAddr)...)
 	s = append(s, cfg.OrchestratorSecrets()...)
+	s = append(s, cfg.ApplianceCredentialSecrets()...)
 	if cfg.HasOutput(config.OutputOTLP) || cfg.OTLPSelfMetrics {
 		s = append(s, outputs.OTLPHeaderSecrets()...)
 	}
@@ -128,8 +129,12 @@ func NewOrchestrator(cfg config.Config) (*orchestrator.Client, error) {
 // newOrchestrator is NewOrchestrator whose waits for a turn feed m's
 // histogram (m may be nil).
 func newOrchestrator(cfg config.Config, m *metrics.Metrics) (*orchestrator.Client, error) {
+	lt, err := orchestrator.ParseLoginType(cfg.OrchLoginType)
+	if err != nil {
+		return nil, fmt.Errorf("ORCH_LOGIN_TYPE: %w", err)
+	}
 	return NewOrchestratorClient(cfg, config.Orchestrator{URL: cfg.OrchURL, APIKey: cfg.OrchAPIKey, User: cfg.OrchUser,
-		Password: cfg.OrchPassword, TLSVerify: cfg.OrchTLSVerify, CAFile: cfg.OrchCAFile}, m)
+		Password: cfg.OrchPassword, LoginType: lt, TLSVerify: cfg.OrchTLSVerify, CAFile: cfg.OrchCAFile}, m)
 }
 
 // NewOrchestratorClient returns the client of one Orchestrator of the
@@ -142,7 +147,7 @@ func NewOrchestratorClient(cfg config.Config, o config.Orchestrator, m *metrics.
 		return nil, err
 	}
 	return orchestrator.New(orchestrator.Options{
-		URL: o.URL, APIKey: o.APIKey, User: o.User, Password: o.Password,
+		URL: o.URL, APIKey: o.APIKey, User: o.User, Password: o.Password, LoginType: o.LoginType,
 		InsecureSkipVerify: !o.TLSVerify && o.CAFile == "", CAFile: o.CAFile,
 		Limiter: lim,
 	})
@@ -293,6 +298,13 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	creds, err := cfg.ApplianceCredentials()
+	if err != nil {
+		return nil, err
+	}
+	if len(creds.Entries) > 0 {
+		log.Info().Int("entries", len(creds.Entries)).Msg("appliance logins per subnet (EC_CREDENTIALS_FILE), else EC_USER")
+	}
 	if cfg.CollectVia != config.ViaDirect || len(routes) > 0 {
 		log.Info().Str("collect_via", cfg.CollectVia).Bool("passthrough_minute_stats", cfg.PassthroughMinuteStats).
 			Int("orch_rate_limit", cfg.OrchRateLimit).Int("orch_max_concurrency", cfg.OrchMaxConcurrency).Int("orchestrators_relayed", len(routes)).
@@ -308,10 +320,8 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	h, err := worker.New(worker.Options{
 		CollectVia: def.CollectVia, Relay: def.Relay, Routes: routes, PassthroughMinuteStats: cfg.PassthroughMinuteStats,
 		Sources: plan, SourceTimes: &worker.RedisSourceTimes{Client: rdb},
-		Dial: func(addr string) (worker.Appliance, error) {
-			return edgeconnect.New(edgeconnect.Options{Address: addr, User: cfg.ECUser, Password: cfg.ECPassword,
-				Transport: tr, Timeout: cfg.ECRequestTimeout, ArchiveTimeout: cfg.ECArchiveTimeout})
-		},
+		Dial: ApplianceDialer(creds, edgeconnect.Options{Transport: tr, Timeout: cfg.ECRequestTimeout,
+			ArchiveTimeout: cfg.ECArchiveTimeout}),
 		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb}, AlarmMemory: &worker.RedisAlarmMemory{Client: rdb},
 		StatusBoard: &tasks.RedisStatusBoard{Client: rdb},
 		Cycles:      &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,

@@ -66,11 +66,13 @@ type Config struct {
 	// ec-telemetry's own variables.
 	OrchUser          string        `envconfig:"ORCH_USER"`                        // alternative to ORCH_API_KEY
 	OrchPassword      string        `envconfig:"ORCH_PW" secret:"true"`            // with ORCH_USER
+	OrchLoginType     string        `envconfig:"ORCH_LOGIN_TYPE" default:"local"`  // user directory of ORCH_USER: local, radius or tacacs
 	OrchTLSVerify     bool          `envconfig:"ORCH_TLS_VERIFY" default:"false"`  // verify the Orchestrator certificate
 	OrchCAFile        string        `envconfig:"ORCH_CA_FILE"`                     // extra CA bundle (PEM)
 	OrchName          string        `envconfig:"ORCH_NAME" default:"default"`      // orchestrator tag of the ORCH_* Orchestrator (DefaultOrchName)
 	OrchestratorsFile string        `envconfig:"ORCHESTRATORS_FILE"`               // YAML/JSON list of Orchestrators, instead of ORCH_*
 	ECTLSVerify       bool          `envconfig:"EC_TLS_VERIFY" default:"false"`    // verify appliance certificates
+	ECCredentialsFile string        `envconfig:"EC_CREDENTIALS_FILE"`              // YAML/JSON appliance logins per CIDR, before EC_USER/EC_PW
 	ECCAFile          string        `envconfig:"EC_CA_FILE"`                       // extra CA bundle (PEM)
 	DBTLSVerify       bool          `envconfig:"DB_TLS_VERIFY" default:"true"`     // verify the InfluxDB certificate (https DB_URL)
 	DBCAFile          string        `envconfig:"DB_CA_FILE"`                       // extra CA bundle (PEM) for InfluxDB
@@ -255,7 +257,7 @@ func (c Config) Validate(role Role) error {
 		errs = append(errs, err)
 	} else if discovery || worker && c.CollectVia != ViaDirect {
 		if _, err := c.Orchestrators(); err != nil {
-			errs = append(errs, err) // ORCH_NAME
+			errs = append(errs, err) // ORCH_NAME, ORCH_LOGIN_TYPE
 		}
 		need("ORCH_URL", c.OrchURL)
 		errs = append(errs, checkOrchURL(c.OrchURL))
@@ -273,6 +275,9 @@ func (c Config) Validate(role Role) error {
 	if worker {
 		need("EC_USER", c.ECUser)
 		need("EC_PW", c.ECPassword)
+		if _, err := c.ApplianceCredentials(); err != nil {
+			errs = append(errs, err)
+		}
 		if c.ECTimeout < 1 || c.ECTimeout > 60 {
 			errs = append(errs, fmt.Errorf("EC_TIMEOUT %d must be between 1 and 60 seconds", c.ECTimeout))
 		}

@@ -1,16 +1,13 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
 // DefaultOrchName is the name (the orchestrator tag value) of the one
@@ -25,6 +22,7 @@ type Orchestrator struct {
 	APIKey     string // secret
 	User       string
 	Password   string // secret
+	LoginType  orchestrator.LoginType
 	TLSVerify  bool
 	CAFile     string
 	LimitFile  string
@@ -45,6 +43,7 @@ type orchestratorEntry struct {
 	User         string `yaml:"user"`
 	Password     string `yaml:"password"`
 	PasswordFile string `yaml:"password_file"`
+	LoginType    string `yaml:"login_type"`
 	TLSVerify    bool   `yaml:"tls_verify"`
 	CAFile       string `yaml:"ca_file"`
 	LimitFile    string `yaml:"limit_file"`
@@ -59,11 +58,12 @@ type orchestratorsDoc struct {
 
 var orchNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 
-// maxOrchestratorsFile bounds what ReadOrchestratorsFile reads.
+// maxOrchestratorsFile bounds what ReadOrchestratorsFile and
+// ReadApplianceCredentialsFile read.
 const maxOrchestratorsFile = 1 << 20
 
-// singleOrchVars are the ORCH_* variables set (ORCH_NAME: to other than its
-// default) that ORCHESTRATORS_FILE replaces; setting one of them together
+// singleOrchVars are the ORCH_* variables set (ORCH_NAME and
+// ORCH_LOGIN_TYPE: to other than their defaults) that ORCHESTRATORS_FILE replaces; setting one of them together
 // with the file is an error.
 func (c Config) singleOrchVars() []string {
 	var set []string
@@ -75,6 +75,9 @@ func (c Config) singleOrchVars() []string {
 	}
 	if c.OrchName != "" && c.OrchName != DefaultOrchName {
 		set = append(set, "ORCH_NAME")
+	}
+	if c.OrchLoginType != "" && c.OrchLoginType != "local" {
+		set = append(set, "ORCH_LOGIN_TYPE")
 	}
 	slices.Sort(set)
 	return set
@@ -91,12 +94,19 @@ func (c Config) Orchestrators() ([]Orchestrator, error) {
 		if name == "" {
 			name = DefaultOrchName
 		}
-		var err error
+		var errs []error
 		if !orchNameRE.MatchString(name) {
-			err = fmt.Errorf("ORCH_NAME %q must be 1 to 64 of a-z, 0-9, _ and -", name)
+			errs = append(errs, fmt.Errorf("ORCH_NAME %q must be 1 to 64 of a-z, 0-9, _ and -", name))
+		}
+		lt, err := orchestrator.ParseLoginType(c.OrchLoginType)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ORCH_LOGIN_TYPE: %w", err))
+		} else if lt != orchestrator.LoginLocal && c.OrchAPIKey != "" {
+			errs = append(errs, fmt.Errorf("ORCH_LOGIN_TYPE %s applies to ORCH_USER, not to ORCH_API_KEY", lt))
 		}
 		return []Orchestrator{{Name: name, URL: c.OrchURL, APIKey: c.OrchAPIKey, User: c.OrchUser, Password: c.OrchPassword,
-			TLSVerify: c.OrchTLSVerify, CAFile: c.OrchCAFile, LimitFile: c.LimitFile, CollectAll: c.CollectAll, Legacy: true}}, err
+			LoginType: lt, TLSVerify: c.OrchTLSVerify, CAFile: c.OrchCAFile, LimitFile: c.LimitFile, CollectAll: c.CollectAll,
+			Legacy: true}}, errors.Join(errs...)
 	}
 	if set := c.singleOrchVars(); len(set) > 0 {
 		return nil, fmt.Errorf("ORCHESTRATORS_FILE and %s are both set: list every Orchestrator in the file, or use the ORCH_* variables for one", strings.Join(set, ", "))
@@ -109,17 +119,9 @@ func (c Config) Orchestrators() ([]Orchestrator, error) {
 // (secret, CA and limit files) are taken as they are, relative to the
 // working directory.
 func ReadOrchestratorsFile(path string) ([]Orchestrator, error) {
-	f, err := os.Open(path)
+	b, err := readBounded("ORCHESTRATORS_FILE", path)
 	if err != nil {
-		return nil, fmt.Errorf("ORCHESTRATORS_FILE: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxOrchestratorsFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("ORCHESTRATORS_FILE: %w", err)
-	}
-	if len(b) > maxOrchestratorsFile {
-		return nil, fmt.Errorf("ORCHESTRATORS_FILE %s is larger than 1 MiB", path)
+		return nil, err
 	}
 	return ParseOrchestrators(b)
 }
@@ -128,13 +130,8 @@ func ReadOrchestratorsFile(path string) ([]Orchestrator, error) {
 // ORCHESTRATORS_FILE; secret files named in it are read.
 func ParseOrchestrators(b []byte) ([]Orchestrator, error) {
 	var doc orchestratorsDoc
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("ORCHESTRATORS_FILE is empty: list at least one Orchestrator under orchestrators")
-		}
-		return nil, fmt.Errorf("ORCHESTRATORS_FILE: cannot decode: %w", err)
+	if err := decodeStrict(b, &doc, "ORCHESTRATORS_FILE", "list at least one Orchestrator under orchestrators"); err != nil {
+		return nil, err
 	}
 	if len(doc.Orchestrators) == 0 {
 		return nil, errors.New("ORCHESTRATORS_FILE lists no Orchestrator under orchestrators")
@@ -178,15 +175,22 @@ func (e orchestratorEntry) resolve() (Orchestrator, error) {
 			errs = append(errs, fmt.Errorf("%s and %s_file are both set: set only one", key, key))
 			return
 		}
-		b, err := os.ReadFile(file)
+		s, err := readSecretFile(file)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s_file: cannot read secret file: %w", key, err))
+			errs = append(errs, fmt.Errorf("%s_file: %w", key, err))
 			return
 		}
-		*dst = strings.TrimRight(string(b), "\r\n")
+		*dst = s
 	}
 	readSecret(&o.APIKey, e.APIKey, e.APIKeyFile, "api_key")
 	readSecret(&o.Password, e.Password, e.PasswordFile, "password")
+	if lt, err := orchestrator.ParseLoginType(e.LoginType); err != nil {
+		errs = append(errs, fmt.Errorf("login_type: %w", err))
+	} else if lt != orchestrator.LoginLocal && o.APIKey != "" {
+		errs = append(errs, fmt.Errorf("login_type %s applies to user, not to api_key", lt))
+	} else {
+		o.LoginType = lt
+	}
 	errs = append(errs, checkCredentials(o.APIKey, o.User, o.Password, "api_key", "user", "password"))
 	errs = append(errs, checkFile("ca_file", e.CAFile))
 	switch {

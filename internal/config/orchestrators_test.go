@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
 func TestParseOrchestrators(t *testing.T) {
@@ -25,6 +27,7 @@ func TestParseOrchestrators(t *testing.T) {
     url: https://orch-amer.example.com:8443
     user: telemetry
     password: pw
+    login_type: tacacs
     collect_all: true
     collect_via: orchestrator
 `
@@ -34,7 +37,8 @@ func TestParseOrchestrators(t *testing.T) {
 	}
 	want := []Orchestrator{
 		{Name: "emea", URL: "orch-emea.example.com", APIKey: "file-key", TLSVerify: true, LimitFile: "limit_emea.json"},
-		{Name: "amer_2", URL: "https://orch-amer.example.com:8443", User: "telemetry", Password: "pw", CollectAll: true, CollectVia: ViaOrchestrator},
+		{Name: "amer_2", URL: "https://orch-amer.example.com:8443", User: "telemetry", Password: "pw", LoginType: orchestrator.LoginTACACS,
+			CollectAll: true, CollectVia: ViaOrchestrator},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ParseOrchestrators (-want +got):\n%s", diff)
@@ -68,6 +72,10 @@ func TestParseOrchestratorsErrors(t *testing.T) {
 		{"bad url", entry("name: a\nurl: ftp://h\napi_key: k\ncollect_all: true"), []string{`url "ftp://h": scheme "ftp" is not supported`}},
 		{"bad collect_via", entry("name: a\nurl: h\napi_key: k\ncollect_all: true\ncollect_via: relay"), []string{`collect_via "relay" must be direct, orchestrator or auto`}},
 		{"key and key file", entry("name: a\nurl: h\napi_key: k\napi_key_file: /nonexistent\ncollect_all: true"), []string{"api_key and api_key_file are both set"}},
+		{"bad login_type", entry("name: a\nurl: h\nuser: u\npassword: p\ncollect_all: true\nlogin_type: ldap"),
+			[]string{`login_type: login type "ldap" must be local, radius or tacacs`}},
+		{"login_type with api_key", entry("name: a\nurl: h\napi_key: k\ncollect_all: true\nlogin_type: radius"),
+			[]string{"login_type radius applies to user, not to api_key"}},
 		{"missing key file", entry("name: a\nurl: h\napi_key_file: /nonexistent/key\ncollect_all: true"), []string{"api_key_file: cannot read secret file"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +122,55 @@ func TestOrchestratorsFromVariables(t *testing.T) {
 	c.OrchName = "HQ 1"
 	if _, err := c.Orchestrators(); err == nil || !strings.Contains(err.Error(), `ORCH_NAME "HQ 1" must be`) {
 		t.Errorf("Orchestrators() with a bad ORCH_NAME: err = %v", err)
+	}
+}
+
+func TestOrchLoginType(t *testing.T) {
+	base := map[string]string{"ORCH_URL": "orch", "ORCH_USER": "u", "ORCH_PW": "p", "LIMIT_FILE": "l.json",
+		"DB_URL": "http://127.0.0.1:8086", "EC_USER": "u", "EC_PW": "p"}
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		want    orchestrator.LoginType
+		wantErr string
+	}{
+		{name: "default local", want: orchestrator.LoginLocal},
+		{name: "radius", env: map[string]string{"ORCH_LOGIN_TYPE": "radius"}, want: orchestrator.LoginRADIUS},
+		{name: "tacacs", env: map[string]string{"ORCH_LOGIN_TYPE": "tacacs"}, want: orchestrator.LoginTACACS},
+		{name: "unknown", env: map[string]string{"ORCH_LOGIN_TYPE": "kerberos"},
+			wantErr: `ORCH_LOGIN_TYPE: login type "kerberos" must be local, radius or tacacs`},
+		{name: "with an api key", env: map[string]string{"ORCH_LOGIN_TYPE": "radius", "ORCH_USER": "", "ORCH_PW": "", "ORCH_API_KEY": "k"},
+			wantErr: "ORCH_LOGIN_TYPE radius applies to ORCH_USER, not to ORCH_API_KEY"},
+		{name: "with ORCHESTRATORS_FILE", env: map[string]string{"ORCH_LOGIN_TYPE": "radius", "ORCH_URL": "", "ORCH_USER": "", "ORCH_PW": "",
+			"ORCHESTRATORS_FILE": "orchestrators.yaml"}, wantErr: "ORCHESTRATORS_FILE and ORCH_LOGIN_TYPE are both set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range base {
+				env[k] = v
+			}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			c, err := LoadFrom(mapLookup(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Validate(RoleDiscovery)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Validate = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate = %v", err)
+			}
+			orchs, err := c.Orchestrators()
+			if err != nil || len(orchs) != 1 || orchs[0].LoginType != tc.want {
+				t.Errorf("Orchestrators() = %+v, %v; want login type %v", orchs, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -80,7 +80,11 @@ func (s *Simulator) ecLogin(w http.ResponseWriter, r *http.Request, t *target) {
 		http.Error(w, "bad login body", http.StatusBadRequest)
 		return
 	}
-	admin := equalSecret(c.User, s.cfg.ECUser) && equalSecret(c.Password, s.cfg.ECPassword)
+	user, pw := s.cfg.ECUser, s.cfg.ECPassword
+	if cr, ok := s.cfg.ApplianceCredentials[t.def.id]; ok {
+		user, pw = cr.User, cr.Password
+	}
+	admin := equalSecret(c.User, user) && equalSecret(c.Password, pw)
 	monitor := s.cfg.ECMonitorUser != "" && equalSecret(c.User, s.cfg.ECMonitorUser) &&
 		equalSecret(c.Password, s.cfg.ECMonitorPassword)
 	if t.fault.Load().BadCredentials || (!admin && !monitor) {

@@ -54,6 +54,11 @@ type Config struct {
 	// /gms/rest/authentication/login. Defaults DefaultOrchUser and
 	// DefaultOrchPassword.
 	OrchUser, OrchPassword string
+	// OrchLoginType declares where OrchUser lives: 0 local (the default),
+	// 1 RADIUS, 2 TACACS+. A login whose loginType differs (a missing one is
+	// 0) is refused with 401, as the Orchestrator cannot find the user in
+	// the directory it was told to ask.
+	OrchLoginType int
 	// ECUser and ECPassword are accepted by every appliance's POST
 	// /rest/json/login (an admin-role user). Defaults DefaultECUser and
 	// DefaultECPassword.
@@ -62,6 +67,16 @@ type Config struct {
 	// monitor-role appliance user: it may log in but GET /cpustat answers
 	// 403 to it, as ECOS does for non-admin users.
 	ECMonitorUser, ECMonitorPassword string
+
+	// ApplianceHosts gives appliances, by nePk ("2.NE"), a listen host of
+	// their own instead of ListenHost, written into their address as is
+	// (not AdvertiseHost): e.g. distinct loopback addresses 127.0.1.N, as
+	// Linux accepts binding any address of 127.0.0.0/8, so that appliances
+	// sit in different subnets.
+	ApplianceHosts map[string]string
+	// ApplianceCredentials gives appliances, by nePk, an admin user and
+	// password of their own instead of ECUser and ECPassword.
+	ApplianceCredentials map[string]Credentials
 
 	// Now is the clock. It decides the minute window, uptimes, sample times
 	// and session expiry. Default time.Now.
@@ -83,6 +98,11 @@ type Config struct {
 	// Faults are the faults in force from the start. SetFault changes them
 	// per appliance while serving.
 	Faults Faults
+}
+
+// Credentials are an appliance user and its password.
+type Credentials struct {
+	User, Password string
 }
 
 // Endpoint names one served route. Appliance endpoints are the path below
@@ -324,6 +344,19 @@ func (c Config) validate() error {
 	}
 	if (c.ECMonitorUser == "") != (c.ECMonitorPassword == "") {
 		errs = append(errs, errors.New("monitor user and password must be set together"))
+	}
+	for id, h := range c.ApplianceHosts {
+		if net.ParseIP(h) == nil {
+			errs = append(errs, fmt.Errorf("appliance %s: listen host %q is not an IP address", id, h))
+		}
+	}
+	for id, cr := range c.ApplianceCredentials {
+		if cr.User == "" || cr.Password == "" {
+			errs = append(errs, fmt.Errorf("appliance %s: credentials need a user and a password", id))
+		}
+	}
+	if c.OrchLoginType < 0 || c.OrchLoginType > 2 {
+		errs = append(errs, fmt.Errorf("orchestrator login type %d must be 0 (local), 1 (RADIUS) or 2 (TACACS+)", c.OrchLoginType))
 	}
 	if c.ECMonitorUser != "" && c.ECMonitorUser == c.ECUser {
 		errs = append(errs, errors.New("monitor user must differ from the admin user"))

@@ -61,8 +61,9 @@ func (s *Simulator) orchAuth(t *target, r *http.Request) (*http.Request, bool) {
 }
 
 type credentials struct {
-	User     string `json:"user"`
-	Password string `json:"password"`
+	User      string `json:"user"`
+	Password  string `json:"password"`
+	LoginType int    `json:"loginType"` // Orchestrator logins only
 }
 
 // decodeCredentials reads a login body; it returns the raw body too, for
@@ -99,7 +100,8 @@ func (s *Simulator) orchLogin(w http.ResponseWriter, r *http.Request, t *target)
 		http.Error(w, "bad login body", http.StatusBadRequest)
 		return
 	}
-	if t.fault.Load().BadCredentials || !equalSecret(c.User, s.cfg.OrchUser) || !equalSecret(c.Password, s.cfg.OrchPassword) {
+	if t.fault.Load().BadCredentials || !equalSecret(c.User, s.cfg.OrchUser) || !equalSecret(c.Password, s.cfg.OrchPassword) ||
+		c.LoginType != s.cfg.OrchLoginType {
 		refuseLogin(w, t, raw)
 		return
 	}

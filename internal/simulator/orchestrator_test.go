@@ -246,3 +246,27 @@ func TestOrchestratorAuth(t *testing.T) {
 		t.Errorf("requests to %s = %d, want 7", EndpointAppliances, got)
 	}
 }
+
+// A user declared RADIUS logs in with loginType 1 only.
+func TestOrchestratorLoginType(t *testing.T) {
+	s := startSim(t, Config{Appliances: 1, Seed: 1, OrchUser: "ou", OrchPassword: "op", OrchLoginType: 1})
+	for _, tc := range []struct {
+		name string
+		body string
+		want int
+	}{
+		{"no loginType (local)", `{"user":"ou","password":"op"}`, 401},
+		{"local", `{"user":"ou","password":"op","token":"","loginType":0}`, 401},
+		{"tacacs", `{"user":"ou","password":"op","token":"","loginType":2}`, 401},
+		{"radius", `{"user":"ou","password":"op","token":"","loginType":1}`, 200},
+		{"radius, wrong password", `{"user":"ou","password":"x","token":"","loginType":1}`, 401},
+	} {
+		st, _, _ := doRequest(t, newClient(t, s), http.MethodPost, s.OrchestratorURL()+"/gms/rest/authentication/login", []byte(tc.body), nil)
+		if st != tc.want {
+			t.Errorf("%s: login = %d, want %d", tc.name, st, tc.want)
+		}
+	}
+	if _, err := New(Config{Appliances: 1, OrchLoginType: 3}); err == nil || !strings.Contains(err.Error(), "login type 3 must be") {
+		t.Errorf("New with login type 3: err = %v, want it refused", err)
+	}
+}

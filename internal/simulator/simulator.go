@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -101,9 +103,15 @@ func New(cfg Config) (*Simulator, error) {
 	s.orch = &target{orch: true, key: 1 << 40, counters: newCounters(orchEndpoints)}
 	of := cfg.Faults.Orchestrator.clone()
 	s.orch.fault.Store(&of)
-	for id := range cfg.Faults.PerAppliance {
-		if _, ok := s.fleet.byID[id]; !ok {
-			return nil, fmt.Errorf("invalid simulator config: fault for unknown appliance %q", id)
+	for _, m := range []struct {
+		what string
+		ids  iter.Seq[string]
+	}{{"fault", maps.Keys(cfg.Faults.PerAppliance)}, {"listen host", maps.Keys(cfg.ApplianceHosts)},
+		{"credentials", maps.Keys(cfg.ApplianceCredentials)}} {
+		for id := range m.ids {
+			if _, ok := s.fleet.byID[id]; !ok {
+				return nil, fmt.Errorf("invalid simulator config: %s for unknown appliance %q", m.what, id)
+			}
 		}
 	}
 	for _, d := range s.fleet.apps {
@@ -161,7 +169,7 @@ func (s *Simulator) Start(ctx context.Context) error {
 	}
 	s.started = true
 	host := s.cfg.ListenHost
-	cert, certPEM, err := selfSigned(host, s.cfg.AdvertiseHost)
+	cert, certPEM, err := selfSigned(append([]string{host, s.cfg.AdvertiseHost}, slices.Collect(maps.Values(s.cfg.ApplianceHosts))...)...)
 	if err != nil {
 		return fmt.Errorf("simulator certificate: %w", err)
 	}
@@ -187,18 +195,39 @@ func (s *Simulator) Start(ctx context.Context) error {
 	lns = append(lns, ol)
 	s.byPort = map[int]*target{portOf(ol.Addr()): s.orch}
 	s.orchURL = "https://" + net.JoinHostPort(s.cfg.AdvertiseHost, strconv.Itoa(portOf(ol.Addr())))
+	// Listeners are told apart by port: one bound to an address of its own
+	// (ApplianceHosts) could get a port already in use on another address,
+	// so such a port is held and another one taken.
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	listen := func(t *target) (net.Listener, error) {
+		for {
+			l, err := net.Listen("tcp", net.JoinHostPort(s.hostOf(t, host), "0"))
+			if err != nil {
+				return nil, err
+			}
+			if _, used := s.byPort[portOf(l.Addr())]; !used {
+				return l, nil
+			}
+			held = append(held, l)
+		}
+	}
 	for _, t := range s.apps {
 		if t.unreachable {
 			continue
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		l, err := listen(t)
 		if err != nil {
 			return fail(fmt.Errorf("listen appliance %s: %w", t.def.id, err))
 		}
 		lns = append(lns, l)
 		t.listener = l
 		s.byPort[portOf(l.Addr())] = t
-		t.address = net.JoinHostPort(s.cfg.AdvertiseHost, strconv.Itoa(portOf(l.Addr())))
+		t.address = net.JoinHostPort(s.hostOf(t, s.cfg.AdvertiseHost), strconv.Itoa(portOf(l.Addr())))
 	}
 	// Unreachable appliances get a port that was free and is closed again
 	// once every listener of ours exists, so none of ours can take it.
@@ -207,7 +236,7 @@ func (s *Simulator) Start(ctx context.Context) error {
 		if !t.unreachable {
 			continue
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		l, err := net.Listen("tcp", net.JoinHostPort(s.hostOf(t, host), "0"))
 		if err != nil {
 			for _, r := range reserved {
 				r.Close()
@@ -215,7 +244,7 @@ func (s *Simulator) Start(ctx context.Context) error {
 			return fail(fmt.Errorf("reserve a port for appliance %s: %w", t.def.id, err))
 		}
 		reserved = append(reserved, l)
-		t.address = net.JoinHostPort(s.cfg.AdvertiseHost, strconv.Itoa(portOf(l.Addr())))
+		t.address = net.JoinHostPort(s.hostOf(t, s.cfg.AdvertiseHost), strconv.Itoa(portOf(l.Addr())))
 	}
 	for _, r := range reserved {
 		r.Close()
@@ -248,6 +277,15 @@ func (s *Simulator) Start(ctx context.Context) error {
 	}
 	context.AfterFunc(ctx, func() { _ = s.Close() })
 	return nil
+}
+
+// hostOf returns the host of appliance t's own (Config.ApplianceHosts), or
+// def.
+func (s *Simulator) hostOf(t *target, def string) string {
+	if h, ok := s.cfg.ApplianceHosts[t.def.id]; ok {
+		return h
+	}
+	return def
 }
 
 func portOf(a net.Addr) int {
