@@ -129,12 +129,8 @@ func NewOrchestrator(cfg config.Config) (*orchestrator.Client, error) {
 // newOrchestrator is NewOrchestrator whose waits for a turn feed m's
 // histogram (m may be nil).
 func newOrchestrator(cfg config.Config, m *metrics.Metrics) (*orchestrator.Client, error) {
-	lt, err := orchestrator.ParseLoginType(cfg.OrchLoginType)
-	if err != nil {
-		return nil, fmt.Errorf("ORCH_LOGIN_TYPE: %w", err)
-	}
 	return NewOrchestratorClient(cfg, config.Orchestrator{URL: cfg.OrchURL, APIKey: cfg.OrchAPIKey, User: cfg.OrchUser,
-		Password: cfg.OrchPassword, LoginType: lt, TLSVerify: cfg.OrchTLSVerify, CAFile: cfg.OrchCAFile}, m)
+		Password: cfg.OrchPassword, LoginType: cfg.OrchLoginType, TLSVerify: cfg.OrchTLSVerify, CAFile: cfg.OrchCAFile}, m)
 }
 
 // NewOrchestratorClient returns the client of one Orchestrator of the
@@ -146,8 +142,12 @@ func NewOrchestratorClient(cfg config.Config, o config.Orchestrator, m *metrics.
 	if err != nil {
 		return nil, err
 	}
+	lt, err := orchestrator.ParseLoginType(o.LoginType)
+	if err != nil {
+		return nil, fmt.Errorf("login type: %w", err)
+	}
 	return orchestrator.New(orchestrator.Options{
-		URL: o.URL, APIKey: o.APIKey, User: o.User, Password: o.Password, LoginType: o.LoginType,
+		URL: o.URL, APIKey: o.APIKey, User: o.User, Password: o.Password, LoginType: lt,
 		InsecureSkipVerify: !o.TLSVerify && o.CAFile == "", CAFile: o.CAFile,
 		Limiter: lim,
 	})

@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
 // DefaultOrchName is the name (the orchestrator tag value) of the one
@@ -22,7 +20,7 @@ type Orchestrator struct {
 	APIKey     string // secret
 	User       string
 	Password   string // secret
-	LoginType  orchestrator.LoginType
+	LoginType  string // local ("" too), radius or tacacs: how the Orchestrator checks User
 	TLSVerify  bool
 	CAFile     string
 	LimitFile  string
@@ -98,10 +96,11 @@ func (c Config) Orchestrators() ([]Orchestrator, error) {
 		if !orchNameRE.MatchString(name) {
 			errs = append(errs, fmt.Errorf("ORCH_NAME %q must be 1 to 64 of a-z, 0-9, _ and -", name))
 		}
-		lt, err := orchestrator.ParseLoginType(c.OrchLoginType)
-		if err != nil {
+		lt := c.OrchLoginType
+		if remote, err := parseLoginType(lt); err != nil {
 			errs = append(errs, fmt.Errorf("ORCH_LOGIN_TYPE: %w", err))
-		} else if lt != orchestrator.LoginLocal && c.OrchAPIKey != "" {
+			lt = ""
+		} else if remote && c.OrchAPIKey != "" {
 			errs = append(errs, fmt.Errorf("ORCH_LOGIN_TYPE %s applies to ORCH_USER, not to ORCH_API_KEY", lt))
 		}
 		return []Orchestrator{{Name: name, URL: c.OrchURL, APIKey: c.OrchAPIKey, User: c.OrchUser, Password: c.OrchPassword,
@@ -184,12 +183,12 @@ func (e orchestratorEntry) resolve() (Orchestrator, error) {
 	}
 	readSecret(&o.APIKey, e.APIKey, e.APIKeyFile, "api_key")
 	readSecret(&o.Password, e.Password, e.PasswordFile, "password")
-	if lt, err := orchestrator.ParseLoginType(e.LoginType); err != nil {
+	if remote, err := parseLoginType(e.LoginType); err != nil {
 		errs = append(errs, fmt.Errorf("login_type: %w", err))
-	} else if lt != orchestrator.LoginLocal && o.APIKey != "" {
-		errs = append(errs, fmt.Errorf("login_type %s applies to user, not to api_key", lt))
+	} else if remote && o.APIKey != "" {
+		errs = append(errs, fmt.Errorf("login_type %s applies to user, not to api_key", e.LoginType))
 	} else {
-		o.LoginType = lt
+		o.LoginType = e.LoginType
 	}
 	errs = append(errs, checkCredentials(o.APIKey, o.User, o.Password, "api_key", "user", "password"))
 	errs = append(errs, checkFile("ca_file", e.CAFile))
@@ -256,4 +255,24 @@ func checkCredentials(apiKey, user, password, keyName, userName, pwName string) 
 		return fmt.Errorf("%s is required with %s", pwName, userName)
 	}
 	return nil
+}
+
+// Orchestrator login types: the user directory the Orchestrator checks a
+// session login against (orchestrator.ParseLoginType reads the same names).
+const (
+	LoginLocal  = "local"
+	LoginRADIUS = "radius"
+	LoginTACACS = "tacacs"
+)
+
+// parseLoginType checks a login type: local, radius, tacacs, or the empty
+// string, which is local. remote is true for radius and tacacs.
+func parseLoginType(s string) (remote bool, err error) {
+	switch s {
+	case "", LoginLocal:
+		return false, nil
+	case LoginRADIUS, LoginTACACS:
+		return true, nil
+	}
+	return false, fmt.Errorf("login type %q must be local, radius or tacacs", s)
 }

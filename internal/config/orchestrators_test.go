@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
 func TestParseOrchestrators(t *testing.T) {
@@ -37,7 +35,7 @@ func TestParseOrchestrators(t *testing.T) {
 	}
 	want := []Orchestrator{
 		{Name: "emea", URL: "orch-emea.example.com", APIKey: "file-key", TLSVerify: true, LimitFile: "limit_emea.json"},
-		{Name: "amer_2", URL: "https://orch-amer.example.com:8443", User: "telemetry", Password: "pw", LoginType: orchestrator.LoginTACACS,
+		{Name: "amer_2", URL: "https://orch-amer.example.com:8443", User: "telemetry", Password: "pw", LoginType: LoginTACACS,
 			CollectAll: true, CollectVia: ViaOrchestrator},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -131,12 +129,12 @@ func TestOrchLoginType(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		env     map[string]string
-		want    orchestrator.LoginType
+		want    string
 		wantErr string
 	}{
-		{name: "default local", want: orchestrator.LoginLocal},
-		{name: "radius", env: map[string]string{"ORCH_LOGIN_TYPE": "radius"}, want: orchestrator.LoginRADIUS},
-		{name: "tacacs", env: map[string]string{"ORCH_LOGIN_TYPE": "tacacs"}, want: orchestrator.LoginTACACS},
+		{name: "default local", want: LoginLocal},
+		{name: "radius", env: map[string]string{"ORCH_LOGIN_TYPE": "radius"}, want: LoginRADIUS},
+		{name: "tacacs", env: map[string]string{"ORCH_LOGIN_TYPE": "tacacs"}, want: LoginTACACS},
 		{name: "unknown", env: map[string]string{"ORCH_LOGIN_TYPE": "kerberos"},
 			wantErr: `ORCH_LOGIN_TYPE: login type "kerberos" must be local, radius or tacacs`},
 		{name: "with an api key", env: map[string]string{"ORCH_LOGIN_TYPE": "radius", "ORCH_USER": "", "ORCH_PW": "", "ORCH_API_KEY": "k"},
