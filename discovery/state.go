@@ -30,7 +30,7 @@ type StateReader interface {
 
 // Health is one check of the Orchestrator itself.
 type Health struct {
-	Host     string // the ORCH_URL host: the orchestrator tag
+	Host     string // the Orchestrator URL's host: the orchestrator tag of an unnamed source
 	Up       bool   // GET /gmsserver/ping answered
 	Err      error  // why not, when Up is false
 	Response time.Duration
