@@ -3,7 +3,7 @@ package influx
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
@@ -15,12 +15,26 @@ import (
 // so the output is deterministic. Every tag value goes through
 // telemetry.TagValue, so a control character or a trailing backslash in a
 // name never makes a point unwritable. Empty tag values are left out, as
-// InfluxDB does not store them.
+// InfluxDB does not store them. A LineEncoder does the same for a batch
+// without allocating per point.
 func AppendLine(dst []byte, p telemetry.Point) ([]byte, error) {
+	var e LineEncoder
+	return e.AppendLine(dst, p)
+}
+
+// LineEncoder appends points as line protocol like AppendLine, reusing its
+// scratch space from one point to the next. The zero value is ready; it is
+// not safe for concurrent use.
+type LineEncoder struct {
+	keys []string
+}
+
+// AppendLine is the package's AppendLine.
+func (e *LineEncoder) AppendLine(dst []byte, p telemetry.Point) ([]byte, error) {
 	var enc lineprotocol.Encoder
 	enc.SetBuffer(dst)
 	enc.SetPrecision(lineprotocol.Second)
-	if err := encode(&enc, p); err != nil {
+	if err := encode(&enc, p, &e.keys); err != nil {
 		return dst, err
 	}
 	return enc.Bytes(), nil
@@ -31,25 +45,30 @@ func AppendLine(dst []byte, p telemetry.Point) ([]byte, error) {
 func Encode(points []telemetry.Point) ([]byte, error) {
 	var enc lineprotocol.Encoder
 	enc.SetPrecision(lineprotocol.Second)
+	var keys []string // reused by every point
 	for i := range points {
-		if err := encode(&enc, points[i]); err != nil {
+		if err := encode(&enc, points[i], &keys); err != nil {
 			return nil, err
 		}
 	}
 	return enc.Bytes(), nil
 }
 
-func encode(enc *lineprotocol.Encoder, p telemetry.Point) error {
+// encode writes p; keys is scratch space for its sorted keys, kept
+// between calls so that a batch sorts without allocating.
+func encode(enc *lineprotocol.Encoder, p telemetry.Point, keys *[]string) error {
 	if len(p.Fields) == 0 {
 		return fmt.Errorf("encode %s: point has no fields", p.Measurement)
 	}
 	enc.StartLine(p.Measurement)
-	for _, k := range sortedKeys(p.Tags) {
+	*keys = sortedKeys(*keys, p.Tags)
+	for _, k := range *keys {
 		if v := telemetry.TagValue(p.Tags[k]); v != "" {
 			enc.AddTag(k, v)
 		}
 	}
-	for _, k := range sortedKeys(p.Fields) {
+	*keys = sortedKeys(*keys, p.Fields)
+	for _, k := range *keys {
 		v, ok := fieldValue(p.Fields[k])
 		if !ok {
 			return fmt.Errorf("encode %s: field %q has unsupported value %v (%T)", p.Measurement, k, p.Fields[k], p.Fields[k])
@@ -80,11 +99,12 @@ func fieldValue(v any) (lineprotocol.Value, bool) {
 	return lineprotocol.Value{}, false
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+// sortedKeys returns the keys of m, sorted, in buf's storage.
+func sortedKeys[V any](buf []string, m map[string]V) []string {
+	keys := buf[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }

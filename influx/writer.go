@@ -271,13 +271,14 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 		written += accepted
 		return werr
 	}
+	var le LineEncoder
 	for i := range points {
 		if err := ctx.Err(); err != nil {
 			return written, err
 		}
 		start := len(buf)
 		var encErr error
-		buf, encErr = AppendLine(buf, points[i])
+		buf, encErr = le.AppendLine(buf, points[i])
 		if encErr != nil {
 			buf = buf[:start]
 			encErrs = append(encErrs, encErr)

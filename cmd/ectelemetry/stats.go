@@ -86,8 +86,9 @@ func runStatsParse(_ context.Context, e env) error {
 	lines := make([]string, 0, len(res.Points))
 	var encErrs []error
 	var buf []byte
+	var le influx.LineEncoder
 	for _, p := range res.Points {
-		buf, err = influx.AppendLine(buf[:0], p)
+		buf, err = le.AppendLine(buf[:0], p)
 		if err != nil {
 			encErrs = append(encErrs, err)
 			continue

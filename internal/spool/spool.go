@@ -118,10 +118,11 @@ func (s *Spool) Push(ctx context.Context, points []telemetry.Point) (int, error)
 		lines, inEntry = lines[:0], 0
 		return nil
 	}
+	var le influx.LineEncoder
 	for i := range points {
 		start := len(lines)
 		var err error
-		if lines, err = influx.AppendLine(lines, points[i]); err != nil {
+		if lines, err = le.AppendLine(lines, points[i]); err != nil {
 			lines = lines[:start]
 			if encErrs == 0 {
 				encErr = err
