@@ -12,7 +12,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## install what the tests run (redis-server, mosquitto, promtool, amtool, victoria-metrics from apt; influxd 1.8.10 built with go) (idempotent)
+deps: ## install what the tests run (redis-server, redis-cli, mosquitto, promtool, amtool, victoria-metrics from apt; influxd 1.8.10 built with go) (idempotent)
 	scripts/deps.sh
 
 build: ## build bin/ectelemetry with the version from git describe

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh makes sure the servers the tests start are installed:
 #   redis-server  from the distribution (apt-get) when it is not on PATH;
+#   redis-cli     from the package redis-tools likewise, for the Redis
+#                 Cluster test;
 #   mosquitto     the MQTT broker, from the distribution (apt-get) likewise;
 #   promtool      from the distribution's package prometheus (apt-get), to
 #                 check and unit-test the Prometheus rules in monitor/;
@@ -121,6 +123,22 @@ ensure_mosquitto() {
 	echo "mosquitto: installed $path"
 }
 
+# ensure_redis_cli installs redis-cli (package redis-tools, no service),
+# which the Redis Cluster test uses to join its nodes. Debian's redis-server
+# depends on it, but a redis-server found elsewhere may come without it.
+ensure_redis_cli() {
+	local path
+	if path=$(find_server redis-cli); then
+		echo "redis-cli: found $path"
+		return
+	fi
+	command -v apt-get >/dev/null || die "redis-cli is missing and apt-get is not available; install redis-cli (Debian: redis-tools) and put it on PATH"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-tools </dev/null >/dev/null
+	path=$(find_server redis-cli) || die "apt-get installed redis-tools but redis-cli is not found"
+	echo "redis-cli: installed $path"
+}
+
 # ensure_prom_tools installs promtool (package prometheus) and amtool (package
 # prometheus-alertmanager). Both packages start a server on install; it is
 # stopped: the tests only run the two command-line tools.
@@ -176,6 +194,7 @@ ensure_influxd() {
 }
 
 ensure_redis
+ensure_redis_cli
 ensure_mosquitto
 ensure_prom_tools
 ensure_victoria_metrics

@@ -21,6 +21,20 @@ const (
 	influxdHint = "run `make deps`, or `GOBIN=$HOME/.cache/ec-telemetry/bin go install " + InfluxdModule + "/cmd/influxd@" + InfluxdVersion + "`, or point $EC_INFLUXD at an InfluxDB 1.8 influxd"
 )
 
+// redisCLIPath finds redis-cli next to the redis-server the tests use, else
+// on PATH, or fails the test with instructions.
+func redisCLIPath(t testing.TB) string {
+	t.Helper()
+	if p := filepath.Join(filepath.Dir(redisServerPath(t)), "redis-cli"); isExecutable(p) {
+		return p
+	}
+	if p, err := exec.LookPath("redis-cli"); err == nil {
+		return p
+	}
+	t.Fatalf("testenv: redis-cli not found next to redis-server or on PATH; run `make deps`, or `apt-get install redis-tools`")
+	return ""
+}
+
 // redisServerPath finds redis-server or fails the test with instructions.
 func redisServerPath(t testing.TB) string {
 	t.Helper()

@@ -32,10 +32,7 @@ func StartRedisCluster(t testing.TB, n int) *RedisCluster {
 	if testing.Short() {
 		t.Skip("testenv: -short: skipping a test that needs a real redis-server")
 	}
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		t.Fatalf("testenv: redis-cli not found on PATH (Debian: redis-tools, installed with redis-server): %v", err)
-	}
+	cli := redisCLIPath(t)
 	c := &RedisCluster{}
 	for range n {
 		r := startRedisArgs(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
