@@ -180,8 +180,8 @@ func bgpPoints(a Appliance, orch string, vrfs []orchestrator.BGPVRF, now time.Ti
 
 var _ StateReader = OrchestratorClient{}
 
-// Health implements StateReader: GET /gmsserver/ping, timed, and
-// GET /gmsserver/briefInfo for the release (and so the path form).
+// Health implements StateReader: GET /gmsserver/ping, timed, and the
+// release (and so the path form) of the client's last briefInfo answer.
 func (o OrchestratorClient) Health(ctx context.Context) Health {
 	h := Health{Host: o.Client.Host(), Form: orchestrator.FormPath}
 	start := time.Now()
@@ -197,11 +197,13 @@ func (o OrchestratorClient) Health(ctx context.Context) Health {
 		h.DBHealth = &db
 	}
 	h.Uptime, h.UptimeKnown = orchestrator.ParseUptime(p.Uptime)
-	if bi, err := o.Client.BriefInfo(ctx); err == nil {
-		h.Form = bi.PathForm()
-		if h.Version == "" {
-			h.Version = bi.Release
-		}
+	// The release comes from the briefInfo answer of the cycle's readiness
+	// check; briefInfo is asked again only when none came yet.
+	if f, err := o.Client.PathForm(ctx); err == nil {
+		h.Form = f
+	}
+	if h.Version == "" {
+		h.Version = o.Client.Release()
 	}
 	return h
 }

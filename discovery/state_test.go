@@ -167,6 +167,10 @@ func TestCycleWritesOrchestratorHealthAndBGP(t *testing.T) {
 		t.Errorf("bgp_neighbor_state (-simulator +written):\n%s", diff)
 	}
 	st, _ := sim.Stats(simulator.OrchestratorID)
+	// The path form comes from the readiness check's briefInfo answer.
+	if got := st.Requests[simulator.EndpointBriefInfo]; got != 1 {
+		t.Errorf("briefInfo requests = %d in one cycle, want 1", got)
+	}
 	if got := st.Requests[simulator.EndpointBGPStateAllVRFs]; got != int64(asked) {
 		t.Errorf("BGP requests = %d, want one per selected appliance not unreachable (%d)", got, asked)
 	}

@@ -92,8 +92,11 @@ type Client struct {
 
 	limiter *Limiter // nil: unpaced
 
-	formMu sync.Mutex
-	form   PathForm // "" until detected
+	formMu    sync.Mutex
+	form      PathForm   // "" until a briefInfo answer or SetPathForm
+	release   string     // of the last briefInfo answer
+	formFixed bool       // SetPathForm was called: briefInfo does not change form
+	fetchMu   sync.Mutex // one briefInfo at a time when the form is unknown
 }
 
 // New checks the options and builds a client. It does no network I/O.

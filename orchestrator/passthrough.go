@@ -52,7 +52,7 @@ func (c *Client) Passthrough(ctx context.Context, nePk string, r ApplianceReques
 	if nePk == "" || strings.ContainsAny(nePk, "/?#") {
 		return nil, c.fail(cl, fmt.Errorf("appliance id %q is not a nePk", nePk))
 	}
-	form, err := c.passthroughForm(ctx)
+	form, err := c.PathForm(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -95,28 +95,56 @@ func (b *doneBody) Close() error {
 	return err
 }
 
-// SetPathForm fixes the pass-through form, so BriefInfo is not
-// asked (for an Orchestrator whose release is known).
+// SetPathForm fixes the path form, so BriefInfo is not asked for it (for
+// an Orchestrator whose release is known).
 func (c *Client) SetPathForm(f PathForm) {
 	c.formMu.Lock()
-	c.form = f
+	c.form, c.formFixed = f, true
 	c.formMu.Unlock()
 }
 
-// passthroughForm returns the form, reading the release from BriefInfo the
-// first time. A failed BriefInfo is returned and asked again next time.
-func (c *Client) passthroughForm(ctx context.Context) (PathForm, error) {
+// noteRelease records the release of a briefInfo answer and, unless
+// SetPathForm fixed it, the path form it implies.
+func (c *Client) noteRelease(release string) {
+	c.formMu.Lock()
+	c.release = release
+	if !c.formFixed {
+		c.form = FormFor(release)
+	}
+	c.formMu.Unlock()
+}
+
+// known returns the path form and release known so far.
+func (c *Client) known() (PathForm, string) {
 	c.formMu.Lock()
 	defer c.formMu.Unlock()
-	if c.form != "" {
-		return c.form, nil
+	return c.form, c.release
+}
+
+// PathForm returns the path form of the Orchestrator's release, from the
+// last briefInfo answer (discovery asks for one every cycle), asking for
+// one only when none came yet. A failed BriefInfo is returned and asked
+// again next time.
+func (c *Client) PathForm(ctx context.Context) (PathForm, error) {
+	if f, _ := c.known(); f != "" {
+		return f, nil
 	}
-	bi, err := c.BriefInfo(ctx)
-	if err != nil {
-		return "", fmt.Errorf("choose the pass-through form: %w", err)
+	c.fetchMu.Lock()
+	defer c.fetchMu.Unlock()
+	if f, _ := c.known(); f != "" {
+		return f, nil // another caller's briefInfo answered meanwhile
 	}
-	c.form = FormFor(bi.Release)
-	return c.form, nil
+	if _, err := c.BriefInfo(ctx); err != nil {
+		return "", fmt.Errorf("choose the path form: %w", err)
+	}
+	f, _ := c.known()
+	return f, nil
+}
+
+// Release is the release of the last briefInfo answer, "" before one.
+func (c *Client) Release() string {
+	_, r := c.known()
+	return r
 }
 
 // ApplianceRelay relays requests for one appliance through Passthrough. It

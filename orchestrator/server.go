@@ -37,8 +37,13 @@ func (b BriefInfo) Version() (major, minor int, ok bool) {
 
 // BriefInfo returns the Orchestrator's release and uptime:
 // GET /gmsserver/briefInfo. release is required.
+// Every answer also updates the path form the client uses (PathForm).
 func (c *Client) BriefInfo(ctx context.Context) (BriefInfo, error) {
-	return getJSON(ctx, c, call{method: http.MethodGet, path: "/gmsserver/briefInfo"}, parseBriefInfo)
+	bi, err := getJSON(ctx, c, call{method: http.MethodGet, path: "/gmsserver/briefInfo"}, parseBriefInfo)
+	if err == nil {
+		c.noteRelease(bi.Release)
+	}
+	return bi, err
 }
 
 func parseBriefInfo(b []byte) (BriefInfo, error) {
