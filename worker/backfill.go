@@ -77,6 +77,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		}
 		ok = false
 	}
+	j.noteWatermark(wm, ok)
 	first, last := h.window(mr, wm, ok, j.p.BackfillAll)
 	if first > last {
 		return nil // nothing new yet
@@ -132,6 +133,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		j.rep.MinutesLast = doneLast
 		j.rep.MinutesStored += doneCount
 		j.mu.Unlock()
+		j.noteWatermark(doneLast, true)
 		doneCount = 0
 		return nil
 	}
@@ -376,4 +378,16 @@ func (j *job) parseMinute(d download, opts minutestats.Options, issues *int, fir
 	}
 	j.mu.Unlock()
 	return minuteCorrupt
+}
+
+// noteWatermark records what the backfill knows of the watermark: none
+// (ok false), or at least minute. The watermark only moves forward.
+func (j *job) noteWatermark(minute int64, ok bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !ok {
+		j.watermark, j.watermarkRead = 0, true
+		return
+	}
+	j.watermark, j.watermarkRead = max(j.watermark, minute), true
 }

@@ -334,7 +334,12 @@ type job struct {
 	points []telemetry.Point     // point-in-time points, written at the end
 	events []telemetry.Point     // alarm events, written at the end on their own
 	alarms map[string]KnownAlarm // outstanding alarms to remember once events are stored
-	excess excess                // minute-stats points dropped by MaxArchivePoints
+	// watermark is the appliance's newest stored minute as this job's
+	// backfill read and advanced it; watermarkRead is false when the
+	// backfill did not read it (not due, or it failed first).
+	watermark     int64
+	watermarkRead bool
+	excess        excess // minute-stats points dropped by MaxArchivePoints
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }

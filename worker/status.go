@@ -196,7 +196,15 @@ func (j *job) addStatus(ctx context.Context) {
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	newest, ok, err := j.h.o.Watermarks.Get(rctx, j.p.Key())
+	// The backfill has read (and maybe advanced) the watermark: use that
+	// rather than asking Redis again.
+	j.mu.Lock()
+	newest, ok, read := j.watermark, j.watermark > 0, j.watermarkRead
+	j.mu.Unlock()
+	var err error
+	if !read {
+		newest, ok, err = j.h.o.Watermarks.Get(rctx, j.p.Key())
+	}
 	if err != nil {
 		j.log.Warn().Err(err).Msg("status written without data age: newest stored minute unknown")
 	} else if ok {
