@@ -2,7 +2,7 @@
 # services.sh is sourced by demo.sh and bench.sh: it starts a redis-server
 # and an influxd 1.8 on loopback with their data under $EC_STATE_DIR, waits
 # until both answer, creates the database, exports REDIS_ADDR, DB_URL,
-# DB_BUCKET, DB_ORG and DB_TOKEN for ectelemetry, and stops both when the
+# DB_BUCKET, DB_ORG and DB_TOKEN for ectelemetry (and EC_INFLUXD_PID for the bench), and stops both when the
 # calling script exits. Ports: EC_REDIS_PORT (16379), EC_INFLUX_PORT (18086),
 # or the next free port above each. The servers run in sessions of their own
 # (setsid), so a Ctrl-C in the terminal reaches the calling script and its
@@ -92,6 +92,8 @@ bind-address = "127.0.0.1:$EC_INFLUX_RPC_PORT"
 CONF
 setsid "$influxd_bin" run -config "$EC_STATE_DIR/influxdb.conf" >"$EC_STATE_DIR/influxd.log" 2>&1 &
 svc_pids+=($!)
+# The bench reports influxd's CPU (setsid execs in place: $! is influxd).
+export EC_INFLUXD_PID=$!
 
 for _ in $(seq 1 150); do
 	if port_busy "$EC_REDIS_PORT" && curl -fsS -o /dev/null "http://127.0.0.1:$EC_INFLUX_PORT/ping" 2>/dev/null; then

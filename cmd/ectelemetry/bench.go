@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,12 +34,15 @@ const clockTicks = 100
 
 func runBench(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "bench", "bench [flags]\n\nMeasures the pipeline: a simulator with N appliances and discovery run in this process,\n"+
-		"one 'ectelemetry worker' child process collects, writing to the InfluxDB at DB_URL through the\n"+
+		"'ectelemetry worker' child processes (--workers) collect, writing to the InfluxDB at DB_URL through the\n"+
 		"Redis at REDIS_ADDR ('make bench N=1000' starts fresh ones). Cycle 1 is the first contact\n"+
 		"(3 minutes per appliance); later cycles each collect one new minute, as in steady state.")
 	n := fs.Int("appliances", 100, "number of simulated appliances")
 	cycles := fs.Int("cycles", 4, "cycles to run (the first is the first contact)")
-	conc := fs.Int("concurrency", 64, "WORKER_CONCURRENCY of the worker process")
+	conc := fs.Int("concurrency", 0, "WORKER_CONCURRENCY of each worker process (0: the worker's default)")
+	workers := fs.Int("workers", 1, "worker processes")
+	latency := fs.Duration("latency", 0, "added by the simulator before every appliance response (through the Orchestrator's pass-through too), e.g. 100ms: a WAN round trip")
+	check := fs.Bool("check-stored", true, "after the last cycle, compare every minute-statistics point the simulator expects with what InfluxDB holds")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
 	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
 	via := fs.String("collect-via", "direct", "COLLECT_VIA of the worker process: direct, orchestrator or auto (through the simulated Orchestrator's pass-through, minute statistics included, no rate limit)")
@@ -53,14 +57,18 @@ func runBench(ctx context.Context, e env) error {
 	if *profSecs < 1 {
 		return fmt.Errorf("--profile-seconds must be positive: %w", errUsage)
 	}
-	if *n < 1 || *cycles < 1 {
-		return fmt.Errorf("--appliances and --cycles must be positive: %w", errUsage)
+	if *n < 1 || *cycles < 1 || *workers < 1 {
+		return fmt.Errorf("--appliances, --cycles and --workers must be positive: %w", errUsage)
+	}
+	if *latency < 0 || *conc < 0 {
+		return fmt.Errorf("--latency and --concurrency must not be negative: %w", errUsage)
 	}
 	if (config.Config{Outputs: *outputs}).HasOutput("mqtt") && e.getenv("MQTT_URL") == "" {
 		return fmt.Errorf("--outputs %s needs a broker at MQTT_URL ('make bench' starts one): %w", *outputs, errUsage)
 	}
 	clock := &benchClock{t: time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)}
-	sim, err := simulator.New(simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now})
+	simCfg := simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: *latency}}}
+	sim, err := simulator.New(simCfg)
 	if err != nil {
 		return err
 	}
@@ -102,16 +110,16 @@ func runBench(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWorker()
-	cmd := exec.CommandContext(wctx, self, "worker")
-	cmd.Env = append(os.Environ(), "EC_USER="+cfg.ECUser, "EC_PW="+cfg.ECPassword, "REACHABILITY="+*reach,
-		"OUTPUTS="+*outputs, "WORKER_CONCURRENCY="+strconv.Itoa(*conc), "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
+	env := append(os.Environ(), "EC_USER="+cfg.ECUser, "EC_PW="+cfg.ECPassword, "REACHABILITY="+*reach,
+		"OUTPUTS="+*outputs, "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
 		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=", "COLLECT_VIA="+*via)
+	if *conc > 0 {
+		env = append(env, "WORKER_CONCURRENCY="+strconv.Itoa(*conc))
+	}
 	if *via != config.ViaDirect {
 		// Workers read through the simulated Orchestrator: they need its
 		// address and key; the bench measures CPU, so nothing paces it.
-		cmd.Env = append(cmd.Env, "ORCH_URL="+cfg.OrchURL, "ORCH_API_KEY="+cfg.OrchAPIKey,
+		env = append(env, "ORCH_URL="+cfg.OrchURL, "ORCH_API_KEY="+cfg.OrchAPIKey,
 			"PASSTHROUGH_MINUTE_STATS=true", "ORCH_RATE_LIMIT=0", "ORCH_MAX_CONCURRENCY=0")
 	}
 	if cfg.HasOutput("otlp") {
@@ -120,41 +128,71 @@ func runBench(ctx context.Context, e env) error {
 			return err
 		}
 		defer stop()
-		cmd.Env = append(cmd.Env, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
+		env = append(env, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
 	}
 	var prof *profiler
 	if *profDir != "" {
 		if prof, err = newProfiler(*profDir); err != nil {
 			return err
 		}
-		cmd.Env = append(cmd.Env, "METRICS_ADDR="+prof.addr, "METRICS_PPROF=true")
 	}
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 30 * time.Second
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorkers()
 	werr := &tailBuffer{max: 8 << 10}
-	cmd.Stdout, cmd.Stderr = werr, werr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start worker process: %w", err)
+	procs := benchProcs{self: os.Getpid(), redis: redisPID(ctx, rdb), influxd: influxdPID(e.getenv)}
+	var cmds []*exec.Cmd
+	defer func() {
+		stopWorkers()
+		for _, c := range cmds {
+			_ = c.Wait()
+		}
+	}()
+	for i := 0; i < *workers; i++ {
+		cmd := exec.CommandContext(wctx, self, "worker")
+		cmd.Env = env
+		if prof != nil && i == 0 {
+			// The first worker is profiled.
+			cmd.Env = append(slices.Clone(env), "METRICS_ADDR="+prof.addr, "METRICS_PPROF=true")
+		}
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+		cmd.WaitDelay = 30 * time.Second
+		cmd.Stdout, cmd.Stderr = werr, werr
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start worker process: %w", err)
+		}
+		cmds = append(cmds, cmd)
+		procs.workers = append(procs.workers, cmd.Process.Pid)
 	}
-	pid := cmd.Process.Pid
-	defer func() { stopWorker(); cmd.Wait() }()
 
-	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), worker pid %d, concurrency %d, reachability %s, outputs %s, collect via %s\n",
-		*n, unreachable, pid, *conc, *reach, strings.Join(cfg.OutputList(), ","), *via)
-	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
+	concShown := "the worker's default"
+	if *conc > 0 {
+		concShown = strconv.Itoa(*conc)
+	}
+	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), %d worker process(es) (pid %s), concurrency %s, latency %s per request, reachability %s, outputs %s, collect via %s\n",
+		*n, unreachable, *workers, joinInts(procs.workers), concShown, *latency, *reach, strings.Join(cfg.OutputList(), ","), *via)
+	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
+	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; influxd%s\n\n",
+		unknownPID(procs.redis, "(pid not known: Redis is not local)"), unknownPID(procs.influxd, "(pid not known: set EC_INFLUXD_PID, as 'make bench' does)"))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU s/appliance\tpoints/s\t")
+	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU ms/appliance\tpoints/s\tsim+discovery CPU s\tredis CPU s\tinfluxd CPU s\t")
 	cyc := &tasks.RedisCycles{Client: rdb}
 	var steadyRate []float64
+	var rows []benchRow
 	totalFailed := 0
 	var lostNotes, relayedPer []string
+	var firstMinute, lastMinute int64
 	for i := 0; i < *cycles; i++ {
 		if i > 0 {
 			clock.Add(time.Minute)
 		}
-		cpu0, err := procCPU(pid)
+		newest, _ := sim.Window()
+		if i == 0 {
+			firstMinute = newest - int64(max(cfg.FirstContactMins, 1)-1)*60
+		}
+		lastMinute = newest
+		cpu0, err := procs.read()
 		if err != nil {
-			return fmt.Errorf("worker process: %w (output: %s)", err, werr)
+			return fmt.Errorf("%w (output: %s)", err, werr)
 		}
 		if prof != nil && i == min(1, *cycles-1) {
 			prof.startCPU(ctx, time.Duration(*profSecs)*time.Second)
@@ -169,31 +207,41 @@ func runBench(ctx context.Context, e env) error {
 		if err != nil {
 			return fmt.Errorf("cycle %d: %w (worker output: %s)", i+1, err, werr)
 		}
+		row := benchRow{jobs: st.Collected + st.Failed, points: st.Points, seconds: last.Sub(start).Seconds()}
 		if lost := st.Queued - st.Collected - st.Failed; lost > 0 {
+			row.lost = lost
 			lostNotes = append(lostNotes, fmt.Sprintf("cycle %d: %d jobs never ran: they waited in the queue past their deadline (DISCOVERY_INTERVAL) and asynq archived them; the machine is too busy for %d appliances", i+1, lost, *n))
 		}
-		dur := last.Sub(start).Seconds()
-		cpu1, _ := procCPU(pid)
-		cpu := cpu1 - cpu0
+		cpu1, err := procs.read()
+		if err != nil {
+			return fmt.Errorf("%w (output: %s)", err, werr)
+		}
+		row.cpu = cpu1.sub(cpu0)
+		rows = append(rows, row)
 		kind := "steady"
 		if i == 0 {
 			kind = "first"
 		}
-		jobs := float64(st.Collected + st.Failed)
-		rate := jobs / dur * 60
+		jobs := float64(row.jobs)
+		rate := jobs / row.seconds * 60
 		if i > 0 {
 			steadyRate = append(steadyRate, rate)
 		}
 		totalFailed += int(st.Failed)
 		relayedPer = append(relayedPer, fmt.Sprintf("%.1f (cycle %d)", float64(passthroughRequests(sim)-relayed0)/jobs, i+1))
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.0f\t%.2f\t%.4f\t%.0f\t\n", i+1, kind, st.Collected, st.Failed, st.Points, dur, rate, cpu, cpu/jobs, float64(st.Points)/dur)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\t\n", i+1, kind, st.Collected, st.Failed, st.Points, row.seconds, rate,
+			row.cpu.workers, row.cpu.workers/jobs*1e3, float64(st.Points)/row.seconds, fmtCPU(row.cpu.self), fmtCPU(row.cpu.redis), fmtCPU(row.cpu.influxd))
 	}
 	tw.Flush()
-	rss, err := procPeakRSS(pid)
-	if err != nil {
-		return err
+	peak := benchRSSUnknown
+	for _, pid := range procs.workers {
+		rss, err := procPeakRSS(pid)
+		if err != nil {
+			return err
+		}
+		peak = max(peak, rss)
 	}
-	fmt.Fprintf(e.stdout, "\nworker peak RSS: %.1f MB\n", float64(rss)/1e6)
+	fmt.Fprintf(e.stdout, "\nworker peak RSS: %.1f MB%s\n", float64(peak)/1e6, map[bool]string{true: " (the largest of the worker processes)"}[*workers > 1])
 	if prof != nil {
 		files, err := prof.finish(ctx)
 		if err != nil {
@@ -206,7 +254,7 @@ func runBench(ctx context.Context, e env) error {
 		for _, r := range steadyRate {
 			min = minf(min, r)
 		}
-		fmt.Fprintf(e.stdout, "steady state: at least %.0f appliances per 60 s cycle with one worker process\n", min)
+		fmt.Fprintf(e.stdout, "steady state: at least %.0f appliances per 60 s cycle with %d worker process(es)\n", min, *workers)
 	}
 	if *via != config.ViaDirect {
 		fmt.Fprintf(e.stdout, "Orchestrator pass-through requests per job (unreachable appliances included): %s\n", strings.Join(relayedPer, ", "))
@@ -215,7 +263,36 @@ func runBench(ctx context.Context, e env) error {
 	for _, l := range lostNotes {
 		fmt.Fprintln(e.stdout, l)
 	}
+	stored := "not checked (--check-stored=false)"
+	if *check {
+		want, diffs, err := storedCheck(ctx, cfg, sim, firstMinute, lastMinute)
+		switch {
+		case err != nil:
+			stored = "check failed: " + err.Error()
+		case len(diffs) == 0:
+			stored = fmt.Sprintf("all %d minute-statistics points of minutes %s..%s found, field by field", want,
+				time.Unix(firstMinute, 0).UTC().Format("15:04"), time.Unix(lastMinute, 0).UTC().Format("15:04"))
+		default:
+			stored = fmt.Sprintf("MISSING: %d differences, first: %s", len(diffs), strings.Join(diffs[:min(3, len(diffs))], "; "))
+		}
+	}
+	printTargets(e.stdout, *n, rows, peak, stored)
 	return nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func unknownPID(pid int, why string) string {
+	if pid > 0 {
+		return ""
+	}
+	return " " + why
 }
 
 func minf(a, b float64) float64 {

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -201,37 +198,12 @@ const pointsQuery = `SELECT count("bytes_tx") FROM "interface_stats" GROUP BY "h
 
 // countPoints runs pointsQuery: points per hostname.
 func countPoints(ctx context.Context, cfg config.Config) (map[string]int64, error) {
-	db := strings.SplitN(cfg.DBBucket, "/", 2)[0]
-	q := url.Values{"db": {db}, "q": {pointsQuery}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cfg.DBURL, "/")+"/query?"+q.Encode(), nil)
+	series, err := influxQL(ctx, cfg, pointsQuery)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.DBToken != "" {
-		req.Header.Set("Authorization", "Token "+cfg.DBToken)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Results []struct {
-			Series []struct {
-				Tags   map[string]string `json:"tags"`
-				Values [][]any           `json:"values"`
-			} `json:"series"`
-			Error string `json:"error"`
-		} `json:"results"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil || len(body.Results) == 0 {
-		return nil, fmt.Errorf("query answered status %d", resp.StatusCode)
-	}
-	if e := body.Results[0].Error; e != "" {
-		return nil, fmt.Errorf("query error: %s", e)
 	}
 	counts := map[string]int64{}
-	for _, s := range body.Results[0].Series {
+	for _, s := range series {
 		if len(s.Values) > 0 && len(s.Values[0]) > 1 {
 			if n, ok := s.Values[0][1].(float64); ok {
 				counts[s.Tags["hostname"]] = int64(n)
