@@ -82,14 +82,30 @@ type TransportOptions struct {
 	CAFile string
 	// MaxIdleConns bounds idle connections over all appliances. Default 1024.
 	MaxIdleConns int
-	// MaxIdleConnsPerHost bounds idle connections per appliance. Default 2.
+	// MaxConnsPerHost bounds the connections open to one appliance at
+	// once; requests beyond it wait for one to be free. Default 2: a job
+	// reads the minute statistics on one and the other sources on the
+	// other, so it does at most two TLS handshakes, whatever its parallel
+	// sources.
+	MaxConnsPerHost int
+	// MaxIdleConnsPerHost bounds idle connections per appliance. Default
+	// MaxConnsPerHost, so that no connection of a job is closed and opened
+	// again while the job runs.
 	MaxIdleConnsPerHost int
 	// IdleConnTimeout closes an idle connection after this long. Default
 	// 15 s: connections are reused within a job, and released between
 	// cycles instead of keeping one open per appliance of the fleet (TLS
 	// session resumption keeps the next handshake cheap).
 	IdleConnTimeout time.Duration
+	// SessionCache is how many appliances' TLS sessions are kept for
+	// resumption. Default 8192. Any worker may collect any appliance, so
+	// a cache smaller than the fleet is emptied before the next cycle
+	// comes back to an appliance, and every handshake is a full one.
+	SessionCache int
 }
+
+// DefaultSessionCache is TransportOptions.SessionCache's default.
+const DefaultSessionCache = 8192
 
 // NewTransport builds an *http.Transport meant to be shared by the clients
 // of many appliances: a large idle pool, a TLS session cache, no proxy from
@@ -109,15 +125,22 @@ func newTransport(tc *tls.Config, o TransportOptions) *http.Transport {
 	if o.MaxIdleConns <= 0 {
 		o.MaxIdleConns = 1024
 	}
+	if o.MaxConnsPerHost <= 0 {
+		o.MaxConnsPerHost = 2
+	}
 	if o.MaxIdleConnsPerHost <= 0 {
-		o.MaxIdleConnsPerHost = 2
+		o.MaxIdleConnsPerHost = o.MaxConnsPerHost
 	}
 	if o.IdleConnTimeout <= 0 {
 		o.IdleConnTimeout = 15 * time.Second
 	}
-	tc.ClientSessionCache = tls.NewLRUClientSessionCache(o.MaxIdleConns)
+	if o.SessionCache <= 0 {
+		o.SessionCache = DefaultSessionCache
+	}
+	tc.ClientSessionCache = tls.NewLRUClientSessionCache(o.SessionCache)
 	return restapi.NewTransport(tc, restapi.Pool{
 		MaxIdleConns:        o.MaxIdleConns,
+		MaxConnsPerHost:     o.MaxConnsPerHost,
 		MaxIdleConnsPerHost: o.MaxIdleConnsPerHost,
 		IdleConnTimeout:     o.IdleConnTimeout,
 	})
@@ -163,7 +186,7 @@ func New(o Options) (*Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("edgeconnect %s: %w", host, err)
 		}
-		rt = newTransport(tc, TransportOptions{MaxIdleConns: 4})
+		rt = newTransport(tc, TransportOptions{MaxIdleConns: 4, SessionCache: 4})
 	}
 	base := "https://" + escapeZone(host) + basePath
 	baseURL, err := url.Parse(base + "/")

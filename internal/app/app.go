@@ -258,6 +258,7 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	log, m, rdb, w := d.Log, d.Metrics, d.Redis, d.Writer
 	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{
 		InsecureSkipVerify: !cfg.ECTLSVerify && cfg.ECCAFile == "", CAFile: cfg.ECCAFile,
+		MaxConnsPerHost: cfg.ECConnections, SessionCache: cfg.ECTLSSessions,
 	})
 	if err != nil {
 		return nil, err

@@ -64,27 +64,29 @@ type Config struct {
 	LogMaxBackups int    `envconfig:"LOG_MAX_BACKUPS" default:"5"`     // rotated human log files kept
 
 	// ec-telemetry's own variables.
-	OrchUser          string        `envconfig:"ORCH_USER"`                        // alternative to ORCH_API_KEY
-	OrchPassword      string        `envconfig:"ORCH_PW" secret:"true"`            // with ORCH_USER
-	OrchLoginType     string        `envconfig:"ORCH_LOGIN_TYPE" default:"local"`  // user directory of ORCH_USER: local, radius or tacacs
-	OrchTLSVerify     bool          `envconfig:"ORCH_TLS_VERIFY" default:"false"`  // verify the Orchestrator certificate
-	OrchCAFile        string        `envconfig:"ORCH_CA_FILE"`                     // extra CA bundle (PEM)
-	OrchName          string        `envconfig:"ORCH_NAME" default:"default"`      // orchestrator tag of the ORCH_* Orchestrator (DefaultOrchName)
-	OrchestratorsFile string        `envconfig:"ORCHESTRATORS_FILE"`               // YAML/JSON list of Orchestrators, instead of ORCH_*
-	ECTLSVerify       bool          `envconfig:"EC_TLS_VERIFY" default:"false"`    // verify appliance certificates
-	ECCredentialsFile string        `envconfig:"EC_CREDENTIALS_FILE"`              // YAML/JSON appliance logins per CIDR, before EC_USER/EC_PW
-	ECCAFile          string        `envconfig:"EC_CA_FILE"`                       // extra CA bundle (PEM)
-	DBTLSVerify       bool          `envconfig:"DB_TLS_VERIFY" default:"true"`     // verify the InfluxDB certificate (https DB_URL)
-	DBCAFile          string        `envconfig:"DB_CA_FILE"`                       // extra CA bundle (PEM) for InfluxDB
-	ECRequestTimeout  time.Duration `envconfig:"EC_REQUEST_TIMEOUT" default:"12s"` // one appliance API call
-	ECArchiveTimeout  time.Duration `envconfig:"EC_ARCHIVE_TIMEOUT" default:"30s"` // one minute-stats download
-	RedisAddr         string        `envconfig:"REDIS_ADDR" default:"redis:6379"`  // host:port
-	RedisPassword     string        `envconfig:"REDIS_PASSWORD" secret:"true"`     // Redis AUTH
-	RedisDB           int           `envconfig:"REDIS_DB" default:"0"`             // Redis database number
-	Queue             string        `envconfig:"QUEUE" default:"ectelem"`          // asynq queue name
-	DiscoveryInterval time.Duration `envconfig:"DISCOVERY_INTERVAL" default:"60s"` // one cycle
-	DiscoverySpread   bool          `envconfig:"DISCOVERY_SPREAD" default:"true"`  // spread jobs over the interval
-	CollectAll        bool          `envconfig:"COLLECT_ALL" default:"false"`      // ignore the limit file, collect every appliance
+	OrchUser          string        `envconfig:"ORCH_USER"`                           // alternative to ORCH_API_KEY
+	OrchPassword      string        `envconfig:"ORCH_PW" secret:"true"`               // with ORCH_USER
+	OrchLoginType     string        `envconfig:"ORCH_LOGIN_TYPE" default:"local"`     // user directory of ORCH_USER: local, radius or tacacs
+	OrchTLSVerify     bool          `envconfig:"ORCH_TLS_VERIFY" default:"false"`     // verify the Orchestrator certificate
+	OrchCAFile        string        `envconfig:"ORCH_CA_FILE"`                        // extra CA bundle (PEM)
+	OrchName          string        `envconfig:"ORCH_NAME" default:"default"`         // orchestrator tag of the ORCH_* Orchestrator (DefaultOrchName)
+	OrchestratorsFile string        `envconfig:"ORCHESTRATORS_FILE"`                  // YAML/JSON list of Orchestrators, instead of ORCH_*
+	ECTLSVerify       bool          `envconfig:"EC_TLS_VERIFY" default:"false"`       // verify appliance certificates
+	ECCredentialsFile string        `envconfig:"EC_CREDENTIALS_FILE"`                 // YAML/JSON appliance logins per CIDR, before EC_USER/EC_PW
+	ECCAFile          string        `envconfig:"EC_CA_FILE"`                          // extra CA bundle (PEM)
+	DBTLSVerify       bool          `envconfig:"DB_TLS_VERIFY" default:"true"`        // verify the InfluxDB certificate (https DB_URL)
+	DBCAFile          string        `envconfig:"DB_CA_FILE"`                          // extra CA bundle (PEM) for InfluxDB
+	ECRequestTimeout  time.Duration `envconfig:"EC_REQUEST_TIMEOUT" default:"12s"`    // one appliance API call
+	ECArchiveTimeout  time.Duration `envconfig:"EC_ARCHIVE_TIMEOUT" default:"30s"`    // one minute-stats download
+	ECConnections     int           `envconfig:"EC_CONNECTIONS" default:"2"`          // HTTPS connections a job opens to its appliance at most
+	ECTLSSessions     int           `envconfig:"EC_TLS_SESSION_CACHE" default:"8192"` // appliances whose TLS session a worker keeps for resumption
+	RedisAddr         string        `envconfig:"REDIS_ADDR" default:"redis:6379"`     // host:port
+	RedisPassword     string        `envconfig:"REDIS_PASSWORD" secret:"true"`        // Redis AUTH
+	RedisDB           int           `envconfig:"REDIS_DB" default:"0"`                // Redis database number
+	Queue             string        `envconfig:"QUEUE" default:"ectelem"`             // asynq queue name
+	DiscoveryInterval time.Duration `envconfig:"DISCOVERY_INTERVAL" default:"60s"`    // one cycle
+	DiscoverySpread   bool          `envconfig:"DISCOVERY_SPREAD" default:"true"`     // spread jobs over the interval
+	CollectAll        bool          `envconfig:"COLLECT_ALL" default:"false"`         // ignore the limit file, collect every appliance
 	LimitFile         string        `envconfig:"LIMIT_FILE" default:"limit_appliances.json"`
 	WorkerConcurrency int           `envconfig:"WORKER_CONCURRENCY" default:"64"`       // jobs in flight per worker process
 	MinuteStatsJobs   int           `envconfig:"MINUTE_STATS_CONCURRENCY" default:"16"` // jobs parsing minute stats at once (memory bound; capped at WORKER_CONCURRENCY)
@@ -283,6 +285,12 @@ func (c Config) Validate(role Role) error {
 		}
 		if c.ECRequestTimeout <= 0 || c.ECArchiveTimeout <= 0 {
 			errs = append(errs, errors.New("EC_REQUEST_TIMEOUT and EC_ARCHIVE_TIMEOUT must be positive"))
+		}
+		if c.ECConnections < 1 || c.ECConnections > 16 {
+			errs = append(errs, fmt.Errorf("EC_CONNECTIONS %d must be between 1 and 16", c.ECConnections))
+		}
+		if c.ECTLSSessions < 1 {
+			errs = append(errs, fmt.Errorf("EC_TLS_SESSION_CACHE %d must be at least 1", c.ECTLSSessions))
 		}
 		if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 4096 {
 			errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY %d must be between 1 and 4096", c.WorkerConcurrency))

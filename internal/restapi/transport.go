@@ -44,6 +44,7 @@ func TLSConfig(insecure bool, caFile string) (*tls.Config, error) {
 // passed on as zero (net/http's meaning: no limit, or its default).
 type Pool struct {
 	MaxIdleConns        int
+	MaxConnsPerHost     int
 	MaxIdleConnsPerHost int
 	IdleConnTimeout     time.Duration
 }
@@ -60,6 +61,7 @@ func NewTransport(tc *tls.Config, p Pool) *http.Transport {
 		TLSClientConfig:       tc,
 		TLSHandshakeTimeout:   10 * time.Second,
 		MaxIdleConns:          p.MaxIdleConns,
+		MaxConnsPerHost:       p.MaxConnsPerHost,
 		MaxIdleConnsPerHost:   p.MaxIdleConnsPerHost,
 		IdleConnTimeout:       p.IdleConnTimeout,
 		ExpectContinueTimeout: time.Second,
