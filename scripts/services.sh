@@ -8,7 +8,9 @@
 # (setsid), so a Ctrl-C in the terminal reaches the calling script and its
 # foreground command but not them: they stop after it, on exit.
 # With EC_MQTT=1 it also starts a mosquitto (anonymous, loopback only) on
-# EC_MQTT_PORT (11883 or the next free port) and exports MQTT_URL.
+# EC_MQTT_PORT (11883 or the next free port) and exports MQTT_URL; with
+# EC_VM=1 a victoria-metrics on EC_VM_PORT (18428 or the next free port),
+# exporting VM_URL and EC_VM_PID.
 set -euo pipefail
 
 EC_TOOLS_DIR=${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}
@@ -19,11 +21,17 @@ EC_INFLUX_RPC_PORT=${EC_INFLUX_RPC_PORT:-18088}
 EC_DB=${EC_DB:-ectelem}
 EC_MQTT=${EC_MQTT:-0}
 EC_MQTT_PORT=${EC_MQTT_PORT:-11883}
+EC_VM=${EC_VM:-0}
+EC_VM_PORT=${EC_VM_PORT:-18428}
 
 redis_bin=$(command -v redis-server || ls /usr/bin/redis-server /usr/sbin/redis-server 2>/dev/null | head -1 || true)
 influxd_bin=${EC_INFLUXD:-$EC_TOOLS_DIR/influxd}
 [ -x "$redis_bin" ] || { echo "redis-server not found: run 'make deps'" >&2; exit 1; }
 [ -x "$influxd_bin" ] || { echo "influxd not found at $influxd_bin: run 'make deps'" >&2; exit 1; }
+if [ "$EC_VM" = 1 ]; then
+	vm_bin=${EC_VICTORIA_METRICS:-$(command -v victoria-metrics || ls /usr/bin/victoria-metrics 2>/dev/null | head -1 || true)}
+	[ -x "$vm_bin" ] || { echo "victoria-metrics not found: run 'make deps'" >&2; exit 1; }
+fi
 if [ "$EC_MQTT" = 1 ]; then
 	mosquitto_bin=${EC_MOSQUITTO:-$(command -v mosquitto || ls /usr/sbin/mosquitto /usr/bin/mosquitto 2>/dev/null | head -1 || true)}
 	[ -x "$mosquitto_bin" ] || { echo "mosquitto not found: run 'make deps'" >&2; exit 1; }
@@ -41,6 +49,7 @@ EC_INFLUX_PORT=$(free_port "$EC_INFLUX_PORT")
 EC_INFLUX_RPC_PORT=$(free_port "$EC_INFLUX_RPC_PORT")
 [ "$EC_INFLUX_RPC_PORT" != "$EC_INFLUX_PORT" ] || EC_INFLUX_RPC_PORT=$(free_port $((EC_INFLUX_PORT + 1)))
 [ "$EC_MQTT" != 1 ] || EC_MQTT_PORT=$(free_port "$EC_MQTT_PORT")
+[ "$EC_VM" != 1 ] || EC_VM_PORT=$(free_port "$EC_VM_PORT")
 
 mkdir -p "$EC_STATE_DIR/redis" "$EC_STATE_DIR/influxdb"
 svc_pids=()
@@ -78,6 +87,12 @@ bind-address = "127.0.0.1:$EC_INFLUX_RPC_PORT"
   dir = "$EC_STATE_DIR/influxdb/data"
   wal-dir = "$EC_STATE_DIR/influxdb/wal"
   query-log-enabled = false
+  # Fewer, larger cache snapshots and grouped WAL fsyncs: the settings of
+  # a busy InfluxDB 1.x (the bench writes hundreds of thousands of points
+  # a minute). wal-fsync-delay trades up to 100 ms of acknowledged writes
+  # on a power loss for far fewer fsyncs: fine for a throwaway database.
+  cache-snapshot-memory-size = "256m"
+  wal-fsync-delay = "100ms"
 [http]
   bind-address = "127.0.0.1:$EC_INFLUX_PORT"
   auth-enabled = false
@@ -110,6 +125,20 @@ if [ "$EC_MQTT" = 1 ]; then
 	echo "services: mosquitto $MQTT_URL"
 fi
 curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$EC_INFLUX_PORT/query" --data-urlencode "q=CREATE DATABASE $EC_DB"
+if [ "$EC_VM" = 1 ]; then
+	# -search.latencyOffset=0s: queries see the newest samples at once.
+	setsid "$vm_bin" -httpListenAddr="127.0.0.1:$EC_VM_PORT" -storageDataPath="$EC_STATE_DIR/victoria-metrics" \
+		-retentionPeriod=10y -loggerLevel=WARN -search.latencyOffset=0s >"$EC_STATE_DIR/victoria-metrics.log" 2>&1 &
+	svc_pids+=($!)
+	export EC_VM_PID=$!
+	for _ in $(seq 1 100); do
+		curl -fsS -o /dev/null "http://127.0.0.1:$EC_VM_PORT/health" 2>/dev/null && break
+		sleep 0.2
+	done
+	curl -fsS -o /dev/null "http://127.0.0.1:$EC_VM_PORT/health" || { echo "victoria-metrics did not start; see $EC_STATE_DIR/victoria-metrics.log" >&2; exit 1; }
+	export VM_URL=http://127.0.0.1:$EC_VM_PORT
+	echo "services: victoria-metrics $VM_URL"
+fi
 
 export REDIS_ADDR=127.0.0.1:$EC_REDIS_PORT
 export DB_URL=http://127.0.0.1:$EC_INFLUX_PORT DB_BUCKET=$EC_DB DB_ORG= DB_TOKEN=

@@ -42,6 +42,7 @@ func runBench(ctx context.Context, e env) error {
 	conc := fs.Int("concurrency", 0, "WORKER_CONCURRENCY of each worker process (0: the worker's default)")
 	workers := fs.Int("workers", 1, "worker processes")
 	latency := fs.Duration("latency", 0, "added by the simulator before every appliance response (through the Orchestrator's pass-through too), e.g. 100ms: a WAN round trip")
+	store := fs.String("store", "influxdb", "where the points go: influxdb (DB_URL) or victoriametrics (VM_URL; 'make bench' starts one), through the same InfluxDB writer")
 	check := fs.Bool("check-stored", true, "after the last cycle, compare every minute-statistics point the simulator expects with what InfluxDB holds")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
 	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
@@ -59,6 +60,13 @@ func runBench(ctx context.Context, e env) error {
 	}
 	if *n < 1 || *cycles < 1 || *workers < 1 {
 		return fmt.Errorf("--appliances, --cycles and --workers must be positive: %w", errUsage)
+	}
+	vmURL := e.getenv("VM_URL")
+	switch {
+	case *store != "influxdb" && *store != "victoriametrics":
+		return fmt.Errorf("--store %q: use influxdb or victoriametrics: %w", *store, errUsage)
+	case *store == "victoriametrics" && vmURL == "":
+		return fmt.Errorf("--store victoriametrics needs VM_URL ('make bench' starts one): %w", errUsage)
 	}
 	if *latency < 0 || *conc < 0 {
 		return fmt.Errorf("--latency and --concurrency must not be negative: %w", errUsage)
@@ -91,6 +99,13 @@ func runBench(ctx context.Context, e env) error {
 	cfg.ECUser, cfg.ECPassword = simulator.DefaultECUser, simulator.DefaultECPassword
 	cfg.CollectAll, cfg.DiscoverySpread = true, false
 	cfg.Outputs = *outputs
+	storePID := influxdPID(e.getenv)
+	if *store == "victoriametrics" {
+		// VictoriaMetrics takes InfluxDB line protocol at /api/v2/write;
+		// the bucket becomes its db label.
+		cfg.DBURL, cfg.DBToken, cfg.DBOrg, cfg.DBBucket = vmURL, "", "", "ectelem"
+		storePID = pidFromEnv(e.getenv, "EC_VM_PID")
+	}
 	if err := cfg.Validate(config.RoleDiscovery); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
@@ -112,7 +127,8 @@ func runBench(ctx context.Context, e env) error {
 	}
 	env := append(os.Environ(), "EC_USER="+cfg.ECUser, "EC_PW="+cfg.ECPassword, "REACHABILITY="+*reach,
 		"OUTPUTS="+*outputs, "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
-		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=", "COLLECT_VIA="+*via)
+		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=", "COLLECT_VIA="+*via,
+		"DB_URL="+cfg.DBURL, "DB_TOKEN="+cfg.DBToken, "DB_ORG="+cfg.DBOrg, "DB_BUCKET="+cfg.DBBucket)
 	if *conc > 0 {
 		env = append(env, "WORKER_CONCURRENCY="+strconv.Itoa(*conc))
 	}
@@ -139,7 +155,7 @@ func runBench(ctx context.Context, e env) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
 	werr := &tailBuffer{max: 8 << 10}
-	procs := benchProcs{self: os.Getpid(), redis: redisPID(ctx, rdb), influxd: influxdPID(e.getenv)}
+	procs := benchProcs{self: os.Getpid(), redis: redisPID(ctx, rdb), influxd: storePID}
 	var cmds []*exec.Cmd
 	defer func() {
 		stopWorkers()
@@ -171,10 +187,11 @@ func runBench(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), %d worker process(es) (pid %s), concurrency %s, latency %s per request, reachability %s, outputs %s, collect via %s\n",
 		*n, unreachable, *workers, joinInts(procs.workers), concShown, *latency, *reach, strings.Join(cfg.OutputList(), ","), *via)
 	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
-	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; influxd%s\n\n",
-		unknownPID(procs.redis, "(pid not known: Redis is not local)"), unknownPID(procs.influxd, "(pid not known: set EC_INFLUXD_PID, as 'make bench' does)"))
+	storeName := map[string]string{"influxdb": "influxd", "victoriametrics": "victoria-metrics"}[*store]
+	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; storage: %s%s\n\n",
+		unknownPID(procs.redis, "(pid not known: Redis is not local)"), storeName, unknownPID(procs.influxd, "(pid not known: 'make bench' exports EC_INFLUXD_PID and EC_VM_PID)"))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU ms/appliance\tpoints/s\tsim+discovery CPU s\tredis CPU s\tinfluxd CPU s\t")
+	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU ms/appliance\tpoints/s\tsim+discovery CPU s\tredis CPU s\tstorage CPU s\t")
 	cyc := &tasks.RedisCycles{Client: rdb}
 	var steadyRate []float64
 	var rows []benchRow
@@ -265,7 +282,11 @@ func runBench(ctx context.Context, e env) error {
 	}
 	stored := "not checked (--check-stored=false)"
 	if *check {
-		want, diffs, err := storedCheck(ctx, cfg, sim, firstMinute, lastMinute)
+		count := influxQLCounts(cfg)
+		if *store == "victoriametrics" {
+			count = metricsQLCounts(vmURL)
+		}
+		want, diffs, err := storedCheck(ctx, sim, count, firstMinute, lastMinute)
 		switch {
 		case err != nil:
 			stored = "check failed: " + err.Error()

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -107,8 +108,12 @@ func redisPID(ctx context.Context, rdb redis.UniversalClient) int {
 }
 
 // influxdPID reads EC_INFLUXD_PID, which scripts/services.sh exports.
-func influxdPID(getenv func(string) string) int {
-	pid, _ := strconv.Atoi(getenv("EC_INFLUXD_PID"))
+func influxdPID(getenv func(string) string) int { return pidFromEnv(getenv, "EC_INFLUXD_PID") }
+
+// pidFromEnv reads the pid of a local process from an environment
+// variable; 0 when unset or not running.
+func pidFromEnv(getenv func(string) string, name string) int {
+	pid, _ := strconv.Atoi(getenv(name))
 	if pid <= 0 {
 		return 0
 	}
@@ -158,13 +163,18 @@ func influxQL(ctx context.Context, cfg config.Config, q string) ([]qlSeries, err
 	return body.Results[0].Series, nil
 }
 
+// storedCounter returns, for one measurement and the given fields, how
+// many values of each field the database holds per appliance for the
+// minutes first to last.
+type storedCounter func(ctx context.Context, measurement string, fields []string, first, last int64) (map[string]map[string]int64, error)
+
 // storedCheck compares, appliance by appliance and field by field, the
 // minute-statistics points the simulator says a correct collector stores
 // for every reachable appliance and every minute from first to last with
-// what InfluxDB holds for those minutes. It returns the expected number of
-// points and a description of every difference (none: every point is
-// stored).
-func storedCheck(ctx context.Context, cfg config.Config, sim *simulator.Simulator, first, last int64) (int, []string, error) {
+// what the database holds for those minutes. It returns the expected
+// number of points and a description of every difference (none: every
+// point is stored).
+func storedCheck(ctx context.Context, sim *simulator.Simulator, count storedCounter, first, last int64) (int, []string, error) {
 	want := map[string]map[string]map[string]int64{} // measurement -> appliance -> field -> values
 	points := 0
 	for _, a := range sim.Appliances() {
@@ -196,10 +206,34 @@ func storedCheck(ctx context.Context, cfg config.Config, sim *simulator.Simulato
 	}
 	var diffs []string
 	for _, m := range sortedKeys(want) {
+		fields := map[string]bool{}
+		for _, f := range want[m] {
+			for k := range f {
+				fields[k] = true
+			}
+		}
+		got, err := count(ctx, m, sortedKeys(fields), first, last)
+		if err != nil {
+			return points, nil, fmt.Errorf("%s: %w", m, err)
+		}
+		for _, app := range sortedKeys(want[m]) {
+			for _, f := range sortedKeys(want[m][app]) {
+				if w, g := want[m][app][f], got[app][f]; g != w {
+					diffs = append(diffs, fmt.Sprintf("%s %s.%s: %d expected, %d stored", app, m, f, w, g))
+				}
+			}
+		}
+	}
+	return points, diffs, nil
+}
+
+// influxQLCounts counts with InfluxQL (count(*) per appliance).
+func influxQLCounts(cfg config.Config) storedCounter {
+	return func(ctx context.Context, m string, _ []string, first, last int64) (map[string]map[string]int64, error) {
 		q := fmt.Sprintf(`SELECT count(*) FROM %q WHERE time >= %ds AND time <= %ds GROUP BY %q`, m, first, last, telemetry.TagApplianceID)
 		series, err := influxQL(ctx, cfg, q)
 		if err != nil {
-			return points, nil, fmt.Errorf("%s: %w", m, err)
+			return nil, err
 		}
 		got := map[string]map[string]int64{}
 		for _, s := range series {
@@ -215,15 +249,72 @@ func storedCheck(ctx context.Context, cfg config.Config, sim *simulator.Simulato
 				}
 			}
 		}
-		for _, app := range sortedKeys(want[m]) {
-			for _, f := range sortedKeys(want[m][app]) {
-				if w, g := want[m][app][f], got[app][f]; g != w {
-					diffs = append(diffs, fmt.Sprintf("%s %s.%s: %d expected, %d stored", app, m, f, w, g))
+		return got, nil
+	}
+}
+
+// metricsQLCounts counts in VictoriaMetrics, where each field is the series
+// <measurement>_<field>: count_over_time over the minutes, per appliance,
+// one query per field.
+func metricsQLCounts(vmURL string) storedCounter {
+	return func(ctx context.Context, m string, fields []string, first, last int64) (map[string]map[string]int64, error) {
+		if _, err := httpGet(ctx, vmURL+"/internal/force_flush"); err != nil {
+			return nil, err
+		}
+		got := map[string]map[string]int64{}
+		for _, f := range fields {
+			q := fmt.Sprintf(`sum by (%s) (count_over_time({__name__=%q}[%ds]))`, telemetry.TagApplianceID, m+"_"+f, last-first+60)
+			body, err := httpGet(ctx, vmURL+"/api/v1/query?"+url.Values{"query": {q}, "time": {strconv.FormatInt(last, 10)}}.Encode())
+			if err != nil {
+				return nil, err
+			}
+			var res struct {
+				Data struct {
+					Result []struct {
+						Metric map[string]string `json:"metric"`
+						Value  [2]any            `json:"value"`
+					} `json:"result"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal(body, &res); err != nil {
+				return nil, fmt.Errorf("query %s: %w", q, err)
+			}
+			for _, r := range res.Data.Result {
+				s, _ := r.Value[1].(string)
+				n, err := strconv.ParseFloat(s, 64)
+				if err != nil {
+					return nil, fmt.Errorf("query %s: value %v", q, r.Value[1])
 				}
+				app := r.Metric[telemetry.TagApplianceID]
+				if got[app] == nil {
+					got[app] = map[string]int64{}
+				}
+				got[app][f] = int64(n)
 			}
 		}
+		return got, nil
 	}
-	return points, diffs, nil
+}
+
+// httpGet returns the body of a 2xx answer to a GET of u.
+func httpGet(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("GET %s: status %d: %s", redact.URL(u), resp.StatusCode, strings.TrimSpace(string(b[:min(len(b), 300)])))
+	}
+	return b, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
