@@ -171,3 +171,99 @@ func BenchmarkPollFleet(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(addrs)), "appliances")
 }
+
+// cyclePaths are the GET requests of one worker job after the minute
+// archive, in the order the worker sends them (below /rest/json).
+var cyclePaths = []string{"/trafficclass", "/deployment", "/memory", "/cpustat?time=0", "/subnets3/all", "/alarm",
+	"/tunnelAllIDs", "/tunnelAllIDs?state=Up", "/tunnelAliases?limit=1000&state=Down",
+	"/bondedTunnels/allIDs", "/bondedTunnels/allIDs?state=Up", "/bondedTunnels/aliases?limit=1000&state=Down",
+	"/thirdPartyTunnels/allIDs", "/thirdPartyTunnels/allIDs?state=Up",
+	"/thirdPartyTunnels/aliases?limit=1000&state=Down", "/diskUsage", "/systemInfo", "/networkInterfaces",
+	"/nexthops"}
+
+// BenchmarkApplianceCycle drives one appliance through the requests of one
+// worker job (login, minuteRange, the newest archive, 19 point-in-time
+// calls, realtime stats, logout: 24 requests) over one keep-alive HTTPS
+// connection; each op is the next minute, so the archive is new each time
+// as in steady state. The metric ns/appliance-cycle is the CPU of the
+// simulator and of this client together (the client only discards bodies).
+func BenchmarkApplianceCycle(b *testing.B) {
+	clk := newClock(time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC))
+	s, err := New(Config{Appliances: 1000, Seed: 1, Now: clk.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var addr string
+	for _, a := range s.Appliances() {
+		if a.Reachable && !a.Hub {
+			addr = a.Address
+			break
+		}
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs()}, MaxIdleConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Transport: tr, Jar: jar, Timeout: time.Minute}
+	base := "https://" + addr + "/rest/json"
+	u, _ := url.Parse(base)
+	var csrf string
+	do := func(method, p, body string) error {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, base+p, rd)
+		if csrf != "" {
+			req.Header.Set("X-XSRF-TOKEN", csrf)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%s %s: %d", method, p, resp.StatusCode)
+		}
+		return nil
+	}
+	cycle := func() error {
+		csrf = ""
+		if err := do(http.MethodPost, "/login", `{"user":"admin","password":"sim-password"}`); err != nil {
+			return err
+		}
+		for _, ck := range jar.Cookies(u) {
+			if ck.Name == ecCSRFCookie {
+				csrf = ck.Value
+			}
+		}
+		if err := do(http.MethodGet, "/stats/minuteRange", ""); err != nil {
+			return err
+		}
+		m, _ := s.Window()
+		if err := do(http.MethodGet, fmt.Sprintf("/stats/minuteStats/st2-%d.tgz", m), ""); err != nil {
+			return err
+		}
+		for _, p := range cyclePaths {
+			if err := do(http.MethodGet, p, ""); err != nil {
+				return err
+			}
+		}
+		if err := do(http.MethodPost, "/stats/realtimeStats", `{"type":"trafficType","name":"3","filter":""}`); err != nil {
+			return err
+		}
+		return do(http.MethodGet, "/logout", "")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		clk.Add(time.Minute)
+		if err := cycle(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/appliance-cycle")
+}
