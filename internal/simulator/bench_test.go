@@ -1,14 +1,17 @@
 package simulator
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -183,11 +186,29 @@ var cyclePaths = []string{"/trafficclass", "/deployment", "/memory", "/cpustat?t
 
 // BenchmarkApplianceCycle drives one appliance through the requests of one
 // worker job (login, minuteRange, the newest archive, 19 point-in-time
-// calls, realtime stats, logout: 24 requests) over one keep-alive HTTPS
-// connection; each op is the next minute, so the archive is new each time
-// as in steady state. The metric ns/appliance-cycle is the CPU of the
-// simulator and of this client together (the client only discards bodies).
+// calls, realtime stats, logout: 24 requests); each op is the next minute,
+// so the archive is new each time, as in steady state. Sub-benchmarks:
+//
+//   - https: over one keep-alive HTTPS connection; the CPU counted is the
+//     simulator's and this client's together (the client only discards
+//     bodies);
+//   - handler: the handlers called in-process without TLS or sockets, the
+//     simulator's own work only.
+//
+// ns/appliance-cycle is wall time per cycle, cpu-ns/appliance-cycle the
+// process CPU time (user + system) per cycle.
 func BenchmarkApplianceCycle(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		hub  bool
+		tls  bool
+	}{{"https/branch", false, true}, {"https/hub", true, true}, {"handler/branch", false, false},
+		{"handler/hub", true, false}} {
+		b.Run(bc.name, func(b *testing.B) { benchCycle(b, bc.hub, bc.tls) })
+	}
+}
+
+func benchCycle(b *testing.B, hub, useTLS bool) {
 	clk := newClock(time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC))
 	s, err := New(Config{Appliances: 1000, Seed: 1, Now: clk.Now})
 	if err != nil {
@@ -197,18 +218,22 @@ func BenchmarkApplianceCycle(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	var addr string
+	var app ApplianceInfo
 	for _, a := range s.Appliances() {
-		if a.Reachable && !a.Hub {
-			addr = a.Address
+		if a.Reachable && a.Hub == hub {
+			app = a
 			break
 		}
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs()}, MaxIdleConnsPerHost: 1}
-	defer tr.CloseIdleConnections()
+	var rt http.RoundTripper = handlerTransport{s, s.byID[app.ID]}
+	if useTLS {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs()}, MaxIdleConnsPerHost: 1}
+		defer tr.CloseIdleConnections()
+		rt = tr
+	}
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Transport: tr, Jar: jar, Timeout: time.Minute}
-	base := "https://" + addr + "/rest/json"
+	c := &http.Client{Transport: rt, Jar: jar, Timeout: time.Minute}
+	base := "https://" + app.Address + "/rest/json"
 	u, _ := url.Parse(base)
 	var csrf string
 	do := func(method, p, body string) error {
@@ -259,6 +284,7 @@ func BenchmarkApplianceCycle(b *testing.B) {
 		return do(http.MethodGet, "/logout", "")
 	}
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		clk.Add(time.Minute)
 		if err := cycle(); err != nil {
@@ -266,4 +292,29 @@ func BenchmarkApplianceCycle(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/appliance-cycle")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/appliance-cycle")
+}
+
+// handlerTransport serves a request with the simulator's handler in-process,
+// as if it had come in on target t's listener.
+type handlerTransport struct {
+	s *Simulator
+	t *target
+}
+
+func (h handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	h.s.serveHTTP(rec, req.WithContext(context.WithValue(req.Context(), ctxKey{}, h.t)))
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// cpuTime is the user plus system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -48,7 +48,7 @@ func TestFaultTunnelQuality(t *testing.T) {
 	if sdwan == 0 {
 		t.Fatal("the appliance has no SD-WAN tunnel: the test proves nothing")
 	}
-	want, err := buildArchive(d)
+	want, err := buildArchive(d, ArchiveCompressionFast)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -266,27 +266,38 @@ func (d *minuteData) renderTunnelPeak(w *lineWriter) {
 
 // archiveBuilder holds the reusable buffers of one archive generation.
 type archiveBuilder struct {
-	line lineWriter
-	out  bytes.Buffer
-	gz   *gzip.Writer
+	line  lineWriter
+	out   bytes.Buffer
+	gz    *gzip.Writer
+	level int // of gz
 }
 
-var builderPool = sync.Pool{New: func() any {
-	b := &archiveBuilder{}
-	b.gz, _ = gzip.NewWriterLevel(&b.out, gzip.BestSpeed) // BestSpeed is a valid level
-	return b
-}}
+var builderPool = sync.Pool{New: func() any { return &archiveBuilder{} }}
+
+// gzipLevel is the compress/gzip level of an ArchiveCompression.
+func (c ArchiveCompression) gzipLevel() int {
+	if c == ArchiveCompressionNone {
+		return gzip.NoCompression
+	}
+	return gzip.BestSpeed
+}
 
 // buildArchive renders d as st2-<m>.tgz: a gzip tar with one directory
-// st2-<m>/ holding every member. The result is a fresh slice owned by the
-// caller; the bytes depend only on d.
-func buildArchive(d *minuteData) ([]byte, error) { return buildArchiveRows(d, 0) }
+// st2-<m>/ holding every member, compressed as c says. The result is a
+// fresh slice owned by the caller; the bytes depend only on d and c.
+func buildArchive(d *minuteData, c ArchiveCompression) ([]byte, error) {
+	return buildArchiveRows(d, 0, c)
+}
 
 // buildArchiveRows is buildArchive with extraInterfaceRows distinct rows
 // appended to interface_v2.txt (Fault.ExtraInterfaceRows).
-func buildArchiveRows(d *minuteData, extraInterfaceRows int) ([]byte, error) {
+func buildArchiveRows(d *minuteData, extraInterfaceRows int, c ArchiveCompression) ([]byte, error) {
 	b := builderPool.Get().(*archiveBuilder)
 	defer builderPool.Put(b)
+	if lvl := c.gzipLevel(); b.gz == nil || b.level != lvl {
+		b.gz, _ = gzip.NewWriterLevel(&b.out, lvl) // both levels are valid
+		b.level = lvl
+	}
 	b.out.Reset()
 	b.gz.Reset(&b.out)
 	tw := tar.NewWriter(b.gz)

@@ -433,7 +433,7 @@ func (s *Simulator) archive(d *applianceDef, minute int64) ([]byte, error) {
 	if b, ok := s.cache.get(k); ok {
 		return b, nil
 	}
-	b, err := buildArchive(s.fleet.generate(d, minute))
+	b, err := buildArchive(s.fleet.generate(d, minute), s.cfg.ArchiveCompression)
 	if err != nil {
 		return nil, fmt.Errorf("appliance %s: build st2-%d.tgz: %w", d.id, minute, err)
 	}
