@@ -318,3 +318,33 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkEndpoint measures each GET of a worker job on its own, through
+// the handler in-process (no TLS), on a branch, with a logged-in session.
+func BenchmarkEndpoint(b *testing.B) {
+	clk := newClock(time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC))
+	s, err := New(Config{Appliances: 1000, Seed: 1, Now: clk.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := s.apps[0]
+	id, csrf := t.sessions.create(clk.Now(), time.Hour, true)
+	h := handlerTransport{s, t}
+	for _, p := range cyclePaths {
+		b.Run(strings.TrimPrefix(p, "/"), func(b *testing.B) {
+			b.ReportAllocs()
+			var size int64
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "https://sim/rest/json"+p, nil)
+				req.Header.Set(ecSessionCookie, id)
+				req.Header.Set(headerXSRF, csrf)
+				resp, _ := h.RoundTrip(req)
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("GET %s = %d", p, resp.StatusCode)
+				}
+				size = resp.ContentLength
+			}
+			b.ReportMetric(float64(size), "bytes")
+		})
+	}
+}

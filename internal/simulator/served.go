@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,6 +146,9 @@ func (r *recorder) snapshot() Served {
 	s := r.s
 	s.Tunnels = maps.Clone(r.s.Tunnels)
 	s.At = maps.Clone(r.s.At)
+	// Shared with the cached answers they came from: hand out copies.
+	s.Deployment = slices.Clone(r.s.Deployment)
+	s.TrafficClasses = maps.Clone(r.s.TrafficClasses)
 	return s
 }
 

@@ -55,6 +55,7 @@ type Simulator struct {
 	appMux  *http.ServeMux
 	orchMux *http.ServeMux
 	pass    passSeconds // pass-through requests per second
+	tc      trafficClasses
 	regexps regexpCache
 
 	mu        sync.Mutex
@@ -80,6 +81,7 @@ type target struct {
 	counters    *counters
 	sessions    sessionStore
 	served      recorder
+	deploy      atomic.Pointer[deployBody] // the last GET /deployment answer
 	unreachable bool
 	address     string
 	listener    net.Listener // nil for the Orchestrator and unreachable appliances
@@ -99,6 +101,7 @@ func New(cfg Config) (*Simulator, error) {
 		byID:  make(map[string]*target, cfg.Appliances),
 		start: now,
 		done:  make(chan struct{}),
+		tc:    newTrafficClasses(),
 	}
 	s.orch = &target{orch: true, key: 1 << 40, counters: newCounters(orchEndpoints)}
 	of := cfg.Faults.Orchestrator.clone()
