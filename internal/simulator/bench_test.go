@@ -39,6 +39,7 @@ func BenchmarkArchive(b *testing.B) {
 			b.ReportAllocs()
 			var size int
 			m := int64(1774447560)
+			cpu0 := cpuTime()
 			for i := 0; b.Loop(); i++ {
 				data, err := s.Archive(id, m-int64(i%1440)*60)
 				if err != nil {
@@ -47,6 +48,7 @@ func BenchmarkArchive(b *testing.B) {
 				size = len(data)
 			}
 			b.ReportMetric(float64(size), "bytes/archive")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

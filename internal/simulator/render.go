@@ -3,12 +3,13 @@ package simulator
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"container/list"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Member names of an archive, in the order they are written.
