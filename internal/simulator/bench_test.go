@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"syscall"
@@ -74,16 +73,8 @@ func BenchmarkExpectedMinutePoints(b *testing.B) {
 // logout) with 50 concurrent workers: one op is one whole-fleet poll, which
 // must fit well inside a minute on 2 cores.
 func BenchmarkPollFleet(b *testing.B) {
-	now := time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC)
-	clk := newClock(now)
-	s, err := New(Config{Appliances: 1000, Seed: 1, Now: clk.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	clk := newClock(time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC))
+	s := startSim(b, Config{Appliances: 1000, Seed: 1, Now: clk.Now})
 	var addrs []string
 	for _, a := range s.Appliances() {
 		if a.Reachable {
@@ -98,50 +89,6 @@ func BenchmarkPollFleet(b *testing.B) {
 		"/bondedTunnels/allIDs?state=Up", "/thirdPartyTunnels/allIDs?state=Up",
 		"/tunnelAliases?limit=1000&state=Down", "/bondedTunnels/aliases?limit=1000&state=Down",
 		"/thirdPartyTunnels/aliases?limit=1000&state=Down", "/diskUsage", "/systemInfo", "/trafficclass"}
-	poll := func(c *http.Client, addr string, m int64) error {
-		base := "https://" + addr + "/rest/json"
-		do := func(method, p string, body string) error {
-			var rd io.Reader
-			if body != "" {
-				rd = strings.NewReader(body)
-			}
-			req, _ := http.NewRequest(method, base+p, rd)
-			if u, _ := url.Parse(base); c.Jar != nil {
-				for _, ck := range c.Jar.Cookies(u) {
-					if ck.Name == "edgeosCsrfToken" {
-						req.Header.Set("X-XSRF-TOKEN", ck.Value)
-					}
-				}
-			}
-			resp, err := c.Do(req)
-			if err != nil {
-				return err
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				return fmt.Errorf("%s %s: %d", method, p, resp.StatusCode)
-			}
-			return nil
-		}
-		if err := do(http.MethodPost, "/login", `{"user":"admin","password":"sim-password"}`); err != nil {
-			return err
-		}
-		for k := int64(0); k < 3; k++ {
-			if err := do(http.MethodGet, fmt.Sprintf("/stats/minuteStats/st2-%d.tgz", m-60*k), ""); err != nil {
-				return err
-			}
-		}
-		for _, p := range paths {
-			if err := do(http.MethodGet, p, ""); err != nil {
-				return err
-			}
-		}
-		if err := do(http.MethodPost, "/stats/realtimeStats", `{"type":"trafficType","name":"3","filter":""}`); err != nil {
-			return err
-		}
-		return do(http.MethodGet, "/logout", "")
-	}
 	for b.Loop() {
 		// Each op is the next minute: the newest archive is new, the two
 		// older ones come from the cache, as in steady state.
@@ -156,8 +103,11 @@ func BenchmarkPollFleet(b *testing.B) {
 				defer wg.Done()
 				jar, _ := cookiejar.New(nil)
 				c := &http.Client{Transport: tr, Jar: jar, Timeout: time.Minute}
+				gets := []string{fmt.Sprintf("/stats/minuteStats/st2-%d.tgz", m),
+					fmt.Sprintf("/stats/minuteStats/st2-%d.tgz", m-60), fmt.Sprintf("/stats/minuteStats/st2-%d.tgz", m-120)}
+				gets = append(gets, paths...)
 				for addr := range work {
-					if err := poll(c, addr, m); err != nil {
+					if err := benchPoll(c, "https://"+addr+"/rest/json", gets); err != nil {
 						errs <- err
 						return
 					}
@@ -194,6 +144,9 @@ var cyclePaths = []string{"/trafficclass", "/deployment", "/memory", "/cpustat?t
 //   - https: over one keep-alive HTTPS connection; the CPU counted is the
 //     simulator's and this client's together (the client only discards
 //     bodies);
+//   - https-newconn: the same with a new connection each cycle that resumes
+//     the TLS session (the worker's idle connections time out between
+//     cycles; its client keeps a session cache);
 //   - handler: the handlers called in-process without TLS or sockets, the
 //     simulator's own work only.
 //
@@ -201,25 +154,19 @@ var cyclePaths = []string{"/trafficclass", "/deployment", "/memory", "/cpustat?t
 // process CPU time (user + system) per cycle.
 func BenchmarkApplianceCycle(b *testing.B) {
 	for _, bc := range []struct {
-		name string
-		hub  bool
-		tls  bool
-	}{{"https/branch", false, true}, {"https/hub", true, true}, {"handler/branch", false, false},
-		{"handler/hub", true, false}} {
-		b.Run(bc.name, func(b *testing.B) { benchCycle(b, bc.hub, bc.tls) })
+		name     string
+		hub, tls bool
+		newConn  bool
+	}{{"https/branch", false, true, false}, {"https/hub", true, true, false},
+		{"https-newconn/branch", false, true, true}, {"handler/branch", false, false, false},
+		{"handler/hub", true, false, false}} {
+		b.Run(bc.name, func(b *testing.B) { benchCycle(b, bc.hub, bc.tls, bc.newConn) })
 	}
 }
 
-func benchCycle(b *testing.B, hub, useTLS bool) {
+func benchCycle(b *testing.B, hub, useTLS, newConn bool) {
 	clk := newClock(time.Date(2026, 3, 25, 14, 6, 30, 0, time.UTC))
-	s, err := New(Config{Appliances: 1000, Seed: 1, Now: clk.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := startSim(b, Config{Appliances: 1000, Seed: 1, Now: clk.Now})
 	var app ApplianceInfo
 	for _, a := range s.Appliances() {
 		if a.Reachable && a.Hub == hub {
@@ -228,15 +175,45 @@ func benchCycle(b *testing.B, hub, useTLS bool) {
 		}
 	}
 	var rt http.RoundTripper = handlerTransport{s, s.byID[app.ID]}
+	closeIdle := func() {}
 	if useTLS {
-		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs()}, MaxIdleConnsPerHost: 1}
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs(),
+			ClientSessionCache: tls.NewLRUClientSessionCache(4)}, MaxIdleConnsPerHost: 1}
 		defer tr.CloseIdleConnections()
 		rt = tr
+		if newConn {
+			closeIdle = tr.CloseIdleConnections
+		}
 	}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Transport: rt, Jar: jar, Timeout: time.Minute}
 	base := "https://" + app.Address + "/rest/json"
-	u, _ := url.Parse(base)
+	gets := append([]string{"/stats/minuteRange", ""}, cyclePaths...)
+	cycle := func() error {
+		m, _ := s.Window()
+		gets[1] = fmt.Sprintf("/stats/minuteStats/st2-%d.tgz", m)
+		return benchPoll(c, base, gets)
+	}
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		clk.Add(time.Minute)
+		closeIdle()
+		if err := cycle(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/appliance-cycle")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/appliance-cycle")
+	if st := s.byID[app.ID].counters; newConn && st.resumed.Load() < int64(b.N)-1 {
+		b.Fatalf("%d of %d connections resumed a TLS session, want all but the first", st.resumed.Load(), b.N)
+	}
+}
+
+// benchPoll polls one appliance below base (https://host:port/rest/json)
+// as a worker job does: login, every GET of gets in order, realtime stats,
+// logout. c must have a cookie jar; every answer must be 200.
+func benchPoll(c *http.Client, base string, gets []string) error {
 	var csrf string
 	do := func(method, p, body string) error {
 		var rd io.Reader
@@ -245,7 +222,7 @@ func benchCycle(b *testing.B, hub, useTLS bool) {
 		}
 		req, _ := http.NewRequest(method, base+p, rd)
 		if csrf != "" {
-			req.Header.Set("X-XSRF-TOKEN", csrf)
+			req.Header.Set(headerXSRF, csrf)
 		}
 		resp, err := c.Do(req)
 		if err != nil {
@@ -253,48 +230,28 @@ func benchCycle(b *testing.B, hub, useTLS bool) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 {
+		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("%s %s: %d", method, p, resp.StatusCode)
 		}
-		return nil
-	}
-	cycle := func() error {
-		csrf = ""
-		if err := do(http.MethodPost, "/login", `{"user":"admin","password":"sim-password"}`); err != nil {
-			return err
-		}
-		for _, ck := range jar.Cookies(u) {
+		for _, ck := range resp.Cookies() {
 			if ck.Name == ecCSRFCookie {
 				csrf = ck.Value
 			}
 		}
-		if err := do(http.MethodGet, "/stats/minuteRange", ""); err != nil {
-			return err
-		}
-		m, _ := s.Window()
-		if err := do(http.MethodGet, fmt.Sprintf("/stats/minuteStats/st2-%d.tgz", m), ""); err != nil {
-			return err
-		}
-		for _, p := range cyclePaths {
-			if err := do(http.MethodGet, p, ""); err != nil {
-				return err
-			}
-		}
-		if err := do(http.MethodPost, "/stats/realtimeStats", `{"type":"trafficType","name":"3","filter":""}`); err != nil {
-			return err
-		}
-		return do(http.MethodGet, "/logout", "")
+		return nil
 	}
-	b.ReportAllocs()
-	cpu0 := cpuTime()
-	for b.Loop() {
-		clk.Add(time.Minute)
-		if err := cycle(); err != nil {
-			b.Fatal(err)
+	if err := do(http.MethodPost, "/login", `{"user":"admin","password":"sim-password"}`); err != nil {
+		return err
+	}
+	for _, p := range gets {
+		if err := do(http.MethodGet, p, ""); err != nil {
+			return err
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/appliance-cycle")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/appliance-cycle")
+	if err := do(http.MethodPost, "/stats/realtimeStats", `{"type":"trafficType","name":"3","filter":""}`); err != nil {
+		return err
+	}
+	return do(http.MethodGet, "/logout", "")
 }
 
 // handlerTransport serves a request with the simulator's handler in-process,
