@@ -221,13 +221,35 @@ type modeIf struct {
 	ApplianceIPs []applianceIP `json:"applianceIPs"`
 }
 
+// deployBody is the rendered GET /deployment answer of an appliance for
+// one SYSTEM bandwidth: it changes only with Fault.SystemBandwidthKbps.
+type deployBody struct {
+	systemBW int64
+	body     []byte
+	served   []DeploymentBW // read-only
+}
+
 func (s *Simulator) deployment(w http.ResponseWriter, r *http.Request, t *target) {
-	d := t.def
-	var ifs []modeIf
-	systemBW := d.systemBW
+	systemBW := t.def.systemBW
 	if bw := t.fault.Load().SystemBandwidthKbps; bw > 0 {
 		systemBW = bw
 	}
+	db := t.deploy.Load()
+	if db == nil || db.systemBW != systemBW {
+		var err error
+		if db, err = renderDeployment(t.def, systemBW); err != nil {
+			http.Error(w, "encode response", http.StatusInternalServerError)
+			return
+		}
+		t.deploy.Store(db)
+	}
+	t.served.record(EndpointDeployment, s.cfg.Now(), func(sv *Served) { sv.Deployment = db.served })
+	writeBody(w, db.body)
+}
+
+// renderDeployment builds the GET /deployment answer of d.
+func renderDeployment(d *applianceDef, systemBW int64) (*deployBody, error) {
+	var ifs []modeIf
 	served := []DeploymentBW{{InterfaceName: "SYSTEM", Inbound: systemBW, Outbound: systemBW}}
 	byName := map[string]int{}
 	for _, it := range d.ifaces {
@@ -273,9 +295,11 @@ func (s *Simulator) deployment(w http.ResponseWriter, r *http.Request, t *target
 		},
 		"modeIfs": ifs,
 	}
-	now := s.cfg.Now()
-	t.served.record(EndpointDeployment, now, func(sv *Served) { sv.Deployment = served })
-	writeJSON(w, body)
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return &deployBody{systemBW: systemBW, body: b, served: served}, nil
 }
 
 func (s *Simulator) memory(w http.ResponseWriter, r *http.Request, t *target) {
@@ -308,29 +332,8 @@ func (s *Simulator) cpuStat(w http.ResponseWriter, r *http.Request, t *target) {
 	}
 	now := s.cfg.Now()
 	samples := s.fleet.cpuSamples(t.def, now, ms)
-	type cpu struct {
-		CPUNumber string `json:"cpu_number"`
-		Idle      string `json:"pIdle"`
-		User      string `json:"pUser"`
-		Sys       string `json:"pSys"`
-		IRQ       string `json:"pIRQ"`
-		Nice      string `json:"pNice"`
-	}
-	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-	data := []map[string][]cpu{}
-	var latest int64
-	for i := 0; i < len(samples); {
-		key := samples[i].Time.UnixMilli()
-		var cpus []cpu
-		for ; i < len(samples) && samples[i].Time.UnixMilli() == key; i++ {
-			c := samples[i]
-			cpus = append(cpus, cpu{c.CPUNumber, f(c.Idle), f(c.User), f(c.Sys), f(c.IRQ), f(c.Nice)})
-		}
-		data = append(data, map[string][]cpu{strconv.FormatInt(key, 10): cpus})
-		latest = key
-	}
 	t.served.record(EndpointCPUStat, now, func(sv *Served) { sv.CPU = samples })
-	writeJSON(w, map[string]any{"latestTimestamp": latest, "data": data})
+	writeAppended(w, func(b []byte) []byte { return appendCPUStat(b, samples) })
 }
 
 func (s *Simulator) subnets(w http.ResponseWriter, r *http.Request, t *target) {
@@ -345,10 +348,7 @@ func (s *Simulator) subnets(w http.ResponseWriter, r *http.Request, t *target) {
 		}
 	}
 	t.served.record(EndpointSubnets, now, func(sv *Served) { sv.Routes = &rc })
-	writeJSON(w, map[string]any{"subnets": map[string]any{
-		"count": len(entries), "max": 60000, "entries": entries,
-		"disabledByIPSLA": false, "metricAddedByIPSLA": 0,
-	}})
+	writeAppended(w, func(b []byte) []byte { return appendSubnets(b, entries) })
 }
 
 func (s *Simulator) alarm(w http.ResponseWriter, r *http.Request, t *target) {
@@ -514,19 +514,45 @@ func (s *Simulator) diskUsage(w http.ResponseWriter, r *http.Request, t *target)
 	writeJSON(w, du)
 }
 
+// systemInfoBody is the GET /systemInfo answer, fields in key order.
+type systemInfoBody struct {
+	AlarmSummary         AlarmSummary `json:"alarmSummary"`
+	ApplianceID          int          `json:"applianceid"`
+	BiosVersion          string       `json:"biosVersion"`
+	Datetime             string       `json:"datetime"`
+	DeploymentMode       string       `json:"deploymentMode"`
+	GMTOffset            int          `json:"gmtOffset"`
+	HasUnsavedChanges    bool         `json:"hasUnsavedChanges"`
+	HostName             string       `json:"hostName"`
+	InlineRouter         bool         `json:"inlineRouter"`
+	IsLicenseInstalled   bool         `json:"isLicenseInstalled"`
+	LicenseRequired      bool         `json:"licenseRequired"`
+	Model                string       `json:"model"`
+	ModelShort           string       `json:"modelShort"`
+	RebootRequired       bool         `json:"rebootRequired"`
+	Release              string       `json:"release"`
+	ReleaseWithoutPrefix string       `json:"releaseWithoutPrefix"`
+	Serial               string       `json:"serial"`
+	Status               string       `json:"status"`
+	Timezone             string       `json:"timezone"`
+	Uptime               int64        `json:"uptime"`
+	UptimeString         string       `json:"uptimeString"`
+	UUID                 string       `json:"uuid"`
+}
+
 func (s *Simulator) systemInfo(w http.ResponseWriter, r *http.Request, t *target) {
 	now := s.cfg.Now()
 	d := t.def
 	up := now.UnixMilli() - d.bootTime*1000
 	_, sum := s.servedAlarms(t, now)
 	t.served.record(EndpointSystemInfo, now, func(sv *Served) { sv.UptimeMs = &up })
-	writeJSON(w, map[string]any{
-		"hostName": t.hostname(), "applianceid": 100 + d.idx + 1, "model": d.model.name, "modelShort": d.model.name,
-		"status": "Normal", "uptime": up, "uptimeString": uptimeString(time.Duration(up) * time.Millisecond),
-		"datetime": now.UTC().Format("2006/01/02 15:04:05") + " Etc/UTC", "timezone": "Etc/UTC", "gmtOffset": 0,
-		"release": "ECOS " + d.version, "releaseWithoutPrefix": d.version, "serial": d.serial, "uuid": d.uuid,
-		"deploymentMode": "router", "inlineRouter": true, "licenseRequired": false, "isLicenseInstalled": true,
-		"hasUnsavedChanges": false, "rebootRequired": false, "biosVersion": "1.2.7", "alarmSummary": sum,
+	writeJSON(w, systemInfoBody{
+		HostName: t.hostname(), ApplianceID: 100 + d.idx + 1, Model: d.model.name, ModelShort: d.model.name,
+		Status: "Normal", Uptime: up, UptimeString: uptimeString(time.Duration(up) * time.Millisecond),
+		Datetime: now.UTC().Format("2006/01/02 15:04:05") + " Etc/UTC", Timezone: "Etc/UTC",
+		Release: "ECOS " + d.version, ReleaseWithoutPrefix: d.version, Serial: d.serial, UUID: d.uuid,
+		DeploymentMode: "router", InlineRouter: true, IsLicenseInstalled: true, BiosVersion: "1.2.7",
+		AlarmSummary: sum,
 	})
 }
 
@@ -560,6 +586,18 @@ func (s *Simulator) realtimeStats(w http.ResponseWriter, r *http.Request, t *tar
 }
 
 func (s *Simulator) trafficClass(w http.ResponseWriter, r *http.Request, t *target) {
+	t.served.record(EndpointTrafficClass, s.cfg.Now(), func(sv *Served) { sv.TrafficClasses = s.tc.names })
+	writeBody(w, s.tc.body)
+}
+
+// trafficClasses is the GET /trafficclass answer, the same on every
+// appliance: rendered once.
+type trafficClasses struct {
+	names map[string]string // read-only
+	body  []byte
+}
+
+func newTrafficClasses() trafficClasses {
 	out := make(map[string]map[string]string, 10)
 	names := make(map[string]string, 10)
 	for id := 1; id <= 10; id++ {
@@ -567,8 +605,8 @@ func (s *Simulator) trafficClass(w http.ResponseWriter, r *http.Request, t *targ
 		out[k] = map[string]string{"name": trafficClassNames[id]}
 		names[k] = trafficClassNames[id]
 	}
-	t.served.record(EndpointTrafficClass, s.cfg.Now(), func(sv *Served) { sv.TrafficClasses = names })
-	writeJSON(w, out)
+	b, _ := json.Marshal(out) // maps of strings always encode
+	return trafficClasses{names: names, body: b}
 }
 
 // regexpCache keeps compiled state filters: a poller sends the same few

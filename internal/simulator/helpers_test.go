@@ -47,8 +47,8 @@ func (c *clock) Add(d time.Duration) {
 }
 
 // startSim builds and starts a simulator that is closed at the end of the
-// test.
-func startSim(t *testing.T, cfg Config) *Simulator {
+// test or benchmark.
+func startSim(t testing.TB, cfg Config) *Simulator {
 	t.Helper()
 	if cfg.Now == nil {
 		cfg.Now = newClock(testNow).Now

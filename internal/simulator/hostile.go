@@ -24,7 +24,7 @@ func (s *Simulator) servedArchive(t *target, m int64) ([]byte, error) {
 	if n == 0 {
 		return s.archive(t.def, m)
 	}
-	b, err := buildArchiveRows(s.fleet.generate(t.def, m), n)
+	b, err := buildArchiveRows(s.fleet.generate(t.def, m), n, s.cfg.ArchiveCompression)
 	if err != nil {
 		return nil, fmt.Errorf("appliance %s: build st2-%d.tgz: %w", t.def.id, m, err)
 	}

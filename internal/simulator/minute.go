@@ -170,6 +170,25 @@ func (f *fleet) generate(a *applianceDef, m int64) *minuteData {
 		}
 	}
 
+	// Row slices at their final size, so that filling them never grows
+	// them: 4 traffic types per interface; per WAN interface 2 underlay
+	// rows and 2 per overlay, per LAN interface 1 per overlay; 3 flow
+	// types x 4 traffic types; up to 5 classes x 4 types and x 2 directions.
+	nOverlayRows := 0
+	for k := range a.ifaces {
+		if a.ifaces[k].wan {
+			nOverlayRows += 2 + 2*len(overlays)
+		} else {
+			nOverlayRows += len(overlays)
+		}
+	}
+	d.ifaces = make([]ifaceRow, 0, 4*len(a.ifaces))
+	d.overlays = make([]overlayRow, 0, nOverlayRows)
+	d.flows = make([]flowRow, 0, 12)
+	d.tclass = make([]tclassRow, 0, 20)
+	d.shaper = make([]shaperRow, 0, 10)
+	d.probes = make([]probeRow, 0, len(a.probes))
+
 	// Tunnels.
 	d.tunnels = make([]tunnelRow, len(a.tunnels))
 	var optLAN traffic // payload of the overlays, before compression

@@ -108,15 +108,16 @@ func (f *fleet) routes(a *applianceDef, now time.Time) []routeEntry {
 		if i == 0 {
 			e.Prefix, e.NextHop, e.Local, e.IfName, e.RouteType = a.lanPrefix+".0/24", "0.0.0.0", true, "lan0", "local"
 		} else {
-			e.Prefix = fmt.Sprintf("10.%d.%d.0/24", 16+(a.idx+i)/250%100, (a.idx+i)%250)
-			e.NextHop = fmt.Sprintf("169.254.%d.%d", i/250%250, i%250+1)
+			e.Prefix = "10." + strconv.Itoa(16+(a.idx+i)/250%100) + "." + strconv.Itoa((a.idx+i)%250) + ".0/24"
+			e.NextHop = "169.254." + strconv.Itoa(i/250%250) + "." + strconv.Itoa(i%250+1)
 			e.Learned, e.PeerID, e.IfName, e.RouteType = true, i, "sdwan", "subnet-shared"
 		}
 		out = append(out, routeEntry{e})
 	}
 	for i := 0; i < n6; i++ {
 		e := routeState{Version: 6, Metric: 50, State: "UP", AdminDist: 10,
-			Prefix: fmt.Sprintf("2001:db8:%x:%x::/64", a.idx, i), NextHop: "::", Local: i == 0, Learned: i != 0,
+			Prefix:  "2001:db8:" + strconv.FormatInt(int64(a.idx), 16) + ":" + strconv.FormatInt(int64(i), 16) + "::/64",
+			NextHop: "::", Local: i == 0, Learned: i != 0,
 			IfName: "lan0", RouteType: "local"}
 		out = append(out, routeEntry{e})
 	}

@@ -60,7 +60,7 @@ func (q TunnelQuality) apply(d *minuteData) {
 func (s *Simulator) qualityArchive(t *target, m int64, q TunnelQuality, extraRows int) ([]byte, error) {
 	d := s.fleet.generate(t.def, m)
 	q.apply(d)
-	b, err := buildArchiveRows(d, extraRows)
+	b, err := buildArchiveRows(d, extraRows, s.cfg.ArchiveCompression)
 	if err != nil {
 		return nil, fmt.Errorf("appliance %s: build st2-%d.tgz: %w", t.def.id, m, err)
 	}

@@ -48,7 +48,7 @@ func TestFaultTunnelQuality(t *testing.T) {
 	if sdwan == 0 {
 		t.Fatal("the appliance has no SD-WAN tunnel: the test proves nothing")
 	}
-	want, err := buildArchive(d)
+	want, err := buildArchive(d, ArchiveCompressionFast)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,17 +67,38 @@ func TestFaultTunnelQuality(t *testing.T) {
 func TestFaultSystemBandwidth(t *testing.T) {
 	s := startSim(t, Config{Appliances: 3, Seed: 1})
 	a := reachableAppliance(t, s)
-	if err := s.SetFault(a.ID, Fault{SystemBandwidthKbps: 1234}); err != nil {
-		t.Fatal(err)
-	}
-	var dep struct {
-		SysConfig struct {
-			MaxBW, MaxInBW int64
+	e := ecLogin(t, s, a.Address)
+	get := func() (maxBW, maxInBW, served int64) {
+		t.Helper()
+		var dep struct {
+			SysConfig struct {
+				MaxBW, MaxInBW int64
+			}
 		}
+		e.getJSON("/deployment", &dep)
+		sv, err := s.LastServed(a.ID)
+		if err != nil || len(sv.Deployment) == 0 || sv.Deployment[0].InterfaceName != "SYSTEM" {
+			t.Fatalf("LastServed(%s).Deployment = %v (%v), want the SYSTEM row first", a.ID, sv.Deployment, err)
+		}
+		return dep.SysConfig.MaxBW, dep.SysConfig.MaxInBW, sv.Deployment[0].Inbound
 	}
-	ecLogin(t, s, a.Address).getJSON("/deployment", &dep)
-	if dep.SysConfig.MaxBW != 1234 || dep.SysConfig.MaxInBW != 1234 {
-		t.Errorf("deployment maxBW %d maxInBW %d, want 1234 both", dep.SysConfig.MaxBW, dep.SysConfig.MaxInBW)
+	// The answer is cached per appliance: setting and clearing the fault
+	// must change it both ways.
+	own, _, _ := get()
+	if own <= 0 || own == 1234 {
+		t.Fatalf("appliance's own SYSTEM bandwidth = %d, want a positive value other than 1234", own)
+	}
+	for _, want := range []int64{1234, own} {
+		f := Fault{}
+		if want == 1234 {
+			f.SystemBandwidthKbps = 1234
+		}
+		if err := s.SetFault(a.ID, f); err != nil {
+			t.Fatal(err)
+		}
+		if bw, in, served := get(); bw != want || in != want || served != want {
+			t.Errorf("deployment maxBW %d maxInBW %d served %d, want %d for all", bw, in, served, want)
+		}
 	}
 }
 

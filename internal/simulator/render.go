@@ -3,12 +3,13 @@ package simulator
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"container/list"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Member names of an archive, in the order they are written.
@@ -43,6 +44,10 @@ func (w *lineWriter) str(s string) {
 }
 
 func (w *lineWriter) num(v uint64) {
+	if v < 10 { // most counters of a quiet row are 0
+		w.b = append(w.b, byte('0'+v), ',')
+		return
+	}
 	w.b = strconv.AppendUint(w.b, v, 10)
 	w.b = append(w.b, ',')
 }
@@ -176,7 +181,14 @@ func (d *minuteData) render(name string, w *lineWriter) {
 			if r.t.kind == kindAggregate {
 				continue
 			}
-			w.b = fmt.Appendf(w.b, "%s, %d, %s, %d\n", r.t.id, r.v[69], peakValue(r.v[70]), peakTime(r.v[70]))
+			w.b = append(w.b, r.t.id...)
+			w.b = append(w.b, ", "...)
+			w.b = strconv.AppendUint(w.b, r.v[69], 10)
+			w.b = append(w.b, ", "...)
+			w.b = appendPeakValue(w.b, r.v[70])
+			w.b = append(w.b, ", "...)
+			w.b = strconv.AppendUint(w.b, peakTime(r.v[70]), 10)
+			w.b = append(w.b, '\n')
 		}
 	case fileMOS:
 		w.b = append(w.b, "tunnel, mos_postfec, min_mos_postfec, min_mos_postfec_ts, mos_prefec, min_mos_prefec, "+
@@ -186,20 +198,28 @@ func (d *minuteData) render(name string, w *lineWriter) {
 			if r.t.kind == kindAggregate {
 				continue
 			}
-			w.b = fmt.Appendf(w.b, "%s, %.2f, %.2f, %d, %.2f, %.2f, %d\n", r.t.id,
-				float64(r.v[65])/100, unpack(r.v[67])/100, peakTime(r.v[67]),
-				float64(r.v[66])/100, unpack(r.v[68])/100, peakTime(r.v[68]))
+			w.b = append(w.b, r.t.id...)
+			for _, c := range [2][2]int{{65, 67}, {66, 68}} { // post-FEC, pre-FEC
+				w.b = append(w.b, ", "...)
+				w.b = strconv.AppendFloat(w.b, float64(r.v[c[0]])/100, 'f', 2, 64)
+				w.b = append(w.b, ", "...)
+				w.b = strconv.AppendFloat(w.b, unpack(r.v[c[1]])/100, 'f', 2, 64)
+				w.b = append(w.b, ", "...)
+				w.b = strconv.AppendUint(w.b, peakTime(r.v[c[1]]), 10)
+			}
+			w.b = append(w.b, '\n')
 		}
 	}
 }
 
 var csvTrafficType = [5]string{"", "optimized traffic", "pass-through", "pass-through-unshaped", "all traffic"}
 
-func peakValue(w uint64) string {
+// appendPeakValue appends the value of a packed peak word, 0 for none.
+func appendPeakValue(b []byte, w uint64) []byte {
 	if w == 0 {
-		return "0"
+		return append(b, '0')
 	}
-	return strconv.FormatFloat(unpack(w), 'f', -1, 64)
+	return strconv.AppendFloat(b, unpack(w), 'f', -1, 64)
 }
 
 func peakTime(w uint64) uint64 {
@@ -233,7 +253,7 @@ func (d *minuteData) renderTunnelPeak(w *lineWriter) {
 	w.b = append(w.b, tunnelPeakHeader...)
 	pair := func(word uint64) {
 		w.b = append(w.b, ',')
-		w.b = append(w.b, peakValue(word)...)
+		w.b = appendPeakValue(w.b, word)
 		w.b = append(w.b, ',')
 		w.b = strconv.AppendUint(w.b, peakTime(word), 10)
 	}
@@ -250,7 +270,9 @@ func (d *minuteData) renderTunnelPeak(w *lineWriter) {
 		// latency_min_s: the real files hold a count of samples with no
 		// time here (58 or 60); reproduce that quirk on SD-WAN tunnels.
 		if r.t.kind == kindUnderlay || r.t.kind == kindBonded {
-			w.b = fmt.Appendf(w.b, ",%d,0", 60-r.down)
+			w.b = append(w.b, ',')
+			w.b = strconv.AppendInt(w.b, int64(60-r.down), 10)
+			w.b = append(w.b, ",0"...)
 		} else {
 			pair(0)
 		}
@@ -266,27 +288,38 @@ func (d *minuteData) renderTunnelPeak(w *lineWriter) {
 
 // archiveBuilder holds the reusable buffers of one archive generation.
 type archiveBuilder struct {
-	line lineWriter
-	out  bytes.Buffer
-	gz   *gzip.Writer
+	line  lineWriter
+	out   bytes.Buffer
+	gz    *gzip.Writer
+	level int // of gz
 }
 
-var builderPool = sync.Pool{New: func() any {
-	b := &archiveBuilder{}
-	b.gz, _ = gzip.NewWriterLevel(&b.out, gzip.BestSpeed) // BestSpeed is a valid level
-	return b
-}}
+var builderPool = sync.Pool{New: func() any { return &archiveBuilder{} }}
+
+// gzipLevel is the compress/gzip level of an ArchiveCompression.
+func (c ArchiveCompression) gzipLevel() int {
+	if c == ArchiveCompressionNone {
+		return gzip.NoCompression
+	}
+	return gzip.BestSpeed
+}
 
 // buildArchive renders d as st2-<m>.tgz: a gzip tar with one directory
-// st2-<m>/ holding every member. The result is a fresh slice owned by the
-// caller; the bytes depend only on d.
-func buildArchive(d *minuteData) ([]byte, error) { return buildArchiveRows(d, 0) }
+// st2-<m>/ holding every member, compressed as c says. The result is a
+// fresh slice owned by the caller; the bytes depend only on d and c.
+func buildArchive(d *minuteData, c ArchiveCompression) ([]byte, error) {
+	return buildArchiveRows(d, 0, c)
+}
 
 // buildArchiveRows is buildArchive with extraInterfaceRows distinct rows
 // appended to interface_v2.txt (Fault.ExtraInterfaceRows).
-func buildArchiveRows(d *minuteData, extraInterfaceRows int) ([]byte, error) {
+func buildArchiveRows(d *minuteData, extraInterfaceRows int, c ArchiveCompression) ([]byte, error) {
 	b := builderPool.Get().(*archiveBuilder)
 	defer builderPool.Put(b)
+	if lvl := c.gzipLevel(); b.gz == nil || b.level != lvl {
+		b.gz, _ = gzip.NewWriterLevel(&b.out, lvl) // both levels are valid
+		b.level = lvl
+	}
 	b.out.Reset()
 	b.gz.Reset(&b.out)
 	tw := tar.NewWriter(b.gz)

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,6 +115,13 @@ type Stats struct {
 	Logouts int64
 	// OpenSessions is the number of sessions neither logged out nor expired.
 	OpenSessions int
+	// Connections counts the TCP connections the target accepted (each one
+	// before its TLS handshake, so failed handshakes count too).
+	Connections int64
+	// ResumedConnections counts the connections whose TLS handshake resumed
+	// an earlier session (tls.ConnectionState.DidResume), once per
+	// connection, when its first request arrives.
+	ResumedConnections int64
 }
 
 // recorder keeps the Served values of one appliance.
@@ -138,6 +146,9 @@ func (r *recorder) snapshot() Served {
 	s := r.s
 	s.Tunnels = maps.Clone(r.s.Tunnels)
 	s.At = maps.Clone(r.s.At)
+	// Shared with the cached answers they came from: hand out copies.
+	s.Deployment = slices.Clone(r.s.Deployment)
+	s.TrafficClasses = maps.Clone(r.s.TrafficClasses)
 	return s
 }
 
@@ -146,6 +157,7 @@ func (r *recorder) snapshot() Served {
 type counters struct {
 	requests            map[Endpoint]*atomic.Int64
 	logins, failed, out atomic.Int64
+	conns, resumed      atomic.Int64
 }
 
 func newCounters(eps []Endpoint) *counters {
@@ -165,7 +177,8 @@ func (c *counters) hit(ep Endpoint) int64 {
 
 func (c *counters) stats(open int) Stats {
 	st := Stats{Requests: make(map[Endpoint]int64, len(c.requests)), Logins: c.logins.Load(),
-		FailedLogins: c.failed.Load(), Logouts: c.out.Load(), OpenSessions: open}
+		FailedLogins: c.failed.Load(), Logouts: c.out.Load(), OpenSessions: open,
+		Connections: c.conns.Load(), ResumedConnections: c.resumed.Load()}
 	for ep, n := range c.requests {
 		if v := n.Load(); v > 0 {
 			st.Requests[ep] = v

@@ -55,6 +55,7 @@ type Simulator struct {
 	appMux  *http.ServeMux
 	orchMux *http.ServeMux
 	pass    passSeconds // pass-through requests per second
+	tc      trafficClasses
 	regexps regexpCache
 
 	mu        sync.Mutex
@@ -80,6 +81,7 @@ type target struct {
 	counters    *counters
 	sessions    sessionStore
 	served      recorder
+	deploy      atomic.Pointer[deployBody] // the last GET /deployment answer
 	unreachable bool
 	address     string
 	listener    net.Listener // nil for the Orchestrator and unreachable appliances
@@ -99,6 +101,7 @@ func New(cfg Config) (*Simulator, error) {
 		byID:  make(map[string]*target, cfg.Appliances),
 		start: now,
 		done:  make(chan struct{}),
+		tc:    newTrafficClasses(),
 	}
 	s.orch = &target{orch: true, key: 1 << 40, counters: newCounters(orchEndpoints)}
 	of := cfg.Faults.Orchestrator.clone()
@@ -150,6 +153,15 @@ func (s *Simulator) pickUnreachable() {
 }
 
 type ctxKey struct{}
+
+// connKey carries the *connInfo of the connection a request came in on.
+type connKey struct{}
+
+// connInfo is what the simulator keeps about one accepted connection.
+type connInfo struct {
+	t       *target
+	checked atomic.Bool // the first request looked at DidResume
+}
 
 // Start opens the listeners and serves in the background until Close is
 // called or ctx is cancelled (which closes the simulator as Close does).
@@ -257,7 +269,11 @@ func (s *Simulator) Start(ctx context.Context) error {
 		ErrorLog:          log.New(io.Discard, "", 0), // the package never logs
 		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, ctxKey{}, s.byPort[portOf(c.LocalAddr())])
+			t := s.byPort[portOf(c.LocalAddr())]
+			if t != nil {
+				t.counters.conns.Add(1)
+			}
+			return context.WithValue(context.WithValue(ctx, ctxKey{}, t), connKey{}, &connInfo{t: t})
 		},
 		ConnState: func(_ net.Conn, st http.ConnState) {
 			switch st {
@@ -420,7 +436,7 @@ func (s *Simulator) archive(d *applianceDef, minute int64) ([]byte, error) {
 	if b, ok := s.cache.get(k); ok {
 		return b, nil
 	}
-	b, err := buildArchive(s.fleet.generate(d, minute))
+	b, err := buildArchive(s.fleet.generate(d, minute), s.cfg.ArchiveCompression)
 	if err != nil {
 		return nil, fmt.Errorf("appliance %s: build st2-%d.tgz: %w", d.id, minute, err)
 	}
@@ -461,8 +477,8 @@ func (s *Simulator) LastServed(applianceID string) (Served, error) {
 	return t.served.snapshot(), nil
 }
 
-// Stats returns the request, login and logout counters of an appliance, or
-// of the Orchestrator with OrchestratorID.
+// Stats returns the request, login, logout and connection counters of an
+// appliance, or of the Orchestrator with OrchestratorID.
 func (s *Simulator) Stats(id string) (Stats, error) {
 	if id == OrchestratorID {
 		return s.orch.counters.stats(s.orch.sessions.open(s.cfg.Now(), s.cfg.SessionIdle)), nil
@@ -474,9 +490,27 @@ func (s *Simulator) Stats(id string) (Stats, error) {
 	return t.counters.stats(t.sessions.open(s.cfg.Now(), s.cfg.SessionIdle)), nil
 }
 
-// serveHTTP dispatches on the listener the connection came in on.
+// ConnectionTotals returns the connections accepted and the connections
+// that resumed a TLS session, summed over the Orchestrator and every
+// appliance (Stats has them per target).
+func (s *Simulator) ConnectionTotals() (connections, resumed int64) {
+	connections, resumed = s.orch.counters.conns.Load(), s.orch.counters.resumed.Load()
+	for _, t := range s.apps {
+		connections += t.counters.conns.Load()
+		resumed += t.counters.resumed.Load()
+	}
+	return connections, resumed
+}
+
+// serveHTTP dispatches on the listener the connection came in on. The
+// first request of a connection counts it as resumed when its TLS handshake
+// resumed a session.
 func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	t, _ := r.Context().Value(ctxKey{}).(*target)
+	if ci, _ := r.Context().Value(connKey{}).(*connInfo); ci != nil && ci.t != nil && !ci.checked.Load() &&
+		ci.checked.CompareAndSwap(false, true) && r.TLS != nil && r.TLS.DidResume {
+		ci.t.counters.resumed.Add(1)
+	}
 	switch {
 	case t == nil:
 		http.NotFound(w, r)

@@ -1,0 +1,69 @@
+package simulator
+
+import (
+	"crypto/tls"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestConnectionStats checks the per-target connection counters: a
+// keep-alive client makes one connection for several requests, a new
+// connection with a session cache resumes the TLS session, and a client
+// without one does not.
+func TestConnectionStats(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		maxVersion uint16
+	}{{"tls1.3", tls.VersionTLS13}, {"tls1.2", tls.VersionTLS12}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startSim(t, Config{Appliances: 3, Seed: 1})
+			a := reachableAppliance(t, s)
+			tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.RootCAs(), MaxVersion: tc.maxVersion,
+				ClientSessionCache: tls.NewLRUClientSessionCache(8)}}
+			t.Cleanup(tr.CloseIdleConnections)
+			c := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+			want := func(conns, resumed int64) {
+				t.Helper()
+				st, err := s.Stats(a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Connections != conns || st.ResumedConnections != resumed {
+					t.Errorf("Stats(%s) connections, resumed = %d, %d, want %d, %d", a.ID, st.Connections,
+						st.ResumedConnections, conns, resumed)
+				}
+			}
+			url := "https://" + a.Address + "/rest/json/stats/minuteRange"
+			for range 5 {
+				if st, b, _ := doRequest(t, c, http.MethodGet, url, nil, nil); st != http.StatusUnauthorized {
+					t.Fatalf("GET minuteRange status = %d (%s), want 401", st, b)
+				}
+			}
+			want(1, 0)
+			if st, err := s.Stats(a.ID); err != nil || st.Requests[EndpointMinuteRange] != 5 {
+				t.Fatalf("Stats(%s).Requests[minuteRange] = %v (%v), want 5", a.ID, st.Requests, err)
+			}
+
+			tr.CloseIdleConnections()
+			for range 2 {
+				doRequest(t, c, http.MethodGet, url, nil, nil)
+			}
+			want(2, 1)
+
+			// A client without a session cache does a full handshake.
+			doRequest(t, newClient(t, s), http.MethodGet, url, nil, nil)
+			want(3, 1)
+
+			// The Orchestrator counts its own connections.
+			doRequest(t, newClient(t, s), http.MethodGet, s.OrchestratorURL()+string(EndpointBriefInfo), nil, nil)
+			if st, err := s.Stats(OrchestratorID); err != nil || st.Connections != 1 || st.ResumedConnections != 0 {
+				t.Errorf("Stats(orchestrator) connections, resumed = %d, %d (%v), want 1, 0", st.Connections,
+					st.ResumedConnections, err)
+			}
+			if conns, resumed := s.ConnectionTotals(); conns != 4 || resumed != 1 {
+				t.Errorf("ConnectionTotals() = %d, %d, want 4, 1", conns, resumed)
+			}
+		})
+	}
+}
