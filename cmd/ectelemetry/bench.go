@@ -196,7 +196,7 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer []string
+	var lostNotes, relayedPer, connsPer []string
 	var firstMinute, lastMinute int64
 	for i := 0; i < *cycles; i++ {
 		if i > 0 {
@@ -215,6 +215,7 @@ func runBench(ctx context.Context, e env) error {
 			prof.startCPU(ctx, time.Duration(*profSecs)*time.Second)
 		}
 		relayed0 := passthroughRequests(sim)
+		conns0, resumed0 := sim.ConnectionTotals()
 		start := time.Now()
 		sum, err := d.Cycle(ctx, clock.Now())
 		if err != nil {
@@ -246,6 +247,8 @@ func runBench(ctx context.Context, e env) error {
 		}
 		totalFailed += int(st.Failed)
 		relayedPer = append(relayedPer, fmt.Sprintf("%.1f (cycle %d)", float64(passthroughRequests(sim)-relayed0)/jobs, i+1))
+		conns1, resumed1 := sim.ConnectionTotals()
+		connsPer = append(connsPer, fmt.Sprintf("%.2f, %.0f%% resumed (cycle %d)", float64(conns1-conns0)/float64(st.Collected), 100*float64(resumed1-resumed0)/float64(max(conns1-conns0, 1)), i+1))
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\t\n", i+1, kind, st.Collected, st.Failed, st.Points, row.seconds, rate,
 			row.cpu.workers, row.cpu.workers/jobs*1e3, float64(st.Points)/row.seconds, fmtCPU(row.cpu.self), fmtCPU(row.cpu.redis), fmtCPU(row.cpu.influxd))
 	}
@@ -276,6 +279,7 @@ func runBench(ctx context.Context, e env) error {
 	if *via != config.ViaDirect {
 		fmt.Fprintf(e.stdout, "Orchestrator pass-through requests per job (unreachable appliances included): %s\n", strings.Join(relayedPer, ", "))
 	}
+	fmt.Fprintf(e.stdout, "TLS connections per collected appliance: %s\n", strings.Join(connsPer, ", "))
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, *cycles, unreachable)
 	for _, l := range lostNotes {
 		fmt.Fprintln(e.stdout, l)

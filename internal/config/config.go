@@ -88,7 +88,7 @@ type Config struct {
 	DiscoverySpread   bool          `envconfig:"DISCOVERY_SPREAD" default:"true"`     // spread jobs over the interval
 	CollectAll        bool          `envconfig:"COLLECT_ALL" default:"false"`         // ignore the limit file, collect every appliance
 	LimitFile         string        `envconfig:"LIMIT_FILE" default:"limit_appliances.json"`
-	WorkerConcurrency int           `envconfig:"WORKER_CONCURRENCY" default:"64"`       // jobs in flight per worker process
+	WorkerConcurrency int           `envconfig:"WORKER_CONCURRENCY" default:"256"`      // jobs in flight per worker process (most of a job is waiting on the appliance)
 	MinuteStatsJobs   int           `envconfig:"MINUTE_STATS_CONCURRENCY" default:"16"` // jobs parsing minute stats at once (memory bound; capped at WORKER_CONCURRENCY)
 	JobTimeout        time.Duration `envconfig:"JOB_TIMEOUT" default:"55s"`             // one appliance job
 	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`        // wait for running jobs on SIGTERM
