@@ -76,8 +76,8 @@ func scalar(b []byte, t reflect.Type) (text string, isString, ok bool, err error
 	case string(b) == "null":
 		return "", false, false, nil
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return "", true, false, err
 		}
 		s = strings.TrimSpace(s)
@@ -96,13 +96,72 @@ func scalar(b []byte, t reflect.Type) (text string, isString, ok bool, err error
 }
 
 // isNumber reports whether s is a JSON number literal (no hex, no "NaN",
-// no leading "+"), so strings and numbers follow one grammar.
-func isNumber(s string) bool {
-	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+// no leading "+", no spaces), so strings and numbers follow one grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isNumber[T string | []byte](s T) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		i = digits(s, i)
+	default:
 		return false
 	}
-	var n json.Number
-	return json.Unmarshal([]byte(s), &n) == nil
+	if i < len(s) && s[i] == '.' {
+		if j := digits(s, i+1); j > i+1 {
+			i = j
+		} else {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if j := digits(s, i); j > i {
+			i = j
+		} else {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// digits returns the index of the first non-digit of s at or after i.
+func digits[T string | []byte](s T, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// unquote returns the text of the JSON string b. A string of printable
+// ASCII without escapes (nearly every value an appliance sends) is taken
+// as it stands; anything else goes through encoding/json, which also
+// reports malformed strings.
+func unquote(b []byte) (string, error) {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && plainASCII(b[1:n-1]) {
+		return string(b[1 : n-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
+// plainASCII reports whether b is printable ASCII without a quote or a
+// backslash: the text of a JSON string that needs no decoding.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -195,14 +254,18 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		v, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*s = String{Value: v, Valid: true}
 		return nil
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
-		var num json.Number
+		if isNumber(b) {
+			*s = String{Value: string(b), Valid: true}
+			return nil
+		}
+		var num json.Number // not a number literal: encoding/json says why
 		if err := json.Unmarshal(b, &num); err != nil {
 			return err
 		}
@@ -234,8 +297,8 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	text := string(b)
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		text = strings.ToLower(strings.TrimSpace(s))

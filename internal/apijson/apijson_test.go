@@ -281,3 +281,26 @@ func roundTrip[T comparable](t *testing.T, v T) {
 		t.Fatalf("round trip of %+v = %+v", v, back)
 	}
 }
+
+// FuzzFastPaths checks the shortcuts of unquote and isNumber against
+// encoding/json, which they stand in for: same text, same verdict.
+func FuzzFastPaths(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"\u00e9"`, "\"\xff\"", `"tab	"`, `""`, `"`, `"a" "b"`,
+		`0`, `-0`, `01`, `1.`, `.5`, `1e5`, `1E+5`, `-1.25e-3`, `+1`, `1e`, `0x10`, ` 1`, `NaN`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		wantErr := json.Unmarshal(b, &want)
+		got, err := unquote(b)
+		if (err != nil) != (wantErr != nil) || (err == nil && got != want) {
+			t.Fatalf("unquote(%q) = %q, %v; encoding/json gives %q, %v", b, got, err, want, wantErr)
+		}
+		// Callers trim the text first; encoding/json would skip the spaces.
+		s := strings.TrimSpace(string(b))
+		ref := s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) && json.Unmarshal([]byte(s), new(json.Number)) == nil
+		if isNumber(s) != ref || isNumber([]byte(s)) != ref {
+			t.Fatalf("isNumber(%q) = %v, want %v", s, isNumber(s), ref)
+		}
+	})
+}
