@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -126,7 +128,7 @@ func runBench(ctx context.Context, e env) error {
 		return err
 	}
 	env := append(os.Environ(), "EC_USER="+cfg.ECUser, "EC_PW="+cfg.ECPassword, "REACHABILITY="+*reach,
-		"OUTPUTS="+*outputs, "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=ERROR", "LOG_FILE=",
+		"OUTPUTS="+*outputs, "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=WARN", "LOG_FILE=",
 		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=", "COLLECT_VIA="+*via,
 		"DB_URL="+cfg.DBURL, "DB_TOKEN="+cfg.DBToken, "DB_ORG="+cfg.DBOrg, "DB_BUCKET="+cfg.DBBucket)
 	if *conc > 0 {
@@ -154,7 +156,7 @@ func runBench(ctx context.Context, e env) error {
 	}
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
-	werr := &tailBuffer{max: 8 << 10}
+	werr := &tailBuffer{max: 8 << 10, summary: map[string]*logCount{}}
 	procs := benchProcs{self: os.Getpid(), redis: redisPID(ctx, rdb), influxd: storePID}
 	var cmds []*exec.Cmd
 	defer func() {
@@ -279,7 +281,8 @@ func runBench(ctx context.Context, e env) error {
 	if *via != config.ViaDirect {
 		fmt.Fprintf(e.stdout, "Orchestrator pass-through requests per job (unreachable appliances included): %s\n", strings.Join(relayedPer, ", "))
 	}
-	fmt.Fprintf(e.stdout, "TLS connections per collected appliance: %s\n", strings.Join(connsPer, ", "))
+	fmt.Fprintf(e.stdout, "connections per collected appliance (its TCP reachability check included): %s\n", strings.Join(connsPer, ", "))
+	werr.printSummary(e.stdout)
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, *cycles, unreachable)
 	for _, l := range lostNotes {
 		fmt.Fprintln(e.stdout, l)
@@ -407,11 +410,20 @@ type benchClock struct {
 func (c *benchClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *benchClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// tailBuffer keeps the last max bytes written, for error messages.
+// tailBuffer keeps the last max bytes written, for error messages, and
+// counts the worker's JSON log lines by level and message (the bench runs
+// it at LOG_LEVEL=WARN), keeping the first line of each.
 type tailBuffer struct {
-	mu  sync.Mutex
-	b   []byte
-	max int
+	mu      sync.Mutex
+	b       []byte
+	max     int
+	partial []byte // an unfinished log line
+	summary map[string]*logCount
+}
+
+type logCount struct {
+	n     int
+	first string
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
@@ -421,7 +433,52 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	if len(t.b) > t.max {
 		t.b = t.b[len(t.b)-t.max:]
 	}
+	if t.summary != nil {
+		t.partial = append(t.partial, p...)
+		for {
+			i := bytes.IndexByte(t.partial, '\n')
+			if i < 0 {
+				break
+			}
+			t.count(t.partial[:i])
+			t.partial = t.partial[i+1:]
+		}
+		if len(t.partial) > 64<<10 { // not a log line: drop it
+			t.partial = t.partial[:0]
+		}
+	}
 	return len(p), nil
+}
+
+func (t *tailBuffer) count(line []byte) {
+	var l struct {
+		Level   string `json:"level"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(line, &l) != nil || l.Message == "" {
+		return
+	}
+	k := l.Level + ": " + l.Message
+	c := t.summary[k]
+	if c == nil {
+		c = &logCount{first: string(line[:min(len(line), 600)])}
+		t.summary[k] = c
+	}
+	c.n++
+}
+
+// printSummary prints how often the worker logged each warning and error.
+func (t *tailBuffer) printSummary(w io.Writer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.summary) == 0 {
+		fmt.Fprintln(w, "worker warnings and errors: none")
+		return
+	}
+	fmt.Fprintln(w, "worker warnings and errors (count, message, first occurrence):")
+	for _, k := range sortedKeys(t.summary) {
+		fmt.Fprintf(w, "  %6d  %s\n          %s\n", t.summary[k].n, k, t.summary[k].first)
+	}
 }
 
 func (t *tailBuffer) String() string { t.mu.Lock(); defer t.mu.Unlock(); return string(t.b) }
