@@ -2,7 +2,6 @@ package minutestats
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // ParseArchive parses a minute-stats archive (gzip-compressed tar) read from

@@ -1,7 +1,6 @@
 package minutestats
 
 import (
-	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
