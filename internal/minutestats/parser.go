@@ -224,15 +224,18 @@ func isBlank(s string) bool {
 	return true
 }
 
+// splitComma appends the comma-separated cells of line to dst. A plain
+// loop: cells are a few bytes long, too short for strings.IndexByte to pay
+// for its call.
 func splitComma(dst []string, line string) []string {
-	for {
-		i := strings.IndexByte(line, ',')
-		if i < 0 {
-			return append(dst, line)
+	start := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] == ',' {
+			dst = append(dst, line[start:i])
+			start = i + 1
 		}
-		dst = append(dst, line[:i])
-		line = line[i+1:]
 	}
+	return append(dst, line[start:])
 }
 
 // emit adds a point built from p.tags (in the measurement's tag order),
