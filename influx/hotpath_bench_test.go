@@ -30,7 +30,10 @@ var hotPathLookups = minutestats.Lookups{
 // minutestats.ParseArchive into points, then a LineEncoder into one reused
 // buffer, as the writer does. "parse" stops after the points are built,
 // "encode" only encodes the parsed points, "all" does both. Every case
-// reports ns/point, the figure docs/performance.md records.
+// reports ns/point (wall time) and, on Unix, cpu-ns/point: the CPU time of
+// the whole process, garbage collection included, which a machine shared
+// with other work distorts less (run with -cpu 1 so that the collector has
+// no idle core to fill). docs/performance.md records both.
 //
 // The archives: a simulated branch and a simulated hub, and the real
 // captures (st2-100000000) when a shared/testdata/real-minute-stats folder
@@ -76,30 +79,42 @@ func BenchmarkHotPath(b *testing.B) {
 			b.Fatalf("%s: ParseArchive gave no points", in.name)
 		}
 		pts := res.Points
-		perPoint := func(b *testing.B) {
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(pts)), "ns/point")
-			b.ReportMetric(float64(len(pts)), "points/op")
+		// perPoint starts the CPU clock and returns what reports the
+		// figures per point once the loop is done.
+		perPoint := func(b *testing.B) func() {
+			cpu0, cpuOK := processCPU()
+			return func() {
+				n := float64(b.N * len(pts))
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/point")
+				if cpu1, ok := processCPU(); ok && cpuOK {
+					b.ReportMetric(float64(cpu1-cpu0)/n, "cpu-ns/point")
+				}
+				b.ReportMetric(float64(len(pts)), "points/op")
+			}
 		}
 		b.Run(in.name+"/parse", func(b *testing.B) {
 			b.ReportAllocs()
+			done := perPoint(b)
 			for b.Loop() {
 				if _, err := minutestats.ParseArchive(bytes.NewReader(in.data), opt); err != nil {
 					b.Fatal(err)
 				}
 			}
-			perPoint(b)
+			done()
 		})
 		b.Run(in.name+"/encode", func(b *testing.B) {
 			b.ReportAllocs()
 			var buf []byte
+			done := perPoint(b)
 			for b.Loop() {
 				buf = encodeAll(b, buf[:0], pts)
 			}
-			perPoint(b)
+			done()
 		})
 		b.Run(in.name+"/all", func(b *testing.B) {
 			b.ReportAllocs()
 			var buf []byte
+			done := perPoint(b)
 			for b.Loop() {
 				res, err := minutestats.ParseArchive(bytes.NewReader(in.data), opt)
 				if err != nil {
@@ -107,7 +122,7 @@ func BenchmarkHotPath(b *testing.B) {
 				}
 				buf = encodeAll(b, buf[:0], res.Points)
 			}
-			perPoint(b)
+			done()
 		})
 	}
 }
