@@ -2,7 +2,6 @@ package minutestats
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // ParseArchive parses a minute-stats archive (gzip-compressed tar) read from
@@ -28,6 +29,7 @@ func ParseArchive(r io.Reader, opt Options) (*Result, error) {
 	if err != nil {
 		return &Result{}, err
 	}
+	defer p.release()
 	res, err := p.readArchive(r)
 	if ferr := p.finish(); err == nil {
 		err = ferr
@@ -45,6 +47,7 @@ func ParseDir(dir string, opt Options) (*Result, error) {
 	if err != nil {
 		return &Result{}, err
 	}
+	defer p.release()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return p.res, fmt.Errorf("read folder: %w", err)
@@ -121,8 +124,11 @@ func readLimited(r io.Reader, sizeHint, limit int64, buf []byte) (data string, t
 }
 
 func (p *parser) readArchive(r io.Reader) (*Result, error) {
-	zr, err := gzip.NewReader(r)
-	if err != nil {
+	if p.zr == nil {
+		p.zr = new(gzip.Reader)
+	}
+	zr := p.zr
+	if err := zr.Reset(r); err != nil {
 		return p.res, fmt.Errorf("read gzip header: %w", err)
 	}
 	defer zr.Close()

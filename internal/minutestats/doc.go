@@ -28,7 +28,10 @@
 // line. Names come from internal/telemetry; the package invents none.
 //
 // ParseArchive, ParseDir and DecodePeak are safe for concurrent use; they
-// share no state. A Result belongs to the caller. The Lookups maps in
+// share no state. (A parse's working memory, its gzip reader included, goes
+// back to a sync.Pool when the parse ends and serves one later parse at a
+// time; nothing of the parse is left in it.) A Result belongs to the
+// caller. The Lookups maps in
 // Options are only read, so one Lookups value may be shared by concurrent
 // parses as long as nobody writes to its maps meanwhile. Options.Emit is
 // called from the parsing goroutine only, one call at a time.

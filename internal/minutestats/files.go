@@ -48,7 +48,16 @@ type layout struct {
 	tsCol   int
 	tags    func(p *parser) string // appends to p.tags in a fixed order
 	fields  []fieldCol
-	extra   func(p *parser, fields map[string]any) // optional derived fields
+	extra   func(p *parser, fields map[string]any) // optional derived fields, one at most
+}
+
+// maxFields is how many fields a point of l has at most: the size its map
+// is made with, so that it never grows and is no larger than needed.
+func (l *layout) maxFields() int {
+	if l.extra != nil {
+		return len(l.fields) + 1
+	}
+	return len(l.fields)
 }
 
 type fieldCol struct {
@@ -101,7 +110,7 @@ func (l *layout) parse(p *parser, _ string) string {
 			return r
 		}
 	}
-	fields := make(map[string]any, len(l.fields)+1)
+	fields := make(map[string]any, l.maxFields())
 	for _, f := range l.fields {
 		if r := p.intField(fields, f.col, f.name); r != "" {
 			return r

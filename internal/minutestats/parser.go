@@ -6,7 +6,10 @@ import (
 	"math"
 	"path"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -40,7 +43,8 @@ type parser struct {
 	tags    []kv
 	key     []byte
 	pending []pendingIssue
-	buf     []byte // copy buffer for reading members
+	buf     []byte       // copy buffer for reading members
+	zr      *gzip.Reader // reused by every archive this parser reads
 
 	// Current member.
 	file string
@@ -59,16 +63,48 @@ func newParser(opt Options) (*parser, error) {
 	if err := opt.validate(); err != nil {
 		return nil, fmt.Errorf("minute stats options: %w", err)
 	}
-	return &parser{
-		opt:      opt.withDefaults(),
-		res:      &Result{},
-		members:  make(map[string]bool, len(knownFiles)),
-		index:    make(map[string]int, 256),
-		reported: make(map[string]bool),
-		cols:     make([]string, 0, 80),
-		tags:     make([]kv, 0, 8),
-		key:      make([]byte, 0, 128),
-	}, nil
+	p, _ := parsers.Get().(*parser)
+	if p == nil {
+		p = &parser{
+			members:  make(map[string]bool, len(knownFiles)),
+			index:    make(map[string]int, 256),
+			reported: make(map[string]bool),
+			cols:     make([]string, 0, 80),
+			tags:     make([]kv, 0, 8),
+			key:      make([]byte, 0, 128),
+		}
+	}
+	p.opt, p.res = opt.withDefaults(), &Result{}
+	return p, nil
+}
+
+// parsers holds parsers whose parse ended, so that the next parse reuses
+// their maps, buffers and gzip reader instead of allocating them again.
+var parsers sync.Pool
+
+// maxPooledIndex is the largest merge index a parser keeps for reuse; a
+// parser that needed more gives its map up to the garbage collector.
+const maxPooledIndex = 4096
+
+// release returns p to the pool: it drops everything that belonged to its
+// parse (options, result, text of the members) and keeps the storage. p
+// must not be used afterwards.
+func (p *parser) release() {
+	if len(p.index) > maxPooledIndex {
+		p.index = make(map[string]int, 256)
+	}
+	clear(p.members)
+	clear(p.index)
+	clear(p.reported)
+	clear(p.cols[:cap(p.cols)])
+	clear(p.tags[:cap(p.tags)])
+	clear(p.pending[:cap(p.pending)])
+	*p = parser{
+		members: p.members, index: p.index, reported: p.reported,
+		cols: p.cols[:0], tags: p.tags[:0], key: p.key[:0], pending: p.pending[:0],
+		buf: p.buf, zr: p.zr,
+	}
+	parsers.Put(p)
 }
 
 // seen marks a base name as parsed and reports whether it already was.
@@ -188,15 +224,18 @@ func isBlank(s string) bool {
 	return true
 }
 
+// splitComma appends the comma-separated cells of line to dst. A plain
+// loop: cells are a few bytes long, too short for strings.IndexByte to pay
+// for its call.
 func splitComma(dst []string, line string) []string {
-	for {
-		i := strings.IndexByte(line, ',')
-		if i < 0 {
-			return append(dst, line)
+	start := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] == ',' {
+			dst = append(dst, line[start:i])
+			start = i + 1
 		}
-		dst = append(dst, line[:i])
-		line = line[i+1:]
 	}
+	return append(dst, line[start:])
 }
 
 // emit adds a point built from p.tags (in the measurement's tag order),
@@ -447,14 +486,18 @@ func (p *parser) intFields(fields map[string]any, first int, names ...string) st
 }
 
 // tagText applies telemetry.TagValue to a text that becomes a tag value,
-// noting the repair when it changed anything; what is a repair names is
-// quoted in the issue.
+// noting the repair when it changed anything; what names the text in the
+// issue.
 func (p *parser) tagText(what, s string) string {
 	t := telemetry.TagValue(s)
 	if t != s {
-		p.note(fmt.Sprintf("%s %s: control characters, invalid UTF-8 or a trailing backslash replaced by U+FFFD", what, quote(s)))
+		p.noteRepair(what, s)
 	}
 	return t
+}
+
+func (p *parser) noteRepair(what, s string) {
+	p.note(fmt.Sprintf("%s %s: control characters, invalid UTF-8 or a trailing backslash replaced by U+FFFD", what, quote(s)))
 }
 
 // textTag adds cols[col] as tag key, through telemetry.TagValue. An empty
@@ -468,7 +511,11 @@ func (p *parser) textTag(col int, key string, required bool) string {
 	case s == sentinel:
 		return fmt.Sprintf("column %d (%s): invalid-counter marker", col, key)
 	}
-	p.tags = append(p.tags, kv{key, p.tagText(fmt.Sprintf("column %d (%s):", col, key), s)})
+	t := telemetry.TagValue(s)
+	if t != s { // the issue's text is made only when it is needed
+		p.noteRepair(fmt.Sprintf("column %d (%s):", col, key), s)
+	}
+	p.tags = append(p.tags, kv{key, t})
 	return ""
 }
 
