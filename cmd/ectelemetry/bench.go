@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,7 +51,7 @@ func runBench(ctx context.Context, e env) error {
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
 	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
 	via := fs.String("collect-via", "direct", "COLLECT_VIA of the worker process: direct, orchestrator or auto (through the simulated Orchestrator's pass-through, minute statistics included, no rate limit)")
-	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1), heap and allocations at the end")
+	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1) and the heap right after it, allocations at the end")
 	profSecs := fs.Int("profile-seconds", 30, "length of the CPU profile")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
@@ -421,6 +423,10 @@ type tailBuffer struct {
 	summary map[string]*logCount
 }
 
+// digits are replaced in log messages, so that messages naming a task or
+// a count are counted together.
+var digits = regexp.MustCompile(`[0-9]+`)
+
 type logCount struct {
 	n     int
 	first string
@@ -458,7 +464,7 @@ func (t *tailBuffer) count(line []byte) {
 	if json.Unmarshal(line, &l) != nil || l.Message == "" {
 		return
 	}
-	k := l.Level + ": " + l.Message
+	k := l.Level + ": " + digits.ReplaceAllString(l.Message, "N")
 	c := t.summary[k]
 	if c == nil {
 		c = &logCount{first: string(line[:min(len(line), 600)])}
@@ -475,8 +481,14 @@ func (t *tailBuffer) printSummary(w io.Writer) {
 		fmt.Fprintln(w, "worker warnings and errors: none")
 		return
 	}
-	fmt.Fprintln(w, "worker warnings and errors (count, message, first occurrence):")
-	for _, k := range sortedKeys(t.summary) {
+	fmt.Fprintln(w, "worker warnings and errors (count, message with numbers as N, first occurrence):")
+	keys := sortedKeys(t.summary)
+	sort.SliceStable(keys, func(i, j int) bool { return t.summary[keys[i]].n > t.summary[keys[j]].n })
+	for i, k := range keys {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... and %d more kinds\n", len(keys)-i)
+			break
+		}
 		fmt.Fprintf(w, "  %6d  %s\n          %s\n", t.summary[k].n, k, t.summary[k].first)
 	}
 }

@@ -37,21 +37,31 @@ func newProfiler(dir string) (*profiler, error) {
 func (p *profiler) startCPU(ctx context.Context, d time.Duration) {
 	p.cpu = make(chan error, 1)
 	go func() {
-		p.cpu <- p.fetch(ctx, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), "cpu.pprof", d+30*time.Second)
+		err := p.fetch(ctx, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), "cpu.pprof", d+30*time.Second)
+		if err == nil {
+			// The heap while the cycle's jobs are in flight, not after.
+			err = p.fetch(ctx, "heap", "heap.pprof", 30*time.Second)
+		}
+		p.cpu <- err
 	}()
 }
 
-// finish waits for the CPU profile, fetches the heap and allocation
-// profiles and returns the files written.
+// finish waits for the CPU profile and the heap profile taken right after
+// it, fetches the allocation profile (and the heap, when no CPU profile
+// ran) and returns the files written.
 func (p *profiler) finish(ctx context.Context) ([]string, error) {
 	var files []string
 	if p.cpu != nil {
 		if err := <-p.cpu; err != nil {
 			return nil, err
 		}
-		files = append(files, filepath.Join(p.dir, "cpu.pprof"))
+		files = append(files, filepath.Join(p.dir, "cpu.pprof"), filepath.Join(p.dir, "heap.pprof"))
 	}
-	for _, name := range []string{"heap", "allocs"} {
+	names := []string{"allocs"}
+	if p.cpu == nil {
+		names = []string{"heap", "allocs"}
+	}
+	for _, name := range names {
 		if err := p.fetch(ctx, name, name+".pprof", 30*time.Second); err != nil {
 			return nil, err
 		}
