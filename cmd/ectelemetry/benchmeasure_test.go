@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/influx"
+	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+)
+
+func TestMarginalCPUPerPoint(t *testing.T) {
+	rows := []benchRow{
+		{points: 3000, cpu: benchCPU{workers: 10}},
+		{points: 1000, cpu: benchCPU{workers: 5}},
+		{points: 1000, cpu: benchCPU{workers: 7}},
+	}
+	// (10 - 6) CPU s over (3000 - 1000) points.
+	if got, ok := marginalCPUPerPoint(rows); !ok || got != 0.002 {
+		t.Errorf("marginalCPUPerPoint = %v, %v; want 0.002, true", got, ok)
+	}
+	if _, ok := marginalCPUPerPoint(rows[:1]); ok {
+		t.Error("one cycle gave a marginal cost")
+	}
+	if _, ok := marginalCPUPerPoint([]benchRow{{points: 10}, {points: 10}}); ok {
+		t.Error("no extra points gave a marginal cost")
+	}
+}
+
+func TestTailBufferCountsWorkerWarnings(t *testing.T) {
+	b := &tailBuffer{max: 64, summary: map[string]*logCount{}}
+	log := `{"level":"warn","message":"Retry exhausted for task id=poll:12.NE"}` + "\n" +
+		`{"level":"warn","message":"Retry exhausted for task id=poll:13.NE"}` + "\n" +
+		`not json` + "\n" + `{"level":"error","message":"appliance unreachable"}` + "\n"
+	// Split mid-line, as pipes deliver it.
+	for _, part := range []string{log[:30], log[30:100], log[100:]} {
+		b.Write([]byte(part))
+	}
+	var out strings.Builder
+	b.printSummary(&out)
+	for _, want := range []string{"2  warn: Retry exhausted for task id=poll:N.NE", "1  error: appliance unreachable", `poll:12.NE`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if len(b.String()) > 64 {
+		t.Errorf("tail kept %d bytes, want at most 64", len(b.String()))
+	}
+}
+
+// storedCheck finds every expected minute-statistics point in a real
+// InfluxDB that holds them, and names what is missing when one minute of
+// one appliance was not written.
+func TestStoredCheckAgainstInfluxDB(t *testing.T) {
+	db := testenv.StartInfluxDB(t)
+	sim, err := simulator.New(simulator.Config{Appliances: 3, Seed: 5, Now: func() time.Time { return time.Date(2026, 11, 30, 9, 0, 30, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := influx.NewWriter(influx.Options{URL: db.URL, Bucket: db.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	last, _ := sim.Window()
+	first := last - 120
+	var skipped string
+	for _, a := range sim.Appliances() {
+		if !a.Reachable {
+			continue
+		}
+		for m := first; m <= last; m += 60 {
+			if skipped == "" && m == last {
+				skipped = a.ID // this appliance's newest minute is never written
+				continue
+			}
+			pts, err := sim.ExpectedMinutePoints(a.ID, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := w.Write(t.Context(), pts); err != nil || n != len(pts) {
+				t.Fatalf("write: %d of %d, %v", n, len(pts), err)
+			}
+		}
+	}
+	cfg := config.Config{DBURL: db.URL, DBBucket: db.Database}
+	ctx := context.Background()
+	want, diffs, err := storedCheck(ctx, sim, influxQLCounts(cfg), first, last-60)
+	if err != nil || len(diffs) != 0 || want == 0 {
+		t.Fatalf("minutes all written: %d points expected, differences %v, error %v", want, diffs, err)
+	}
+	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg), first, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diffs) == 0 {
+		t.Fatal("a minute never written was not reported")
+	}
+	for _, d := range diffs {
+		if !strings.HasPrefix(d, skipped+" ") || !strings.Contains(d, "expected") {
+			t.Errorf("difference %q does not name appliance %s", d, skipped)
+		}
+	}
+}
