@@ -22,6 +22,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
@@ -225,7 +226,7 @@ func runBench(ctx context.Context, e env) error {
 		if err != nil {
 			return err
 		}
-		st, last, err := waitAll(ctx, cyc, sum.Cycle, 10*time.Minute, benchStall)
+		st, last, err := waitAll(ctx, cyc, sum.Cycle, 10*time.Minute, benchStall, queueIdle(rdb, cfg.Queue))
 		if err != nil {
 			return fmt.Errorf("cycle %d: %w (worker output: %s)", i+1, err, werr)
 		}
@@ -338,20 +339,27 @@ func minf(a, b float64) float64 {
 const benchStall = 3 * time.Minute
 
 // waitAll waits until every job queued by the cycle has reported, or until
-// none has reported for stall (a job whose queue deadline passed is archived
-// by asynq without running, so it never reports). It returns the stats and
-// when the last job reported.
-func waitAll(ctx context.Context, c *tasks.RedisCycles, cycle int64, timeout, stall time.Duration) (tasks.CycleStats, time.Time, error) {
+// the queue holds no task to run any more (jobs whose queue deadline
+// passed were archived by asynq without running, so they never report),
+// or until none has reported for stall. It returns the stats and when the
+// last job reported.
+func waitAll(ctx context.Context, c *tasks.RedisCycles, cycle int64, timeout, stall time.Duration, idle func(context.Context) bool) (tasks.CycleStats, time.Time, error) {
 	deadline := time.Now().Add(timeout)
 	var prev tasks.CycleStats
 	last := time.Now()
+	idleSeen := 0
 	for {
 		s, err := c.Get(ctx, cycle)
 		now := time.Now()
 		if err == nil && s.Collected+s.Failed != prev.Collected+prev.Failed {
 			prev, last = s, now
 		}
-		if err == nil && (s.Done() || (s.Collected+s.Failed > 0 && now.Sub(last) > stall)) {
+		if err == nil && s.Collected+s.Failed > 0 && !s.Done() && idle(ctx) {
+			idleSeen++ // twice in a row: a job reports before it leaves the active list
+		} else {
+			idleSeen = 0
+		}
+		if err == nil && (s.Done() || idleSeen >= 2 || (s.Collected+s.Failed > 0 && now.Sub(last) > stall)) {
 			return s, last, nil
 		}
 		if now.After(deadline) {
@@ -362,6 +370,26 @@ func waitAll(ctx context.Context, c *tasks.RedisCycles, cycle int64, timeout, st
 			return s, last, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// queueIdle reports whether asynq's queue holds no pending, active,
+// scheduled or retried task.
+func queueIdle(rdb redis.UniversalClient, queue string) func(context.Context) bool {
+	prefix := "asynq:{" + queue + "}:"
+	return func(ctx context.Context) bool {
+		pipe := rdb.Pipeline()
+		cmds := []*redis.IntCmd{pipe.LLen(ctx, prefix+"pending"), pipe.LLen(ctx, prefix+"active"),
+			pipe.ZCard(ctx, prefix+"scheduled"), pipe.ZCard(ctx, prefix+"retry")}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return false
+		}
+		for _, c := range cmds {
+			if c.Val() != 0 {
+				return false
+			}
+		}
+		return true
 	}
 }
 
