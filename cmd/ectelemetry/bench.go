@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -510,7 +511,7 @@ func (t *tailBuffer) printSummary(w io.Writer) {
 		return
 	}
 	fmt.Fprintln(w, "worker warnings and errors (count, message with numbers as N, first occurrence):")
-	keys := sortedKeys(t.summary)
+	keys := slices.Sorted(maps.Keys(t.summary))
 	sort.SliceStable(keys, func(i, j int) bool { return t.summary[keys[i]].n > t.summary[keys[j]].n })
 	for i, k := range keys {
 		if i == 10 {

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -205,19 +206,19 @@ func storedCheck(ctx context.Context, sim *simulator.Simulator, count storedCoun
 		}
 	}
 	var diffs []string
-	for _, m := range sortedKeys(want) {
+	for _, m := range slices.Sorted(maps.Keys(want)) {
 		fields := map[string]bool{}
 		for _, f := range want[m] {
 			for k := range f {
 				fields[k] = true
 			}
 		}
-		got, err := count(ctx, m, sortedKeys(fields), first, last)
+		got, err := count(ctx, m, slices.Sorted(maps.Keys(fields)), first, last)
 		if err != nil {
 			return points, nil, fmt.Errorf("%s: %w", m, err)
 		}
-		for _, app := range sortedKeys(want[m]) {
-			for _, f := range sortedKeys(want[m][app]) {
+		for _, app := range slices.Sorted(maps.Keys(want[m])) {
+			for _, f := range slices.Sorted(maps.Keys(want[m][app])) {
 				if w, g := want[m][app][f], got[app][f]; g != w {
 					diffs = append(diffs, fmt.Sprintf("%s %s.%s: %d expected, %d stored", app, m, f, w, g))
 				}
@@ -315,15 +316,6 @@ func httpGet(ctx context.Context, u string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: status %d: %s", redact.URL(u), resp.StatusCode, strings.TrimSpace(string(b[:min(len(b), 300)])))
 	}
 	return b, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // marginalCPUPerPoint is the worker CPU each extra point costs: cycle 1
