@@ -161,7 +161,7 @@ func runBench(ctx context.Context, e env) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
 	werr := &tailBuffer{max: 8 << 10, summary: map[string]*logCount{}}
-	procs := benchProcs{self: os.Getpid(), redis: redisPID(ctx, rdb), influxd: storePID}
+	procs := benchProcs{self: os.Getpid(), redis: redisPID(ctx, rdb), store: storePID}
 	var cmds []*exec.Cmd
 	defer func() {
 		stopWorkers()
@@ -195,7 +195,7 @@ func runBench(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
 	storeName := map[string]string{"influxdb": "influxd", "victoriametrics": "victoria-metrics"}[*store]
 	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; storage: %s%s\n\n",
-		unknownPID(procs.redis, "(pid not known: Redis is not local)"), storeName, unknownPID(procs.influxd, "(pid not known: 'make bench' exports EC_INFLUXD_PID and EC_VM_PID)"))
+		unknownPID(procs.redis, "(pid not known: Redis is not local)"), storeName, unknownPID(procs.store, "(pid not known: 'make bench' exports EC_INFLUXD_PID and EC_VM_PID)"))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU ms/appliance\tpoints/s\tsim+discovery CPU s\tredis CPU s\tstorage CPU s\t")
 	cyc := &tasks.RedisCycles{Client: rdb}
@@ -256,7 +256,7 @@ func runBench(ctx context.Context, e env) error {
 		conns1, resumed1 := sim.ConnectionTotals()
 		connsPer = append(connsPer, fmt.Sprintf("%.2f, %.0f%% resumed (cycle %d)", float64(conns1-conns0)/float64(st.Collected), 100*float64(resumed1-resumed0)/float64(max(conns1-conns0, 1)), i+1))
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\t\n", i+1, kind, st.Collected, st.Failed, st.Points, row.seconds, rate,
-			row.cpu.workers, row.cpu.workers/jobs*1e3, float64(st.Points)/row.seconds, fmtCPU(row.cpu.self), fmtCPU(row.cpu.redis), fmtCPU(row.cpu.influxd))
+			row.cpu.workers, row.cpu.workers/jobs*1e3, float64(st.Points)/row.seconds, fmtCPU(row.cpu.self), fmtCPU(row.cpu.redis), fmtCPU(row.cpu.store))
 	}
 	tw.Flush()
 	peak := benchRSSUnknown

@@ -38,12 +38,12 @@ const (
 type benchProcs struct {
 	workers     []int
 	self, redis int
-	influxd     int
+	store       int // influxd or victoria-metrics
 }
 
 // benchCPU is one reading of every process's CPU seconds.
 type benchCPU struct {
-	workers, self, redis, influxd float64
+	workers, self, redis, store float64
 }
 
 func (p benchProcs) read() (benchCPU, error) {
@@ -57,7 +57,7 @@ func (p benchProcs) read() (benchCPU, error) {
 	}
 	c.self = optionalCPU(p.self)
 	c.redis = optionalCPU(p.redis)
-	c.influxd = optionalCPU(p.influxd)
+	c.store = optionalCPU(p.store)
 	return c, nil
 }
 
@@ -68,7 +68,7 @@ func (c benchCPU) sub(o benchCPU) benchCPU {
 		}
 		return a - b
 	}
-	return benchCPU{workers: c.workers - o.workers, self: d(c.self, o.self), redis: d(c.redis, o.redis), influxd: d(c.influxd, o.influxd)}
+	return benchCPU{workers: c.workers - o.workers, self: d(c.self, o.self), redis: d(c.redis, o.redis), store: d(c.store, o.store)}
 }
 
 // optionalCPU is the CPU of pid, or benchCPUNotAvailable.
