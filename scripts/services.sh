@@ -2,8 +2,8 @@
 # services.sh is sourced by demo.sh and bench.sh: it starts a redis-server
 # and an influxd 1.8 on loopback with their data under $EC_STATE_DIR, waits
 # until both answer, creates the database, exports REDIS_ADDR, DB_URL,
-# DB_BUCKET, DB_ORG and DB_TOKEN for ectelemetry (and EC_INFLUXD_PID for the bench), and stops both when the
-# calling script exits. Ports: EC_REDIS_PORT (16379), EC_INFLUX_PORT (18086),
+# DB_BUCKET, DB_ORG and DB_TOKEN for ectelemetry (and EC_INFLUXD_PID for
+# the bench), and stops both when the calling script exits. Ports: EC_REDIS_PORT (16379), EC_INFLUX_PORT (18086),
 # or the next free port above each. The servers run in sessions of their own
 # (setsid), so a Ctrl-C in the terminal reaches the calling script and its
 # foreground command but not them: they stop after it, on exit.
