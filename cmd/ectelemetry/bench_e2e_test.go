@@ -1,0 +1,76 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+)
+
+// TestBenchRunsEndToEnd runs 'ectelemetry bench' as 'make bench' does, with
+// two worker processes and a delay on every appliance answer, against a
+// real Redis and InfluxDB: every cycle collects every reachable appliance,
+// the stored-points check finds every point, and the targets are printed.
+func TestBenchRunsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ectelemetry and runs it with redis-server and influxd")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "ectelemetry")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/ectelemetry")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	rs := testenv.StartRedis(t)
+	db := testenv.StartInfluxDB(t)
+	cmd := exec.CommandContext(t.Context(), bin, "bench", "--appliances", "12", "--cycles", "2", "--workers", "2", "--latency", "20ms")
+	cmd.Env = append(os.Environ(), "REDIS_ADDR="+rs.Addr, "DB_URL="+db.URL, "DB_BUCKET="+db.Database, "DB_ORG=", "DB_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	s := string(out)
+	m := regexp.MustCompile(`bench: 12 appliances \((\d+) unreachable by design\), 2 worker process`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no header naming 12 appliances and 2 workers:\n%s", s)
+	}
+	reachable := 12 - atoi(t, m[1])
+	for _, cycle := range []string{"1   first", "2  steady"} {
+		row := regexp.MustCompile(`(?m)^\s+` + cycle + `\s+(\d+)\s+(\d+)\s+(\d+)`).FindStringSubmatch(s)
+		if row == nil || atoi(t, row[1]) != reachable || atoi(t, row[3]) == 0 {
+			t.Errorf("cycle %q: row %v, want %d collected and some points:\n%s", cycle, row, reachable, s)
+		}
+	}
+	for _, want := range []string{
+		"worker peak RSS: ", "(the largest of the worker processes)",
+		"12 appliances collected per cycle", "0 lost  met",
+		"worker CPU per appliance-cycle", "worker CPU per point (marginal, cycle 1 vs steady)",
+		"every point stored                                   all            all ",
+		"connections per collected appliance",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "MISSING") {
+		t.Errorf("stored-points check found missing points:\n%s", s)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
