@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,16 +19,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ectelemetry and runs it with redis-server and influxd")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "ectelemetry")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ectelemetry")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	_, bin := buildEctelemetry(t)
 	rs := testenv.StartRedis(t)
 	db := testenv.StartInfluxDB(t)
 	cmd := exec.CommandContext(t.Context(), bin, "bench", "--appliances", "12", "--cycles", "2", "--workers", "2", "--latency", "20ms")

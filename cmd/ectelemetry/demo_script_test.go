@@ -36,16 +36,7 @@ func TestDemoScriptFreshStateAndCtrlC(t *testing.T) {
 	if _, err := exec.LookPath("setsid"); err != nil {
 		t.Skip("setsid not installed")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "ectelemetry")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ectelemetry")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	root, bin := buildEctelemetry(t)
 	state := t.TempDir()
 	env := append(os.Environ(),
 		"EC_STATE_DIR="+state, "ECTELEMETRY_BIN="+bin,
@@ -80,6 +71,23 @@ func TestDemoScriptFreshStateAndCtrlC(t *testing.T) {
 		t.Errorf("run 3 stored %d points in its first cycle, more than a fresh run (%d): watermarks not kept?",
 			kept.tableSum, second.tableSum)
 	}
+}
+
+// buildEctelemetry builds the binary into a temporary directory and
+// returns the repository's root and the binary's path.
+func buildEctelemetry(t *testing.T) (root, bin string) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = filepath.Join(t.TempDir(), "ectelemetry")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/ectelemetry")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return root, bin
 }
 
 var (
