@@ -55,9 +55,9 @@ find_server() {
 
 # stop_service stops and disables the service $1 the package may have
 # started, with systemd or without it; $2 is the pid file the package's
-# service writes; $3 (default $1) is the program the service runs.
+# service writes. The service runs the program $1.
 stop_service() {
-	local name=$1 pidfile=$2 prog=${3:-$1}
+	local name=$1 pidfile=$2
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
 		as_root systemctl disable --now "$name" >/dev/null 2>&1 || true
 	elif command -v service >/dev/null; then
@@ -70,7 +70,7 @@ stop_service() {
 	# for it; then stop the one the package started, by its pid file.
 	local i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		is_running "$prog" || return 0
+		is_running "$name" || return 0
 		if [ "$i" -eq 5 ] && [ -s "$pidfile" ]; then
 			as_root kill "$(cat "$pidfile")" 2>/dev/null || true
 		fi
@@ -86,92 +86,50 @@ is_running() {
 	pgrep -f "^(/usr/s?bin/)?$1( |\$)" >/dev/null
 }
 
-# apt_install installs the Debian package $1, then stops the service it
-# starts unless one was running before; $2 is the service's pid file, $3
-# (default $1) the program the service runs.
-apt_install() {
-	local running_before=no prog=${3:-$1}
-	is_running "$prog" && running_before=yes
+# apt_get_install installs the Debian package $1.
+apt_get_install() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" </dev/null >/dev/null
+}
+
+# apt_install installs the Debian package $1, then stops the service it
+# starts unless one was running before; $2 is the service's pid file (the
+# service runs the program $1).
+apt_install() {
+	local running_before=no
+	is_running "$1" && running_before=yes
+	apt_get_install "$1"
 	if [ "$running_before" = no ]; then
-		stop_service "$1" "$2" "$prog"
+		stop_service "$1" "$2"
 	fi
 }
 
-ensure_redis() {
-	local path
-	if path=$(find_server redis-server); then
-		echo "redis-server: found $path ($("$path" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'))"
-		return
-	fi
-	command -v apt-get >/dev/null || die "redis-server is missing and apt-get is not available; install redis-server (7.x) and put it on PATH, or set EC_REDIS_SERVER"
-	apt_install redis-server /run/redis/redis-server.pid
-	path=$(find_server redis-server) || die "apt-get installed redis-server but the binary is not found"
-	echo "redis-server: installed $path ($("$path" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'))"
+# version_note prints " (version)" for the programs whose version is worth
+# a line of the output, nothing for the others.
+version_note() {
+	case $1 in
+	redis-server) echo " ($("$2" --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'))" ;;
+	promtool) echo " ($("$2" --version 2>&1 | sed -n '1s/.*version \([^ ]*\).*/\1/p'))" ;;
+	esac
 }
 
-ensure_mosquitto() {
-	local path
-	if path=$(find_server mosquitto); then
-		echo "mosquitto: found $path"
-		return
+# ensure_tool PROG PACKAGE PIDFILE HINT prints where the program PROG is:
+# found, or installed from the Debian package PACKAGE, whose service (it
+# writes PIDFILE) is stopped; PIDFILE is empty for a package that starts
+# none. HINT tells what to install by hand where apt-get is missing.
+ensure_tool() {
+	local prog=$1 pkg=$2 pidfile=$3 hint=$4 path how=found
+	if ! path=$(find_server "$prog"); then
+		command -v apt-get >/dev/null || die "$prog is missing and apt-get is not available; $hint"
+		if [ -n "$pidfile" ]; then
+			apt_install "$pkg" "$pidfile"
+		else
+			apt_get_install "$pkg"
+		fi
+		path=$(find_server "$prog") || die "apt-get installed $pkg but $prog is not found"
+		how=installed
 	fi
-	command -v apt-get >/dev/null || die "mosquitto is missing and apt-get is not available; install mosquitto (2.x) and put it on PATH, or set EC_MOSQUITTO"
-	apt_install mosquitto /run/mosquitto/mosquitto.pid
-	path=$(find_server mosquitto) || die "apt-get installed mosquitto but the binary is not found"
-	echo "mosquitto: installed $path"
-}
-
-# ensure_redis_cli installs redis-cli (package redis-tools, no service),
-# which the Redis Cluster test uses to join its nodes. Debian's redis-server
-# depends on it, but a redis-server found elsewhere may come without it.
-ensure_redis_cli() {
-	local path
-	if path=$(find_server redis-cli); then
-		echo "redis-cli: found $path"
-		return
-	fi
-	command -v apt-get >/dev/null || die "redis-cli is missing and apt-get is not available; install redis-cli (Debian: redis-tools) and put it on PATH"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-tools </dev/null >/dev/null
-	path=$(find_server redis-cli) || die "apt-get installed redis-tools but redis-cli is not found"
-	echo "redis-cli: installed $path"
-}
-
-# ensure_prom_tools installs promtool (package prometheus) and amtool (package
-# prometheus-alertmanager). Both packages start a server on install; it is
-# stopped: the tests only run the two command-line tools.
-ensure_prom_tools() {
-	local path
-	if path=$(find_server promtool); then
-		echo "promtool: found $path ($("$path" --version 2>&1 | sed -n '1s/.*version \([^ ]*\).*/\1/p'))"
-	else
-		command -v apt-get >/dev/null || die "promtool is missing and apt-get is not available; install Prometheus' promtool (2.42 or newer) and put it on PATH, or set EC_PROMTOOL"
-		apt_install prometheus /run/prometheus/prometheus.pid
-		path=$(find_server promtool) || die "apt-get installed prometheus but promtool is not found"
-		echo "promtool: installed $path"
-	fi
-	if path=$(find_server amtool); then
-		echo "amtool: found $path"
-	else
-		command -v apt-get >/dev/null || die "amtool is missing and apt-get is not available; install Alertmanager's amtool (0.25 or newer) and put it on PATH, or set EC_AMTOOL"
-		apt_install prometheus-alertmanager /run/prometheus/prometheus-alertmanager.pid
-		path=$(find_server amtool) || die "apt-get installed prometheus-alertmanager but amtool is not found"
-		echo "amtool: installed $path"
-	fi
-}
-
-ensure_victoria_metrics() {
-	local path
-	if path=$(find_server victoria-metrics); then
-		echo "victoria-metrics: found $path"
-		return
-	fi
-	command -v apt-get >/dev/null || die "victoria-metrics is missing and apt-get is not available; install VictoriaMetrics (single node) and put victoria-metrics on PATH, or set EC_VICTORIA_METRICS"
-	apt_install victoria-metrics /run/victoria-metrics/victoria-metrics.pid
-	path=$(find_server victoria-metrics) || die "apt-get installed victoria-metrics but the binary is not found"
-	echo "victoria-metrics: installed $path"
+	echo "$prog: $how $path$(version_note "$prog" "$path")"
 }
 
 # influxd_version prints the module version recorded in the binary.
@@ -193,9 +151,21 @@ ensure_influxd() {
 	echo "influxd: installed $bin ($INFLUXD_VERSION)"
 }
 
-ensure_redis
-ensure_redis_cli
-ensure_mosquitto
-ensure_prom_tools
-ensure_victoria_metrics
+ensure_tool redis-server redis-server /run/redis/redis-server.pid \
+	"install redis-server (7.x) and put it on PATH, or set EC_REDIS_SERVER"
+# redis-cli (package redis-tools, no service) joins the Redis Cluster
+# test's nodes; Debian's redis-server depends on it, but a redis-server
+# found elsewhere may come without it.
+ensure_tool redis-cli redis-tools "" \
+	"install redis-cli (Debian: redis-tools) and put it on PATH"
+ensure_tool mosquitto mosquitto /run/mosquitto/mosquitto.pid \
+	"install mosquitto (2.x) and put it on PATH, or set EC_MOSQUITTO"
+# promtool and amtool: both packages start a server on install; it is
+# stopped, the tests only run the two command-line tools.
+ensure_tool promtool prometheus /run/prometheus/prometheus.pid \
+	"install Prometheus' promtool (2.42 or newer) and put it on PATH, or set EC_PROMTOOL"
+ensure_tool amtool prometheus-alertmanager /run/prometheus/prometheus-alertmanager.pid \
+	"install Alertmanager's amtool (0.25 or newer) and put it on PATH, or set EC_AMTOOL"
+ensure_tool victoria-metrics victoria-metrics /run/victoria-metrics/victoria-metrics.pid \
+	"install VictoriaMetrics (single node) and put victoria-metrics on PATH, or set EC_VICTORIA_METRICS"
 ensure_influxd
