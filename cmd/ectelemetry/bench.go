@@ -105,7 +105,7 @@ func runBench(ctx context.Context, e env) error {
 	cfg.ECUser, cfg.ECPassword = simulator.DefaultECUser, simulator.DefaultECPassword
 	cfg.CollectAll, cfg.DiscoverySpread = true, false
 	cfg.Outputs = *outputs
-	storePID := influxdPID(e.getenv)
+	storePID := pidFromEnv(e.getenv, "EC_INFLUXD_PID")
 	if *store == "victoriametrics" {
 		// VictoriaMetrics takes InfluxDB line protocol at /api/v2/write;
 		// the bucket becomes its db label.
@@ -377,20 +377,9 @@ func waitAll(ctx context.Context, c *tasks.RedisCycles, cycle int64, timeout, st
 // queueIdle reports whether asynq's queue holds no pending, active,
 // scheduled or retried task.
 func queueIdle(rdb redis.UniversalClient, queue string) func(context.Context) bool {
-	prefix := "asynq:{" + queue + "}:"
 	return func(ctx context.Context) bool {
-		pipe := rdb.Pipeline()
-		cmds := []*redis.IntCmd{pipe.LLen(ctx, prefix+"pending"), pipe.LLen(ctx, prefix+"active"),
-			pipe.ZCard(ctx, prefix+"scheduled"), pipe.ZCard(ctx, prefix+"retry")}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return false
-		}
-		for _, c := range cmds {
-			if c.Val() != 0 {
-				return false
-			}
-		}
-		return true
+		d, err := metrics.QueueDepths(ctx, rdb, queue)
+		return err == nil && d["pending"]+d["active"]+d["scheduled"]+d["retry"] == 0
 	}
 }
 

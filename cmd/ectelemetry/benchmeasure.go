@@ -108,11 +108,9 @@ func redisPID(ctx context.Context, rdb redis.UniversalClient) int {
 	return 0
 }
 
-// influxdPID reads EC_INFLUXD_PID, which scripts/services.sh exports.
-func influxdPID(getenv func(string) string) int { return pidFromEnv(getenv, "EC_INFLUXD_PID") }
-
 // pidFromEnv reads the pid of a local process from an environment
-// variable; 0 when unset or not running.
+// variable (scripts/services.sh exports EC_INFLUXD_PID and EC_VM_PID); 0
+// when unset or not running.
 func pidFromEnv(getenv func(string) string, name string) int {
 	pid, _ := strconv.Atoi(getenv(name))
 	if pid <= 0 {
@@ -256,11 +254,16 @@ func influxQLCounts(cfg config.Config) storedCounter {
 
 // metricsQLCounts counts in VictoriaMetrics, where each field is the series
 // <measurement>_<field>: count_over_time over the minutes, per appliance,
-// one query per field.
+// one query per field. What VictoriaMetrics buffers is flushed before the
+// first query.
 func metricsQLCounts(vmURL string) storedCounter {
+	flushed := false
 	return func(ctx context.Context, m string, fields []string, first, last int64) (map[string]map[string]int64, error) {
-		if _, err := httpGet(ctx, vmURL+"/internal/force_flush"); err != nil {
-			return nil, err
+		if !flushed {
+			if _, err := httpGet(ctx, vmURL+"/internal/force_flush"); err != nil {
+				return nil, err
+			}
+			flushed = true
 		}
 		got := map[string]map[string]int64{}
 		for _, f := range fields {

@@ -206,15 +206,13 @@ func (p *Pipeline) WaitCycle(ctx context.Context, cycle int64, timeout time.Dura
 func (p *Pipeline) WaitIdle(ctx context.Context, timeout time.Duration) {
 	p.t.Helper()
 	deadline := time.Now().Add(timeout)
-	prefix := "asynq:{" + p.Config.Queue + "}:"
 	for {
-		pending, err1 := p.rdb.LLen(ctx, prefix+"pending").Result()
-		active, err2 := p.rdb.LLen(ctx, prefix+"active").Result()
-		if err1 == nil && err2 == nil && pending == 0 && active == 0 {
+		d, err := metrics.QueueDepths(ctx, p.rdb, p.Config.Queue)
+		if err == nil && d["pending"] == 0 && d["active"] == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("queue not idle after %s: pending %d active %d (%v %v)", timeout, pending, active, err1, err2)
+			p.t.Fatalf("queue not idle after %s: pending %d active %d (%v)", timeout, d["pending"], d["active"], err)
 		}
 		select {
 		case <-ctx.Done():

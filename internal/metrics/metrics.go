@@ -196,18 +196,33 @@ func (c *QueueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	prefix := "asynq:{" + c.queue + "}:"
-	pipe := c.rdb.Pipeline()
-	lists := map[string]*redis.IntCmd{"pending": pipe.LLen(ctx, prefix+"pending"), "active": pipe.LLen(ctx, prefix+"active")}
-	sets := map[string]*redis.IntCmd{"scheduled": pipe.ZCard(ctx, prefix+"scheduled"), "retry": pipe.ZCard(ctx, prefix+"retry"), "archived": pipe.ZCard(ctx, prefix+"archived")}
-	if _, err := pipe.Exec(ctx); err != nil {
+	depths, err := QueueDepths(ctx, c.rdb, c.queue)
+	if err != nil {
 		return
 	}
-	for _, m := range []map[string]*redis.IntCmd{lists, sets} {
-		for state, cmd := range m {
-			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(cmd.Val()), c.queue, state)
-		}
+	for state, n := range depths {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), c.queue, state)
 	}
+}
+
+// QueueDepths returns how many tasks asynq's queue holds in each state
+// (pending, active, scheduled, retry, archived), read in one pipeline.
+func QueueDepths(ctx context.Context, rdb redis.UniversalClient, queue string) (map[string]int64, error) {
+	prefix := "asynq:{" + queue + "}:"
+	pipe := rdb.Pipeline()
+	cmds := map[string]*redis.IntCmd{
+		"pending": pipe.LLen(ctx, prefix+"pending"), "active": pipe.LLen(ctx, prefix+"active"),
+		"scheduled": pipe.ZCard(ctx, prefix+"scheduled"), "retry": pipe.ZCard(ctx, prefix+"retry"),
+		"archived": pipe.ZCard(ctx, prefix+"archived"),
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(cmds))
+	for state, cmd := range cmds {
+		out[state] = cmd.Val()
+	}
+	return out, nil
 }
 
 // Serve serves /metrics and /healthz on addr until ctx ends. health is
