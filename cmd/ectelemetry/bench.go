@@ -160,7 +160,7 @@ func runBench(ctx context.Context, e env) error {
 	}
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
-	werr := &tailBuffer{max: 8 << 10, summary: map[string]*logCount{}}
+	werr := &tailBuffer{max: 8 << 10}
 	procs := benchProcs{self: os.Getpid(), redis: redisPID(ctx, rdb), store: storePID}
 	var cmds []*exec.Cmd
 	defer func() {
@@ -259,7 +259,7 @@ func runBench(ctx context.Context, e env) error {
 			row.cpu.workers, row.cpu.workers/jobs*1e3, float64(st.Points)/row.seconds, fmtCPU(row.cpu.self), fmtCPU(row.cpu.redis), fmtCPU(row.cpu.store))
 	}
 	tw.Flush()
-	peak := benchRSSUnknown
+	var peak int64
 	for _, pid := range procs.workers {
 		rss, err := procPeakRSS(pid)
 		if err != nil {
@@ -457,19 +457,17 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	if len(t.b) > t.max {
 		t.b = t.b[len(t.b)-t.max:]
 	}
-	if t.summary != nil {
-		t.partial = append(t.partial, p...)
-		for {
-			i := bytes.IndexByte(t.partial, '\n')
-			if i < 0 {
-				break
-			}
-			t.count(t.partial[:i])
-			t.partial = t.partial[i+1:]
+	t.partial = append(t.partial, p...)
+	for {
+		i := bytes.IndexByte(t.partial, '\n')
+		if i < 0 {
+			break
 		}
-		if len(t.partial) > 64<<10 { // not a log line: drop it
-			t.partial = t.partial[:0]
-		}
+		t.count(t.partial[:i])
+		t.partial = t.partial[i+1:]
+	}
+	if len(t.partial) > 64<<10 { // not a log line: drop it
+		t.partial = t.partial[:0]
 	}
 	return len(p), nil
 }
@@ -483,6 +481,9 @@ func (t *tailBuffer) count(line []byte) {
 		return
 	}
 	k := l.Level + ": " + digits.ReplaceAllString(l.Message, "N")
+	if t.summary == nil {
+		t.summary = map[string]*logCount{}
+	}
 	c := t.summary[k]
 	if c == nil {
 		c = &logCount{first: string(line[:min(len(line), 600)])}

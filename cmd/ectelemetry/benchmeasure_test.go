@@ -31,7 +31,7 @@ func TestMarginalCPUPerPoint(t *testing.T) {
 }
 
 func TestTailBufferCountsWorkerWarnings(t *testing.T) {
-	b := &tailBuffer{max: 64, summary: map[string]*logCount{}}
+	b := &tailBuffer{max: 64}
 	log := `{"level":"warn","message":"Retry exhausted for task id=poll:12.NE"}` + "\n" +
 		`{"level":"warn","message":"Retry exhausted for task id=poll:13.NE"}` + "\n" +
 		`not json` + "\n" + `{"level":"error","message":"appliance unreachable"}` + "\n"
