@@ -12,6 +12,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -153,6 +155,38 @@ func TestWriterChunksRequests(t *testing.T) {
 	}
 	if got, err := db.QueryValue(t.Context(), `SELECT count("v") FROM "chunked"`); err != nil || got != json.Number("5") {
 		t.Errorf("count(v) = %v, %v, want 5", got, err)
+	}
+}
+
+// A Write reuses the line-protocol buffer of the one before: what it
+// allocates is about one copy of the request body (the string handed to the
+// client), not the four or five copies a buffer grown from nothing leaves
+// behind. Not parallel, so that no other test allocates meanwhile.
+func TestWriterReusesItsBuffer(t *testing.T) {
+	db := testenv.StartInfluxDB(t)
+	w := newWriter(t, Options{URL: db.URL, Bucket: db.Bucket})
+	points := seqPoints("reused", 3000)
+	body, err := Encode(points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Write(t.Context(), points); err != nil || n != len(points) { // fills the pool
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	var perWrite []uint64
+	for range 5 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if n, err := w.Write(t.Context(), points); err != nil || n != len(points) {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		runtime.ReadMemStats(&after)
+		perWrite = append(perWrite, after.TotalAlloc-before.TotalAlloc)
+	}
+	slices.Sort(perWrite)
+	if median, limit := perWrite[2], uint64(2*len(body)); median > limit {
+		t.Errorf("a Write of %d points (%d bytes of line protocol) allocates %d bytes (median of %v), want at most %d",
+			len(points), len(body), median, perWrite, limit)
 	}
 }
 
