@@ -298,7 +298,10 @@ var wantRules = map[string]string{
 	"ec-critical-alarm":     "",
 }
 
-var groupByAppliance = regexp.MustCompile(`GROUP BY "hostname", "appliance_id"$`)
+var (
+	groupByAppliance = regexp.MustCompile(`GROUP BY "orchestrator", "hostname", "appliance_id"$`)
+	groupByClause    = regexp.MustCompile(`GROUP BY (?:time\([^)]*\), )?[^)]*`)
+)
 
 func TestAlertRulesProvisioning(t *testing.T) {
 	env := grafanaEnv(t)
@@ -332,7 +335,14 @@ func TestAlertRulesProvisioning(t *testing.T) {
 			switch {
 			case n.influx != nil:
 				if !n.influx.RawQuery || n.influx.ResultFormat != "time_series" || !strings.Contains(n.influx.Query, "$timeFilter") || !groupByAppliance.MatchString(n.influx.Query) {
-					t.Errorf("%s/%s: %+v: want a raw time_series query with $timeFilter ending in GROUP BY \"hostname\", \"appliance_id\"", uid, n.refID, n.influx)
+					t.Errorf("%s/%s: %+v: want a raw time_series query with $timeFilter ending in GROUP BY \"orchestrator\", \"hostname\", \"appliance_id\"", uid, n.refID, n.influx)
+				}
+				// Subqueries too: a GROUP BY without the orchestrator
+				// merges two Orchestrators' appliances of one id.
+				for _, g := range groupByClause.FindAllString(n.influx.Query, -1) {
+					if !strings.Contains(g, `"orchestrator"`) {
+						t.Errorf("%s/%s: %q does not group by \"orchestrator\"", uid, n.refID, g)
+					}
 				}
 				if n.from < 300 {
 					t.Errorf("%s/%s: relative time range %d s, want at least 5 minutes", uid, n.refID, n.from)
@@ -518,8 +528,8 @@ func TestAlertContactPointsProvisioning(t *testing.T) {
 			if !slices.Equal(deleted, tc.deleted) {
 				t.Errorf("deleted integrations %v, want %v", deleted, tc.deleted)
 			}
-			if !slices.Contains(policy.GroupBy, "hostname") || !slices.Contains(policy.GroupBy, "alertname") {
-				t.Errorf("policy groups by %v, want alertname and hostname (one notification group per rule and appliance)", policy.GroupBy)
+			if !slices.Contains(policy.GroupBy, "hostname") || !slices.Contains(policy.GroupBy, "alertname") || !slices.Contains(policy.GroupBy, "orchestrator") {
+				t.Errorf("policy groups by %v, want alertname, orchestrator and hostname (one notification group per rule and appliance)", policy.GroupBy)
 			}
 			if tc.types == nil {
 				// Nothing configured: no contact point of ours, and every

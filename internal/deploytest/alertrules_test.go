@@ -24,7 +24,7 @@ import (
 )
 
 // alertEval is the outcome of one rule's evaluation: the condition's value
-// per series (by hostname); a series alerts when its value is not 0.
+// per series (by seriesName); a series alerts when its value is not 0.
 type alertEval map[string]float64
 
 func (e alertEval) alerting() []string {
@@ -58,7 +58,7 @@ func evalRule(t *testing.T, db *testenv.InfluxDB, r alertRule, at time.Time) ale
 			out := map[string][]float64{}
 			for _, s := range res {
 				key := labelKey(s.Tags)
-				hostOf[key] = s.Tags["hostname"]
+				hostOf[key] = seriesName(s.Tags)
 				for _, row := range s.Values {
 					if len(row) < 2 || row[1] == nil {
 						continue // Grafana's dropNN
@@ -142,6 +142,15 @@ func evalRule(t *testing.T, db *testenv.InfluxDB, r alertRule, at time.Time) ale
 		res[hostOf[k]] = v
 	}
 	return res
+}
+
+// seriesName names an alert series for the tests: its hostname, prefixed
+// with "<orchestrator>/" unless the Orchestrator is the default one.
+func seriesName(tags map[string]string) string {
+	if o := tags["orchestrator"]; o != "" && o != config.DefaultOrchName {
+		return o + "/" + tags["hostname"]
+	}
+	return tags["hostname"]
 }
 
 // labelKey identifies a series by its sorted tags.
@@ -357,5 +366,52 @@ func TestAlertRulesAgainstInfluxDB(t *testing.T) {
 		if got := e.alerting(); !slices.Equal(got, want[*r.Uid]) {
 			t.Errorf("after the faults: %s alerts for %v, want %v (values %v)", *r.Uid, got, want[*r.Uid], e)
 		}
+	}
+}
+
+// Two Orchestrators number their appliances independently: both have a
+// 3.NE, here with the same hostname too. Each rule keeps them apart, so the
+// appliance that is down alerts although the other one, written later, is
+// fine (a rule grouping by hostname and appliance id alone would take the
+// later point of the two and stay silent).
+func TestAlertRulesTellOrchestratorsApart(t *testing.T) {
+	rules := loadRules(t, mustRender(t, grafanaEnv(t)))
+	db := testenv.StartInfluxDB(t)
+	at := time.Now().Truncate(time.Second)
+	ts := func(ago time.Duration) int64 { return at.Add(-ago).Unix() }
+	const tags = "appliance_id=3.NE,hostname=EC-SHARED"
+	lines := []string{
+		fmt.Sprintf("appliance_status,%s,orchestrator=east status_code=2i,data_age_seconds=60i %d", tags, ts(2*time.Minute)),
+		fmt.Sprintf("appliance_status,%s,orchestrator=west status_code=0i,data_age_seconds=60i %d", tags, ts(time.Minute)),
+		fmt.Sprintf("alarm_stats,%s,orchestrator=east critical_alarms=0i %d", tags, ts(2*time.Minute)),
+		fmt.Sprintf("alarm_stats,%s,orchestrator=west critical_alarms=3i %d", tags, ts(time.Minute)),
+		fmt.Sprintf("alarm_stats,%s,orchestrator=east critical_alarms=0i %d", tags, ts(30*time.Second)),
+	}
+	if err := db.WriteLines(t.Context(), strings.Join(lines, "\n")); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		series, alerting []string
+	}{
+		"ec-appliance-offline": {[]string{"east/EC-SHARED", "west/EC-SHARED"}, []string{"east/EC-SHARED"}},
+		"ec-critical-alarm":    {[]string{"east/EC-SHARED", "west/EC-SHARED"}, []string{"west/EC-SHARED"}},
+	}
+	seen := 0
+	for _, r := range rules {
+		w, ok := want[*r.Uid]
+		if !ok {
+			continue
+		}
+		seen++
+		e := evalRule(t, db, r, at)
+		if got := slices.Sorted(maps.Keys(e)); !slices.Equal(got, w.series) {
+			t.Errorf("%s evaluates series %v, want %v", *r.Uid, got, w.series)
+		}
+		if got := e.alerting(); !slices.Equal(got, w.alerting) {
+			t.Errorf("%s alerts for %v, want %v (values %v)", *r.Uid, got, w.alerting, e)
+		}
+	}
+	if seen != len(want) {
+		t.Fatalf("found %d of the rules %v", seen, slices.Sorted(maps.Keys(want)))
 	}
 }
