@@ -37,7 +37,11 @@ func newProfiler(dir string) (*profiler, error) {
 func (p *profiler) startCPU(ctx context.Context, d time.Duration) {
 	p.cpu = make(chan error, 1)
 	go func() {
-		err := p.fetch(ctx, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), "cpu.pprof", d+30*time.Second)
+		// Cycle 1 starts as the worker process does: wait until it listens.
+		err := p.waitListening(ctx, 30*time.Second)
+		if err == nil {
+			err = p.fetch(ctx, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), "cpu.pprof", d+30*time.Second)
+		}
 		if err == nil {
 			// The heap while the cycle's jobs are in flight, not after.
 			err = p.fetch(ctx, "heap", "heap.pprof", 30*time.Second)
@@ -68,6 +72,24 @@ func (p *profiler) finish(ctx context.Context) ([]string, error) {
 		files = append(files, filepath.Join(p.dir, name+".pprof"))
 	}
 	return files, nil
+}
+
+// waitListening waits until something accepts connections on p.addr.
+func (p *profiler) waitListening(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	for {
+		c, err := d.DialContext(ctx, "tcp", p.addr)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("worker profile endpoint %s: %w", p.addr, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func (p *profiler) fetch(ctx context.Context, path, file string, timeout time.Duration) error {

@@ -20,6 +20,12 @@ func profiledWorker(t *testing.T, pprof bool) *profiler {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveProfiles(t, p, pprof)
+	return p
+}
+
+func serveProfiles(t *testing.T, p *profiler, pprof bool) {
+	t.Helper()
 	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +34,6 @@ func profiledWorker(t *testing.T, pprof bool) *profiler {
 	done := make(chan error, 1)
 	go func() { done <- metrics.ServeListener(ctx, ln, metrics.New().Registry, nil, pprof) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return p
 }
 
 func TestProfilerFetchesTheWorkersProfiles(t *testing.T) {
@@ -60,5 +65,21 @@ func TestProfilerReportsAWorkerWithoutPprof(t *testing.T) {
 	p := profiledWorker(t, false)
 	if _, err := p.finish(t.Context()); err == nil || !bytes.Contains([]byte(err.Error()), []byte("HTTP 404")) {
 		t.Errorf("finish = %v, want HTTP 404", err)
+	}
+}
+
+// Profiling cycle 1 (--cycles 1) starts as the worker process starts: the
+// CPU profile waits until the worker listens instead of failing.
+func TestProfilerWaitsForTheWorkerToListen(t *testing.T) {
+	p, err := newProfiler(filepath.Join(t.TempDir(), "prof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.startCPU(t.Context(), time.Second)
+	time.Sleep(300 * time.Millisecond) // the worker process is still starting
+	serveProfiles(t, p, true)
+	files, err := p.finish(t.Context())
+	if err != nil || len(files) != 3 {
+		t.Fatalf("finish = %v, %v, want the three profiles", files, err)
 	}
 }
