@@ -97,7 +97,7 @@ func (s *Simulator) passthrough(pathForm bool) func(http.ResponseWriter, *http.R
 			return
 		}
 		if !s.wait(r.Context(), s.cfg.Passthrough.Latency) {
-			return
+			panic(http.ErrAbortHandler) // no empty 200 (see route)
 		}
 		if pathForm != s.pathForm() {
 			http.NotFound(w, r)

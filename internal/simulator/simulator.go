@@ -552,8 +552,11 @@ func (s *Simulator) route(ep Endpoint, auth func(*target, *http.Request) (*http.
 		t := targetOf(r)
 		n := t.counters.hit(ep)
 		f := t.fault.Load()
+		// A wait cut short by Close (or by the client) sends no answer at
+		// all: returning would let net/http answer an empty 200 on a
+		// connection Close has not reached yet.
 		if !s.wait(r.Context(), f.Latency) {
-			return
+			panic(http.ErrAbortHandler)
 		}
 		for _, se := range f.SlowEndpoints {
 			if se == ep || se == EndpointAll {
@@ -562,7 +565,7 @@ func (s *Simulator) route(ep Endpoint, auth func(*target, *http.Request) (*http.
 					d = DefaultSlowDelay
 				}
 				if !s.wait(r.Context(), d) {
-					return
+					panic(http.ErrAbortHandler)
 				}
 				break
 			}
