@@ -55,6 +55,14 @@ func runBench(ctx context.Context, e env) error {
 	via := fs.String("collect-via", "direct", "COLLECT_VIA of the worker process: direct, orchestrator or auto (through the simulated Orchestrator's pass-through, minute statistics included, no rate limit)")
 	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1) and the heap right after it, allocations at the end")
 	profSecs := fs.Int("profile-seconds", 30, "length of the CPU profile")
+	var workerEnv []string
+	fs.Func("worker-env", "`KEY=VALUE` set in the worker processes' environment only, after everything else (repeatable), e.g. GOMEMLIMIT=140MiB, which would also reach influxd and this process through the shell", func(kv string) error {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("%q: want KEY=VALUE", kv)
+		}
+		workerEnv = append(workerEnv, kv)
+		return nil
+	})
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
@@ -152,6 +160,7 @@ func runBench(ctx context.Context, e env) error {
 		defer stop()
 		env = append(env, "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
 	}
+	env = append(env, workerEnv...) // last: os/exec keeps the last value of a key
 	var prof *profiler
 	if *profDir != "" {
 		if prof, err = newProfiler(*profDir); err != nil {
@@ -192,6 +201,9 @@ func runBench(ctx context.Context, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "bench: %d appliances (%d unreachable by design), %d worker process(es) (pid %s), concurrency %s, latency %s per request, reachability %s, outputs %s, collect via %s\n",
 		*n, unreachable, *workers, joinInts(procs.workers), concShown, *latency, *reach, strings.Join(cfg.OutputList(), ","), *via)
+	if len(workerEnv) > 0 {
+		fmt.Fprintf(e.stdout, "       worker environment: %s\n", strings.Join(workerEnv, " "))
+	}
 	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
 	storeName := map[string]string{"influxdb": "influxd", "victoriametrics": "victoria-metrics"}[*store]
 	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; storage: %s%s\n\n",
@@ -202,7 +214,7 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer, connsPer []string
+	var lostNotes, relayedPer, connsPer, rssPer []string
 	var firstMinute, lastMinute int64
 	for i := 0; i < *cycles; i++ {
 		if i > 0 {
@@ -255,19 +267,21 @@ func runBench(ctx context.Context, e env) error {
 		relayedPer = append(relayedPer, fmt.Sprintf("%.1f (cycle %d)", float64(passthroughRequests(sim)-relayed0)/jobs, i+1))
 		conns1, resumed1 := sim.ConnectionTotals()
 		connsPer = append(connsPer, fmt.Sprintf("%.2f, %.0f%% resumed (cycle %d)", float64(conns1-conns0)/float64(st.Collected), 100*float64(resumed1-resumed0)/float64(max(conns1-conns0, 1)), i+1))
+		rssNow, rssPeak, err := workersRSS(procs.workers)
+		if err != nil {
+			return err
+		}
+		rssPer = append(rssPer, fmt.Sprintf("%.0f (%.0f)", float64(rssNow)/1e6, float64(rssPeak)/1e6))
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\t\n", i+1, kind, st.Collected, st.Failed, st.Points, row.seconds, rate,
 			row.cpu.workers, row.cpu.workers/jobs*1e3, float64(st.Points)/row.seconds, fmtCPU(row.cpu.self), fmtCPU(row.cpu.redis), fmtCPU(row.cpu.store))
 	}
 	tw.Flush()
-	var peak int64
-	for _, pid := range procs.workers {
-		rss, err := procPeakRSS(pid)
-		if err != nil {
-			return err
-		}
-		peak = max(peak, rss)
+	_, peak, err := workersRSS(procs.workers)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(e.stdout, "\nworker peak RSS: %.1f MB%s\n", float64(peak)/1e6, map[bool]string{true: " (the largest of the worker processes)"}[*workers > 1])
+	fmt.Fprintf(e.stdout, "worker RSS at the end of each cycle, MB (peak so far): %s\n", strings.Join(rssPer, ", "))
 	if prof != nil {
 		files, err := prof.finish(ctx)
 		if err != nil {
@@ -406,7 +420,13 @@ func procCPU(pid int) (float64, error) {
 }
 
 // procPeakRSS returns the peak resident set size (VmHWM) in bytes.
-func procPeakRSS(pid int) (int64, error) {
+func procPeakRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmHWM") }
+
+// procRSS returns the resident set size (VmRSS) in bytes.
+func procRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmRSS") }
+
+// procStatusBytes returns a kB line of /proc/<pid>/status in bytes.
+func procStatusBytes(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -414,12 +434,29 @@ func procPeakRSS(pid int) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, errors.New("VmHWM not found")
+	return 0, fmt.Errorf("%s not found in /proc/%d/status", field, pid)
+}
+
+// workersRSS returns the largest current and the largest peak RSS of the
+// worker processes, in bytes.
+func workersRSS(pids []int) (now, peak int64, err error) {
+	for _, pid := range pids {
+		r, err := procRSS(pid)
+		if err != nil {
+			return 0, 0, err
+		}
+		p, err := procPeakRSS(pid)
+		if err != nil {
+			return 0, 0, err
+		}
+		now, peak = max(now, r), max(peak, p)
+	}
+	return now, peak, nil
 }
 
 type benchClock struct {

@@ -22,7 +22,8 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	_, bin := buildEctelemetry(t)
 	rs := testenv.StartRedis(t)
 	db := testenv.StartInfluxDB(t)
-	cmd := exec.CommandContext(t.Context(), bin, "bench", "--appliances", "12", "--cycles", "2", "--workers", "2", "--latency", "20ms")
+	cmd := exec.CommandContext(t.Context(), bin, "bench", "--appliances", "12", "--cycles", "2", "--workers", "2", "--latency", "20ms",
+		"--worker-env", "EC_CONNECTIONS=1")
 	cmd.Env = append(os.Environ(), "REDIS_ADDR="+rs.Addr, "DB_URL="+db.URL, "DB_BUCKET="+db.Database, "DB_ORG=", "DB_TOKEN=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -50,6 +51,22 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
+	}
+	// EC_CONNECTIONS=1 reached the workers: on first contact, one HTTPS
+	// connection per job besides the TCP reachability check (three with the
+	// default of two; a connection redialled after a timeout may add a
+	// little). Later cycles may reuse a connection a worker kept idle.
+	if !strings.Contains(s, "worker environment: EC_CONNECTIONS=1") {
+		t.Errorf("output does not show the worker environment:\n%s", s)
+	}
+	c := regexp.MustCompile(`(\d+\.\d+), \d+% resumed \(cycle 1\)`).FindStringSubmatch(s)
+	if c == nil {
+		t.Errorf("no connections per appliance for cycle 1:\n%s", s)
+	} else if v, err := strconv.ParseFloat(c[1], 64); err != nil || v < 2 || v >= 2.5 {
+		t.Errorf("cycle 1: %s connections per appliance, want about 2 with EC_CONNECTIONS=1:\n%s", c[1], s)
+	}
+	if !regexp.MustCompile(`worker RSS at the end of each cycle, MB \(peak so far\): [1-9]\d* \([1-9]\d*\), [1-9]\d* \([1-9]\d*\)\n`).MatchString(s) {
+		t.Errorf("want the workers' RSS after each of the 2 cycles:\n%s", s)
 	}
 	if strings.Contains(s, "MISSING") {
 		t.Errorf("stored-points check found missing points:\n%s", s)
