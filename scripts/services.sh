@@ -10,7 +10,9 @@
 # With EC_MQTT=1 it also starts a mosquitto (anonymous, loopback only) on
 # EC_MQTT_PORT (11883 or the next free port) and exports MQTT_URL; with
 # EC_VM=1 a victoria-metrics on EC_VM_PORT (18428 or the next free port),
-# exporting VM_URL and EC_VM_PID.
+# exporting VM_URL and EC_VM_PID. EC_INFLUX_CACHE_SNAPSHOT (1g) and
+# EC_INFLUX_CACHE_MAX (4g) set influxd's cache-snapshot-memory-size and
+# cache-max-memory-size.
 set -euo pipefail
 
 EC_TOOLS_DIR=${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}
@@ -19,6 +21,8 @@ EC_REDIS_PORT=${EC_REDIS_PORT:-16379}
 EC_INFLUX_PORT=${EC_INFLUX_PORT:-18086}
 EC_INFLUX_RPC_PORT=${EC_INFLUX_RPC_PORT:-18088}
 EC_DB=${EC_DB:-ectelem}
+EC_INFLUX_CACHE_SNAPSHOT=${EC_INFLUX_CACHE_SNAPSHOT:-1g}
+EC_INFLUX_CACHE_MAX=${EC_INFLUX_CACHE_MAX:-4g}
 EC_MQTT=${EC_MQTT:-0}
 EC_MQTT_PORT=${EC_MQTT_PORT:-11883}
 EC_VM=${EC_VM:-0}
@@ -89,9 +93,14 @@ bind-address = "127.0.0.1:$EC_INFLUX_RPC_PORT"
   query-log-enabled = false
   # Fewer, larger cache snapshots and grouped WAL fsyncs: the settings of
   # a busy InfluxDB 1.x (the bench writes hundreds of thousands of points
-  # a minute). wal-fsync-delay trades up to 100 ms of acknowledged writes
-  # on a power loss for far fewer fsyncs: fine for a throwaway database.
-  cache-snapshot-memory-size = "256m"
+  # a minute). Each series field gets one value a minute, and a snapshot
+  # costs per series field it holds: about 1 MB of snapshot size per
+  # appliance keeps ten minutes of values in one snapshot
+  # (EC_INFLUX_CACHE_SNAPSHOT, default 1g, sized for 1,000 appliances).
+  # wal-fsync-delay trades up to 100 ms of acknowledged writes on a power
+  # loss for far fewer fsyncs: fine for a throwaway database.
+  cache-snapshot-memory-size = "$EC_INFLUX_CACHE_SNAPSHOT"
+  cache-max-memory-size = "$EC_INFLUX_CACHE_MAX"
   wal-fsync-delay = "100ms"
 [http]
   bind-address = "127.0.0.1:$EC_INFLUX_PORT"
@@ -142,4 +151,4 @@ fi
 
 export REDIS_ADDR=127.0.0.1:$EC_REDIS_PORT
 export DB_URL=http://127.0.0.1:$EC_INFLUX_PORT DB_BUCKET=$EC_DB DB_ORG= DB_TOKEN=
-echo "services: redis-server $REDIS_ADDR, influxd $DB_URL (database $EC_DB), data in $EC_STATE_DIR"
+echo "services: redis-server $REDIS_ADDR, influxd $DB_URL (database $EC_DB, cache snapshot $EC_INFLUX_CACHE_SNAPSHOT), data in $EC_STATE_DIR"
