@@ -6,10 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
+	"github.com/ec-telemetry/ec-telemetry/worker"
 )
 
 func TestMarginalCPUPerPoint(t *testing.T) {
@@ -67,7 +71,7 @@ func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 	t.Cleanup(w.Close)
 	last, _ := sim.Window()
 	first := last - 120
-	var skipped string
+	var skipped, late string
 	for _, a := range sim.Appliances() {
 		if !a.Reachable {
 			continue
@@ -75,6 +79,10 @@ func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 		for m := first; m <= last; m += 60 {
 			if skipped == "" && m == last {
 				skipped = a.ID // this appliance's newest minute is never written
+				continue
+			}
+			if skipped != "" && skipped != a.ID && (late == "" || late == a.ID) && m == first {
+				late = a.ID // first contacted a cycle later: its first minute is never fetched
 				continue
 			}
 			pts, err := sim.ExpectedMinutePoints(a.ID, m)
@@ -88,20 +96,73 @@ func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 	}
 	cfg := config.Config{DBURL: db.URL, DBBucket: db.Database}
 	ctx := context.Background()
-	want, diffs, err := storedCheck(ctx, sim, influxQLCounts(cfg), first, last-60)
+	if late == "" {
+		t.Fatal("the simulator has fewer than two reachable appliances")
+	}
+	from := map[string]int64{late: first + 60}
+	want, diffs, err := storedCheck(ctx, sim, influxQLCounts(cfg), first, last-60, from)
 	if err != nil || len(diffs) != 0 || want == 0 {
 		t.Fatalf("minutes all written: %d points expected, differences %v, error %v", want, diffs, err)
 	}
-	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg), first, last)
+	namesOnly := func(diffs []string, app string) {
+		t.Helper()
+		if len(diffs) == 0 {
+			t.Fatalf("a minute of %s never written was not reported", app)
+		}
+		for _, d := range diffs {
+			if !strings.HasPrefix(d, app+" ") || !strings.Contains(d, "expected") {
+				t.Errorf("difference %q does not name appliance %s", d, app)
+			}
+		}
+	}
+	// Without its first contact, the late appliance's first minute is due.
+	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg), first, last-60, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(diffs) == 0 {
-		t.Fatal("a minute never written was not reported")
+	namesOnly(diffs, late)
+	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg), first, last, from)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, d := range diffs {
-		if !strings.HasPrefix(d, skipped+" ") || !strings.Contains(d, "expected") {
-			t.Errorf("difference %q does not name appliance %s", d, skipped)
+	namesOnly(diffs, skipped)
+}
+
+// noteFirstContacts records an appliance once, at the first cycle that
+// leaves it a watermark.
+func TestNoteFirstContacts(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	sim, err := simulator.New(simulator.Config{Appliances: 4, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reachable []string
+	for _, a := range sim.Appliances() {
+		if a.Reachable {
+			reachable = append(reachable, a.ID)
 		}
+	}
+	if len(reachable) < 2 {
+		t.Fatalf("reachable appliances %v, want two", reachable)
+	}
+	ctx := t.Context()
+	wm := &worker.RedisWatermarks{Client: rdb}
+	seen := map[string]int64{}
+	if err := wm.Advance(ctx, reachable[0], 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := noteFirstContacts(ctx, wm, sim, seen, 900); err != nil {
+		t.Fatal(err)
+	}
+	if err := wm.Advance(ctx, reachable[1], 1060); err != nil {
+		t.Fatal(err)
+	}
+	if err := noteFirstContacts(ctx, wm, sim, seen, 960); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int64{reachable[0]: 900, reachable[1]: 960}, seen); diff != "" {
+		t.Errorf("first contacts (-want +got):\n%s", diff)
 	}
 }
