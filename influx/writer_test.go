@@ -161,7 +161,9 @@ func TestWriterChunksRequests(t *testing.T) {
 // A Write reuses the line-protocol buffer of the one before: what it
 // allocates is about one copy of the request body (the string handed to the
 // client), not the four or five copies a buffer grown from nothing leaves
-// behind. Not parallel, so that no other test allocates meanwhile.
+// behind. Not parallel, so that no other test allocates meanwhile. The
+// least of ten writes counts: under the race detector sync.Pool drops a
+// quarter of what it is given, at random.
 func TestWriterReusesItsBuffer(t *testing.T) {
 	db := testenv.StartInfluxDB(t)
 	w := newWriter(t, Options{URL: db.URL, Bucket: db.Bucket})
@@ -174,7 +176,7 @@ func TestWriterReusesItsBuffer(t *testing.T) {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
 	var perWrite []uint64
-	for range 5 {
+	for range 10 {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		if n, err := w.Write(t.Context(), points); err != nil || n != len(points) {
@@ -183,10 +185,9 @@ func TestWriterReusesItsBuffer(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		perWrite = append(perWrite, after.TotalAlloc-before.TotalAlloc)
 	}
-	slices.Sort(perWrite)
-	if median, limit := perWrite[2], uint64(2*len(body)); median > limit {
-		t.Errorf("a Write of %d points (%d bytes of line protocol) allocates %d bytes (median of %v), want at most %d",
-			len(points), len(body), median, perWrite, limit)
+	if least, limit := slices.Min(perWrite), uint64(2*len(body)); least > limit {
+		t.Errorf("a Write of %d points (%d bytes of line protocol) allocates at least %d bytes (of %v), want at most %d",
+			len(points), len(body), least, perWrite, limit)
 	}
 }
 
