@@ -286,8 +286,17 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		m.AppliancesDiscovered.Set(float64(sum.Listed))
 		m.AppliancesSelected.Set(float64(sum.Selected))
 	}
-	d.updateFleet(ctx, fleet)
+	statuses := d.updateFleet(ctx, fleet)
 	sort.SliceStable(plan, func(i, j int) bool { return plan[i].at.Before(plan[j].at) })
+	if !d.o.Spread && statuses != nil {
+		// All at once, and asynq runs a queue first in, first out: the
+		// appliances whose last job ran longest ago (or never) go first,
+		// so that when the workers cannot keep up, the jobs lost to their
+		// deadline are not the same appliances' every cycle.
+		sort.SliceStable(plan, func(i, j int) bool {
+			return statuses[plan[i].p.Key()].At < statuses[plan[j].p.Key()].At
+		})
+	}
 
 	for i, pl := range plan {
 		if !sleepUntil(ctx, d.o.Now, pl.at) {

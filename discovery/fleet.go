@@ -75,12 +75,13 @@ func CountFleet(selected []FleetMember, statuses map[string]tasks.ApplianceStatu
 }
 
 // updateFleet forgets the verdicts of appliances no longer selected, so
-// the board stays the size of the selected fleet, and sets the fleet
-// gauges afresh. A Redis failure leaves the gauges as they were.
-func (d *Discovery) updateFleet(ctx context.Context, selected []FleetMember) {
+// the board stays the size of the selected fleet, sets the fleet gauges
+// afresh and returns the verdicts by appliance key (nil without a board or
+// when Redis fails). A Redis failure leaves the gauges as they were.
+func (d *Discovery) updateFleet(ctx context.Context, selected []FleetMember) map[string]tasks.ApplianceStatus {
 	b, m := d.o.StatusBoard, d.o.Metrics
 	if b == nil {
-		return
+		return nil
 	}
 	keep := make(map[string]bool, len(selected))
 	for _, a := range selected {
@@ -92,10 +93,10 @@ func (d *Discovery) updateFleet(ctx context.Context, selected []FleetMember) {
 	all, err := b.All(ctx)
 	if err != nil {
 		d.o.Logger.Warn().Err(err).Msg("fleet gauges not updated: appliance statuses unreadable")
-		return
+		return nil
 	}
 	if m == nil {
-		return
+		return all
 	}
 	c := CountFleet(selected, all, d.o.Now())
 	for _, g := range []struct {
@@ -113,4 +114,5 @@ func (d *Discovery) updateFleet(ctx context.Context, selected []FleetMember) {
 	if c.HasDataAge {
 		m.FleetOldestDataSeconds.WithLabelValues().Set(c.OldestData.Seconds())
 	}
+	return all
 }

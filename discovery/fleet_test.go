@@ -1,6 +1,8 @@
 package discovery
 
 import (
+	"context"
+	"maps"
 	"os"
 	"testing"
 	"time"
@@ -137,5 +139,41 @@ func checkFleetGauges(t *testing.T, when string, m *metrics.Metrics, want fleetG
 	}
 	if got := testutil.ToFloat64(m.FleetOldestDataSeconds.WithLabelValues()); got != want.oldest {
 		t.Errorf("%s: oldest_data_age_seconds = %v, want %v", when, got, want.oldest)
+	}
+}
+
+// memBoard is a StatusBoard in memory.
+type memBoard map[string]tasks.ApplianceStatus
+
+func (b memBoard) All(context.Context) (map[string]tasks.ApplianceStatus, error) {
+	return maps.Clone(b), nil
+}
+
+func (b memBoard) Prune(context.Context, map[string]bool) (int, error) { return 0, nil }
+
+// Without spreading, the whole fleet is queued at once and runs first in,
+// first out: the appliances whose last job ran longest ago go first (one
+// never collected before any), so that an overloaded worker pool does not
+// lose the same appliances' jobs every cycle. The others keep their order.
+func TestUnspreadCycleQueuesTheLeastRecentlyCollectedFirst(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	at := func(ago time.Duration) tasks.ApplianceStatus {
+		return tasks.ApplianceStatus{Status: "online", At: now.Add(-ago).Unix()}
+	}
+	board := memBoard{
+		"1.NE": at(time.Minute), "2.NE": at(3 * time.Minute), "3.NE": at(time.Minute),
+		"4.NE": at(2 * time.Minute), "5.NE": at(time.Minute), // 6.NE: never collected
+	}
+	q := &listQueue{}
+	d, err := New(Options{Orchestrator: &fakeOrch{inv: testInventory()}, Queue: q, CollectAll: true, StatusBoard: board,
+		Interval: time.Minute, Logger: zerolog.Nop(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Cycle(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"6.NE", "2.NE", "4.NE", "1.NE", "3.NE", "5.NE"}, q.ids); diff != "" {
+		t.Errorf("enqueue order (-want +got):\n%s", diff)
 	}
 }
