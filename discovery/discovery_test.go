@@ -70,8 +70,8 @@ func newEnv(t *testing.T, limit string) *env {
 	t.Helper()
 	rs := testenv.StartRedis(t)
 	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: rs.Addr})
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-	t.Cleanup(func() { insp.Close(); rdb.Close() })
+	rdb := rs.Client(t)
+	t.Cleanup(func() { insp.Close() })
 	e := &env{orch: &fakeOrch{inv: testInventory()}, insp: insp, logs: &testenv.LogBuffer{}, rdb: rdb, addr: rs.Addr,
 		limit: filepath.Join(t.TempDir(), "limit_appliances.json"), cycles: &tasks.RedisCycles{Client: rdb},
 		now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
@@ -127,8 +126,7 @@ func TestAlarmEventsRefusedDoNotFailTheJob(t *testing.T) {
 // empty list removes the key.
 func TestRedisAlarmMemoryBounds(t *testing.T) {
 	rs := testenv.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-	t.Cleanup(func() { rdb.Close() })
+	rdb := rs.Client(t)
 	m := &RedisAlarmMemory{Client: rdb, Max: 2, TTL: time.Hour}
 	ctx := t.Context()
 	in := map[string]KnownAlarm{"seq:1": {Severity: "major", SequenceID: 1}, "seq:2": {SequenceID: 2}, "seq:3": {SequenceID: 3}}

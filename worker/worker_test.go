@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
@@ -112,8 +111,7 @@ func newFixtureWith(t *testing.T, cfg simulator.Config, mod func(*simulator.Simu
 	}
 	t.Cleanup(func() { sim.Close() })
 	rs := testenv.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-	t.Cleanup(func() { rdb.Close() })
+	rdb := rs.Client(t)
 	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
@@ -132,8 +131,7 @@ func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 // leaves it a watermark.
 func TestNoteFirstContacts(t *testing.T) {
 	rs := testenv.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-	t.Cleanup(func() { rdb.Close() })
+	rdb := rs.Client(t)
 	sim, err := simulator.New(simulator.Config{Appliances: 4, Seed: 5})
 	if err != nil {
 		t.Fatal(err)

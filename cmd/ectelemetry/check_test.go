@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/spool"
@@ -58,8 +57,7 @@ func TestCheckReports(t *testing.T) {
 	rs := testenv.StartRedis(t)
 	db := testenv.StartInfluxDB(t)
 	closed := testenv.ClosedPort(t)
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-	t.Cleanup(func() { rdb.Close() })
+	rdb := rs.Client(t)
 	if err := rdb.RPush(t.Context(), spool.DefaultKey, "a", "b").Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,7 @@ import (
 // QueueDepths reads every state of asynq's queue from a real Redis.
 func TestQueueDepths(t *testing.T) {
 	rs := testenv.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-	t.Cleanup(func() { rdb.Close() })
+	rdb := rs.Client(t)
 	ctx := t.Context()
 	p := "asynq:{q}:"
 	rdb.LPush(ctx, p+"pending", "a", "b", "c")

@@ -32,8 +32,7 @@ func setup(t *testing.T, o Options) *env {
 	t.Helper()
 	rs := testenv.StartRedis(t)
 	e := &env{db: testenv.StartInfluxDB(t), m: metrics.New(), logs: &testenv.LogBuffer{}}
-	e.rdb = redis.NewClient(&redis.Options{Addr: rs.Addr})
-	t.Cleanup(func() { e.rdb.Close() })
+	e.rdb = rs.Client(t)
 	e.w = newWriter(t, e.db.URL, e.db.Bucket)
 	o.Client, o.Metrics, o.Logger = e.rdb, e.m, zerolog.New(e.logs)
 	sp, err := New(o)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // readyTimeout bounds how long a server may take to answer after start.
@@ -58,6 +60,13 @@ func startRedisArgs(t testing.TB, args ...string) *Redis {
 		return r.start(t.Context())
 	})
 	return r
+}
+
+// Client returns a go-redis client of r, closed when the test ends.
+func (r *Redis) Client(t testing.TB) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: r.Addr})
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // Stop shuts the server down with SHUTDOWN SAVE, so its keys are written to
