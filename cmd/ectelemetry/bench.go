@@ -440,38 +440,43 @@ func procCPU(pid int) (float64, error) {
 	return (ut + st) / clockTicks, nil
 }
 
-// procPeakRSS returns the peak resident set size (VmHWM) in bytes.
-func procPeakRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmHWM") }
-
-// procRSS returns the resident set size (VmRSS) in bytes.
-func procRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmRSS") }
-
-// procStatusBytes returns a kB line of /proc/<pid>/status in bytes.
-func procStatusBytes(pid int, field string) (int64, error) {
+// procRSS returns the resident set size (VmRSS) and its peak (VmHWM) of a
+// process, in bytes, from one read of /proc/<pid>/status.
+func procRSS(pid int) (now, peak int64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
+	found := 0
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024, err
+	for found < 2 && sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (k != "VmRSS" && k != "VmHWM") {
+			continue
 		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/status %s: %w", pid, k, err)
+		}
+		if k == "VmRSS" {
+			now = kb * 1024
+		} else {
+			peak = kb * 1024
+		}
+		found++
 	}
-	return 0, fmt.Errorf("%s not found in /proc/%d/status", field, pid)
+	if found < 2 {
+		return 0, 0, fmt.Errorf("VmRSS or VmHWM not found in /proc/%d/status", pid)
+	}
+	return now, peak, nil
 }
 
 // workersRSS returns the largest current and the largest peak RSS of the
 // worker processes, in bytes.
 func workersRSS(pids []int) (now, peak int64, err error) {
 	for _, pid := range pids {
-		r, err := procRSS(pid)
-		if err != nil {
-			return 0, 0, err
-		}
-		p, err := procPeakRSS(pid)
+		r, p, err := procRSS(pid)
 		if err != nil {
 			return 0, 0, err
 		}
