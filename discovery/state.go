@@ -144,7 +144,7 @@ func healthPoint(h Health, orchestrator string, now time.Time) telemetry.Point {
 		f[telemetry.FieldUptimeSeconds] = int64(h.Uptime / time.Second)
 	}
 	return telemetry.Point{Measurement: telemetry.MeasOrchestratorHealth,
-		Tags: map[string]string{telemetry.TagOrchestrator: telemetry.TagValue(orchestrator)}, Fields: f, Time: now.UTC().Truncate(time.Second)}
+		Tags: telemetry.TagsOf(map[string]string{telemetry.TagOrchestrator: telemetry.TagValue(orchestrator)}), Fields: telemetry.FieldsOf(f), Time: now.UTC().Truncate(time.Second)}
 }
 
 // bgpPoints maps an appliance's BGP state to bgp_neighbor_state, one point
@@ -169,10 +169,10 @@ func bgpPoints(a Appliance, orch string, vrfs []orchestrator.BGPVRF, now time.Ti
 					f[k] = *p
 				}
 			}
-			out = append(out, telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: map[string]string{
+			out = append(out, telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: telemetry.TagsOf(map[string]string{
 				telemetry.TagApplianceID: telemetry.TagValue(a.ID), telemetry.TagHostname: telemetry.TagValue(a.Hostname), telemetry.TagOrchestrator: telemetry.TagValue(orch),
 				telemetry.TagVRF: telemetry.TagValue(v.VRF), telemetry.TagBGPPeer: telemetry.TagValue(n.PeerIP),
-			}, Fields: f, Time: now.UTC().Truncate(time.Second)})
+			}), Fields: telemetry.FieldsOf(f), Time: now.UTC().Truncate(time.Second)})
 		}
 	}
 	return out

@@ -53,10 +53,10 @@ func (s *pointSink) keys(measurement string) []string {
 
 func pointKey(p telemetry.Point) string {
 	var tags, fields []string
-	for k, v := range p.Tags {
+	for k, v := range p.Tags.All() {
 		tags = append(tags, k+"="+v)
 	}
-	for k, v := range p.Fields {
+	for k, v := range p.Fields.All() {
 		fields = append(fields, fmt.Sprintf("%s=%v(%T)", k, v, v))
 	}
 	sort.Strings(tags)
@@ -106,9 +106,9 @@ func TestCycleWritesOrchestratorHealthAndBGP(t *testing.T) {
 
 	ping := sim.Ping(now)
 	wantHealth := []string{pointKey(telemetry.Point{Measurement: telemetry.MeasOrchestratorHealth,
-		Tags: map[string]string{telemetry.TagOrchestrator: oc.Host()},
-		Fields: map[string]any{telemetry.FieldAPIUp: true, telemetry.FieldDBHealth: ping.DBHealth, telemetry.FieldVersion: ping.Version,
-			telemetry.FieldUptimeSeconds: int64(ping.Uptime / time.Second)}, Time: now.Truncate(time.Second)})}
+		Tags: telemetry.TagsOf(map[string]string{telemetry.TagOrchestrator: oc.Host()}),
+		Fields: telemetry.FieldsOf(map[string]any{telemetry.FieldAPIUp: true, telemetry.FieldDBHealth: ping.DBHealth, telemetry.FieldVersion: ping.Version,
+			telemetry.FieldUptimeSeconds: int64(ping.Uptime / time.Second)}), Time: now.Truncate(time.Second)})}
 	gotHealth := sink.keys(telemetry.MeasOrchestratorHealth)
 	// response_ms is real time: check it is there, then compare the rest.
 	for i, k := range gotHealth {
@@ -153,10 +153,10 @@ func TestCycleWritesOrchestratorHealthAndBGP(t *testing.T) {
 				telemetry.FieldPeerStateCode: p.StateCode, telemetry.FieldPeerASN: p.ASN, telemetry.FieldTimeEstablished: p.TimeEstablished,
 				telemetry.FieldPrefixesReceived: p.PrefixesReceived, telemetry.FieldPrefixesSent: p.PrefixesSent,
 				telemetry.FieldBGPProcessState: "Active", telemetry.FieldBGPProcessStateID: int64(9)}
-			wantBGP = append(wantBGP, pointKey(telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: map[string]string{
+			wantBGP = append(wantBGP, pointKey(telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: telemetry.TagsOf(map[string]string{
 				telemetry.TagApplianceID: id, telemetry.TagHostname: hostOf[id], telemetry.TagVRF: p.VRF, telemetry.TagBGPPeer: p.PeerIP,
 				telemetry.TagOrchestrator: oc.Host(), // the test's source is unnamed
-			}, Fields: f, Time: now.Truncate(time.Second)}))
+			}), Fields: telemetry.FieldsOf(f), Time: now.Truncate(time.Second)}))
 		}
 	}
 	sort.Strings(wantBGP)
@@ -253,7 +253,7 @@ func TestStateOfANamedOrchestratorIsTaggedWithItsName(t *testing.T) {
 	seen := map[string]int{}
 	for _, p := range sink.pts {
 		seen[p.Measurement]++
-		if got := p.Tags[telemetry.TagOrchestrator]; got != "hq" {
+		if got := p.Tags.Get(telemetry.TagOrchestrator); got != "hq" {
 			t.Errorf("%s orchestrator tag = %q, want the name hq", p.Measurement, got)
 		}
 	}

@@ -29,15 +29,14 @@ func AppendLine(dst []byte, p telemetry.Point) ([]byte, error) {
 // scratch space from one point to the next. The zero value is ready; it is
 // not safe for concurrent use.
 //
-// Points of a measurement in telemetry.Schema are written in the key order
-// the schema gives, with keys checked and escaped once per process; other
-// points have their keys sorted and checked per point. A point that cannot
-// be written (no fields, a field of another type, a NaN, an invalid key)
-// goes through github.com/influxdata/line-protocol's encoder instead, whose
-// error is returned: the bytes and errors are the same as that encoder's.
+// Keys of a measurement in telemetry.Schema are checked and escaped once
+// per process; other keys are checked and escaped as they are written. A
+// point that cannot be written (no fields, a key given twice, a NaN, an
+// invalid key) goes through github.com/influxdata/line-protocol's encoder
+// instead, whose error is returned: the bytes and errors are the same as
+// that encoder's.
 type LineEncoder struct {
-	keys  []string  // scratch: sorted keys of one map
-	infos []lineKey // scratch: the same keys, checked
+	order []int32 // scratch: positions of one point's tags or fields, in key order
 }
 
 // AppendLine is the package's AppendLine.
@@ -45,7 +44,7 @@ func (e *LineEncoder) AppendLine(dst []byte, p telemetry.Point) ([]byte, error) 
 	if out, ok := e.appendFast(dst, p); ok {
 		return out, nil
 	}
-	return appendLineLib(dst, p, &e.keys)
+	return appendLineLib(dst, p, &e.order)
 }
 
 // Encode returns the points as line protocol, one line per point, in the
@@ -133,36 +132,47 @@ func (e *LineEncoder) appendFast(dst []byte, p telemetry.Point) ([]byte, bool) {
 		dst = measurementEscapes.appendEscaped(dst, p.Measurement)
 	}
 
-	// Tags: the schema's keys in order when they are all the point has,
-	// else the point's own keys, sorted.
-	mark := len(dst)
-	n := -1
-	if known != nil {
-		dst, n = appendTags(dst, p.Tags, known.tags)
+	// Tags, then fields, in key order.
+	var ok bool
+	if e.order, ok = tagOrder(e.order, p.Tags); !ok {
+		return dst[:start], false
 	}
-	if n != len(p.Tags) {
-		infos, ok := checkedKeys(e, p.Tags)
-		if !ok {
+	var tagKeys, fieldKeys []lineKey
+	if known != nil {
+		tagKeys, fieldKeys = known.tags, known.fields
+	}
+	j := 0
+	for _, i := range e.order {
+		t := &p.Tags[i]
+		v := telemetry.TagValue(t.Value)
+		if v == "" {
+			continue
+		}
+		dst = append(dst, ',')
+		if dst, j, ok = appendKnownKey(dst, t.Key, tagKeys, j, tagKeyEscapes); !ok {
 			return dst[:start], false
 		}
-		dst, _ = appendTags(dst[:mark], p.Tags, infos)
+		dst = append(dst, '=')
+		dst = tagValEscapes.appendEscaped(dst, v)
 	}
-
-	// Fields, likewise.
-	mark = len(dst)
-	n = -1
-	ok := true
-	if known != nil {
-		dst, n, ok = appendFields(dst, p.Fields, known.fields)
-	}
-	if ok && n != len(p.Fields) {
-		var infos []lineKey
-		if infos, ok = checkedKeys(e, p.Fields); ok {
-			dst, _, ok = appendFields(dst[:mark], p.Fields, infos)
-		}
-	}
-	if !ok {
+	if e.order, ok = fieldOrder(e.order, p.Fields); !ok {
 		return dst[:start], false
+	}
+	j = 0
+	for n, i := range e.order {
+		f := &p.Fields[i]
+		if n == 0 {
+			dst = append(dst, ' ')
+		} else {
+			dst = append(dst, ',')
+		}
+		if dst, j, ok = appendKnownKey(dst, f.Key, fieldKeys, j, fieldKeyEscapes); !ok {
+			return dst[:start], false
+		}
+		dst = append(dst, '=')
+		if dst, ok = appendValue(dst, f.Value); !ok {
+			return dst[:start], false
+		}
 	}
 
 	// The timestamp, as the library writes it with second precision.
@@ -183,99 +193,82 @@ var (
 	maxTime = time.Unix(0, math.MaxInt64)
 )
 
-// checkedKeys returns the keys of m sorted and checked, with escaped left
-// empty, in e's scratch space; false when a key is not valid.
-func checkedKeys[V any](e *LineEncoder, m map[string]V) ([]lineKey, bool) {
-	keys := e.keys[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	e.keys = keys
-	infos := e.infos[:0]
-	for _, k := range keys {
-		if !validKey(k) {
-			return nil, false
+// tagOrder returns the positions of tags in key order, in order's
+// storage; false when a key is given twice. Builders mostly add keys in
+// order already, which an insertion sort checks in one pass.
+func tagOrder(order []int32, tags telemetry.Tags) ([]int32, bool) {
+	order = order[:0]
+	for i := range tags {
+		order = append(order, int32(i))
+		for n := len(order) - 1; n > 0; n-- {
+			a, b := tags[order[n-1]].Key, tags[order[n]].Key
+			if a < b {
+				break
+			}
+			if a == b {
+				return order, false
+			}
+			order[n-1], order[n] = order[n], order[n-1]
 		}
-		infos = append(infos, lineKey{name: k})
 	}
-	e.infos = infos
-	return infos, true
+	return order, true
 }
 
-// appendTags appends the tags among keys that tags holds, in keys' order,
-// and returns how many it found. Empty values (after telemetry.TagValue)
-// are left out.
-func appendTags(dst []byte, tags map[string]string, keys []lineKey) ([]byte, int) {
-	found := 0
-	for i := range keys {
-		k := &keys[i]
-		v, ok := tags[k.name]
-		if !ok {
-			continue
+// fieldOrder is tagOrder for fields.
+func fieldOrder(order []int32, fields telemetry.Fields) ([]int32, bool) {
+	order = order[:0]
+	for i := range fields {
+		order = append(order, int32(i))
+		for n := len(order) - 1; n > 0; n-- {
+			a, b := fields[order[n-1]].Key, fields[order[n]].Key
+			if a < b {
+				break
+			}
+			if a == b {
+				return order, false
+			}
+			order[n-1], order[n] = order[n], order[n-1]
 		}
-		found++
-		if v = telemetry.TagValue(v); v == "" {
-			continue
-		}
-		dst = append(dst, ',')
-		dst = appendKey(dst, k, tagKeyEscapes)
-		dst = append(dst, '=')
-		dst = tagValEscapes.appendEscaped(dst, v)
 	}
-	return dst, found
+	return order, true
 }
 
-// appendFields appends the fields among keys that fields holds, in keys'
-// order, and returns how many it found; false when a value cannot be
-// written.
-func appendFields(dst []byte, fields map[string]any, keys []lineKey) ([]byte, int, bool) {
-	found := 0
-	for i := range keys {
-		k := &keys[i]
-		v, ok := fields[k.name]
-		if !ok {
-			continue
-		}
-		if found == 0 {
-			dst = append(dst, ' ')
-		} else {
-			dst = append(dst, ',')
-		}
-		found++
-		dst = appendKey(dst, k, fieldKeyEscapes)
-		dst = append(dst, '=')
-		if dst, ok = appendValue(dst, v); !ok {
-			return dst, found, false
-		}
+// appendKnownKey appends key escaped. known are keys checked and escaped in
+// advance, sorted; from is where the search starts, as keys come in order:
+// it returns where the next search starts. A key known does not know is
+// checked and escaped here; false when it is not valid.
+func appendKnownKey(dst []byte, key string, known []lineKey, from int, esc *escaper) ([]byte, int, bool) {
+	for from < len(known) && known[from].name < key {
+		from++
 	}
-	return dst, found, true
-}
-
-func appendKey(dst []byte, k *lineKey, esc *escaper) []byte {
-	if k.escaped != "" {
-		return append(dst, k.escaped...)
+	if from < len(known) && known[from].name == key {
+		return append(dst, known[from].escaped...), from + 1, true
 	}
-	return esc.appendEscaped(dst, k.name)
+	if !validKey(key) {
+		return dst, from, false
+	}
+	return esc.appendEscaped(dst, key), from, true
 }
 
 // appendValue appends a field value as the library's Value.AppendBytes
 // does; false for the values fieldValue rejects.
-func appendValue(dst []byte, v any) ([]byte, bool) {
-	switch x := v.(type) {
-	case int64:
-		return append(strconv.AppendInt(dst, x, 10), 'i'), true
-	case float64:
+func appendValue(dst []byte, v telemetry.Value) ([]byte, bool) {
+	switch v.Type() {
+	case telemetry.Integer:
+		return append(strconv.AppendInt(dst, v.Int(), 10), 'i'), true
+	case telemetry.Float:
+		x := v.Float()
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return dst, false
 		}
 		return strconv.AppendFloat(dst, x, 'g', -1, 64), true
-	case bool:
-		if x {
+	case telemetry.Boolean:
+		if v.Bool() {
 			return append(dst, "true"...), true
 		}
 		return append(dst, "false"...), true
-	case string:
+	case telemetry.String:
+		x := v.Str()
 		if !utf8.ValidString(x) {
 			return dst, false
 		}
@@ -332,11 +325,11 @@ func (e *escaper) appendEscaped(dst []byte, s string) []byte {
 
 // appendLineLib is AppendLine written with the line-protocol library's
 // encoder: the reference for the bytes, and the wording of every error.
-func appendLineLib(dst []byte, p telemetry.Point, keys *[]string) ([]byte, error) {
+func appendLineLib(dst []byte, p telemetry.Point, order *[]int32) ([]byte, error) {
 	var enc lineprotocol.Encoder
 	enc.SetBuffer(dst)
 	enc.SetPrecision(lineprotocol.Second)
-	if err := encodeLib1(&enc, p, keys); err != nil {
+	if err := encodeLib1(&enc, p, order); err != nil {
 		return dst, err
 	}
 	return enc.Bytes(), nil
@@ -346,35 +339,42 @@ func appendLineLib(dst []byte, p telemetry.Point, keys *[]string) ([]byte, error
 func encodeLib(points []telemetry.Point) ([]byte, error) {
 	var enc lineprotocol.Encoder
 	enc.SetPrecision(lineprotocol.Second)
-	var keys []string // reused by every point
+	var order []int32 // reused by every point
 	for i := range points {
-		if err := encodeLib1(&enc, points[i], &keys); err != nil {
+		if err := encodeLib1(&enc, points[i], &order); err != nil {
 			return nil, err
 		}
 	}
 	return enc.Bytes(), nil
 }
 
-// encodeLib1 writes p; keys is scratch space for its sorted keys, kept
-// between calls so that a batch sorts without allocating.
-func encodeLib1(enc *lineprotocol.Encoder, p telemetry.Point, keys *[]string) error {
+// encodeLib1 writes p; order is scratch space for its keys' order, kept
+// between calls so that a batch sorts without allocating. The library
+// needs its keys in order and once each.
+func encodeLib1(enc *lineprotocol.Encoder, p telemetry.Point, order *[]int32) error {
 	if len(p.Fields) == 0 {
 		return fmt.Errorf("encode %s: point has no fields", p.Measurement)
 	}
+	var ok bool
+	if *order, ok = tagOrder(*order, p.Tags); !ok {
+		return fmt.Errorf("encode %s: a tag key is given twice", p.Measurement)
+	}
 	enc.StartLine(p.Measurement)
-	*keys = sortedMapKeys(*keys, p.Tags)
-	for _, k := range *keys {
-		if v := telemetry.TagValue(p.Tags[k]); v != "" {
-			enc.AddTag(k, v)
+	for _, i := range *order {
+		if v := telemetry.TagValue(p.Tags[i].Value); v != "" {
+			enc.AddTag(p.Tags[i].Key, v)
 		}
 	}
-	*keys = sortedMapKeys(*keys, p.Fields)
-	for _, k := range *keys {
-		v, ok := fieldValue(p.Fields[k])
+	if *order, ok = fieldOrder(*order, p.Fields); !ok {
+		return fmt.Errorf("encode %s: a field key is given twice", p.Measurement)
+	}
+	for _, i := range *order {
+		f := p.Fields[i]
+		v, ok := fieldValue(f.Value)
 		if !ok {
-			return fmt.Errorf("encode %s: field %q has unsupported value %v (%T)", p.Measurement, k, p.Fields[k], p.Fields[k])
+			return fmt.Errorf("encode %s: field %q has unsupported value %v (%s)", p.Measurement, f.Key, f.Value, f.Value.Type())
 		}
-		enc.AddField(k, v)
+		enc.AddField(f.Key, v)
 	}
 	enc.EndLine(p.Time)
 	if err := enc.Err(); err != nil {
@@ -383,29 +383,20 @@ func encodeLib1(enc *lineprotocol.Encoder, p telemetry.Point, keys *[]string) er
 	return nil
 }
 
-func fieldValue(v any) (lineprotocol.Value, bool) {
-	switch x := v.(type) {
-	case int64:
-		return lineprotocol.IntValue(x), true
-	case float64:
+func fieldValue(v telemetry.Value) (lineprotocol.Value, bool) {
+	switch v.Type() {
+	case telemetry.Integer:
+		return lineprotocol.IntValue(v.Int()), true
+	case telemetry.Float:
+		x := v.Float()
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return lineprotocol.Value{}, false
 		}
 		return lineprotocol.FloatValue(x)
-	case bool:
-		return lineprotocol.BoolValue(x), true
-	case string:
-		return lineprotocol.StringValue(x)
+	case telemetry.Boolean:
+		return lineprotocol.BoolValue(v.Bool()), true
+	case telemetry.String:
+		return lineprotocol.StringValue(v.Str())
 	}
 	return lineprotocol.Value{}, false
-}
-
-// sortedMapKeys returns the keys of m, sorted, in buf's storage.
-func sortedMapKeys[V any](buf []string, m map[string]V) []string {
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

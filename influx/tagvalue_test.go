@@ -62,8 +62,8 @@ func checkTagRoundTrip(t *testing.T, v string) {
 	}
 	p := telemetry.Point{
 		Measurement: telemetry.MeasApplianceMetadata,
-		Tags:        map[string]string{telemetry.TagApplianceID: "1.NE", telemetry.TagHostname: v, telemetry.TagInterfaceName: v},
-		Fields:      map[string]any{telemetry.FieldModel: "EC-XS"},
+		Tags:        telemetry.TagsOf(map[string]string{telemetry.TagApplianceID: "1.NE", telemetry.TagHostname: v, telemetry.TagInterfaceName: v}),
+		Fields:      telemetry.FieldsOf(map[string]any{telemetry.FieldModel: "EC-XS"}),
 		Time:        time.Unix(1736503200, 0),
 	}
 	line, err := AppendLine(nil, p)

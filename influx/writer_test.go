@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -34,26 +35,26 @@ func roundTripPoints(variant string) []telemetry.Point {
 	return []telemetry.Point{
 		{
 			Measurement: "tunnel_stats",
-			Tags:        map[string]string{"variant": variant, "appliance_id": "3.NE", "hostname": "HQ-EC-01", "tunnel_id": "all traffic", "overlay": ""},
-			Fields: map[string]any{
+			Tags:        telemetry.TagsOf(map[string]string{"variant": variant, "appliance_id": "3.NE", "hostname": "HQ-EC-01", "tunnel_id": "all traffic", "overlay": ""}),
+			Fields: telemetry.FieldsOf(map[string]any{
 				"Post_FEC_MOS_Score_(*100)": int64(440),
 				"non-TCP_flow_count":        int64(-3),
 				"sdwan_tunnel":              true,
 				"latency":                   12.5,
 				"name":                      `to "DC 1"`,
-			},
+			}),
 			Time: t0,
 		},
 		{
 			Measurement: "deployment_info",
-			Tags:        map[string]string{"variant": variant, "appliance_id": "3.NE", "hostname": "HQ-EC-01", "lan/wan": "WAN", "interface_label": "INET 1"},
-			Fields: map[string]any{
+			Tags:        telemetry.TagsOf(map[string]string{"variant": variant, "appliance_id": "3.NE", "hostname": "HQ-EC-01", "lan/wan": "WAN", "interface_label": "INET 1"}),
+			Fields: telemetry.FieldsOf(map[string]any{
 				"1k-blocks":  int64(9007199254740993), // not exact as a float64
 				"used_ratio": 0.1,
 				"whole":      float64(2),
 				"mounted":    false,
 				"filesystem": `C:\data x`,
-			},
+			}),
 			Time: t0.Add(time.Minute),
 		},
 	}
@@ -215,7 +216,7 @@ func TestWriterPartialWriteInfluxDB18(t *testing.T) {
 		t.Fatal(err)
 	}
 	points := seqPoints("conflict", 3)
-	points[1].Fields["v"] = "now a string" // field type conflict for one point
+	points[1].Fields.Set("v", "now a string") // field type conflict for one point
 
 	n, err := w.Write(ctx, points)
 	var werr *WriteError
@@ -257,7 +258,7 @@ func TestWriterDropsUnencodablePoints(t *testing.T) {
 	db := testenv.StartInfluxDB(t)
 	w := newWriter(t, Options{URL: db.URL, Bucket: db.Bucket, BatchSize: 2})
 	points := seqPoints("enc", 4)
-	points[1].Fields = map[string]any{"v": 3} // int, not int64
+	points[1].Fields = telemetry.Fields{telemetry.FloatField("v", math.Inf(1))} // line protocol has no infinity
 	points[3].Fields = nil
 
 	n, err := w.Write(t.Context(), points)
@@ -715,8 +716,8 @@ func seqPoints(m string, n int) []telemetry.Point {
 	for i := range out {
 		out[i] = telemetry.Point{
 			Measurement: m,
-			Tags:        map[string]string{"src": "test"},
-			Fields:      map[string]any{"v": int64(i)},
+			Tags:        telemetry.TagsOf(map[string]string{"src": "test"}),
+			Fields:      telemetry.FieldsOf(map[string]any{"v": int64(i)}),
 			Time:        t0.Add(time.Duration(i) * time.Second),
 		}
 	}

@@ -219,18 +219,16 @@ func (j *job) rememberAlarms(ctx context.Context, current map[string]KnownAlarm)
 }
 
 func (b pointer) alarmEventPoint(k KnownAlarm, event string, ts time.Time) telemetry.Point {
-	tags := map[string]string{telemetry.TagSeverity: k.Severity}
-	for key, v := range map[string]string{telemetry.TagAlarmName: k.Name, telemetry.TagAlarmType: k.Type, telemetry.TagAlarmSource: k.Source} {
-		if v != "" {
-			tags[key] = v
-		}
+	tags := telemetry.Tags{ // point leaves the empty ones out
+		{Key: telemetry.TagSeverity, Value: k.Severity}, {Key: telemetry.TagAlarmName, Value: k.Name},
+		{Key: telemetry.TagAlarmType, Value: k.Type}, {Key: telemetry.TagAlarmSource, Value: k.Source},
 	}
-	return b.point(telemetry.MeasAlarmEvents, tags, map[string]any{
-		telemetry.FieldEvent:        event,
-		telemetry.FieldDescription:  k.Description,
-		telemetry.FieldAcknowledged: k.Acknowledged,
-		telemetry.FieldClearable:    k.Clearable,
-		telemetry.FieldSequenceID:   k.SequenceID,
-		telemetry.FieldActive:       event == AlarmRaised,
+	return b.point(telemetry.MeasAlarmEvents, tags, telemetry.Fields{
+		telemetry.StringField(telemetry.FieldEvent, event),
+		telemetry.StringField(telemetry.FieldDescription, k.Description),
+		telemetry.BoolField(telemetry.FieldAcknowledged, k.Acknowledged),
+		telemetry.BoolField(telemetry.FieldClearable, k.Clearable),
+		telemetry.IntField(telemetry.FieldSequenceID, k.SequenceID),
+		telemetry.BoolField(telemetry.FieldActive, event == AlarmRaised),
 	}, ts)
 }

@@ -83,7 +83,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		return nil // nothing new yet
 	}
 	opts := minutestats.Options{
-		ApplianceID: j.p.ApplianceID, Hostname: j.p.Hostname,
+		ApplianceID: j.p.ApplianceID, Hostname: j.p.Hostname, Orchestrator: j.p.Orchestrator,
 		Lookups:   minutestats.Lookups{WANLabels: j.p.WANLabels, LANLabels: j.p.LANLabels, Overlays: j.p.Overlays, TrafficClasses: classes},
 		MaxPoints: h.o.MaxArchivePoints, EmitPoints: h.o.MaxBatchPoints,
 	}

@@ -40,7 +40,7 @@ func rebuildHandler(t *testing.T, f *fixture, archiveTimeout time.Duration, mod 
 func (s *recordingSink) minutePointsOf(id string) []telemetry.Point {
 	var out []telemetry.Point
 	for _, p := range s.minutePoints() {
-		if p.Tags[telemetry.TagApplianceID] == id {
+		if p.Tags.Get(telemetry.TagApplianceID) == id {
 			out = append(out, p)
 		}
 	}

@@ -212,9 +212,9 @@ const ResultUnavailable = "unavailable"
 func (j *job) collectedVia(via string) {
 	j.rep.CollectedVia = via
 	pt := j.b.metadataPoint(j.p, j.rep.Reachability)
-	pt.Fields[telemetry.FieldCollectedVia] = via
+	pt.Fields.Set(telemetry.FieldCollectedVia, via)
 	if j.rep.Reachability.Method == MethodOrchestrator {
-		delete(pt.Fields, telemetry.FieldReachabilityRTTMs) // nothing was probed
+		pt.Fields.Delete(telemetry.FieldReachabilityRTTMs) // nothing was probed
 	}
 	j.add(pt)
 }

@@ -63,7 +63,7 @@ func checkOnce(t *testing.T, pts []telemetry.Point) {
 	seen := map[string]bool{}
 	for _, p := range pts {
 		tags := make([]string, 0, len(p.Tags))
-		for k, v := range p.Tags {
+		for k, v := range p.Tags.All() {
 			tags = append(tags, k+"="+v)
 		}
 		slices.Sort(tags)
@@ -83,7 +83,7 @@ func checkOnce(t *testing.T, pts []telemetry.Point) {
 // reachability and collected_via fields differ by design between the ways
 // of reading.
 func isJobMetadata(p telemetry.Point) bool {
-	_, ok := p.Fields[telemetry.FieldCollectedVia]
+	_, ok := p.Fields.Lookup(telemetry.FieldCollectedVia)
 	return p.Measurement == telemetry.MeasApplianceMetadata && ok
 }
 
@@ -106,7 +106,7 @@ func metadataOf(t *testing.T, s *recordingSink, id string) telemetry.Point {
 	t.Helper()
 	var got []telemetry.Point
 	for _, p := range s.byMeasurement(telemetry.MeasApplianceMetadata) {
-		if p.Tags[telemetry.TagApplianceID] == id && isJobMetadata(p) {
+		if p.Tags.Get(telemetry.TagApplianceID) == id && isJobMetadata(p) {
 			got = append(got, p)
 		}
 	}
@@ -142,9 +142,9 @@ func TestOrchestratorModeStoresWhatDirectModeStores(t *testing.T) {
 					t.Errorf("%s appliance saw %+v, want no login or logout, no archive, one memory read", a.ID, st)
 				}
 				md := metadataOf(t, orchSink, a.ID)
-				if _, rtt := md.Fields[telemetry.FieldReachabilityRTTMs]; rtt || md.Fields[telemetry.FieldCollectedVia] != telemetry.ViaOrchestrator ||
-					md.Fields[telemetry.FieldReachabilityMethod] != MethodOrchestrator || md.Fields[telemetry.FieldReachable] != true {
-					t.Errorf("%s metadata = %v, want collected_via and reachability_method orchestrator, reachable, no rtt", a.ID, md.Fields)
+				if _, rtt := md.Fields.Lookup(telemetry.FieldReachabilityRTTMs); rtt || md.Fields.Get(telemetry.FieldCollectedVia) != telemetry.ViaOrchestrator ||
+					md.Fields.Get(telemetry.FieldReachabilityMethod) != MethodOrchestrator || md.Fields.Get(telemetry.FieldReachable) != true {
+					t.Errorf("%s metadata = %v, want collected_via and reachability_method orchestrator, reachable, no rtt", a.ID, md.Fields.Map())
 				}
 			}
 			if n := len(orchSink.minutePoints()); n != 0 {
@@ -233,16 +233,16 @@ func TestAutoModeReadsUnreachableAppliancesThroughTheOrchestrator(t *testing.T) 
 			if a.ID == badLogin && st.FailedLogins != 1 {
 				t.Errorf("%s: %d refused logins, want the one direct attempt", a.ID, st.FailedLogins)
 			}
-			if md.Fields[telemetry.FieldCollectedVia] != telemetry.ViaOrchestrator || md.Fields[telemetry.FieldReachable] != (a.ID == badLogin) {
-				t.Errorf("%s metadata = %v, want collected_via orchestrator, reachable %v", a.ID, md.Fields, a.ID == badLogin)
+			if md.Fields.Get(telemetry.FieldCollectedVia) != telemetry.ViaOrchestrator || md.Fields.Get(telemetry.FieldReachable) != (a.ID == badLogin) {
+				t.Errorf("%s metadata = %v, want collected_via orchestrator, reachable %v", a.ID, md.Fields.Map(), a.ID == badLogin)
 			}
 		default:
 			direct++
 			if rep.Outcome != OutcomeOK || rep.CollectedVia != telemetry.ViaDirect || st.Logins != 1 {
 				t.Errorf("%s: outcome %s via %s, %d logins; want ok, direct, one login", a.ID, rep.Outcome, rep.CollectedVia, st.Logins)
 			}
-			if md.Fields[telemetry.FieldCollectedVia] != telemetry.ViaDirect {
-				t.Errorf("%s metadata = %v, want collected_via direct", a.ID, md.Fields)
+			if md.Fields.Get(telemetry.FieldCollectedVia) != telemetry.ViaDirect {
+				t.Errorf("%s metadata = %v, want collected_via direct", a.ID, md.Fields.Map())
 			}
 		}
 		// The verdict follows the way the appliance was read: online when
@@ -264,7 +264,7 @@ func TestAutoModeReadsUnreachableAppliancesThroughTheOrchestrator(t *testing.T) 
 		want := lines(t, expectedMinutes(t, f.sim, a.ID, rep.MinutesFirst, rep.MinutesLast))
 		var got []telemetry.Point
 		for _, p := range f.sink.minutePoints() {
-			if p.Tags[telemetry.TagApplianceID] == a.ID {
+			if p.Tags.Get(telemetry.TagApplianceID) == a.ID {
 				got = append(got, p)
 			}
 		}

@@ -310,7 +310,7 @@ func (h *Handler) Collect(ctx context.Context, p tasks.AppliancePoll) Report {
 	}
 	log := lc.Str(logging.FieldApplianceID, p.ApplianceID).
 		Str(logging.FieldHostname, p.Hostname).Str(logging.FieldAddress, p.Address).Logger()
-	j := &job{h: h, p: p, log: log, b: pointer{p.ApplianceID, p.Hostname}, start: start,
+	j := &job{h: h, p: p, log: log, b: pointer{p.ApplianceID, p.Hostname, p.Orchestrator}, start: start,
 		rep: Report{SourceErrors: map[string]error{}}, route: h.route(p.Orchestrator)}
 	j.run(ctx)
 	j.rep.Duration = h.o.Now().Sub(start)
@@ -664,14 +664,15 @@ func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal 
 }
 
 func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
-	// Every point of the job passes here: the one place that adds the
-	// orchestrator tag (nePks repeat across Orchestrators).
-	if o := j.p.Orchestrator; o != "" {
+	// Every point of the job passes here: the one place that checks the
+	// orchestrator tag (nePks repeat across Orchestrators). The job's
+	// builders and the minute-stats parser add it as they make the
+	// points; one without it gets it here.
+	if o := telemetry.TagValue(j.p.Orchestrator); o != "" {
 		for i := range pts {
-			if pts[i].Tags == nil {
-				pts[i].Tags = map[string]string{}
+			if v, ok := pts[i].Tags.Lookup(telemetry.TagOrchestrator); !ok || v != o {
+				pts[i].Tags.Set(telemetry.TagOrchestrator, o)
 			}
-			pts[i].Tags[telemetry.TagOrchestrator] = o
 		}
 	}
 	// Writing gets its own time even when the job's is spent, so that what

@@ -46,8 +46,8 @@ func TestHostileHostnameIsStoredSanitised(t *testing.T) {
 	wantPoints := expectedMinutes(t, f.sim, a.ID, newest-120, newest)
 	perMeas := map[string]int{}
 	for _, p := range wantPoints {
-		if p.Tags[telemetry.TagHostname] != want {
-			t.Fatalf("simulator expects hostname %q, want %q", p.Tags[telemetry.TagHostname], want)
+		if p.Tags.Get(telemetry.TagHostname) != want {
+			t.Fatalf("simulator expects hostname %q, want %q", p.Tags.Get(telemetry.TagHostname), want)
 		}
 		perMeas[p.Measurement]++
 	}

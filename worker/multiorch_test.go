@@ -44,7 +44,7 @@ func TestRoutesTagsAndKeysPerOrchestrator(t *testing.T) {
 		if i >= nFar {
 			want = "near"
 		}
-		if got := p.Tags[telemetry.TagOrchestrator]; got != want {
+		if got := p.Tags.Get(telemetry.TagOrchestrator); got != want {
 			t.Fatalf("point %d %s: orchestrator tag %q, want %q", i, p.Measurement, got, want)
 		}
 		if p.Measurement == telemetry.MeasInterfaceStats {

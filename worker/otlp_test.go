@@ -63,7 +63,7 @@ func TestCollectedPointsReachOTLP(t *testing.T) {
 			wants := map[string]want{}
 			measurements := map[string]bool{}
 			for _, p := range f.sink.points {
-				for k, v := range p.Fields {
+				for k, v := range p.Fields.All() {
 					m, ok := telemetry.OTelMetricOf(p.Measurement, k)
 					if !ok {
 						continue
@@ -79,7 +79,7 @@ func TestCollectedPointsReachOTLP(t *testing.T) {
 							x = 1
 						}
 					}
-					key := otlpKey(m.Name, uint64(p.Time.UnixNano()), p.Tags)
+					key := otlpKey(m.Name, uint64(p.Time.UnixNano()), p.Tags.Map())
 					if _, dup := wants[key]; dup {
 						t.Fatalf("two points for %s", key)
 					}

@@ -93,7 +93,7 @@ func TestCollectedPointsReachMQTT(t *testing.T) {
 	want := map[string]int{}
 	total := 0
 	for _, p := range f.sink.points {
-		want["ectelemetry/"+outputs.TopicSegment(p.Tags[telemetry.TagHostname])+"/"+p.Measurement] += len(p.Fields)
+		want["ectelemetry/"+outputs.TopicSegment(p.Tags.Get(telemetry.TagHostname))+"/"+p.Measurement] += len(p.Fields)
 		total += len(p.Fields)
 	}
 	deadline := time.Now().Add(30 * time.Second)

@@ -14,17 +14,28 @@ import (
 // carry (a control character, a trailing backslash) never costs the point.
 type pointer struct {
 	applianceID, hostname string
+	orchestrator          string // tagged when set
 }
 
-func (b pointer) point(measurement string, tags map[string]string, fields map[string]any, ts time.Time) telemetry.Point {
-	t := make(map[string]string, len(tags)+2)
-	for k, v := range tags {
-		t[k] = telemetry.TagValue(v)
+// point returns a point of the appliance with tags beyond the common ones
+// (an empty value is left out) and fields.
+func (b pointer) point(measurement string, tags telemetry.Tags, fields telemetry.Fields, ts time.Time) telemetry.Point {
+	t := make(telemetry.Tags, 2, len(tags)+3)
+	t[0] = telemetry.Tag{Key: telemetry.TagApplianceID, Value: telemetry.TagValue(b.applianceID)}
+	t[1] = telemetry.Tag{Key: telemetry.TagHostname, Value: telemetry.TagValue(b.hostname)}
+	if b.orchestrator != "" {
+		t = append(t, telemetry.Tag{Key: telemetry.TagOrchestrator, Value: telemetry.TagValue(b.orchestrator)})
 	}
-	t[telemetry.TagApplianceID] = telemetry.TagValue(b.applianceID)
-	t[telemetry.TagHostname] = telemetry.TagValue(b.hostname)
+	for _, tag := range tags {
+		if tag.Value != "" {
+			t = append(t, telemetry.Tag{Key: tag.Key, Value: telemetry.TagValue(tag.Value)})
+		}
+	}
 	return telemetry.Point{Measurement: measurement, Tags: t, Fields: fields, Time: ts.UTC().Truncate(time.Second)}
 }
+
+// tag is one tag beyond the common ones.
+func tag(k, v string) telemetry.Tags { return telemetry.Tags{{Key: k, Value: v}} }
 
 // metadataPoint is appliance_metadata from the Orchestrator's view of the
 // appliance, at the discovery time, with the outcome of the reachability
@@ -35,29 +46,29 @@ func (b pointer) metadataPoint(p tasks.AppliancePoll, r Reachability) telemetry.
 	if p.NetworkRole == "1" {
 		role = "hub"
 	}
-	f := map[string]any{
-		telemetry.FieldNetworkRole:           role,
-		telemetry.FieldModel:                 p.Model,
-		telemetry.FieldPlatform:              p.Platform,
-		telemetry.FieldSoftwareVersion:       p.SoftwareVersion,
-		telemetry.FieldApplianceState:        int64(p.State),
-		telemetry.FieldApplianceReachability: int64(p.ReachabilityChannel),
-		telemetry.FieldReachable:             r.Reachable,
-		telemetry.FieldReachabilityMethod:    r.Method,
+	f := telemetry.Fields{
+		telemetry.StringField(telemetry.FieldNetworkRole, role),
+		telemetry.StringField(telemetry.FieldModel, p.Model),
+		telemetry.StringField(telemetry.FieldPlatform, p.Platform),
+		telemetry.StringField(telemetry.FieldSoftwareVersion, p.SoftwareVersion),
+		telemetry.IntField(telemetry.FieldApplianceState, int64(p.State)),
+		telemetry.IntField(telemetry.FieldApplianceReachability, int64(p.ReachabilityChannel)),
+		telemetry.BoolField(telemetry.FieldReachable, r.Reachable),
+		telemetry.StringField(telemetry.FieldReachabilityMethod, r.Method),
 	}
 	// Site, group and serial are fields, not tags: a move to another site
 	// or an RMA would otherwise split the appliance's series.
-	for k, v := range map[string]string{telemetry.FieldSite: p.Site, telemetry.FieldGroupID: p.GroupID, telemetry.FieldSerial: p.Serial} {
-		if v != "" {
-			f[k] = v
+	for _, kv := range [...]struct{ k, v string }{{telemetry.FieldSite, p.Site}, {telemetry.FieldGroupID, p.GroupID}, {telemetry.FieldSerial, p.Serial}} {
+		if kv.v != "" {
+			f = append(f, telemetry.StringField(kv.k, kv.v))
 		}
 	}
 	if p.Licensed {
-		f[telemetry.FieldLicenseDisplay] = p.LicenseDisplay
-		f[telemetry.FieldLicenseBW] = p.LicenseBW
+		f = append(f, telemetry.StringField(telemetry.FieldLicenseDisplay, p.LicenseDisplay),
+			telemetry.IntField(telemetry.FieldLicenseBW, p.LicenseBW))
 	}
 	if r.Reachable && r.Method != MethodNone {
-		f[telemetry.FieldReachabilityRTTMs] = float64(r.RTT.Microseconds()) / 1000
+		f = append(f, telemetry.FloatField(telemetry.FieldReachabilityRTTMs, float64(r.RTT.Microseconds())/1000))
 	}
 	return b.point(telemetry.MeasApplianceMetadata, nil, f, time.Unix(p.DiscoveredAt, 0))
 }
@@ -77,15 +88,15 @@ func labelName(p tasks.AppliancePoll, id string) string {
 
 func (b pointer) deploymentPoints(p tasks.AppliancePoll, d edgeconnect.Deployment, ts time.Time) []telemetry.Point {
 	var out []telemetry.Point
-	sys := map[string]any{}
+	var sys telemetry.Fields
 	if d.SysConfig.MaxInBW != nil {
-		sys[telemetry.FieldWanInboundBW] = *d.SysConfig.MaxInBW
+		sys = append(sys, telemetry.IntField(telemetry.FieldWanInboundBW, *d.SysConfig.MaxInBW))
 	}
 	if d.SysConfig.MaxBW != nil {
-		sys[telemetry.FieldWanOutboundBW] = *d.SysConfig.MaxBW
+		sys = append(sys, telemetry.IntField(telemetry.FieldWanOutboundBW, *d.SysConfig.MaxBW))
 	}
 	if len(sys) > 0 {
-		out = append(out, b.point(telemetry.MeasDeploymentInfo, map[string]string{telemetry.TagInterfaceName: "SYSTEM"}, sys, ts))
+		out = append(out, b.point(telemetry.MeasDeploymentInfo, tag(telemetry.TagInterfaceName, "SYSTEM"), sys, ts))
 	}
 	for _, mi := range d.ModeIfs {
 		for _, ip := range mi.ApplianceIPs {
@@ -96,13 +107,13 @@ func (b pointer) deploymentPoints(p tasks.AppliancePoll, d edgeconnect.Deploymen
 			if ip.VLAN != "" { // an empty vlan no longer yields "wan0." (demo defect 14)
 				name += "." + ip.VLAN
 			}
-			tags := map[string]string{telemetry.TagInterfaceName: name, telemetry.TagLanWan: "WAN"}
+			tags := telemetry.Tags{{Key: telemetry.TagInterfaceName, Value: name}, {Key: telemetry.TagLanWan, Value: "WAN"}}
 			if ip.Label != "" {
-				tags[telemetry.TagInterfaceLabel] = labelName(p, ip.Label)
+				tags = append(tags, telemetry.Tag{Key: telemetry.TagInterfaceLabel, Value: labelName(p, ip.Label)})
 			}
-			out = append(out, b.point(telemetry.MeasDeploymentInfo, tags, map[string]any{
-				telemetry.FieldWanInboundBW:  ip.MaxBW.Inbound,
-				telemetry.FieldWanOutboundBW: ip.MaxBW.Outbound,
+			out = append(out, b.point(telemetry.MeasDeploymentInfo, tags, telemetry.Fields{
+				telemetry.IntField(telemetry.FieldWanInboundBW, ip.MaxBW.Inbound),
+				telemetry.IntField(telemetry.FieldWanOutboundBW, ip.MaxBW.Outbound),
 			}, ts))
 		}
 	}
@@ -110,22 +121,43 @@ func (b pointer) deploymentPoints(p tasks.AppliancePoll, d edgeconnect.Deploymen
 }
 
 func (b pointer) memoryPoint(m edgeconnect.Memory, ts time.Time) telemetry.Point {
-	return b.point(telemetry.MeasMemoryStats, nil, map[string]any{
-		telemetry.FieldTotalMemory: m.Total, telemetry.FieldFreeMemory: m.Free,
-		telemetry.FieldBuffers: m.Buffers, telemetry.FieldCached: m.Cached,
-		telemetry.FieldUsedMemory: m.Used, telemetry.FieldSwapTotal: m.SwapTotal,
-		telemetry.FieldSwapFree: m.SwapFree, telemetry.FieldSwapUsed: m.SwapUsed,
+	return b.point(telemetry.MeasMemoryStats, nil, telemetry.Fields{
+		telemetry.IntField(telemetry.FieldTotalMemory, m.Total), telemetry.IntField(telemetry.FieldFreeMemory, m.Free),
+		telemetry.IntField(telemetry.FieldBuffers, m.Buffers), telemetry.IntField(telemetry.FieldCached, m.Cached),
+		telemetry.IntField(telemetry.FieldUsedMemory, m.Used), telemetry.IntField(telemetry.FieldSwapTotal, m.SwapTotal),
+		telemetry.IntField(telemetry.FieldSwapFree, m.SwapFree), telemetry.IntField(telemetry.FieldSwapUsed, m.SwapUsed),
 	}, ts)
 }
 
+// cpuPoints returns a point per sample and CPU. All their tags and fields
+// are cut from two allocations: an appliance sends a dozen samples of
+// every core, which wait for the job's write.
 func (b pointer) cpuPoints(c edgeconnect.CPUStat) []telemetry.Point {
-	var out []telemetry.Point
+	n := 0
 	for _, s := range c.Samples {
+		n += len(s.CPUs)
+	}
+	out := make([]telemetry.Point, 0, n)
+	tags := make(telemetry.Tags, 0, 4*n)
+	fields := make(telemetry.Fields, 0, 5*n)
+	id, host := telemetry.TagValue(b.applianceID), telemetry.TagValue(b.hostname)
+	for _, s := range c.Samples {
+		ts := s.Time.UTC().Truncate(time.Second)
 		for _, u := range s.CPUs {
-			out = append(out, b.point(telemetry.MeasCPUStats, map[string]string{telemetry.TagCPUNumber: u.CPU}, map[string]any{
-				telemetry.FieldCPUPIdle: u.Idle, telemetry.FieldCPUPUser: u.User, telemetry.FieldCPUPSys: u.Sys,
-				telemetry.FieldCPUPIRQ: u.IRQ, telemetry.FieldCPUPNice: u.Nice,
-			}, s.Time))
+			t := len(tags)
+			tags = append(tags, telemetry.Tag{Key: telemetry.TagApplianceID, Value: id},
+				telemetry.Tag{Key: telemetry.TagCPUNumber, Value: telemetry.TagValue(u.CPU)},
+				telemetry.Tag{Key: telemetry.TagHostname, Value: host})
+			if b.orchestrator != "" {
+				tags = append(tags, telemetry.Tag{Key: telemetry.TagOrchestrator, Value: telemetry.TagValue(b.orchestrator)})
+			}
+			f := len(fields)
+			fields = append(fields, // in key order, which the encoder then keeps
+				telemetry.FloatField(telemetry.FieldCPUPIRQ, u.IRQ), telemetry.FloatField(telemetry.FieldCPUPIdle, u.Idle),
+				telemetry.FloatField(telemetry.FieldCPUPNice, u.Nice), telemetry.FloatField(telemetry.FieldCPUPSys, u.Sys),
+				telemetry.FloatField(telemetry.FieldCPUPUser, u.User))
+			out = append(out, telemetry.Point{Measurement: telemetry.MeasCPUStats, Tags: tags[t:len(tags):len(tags)],
+				Fields: fields[f:len(fields):len(fields)], Time: ts})
 		}
 	}
 	return out
@@ -133,19 +165,20 @@ func (b pointer) cpuPoints(c edgeconnect.CPUStat) []telemetry.Point {
 
 func (b pointer) routePoint(s edgeconnect.Subnets, ts time.Time) telemetry.Point {
 	v4, v6 := s.VersionCounts()
-	return b.point(telemetry.MeasRouteTableStats, nil, map[string]any{
-		telemetry.FieldTotalRoutes: s.Count, telemetry.FieldTotalV4Routes: int64(v4), telemetry.FieldTotalV6Routes: int64(v6),
+	return b.point(telemetry.MeasRouteTableStats, nil, telemetry.Fields{
+		telemetry.IntField(telemetry.FieldTotalRoutes, s.Count), telemetry.IntField(telemetry.FieldTotalV4Routes, int64(v4)),
+		telemetry.IntField(telemetry.FieldTotalV6Routes, int64(v6)),
 	}, ts)
 }
 
 func (b pointer) alarmPoint(a edgeconnect.AlarmSummary, ts time.Time) telemetry.Point {
-	return b.point(telemetry.MeasAlarmStats, nil, map[string]any{
-		telemetry.FieldCriticalAlarms: a.Critical, telemetry.FieldMajorAlarms: a.Major,
-		telemetry.FieldMinorAlarms: a.Minor, telemetry.FieldWarningAlarms: a.Warning,
-		telemetry.FieldClearedAlarms: a.Cleared, telemetry.FieldOutstandingAlarms: a.Outstanding,
-		telemetry.FieldSWOutstandingAlarms: a.SoftwareOutstanding, telemetry.FieldHWOutstandingAlarms: a.EquipmentOutstanding,
-		telemetry.FieldTCAOutstandingAlarms: a.TCAOutstanding, telemetry.FieldTrafficClassOutstandingAlarms: a.TrafficClassOutstanding,
-		telemetry.FieldTunnelOutstandingAlarms: a.TunnelOutstanding, telemetry.FieldRaiseIgnoreAlarms: a.RaiseIgnore,
+	return b.point(telemetry.MeasAlarmStats, nil, telemetry.Fields{
+		telemetry.IntField(telemetry.FieldCriticalAlarms, a.Critical), telemetry.IntField(telemetry.FieldMajorAlarms, a.Major),
+		telemetry.IntField(telemetry.FieldMinorAlarms, a.Minor), telemetry.IntField(telemetry.FieldWarningAlarms, a.Warning),
+		telemetry.IntField(telemetry.FieldClearedAlarms, a.Cleared), telemetry.IntField(telemetry.FieldOutstandingAlarms, a.Outstanding),
+		telemetry.IntField(telemetry.FieldSWOutstandingAlarms, a.SoftwareOutstanding), telemetry.IntField(telemetry.FieldHWOutstandingAlarms, a.EquipmentOutstanding),
+		telemetry.IntField(telemetry.FieldTCAOutstandingAlarms, a.TCAOutstanding), telemetry.IntField(telemetry.FieldTrafficClassOutstandingAlarms, a.TrafficClassOutstanding),
+		telemetry.IntField(telemetry.FieldTunnelOutstandingAlarms, a.TunnelOutstanding), telemetry.IntField(telemetry.FieldRaiseIgnoreAlarms, a.RaiseIgnore),
 	}, ts)
 }
 
@@ -167,23 +200,22 @@ var tunnelFields = []struct {
 }
 
 func (b pointer) tunnelCountPoint(tc tunnelCounts, ts time.Time) (telemetry.Point, bool) {
-	f := map[string]any{}
+	var f telemetry.Fields
 	for _, tf := range tunnelFields {
 		if ids, ok := tc.all[tf.family]; ok {
-			f[tf.all] = int64(len(ids))
+			f = append(f, telemetry.IntField(tf.all, int64(len(ids))))
 		}
 		if ids, ok := tc.up[tf.family]; ok {
-			f[tf.up] = int64(len(ids))
+			f = append(f, telemetry.IntField(tf.up, int64(len(ids))))
 		}
 		if tc.downFetched[tf.family] {
 			aliases := tc.down[tf.family]
-			f[tf.down] = int64(len(aliases))
 			var s strings.Builder
 			for _, a := range aliases {
 				s.WriteString(a.Alias)
 				s.WriteByte(',') // the demo's format: every alias followed by a comma
 			}
-			f[tf.downList] = s.String()
+			f = append(f, telemetry.IntField(tf.down, int64(len(aliases))), telemetry.StringField(tf.downList, s.String()))
 		}
 	}
 	if len(f) == 0 {
@@ -198,16 +230,17 @@ func (b pointer) diskPoints(d map[string]edgeconnect.DiskUsage, ts time.Time) []
 		if mount == "" {
 			continue
 		}
-		out = append(out, b.point(telemetry.MeasDiskStats, map[string]string{telemetry.TagDiskDir: mount}, map[string]any{
-			telemetry.Field1kBlocks: u.Blocks1K, telemetry.FieldUsed: u.Used, telemetry.FieldAvailable: u.Available,
-			telemetry.FieldUsedPercent: u.UsedPercent, telemetry.FieldFilesystem: u.Filesystem,
+		out = append(out, b.point(telemetry.MeasDiskStats, tag(telemetry.TagDiskDir, mount), telemetry.Fields{
+			telemetry.IntField(telemetry.Field1kBlocks, u.Blocks1K), telemetry.IntField(telemetry.FieldUsed, u.Used),
+			telemetry.IntField(telemetry.FieldAvailable, u.Available), telemetry.IntField(telemetry.FieldUsedPercent, u.UsedPercent),
+			telemetry.StringField(telemetry.FieldFilesystem, u.Filesystem),
 		}, ts))
 	}
 	return out
 }
 
 func (b pointer) uptimePoint(s edgeconnect.SystemInfo, ts time.Time) telemetry.Point {
-	return b.point(telemetry.MeasApplianceMetadata, nil, map[string]any{telemetry.FieldUptime: s.Uptime.Milliseconds()}, ts)
+	return b.point(telemetry.MeasApplianceMetadata, nil, telemetry.Fields{telemetry.IntField(telemetry.FieldUptime, s.Uptime.Milliseconds())}, ts)
 }
 
 // realtimeKeys are summed into pps, first sample of each, as the demo does.
@@ -226,7 +259,7 @@ func (b pointer) realtimePoint(rt map[string][]edgeconnect.RealtimeSample) (tele
 			ts = s[0].Time
 		}
 	}
-	return b.point(telemetry.MeasRealtime, nil, map[string]any{telemetry.FieldPps: sum}, ts), nil
+	return b.point(telemetry.MeasRealtime, nil, telemetry.Fields{telemetry.IntField(telemetry.FieldPps, sum)}, ts), nil
 }
 
 type errMissingKey string

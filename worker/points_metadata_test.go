@@ -26,10 +26,10 @@ func TestMetadataPointSiteGroupSerial(t *testing.T) {
 				t.Fatalf("Validate(metadataPoint) = %v", err)
 			}
 			if len(p.Tags) != 2 {
-				t.Errorf("metadataPoint tags = %v, want only the common tags", p.Tags)
+				t.Errorf("metadataPoint tags = %v, want only the common tags", p.Tags.Map())
 			}
 			for k, want := range tc.want {
-				got, ok := p.Fields[k]
+				got, ok := p.Fields.Lookup(k)
 				if want == nil && ok {
 					t.Errorf("field %s = %v, want absent", k, got)
 				}

@@ -39,28 +39,28 @@ func (j *job) interfaceSource(c Appliance) namedSource {
 func (b pointer) interfaceStatePoints(p tasks.AppliancePoll, ifs []edgeconnect.NetworkInterface, ts time.Time) []telemetry.Point {
 	out := make([]telemetry.Point, 0, len(ifs))
 	for _, i := range ifs {
-		tags := map[string]string{telemetry.TagInterfaceName: i.Name}
+		tags := tag(telemetry.TagInterfaceName, i.Name)
 		if i.Label != "" && i.Label != "0" {
-			tags[telemetry.TagInterfaceLabel] = interfaceLabel(p, i)
+			tags = append(tags, telemetry.Tag{Key: telemetry.TagInterfaceLabel, Value: interfaceLabel(p, i)})
 		}
-		f := map[string]any{}
+		var f telemetry.Fields
 		if i.AdminKnown {
-			f[telemetry.FieldAdminUp] = i.AdminUp
+			f = append(f, telemetry.BoolField(telemetry.FieldAdminUp, i.AdminUp))
 		}
 		if i.OperKnown {
-			f[telemetry.FieldOperUp] = i.OperUp
+			f = append(f, telemetry.BoolField(telemetry.FieldOperUp, i.OperUp))
 		}
 		if i.Speed != "" {
-			f[telemetry.FieldSpeed] = i.Speed
+			f = append(f, telemetry.StringField(telemetry.FieldSpeed, i.Speed))
 		}
 		if i.SpeedKnown {
-			f[telemetry.FieldSpeedMbps] = i.SpeedMbps
+			f = append(f, telemetry.FloatField(telemetry.FieldSpeedMbps, i.SpeedMbps))
 		}
 		if i.Duplex != "" {
-			f[telemetry.FieldDuplex] = i.Duplex
+			f = append(f, telemetry.StringField(telemetry.FieldDuplex, i.Duplex))
 		}
 		if i.MTU > 0 {
-			f[telemetry.FieldMTU] = i.MTU
+			f = append(f, telemetry.IntField(telemetry.FieldMTU, i.MTU))
 		}
 		if len(f) == 0 {
 			continue // nothing known about it: no point rather than an empty one
@@ -104,20 +104,16 @@ func (j *job) nextHopSource(c Appliance) namedSource {
 func (b pointer) nextHopPoints(hops []edgeconnect.NextHop, ts time.Time) []telemetry.Point {
 	out := make([]telemetry.Point, 0, len(hops))
 	for _, h := range hops {
-		tags := map[string]string{telemetry.TagNextHop: h.IP}
-		if h.Interface != "" {
-			tags[telemetry.TagInterfaceName] = h.Interface
-		}
-		f := map[string]any{}
+		tags := telemetry.Tags{{Key: telemetry.TagNextHop, Value: h.IP}, {Key: telemetry.TagInterfaceName, Value: h.Interface}}
+		var f telemetry.Fields
 		if h.State != "" {
-			f[telemetry.FieldReachable] = h.Reachable()
-			f[telemetry.FieldNextHopState] = h.State
+			f = append(f, telemetry.BoolField(telemetry.FieldReachable, h.Reachable()), telemetry.StringField(telemetry.FieldNextHopState, h.State))
 		}
 		if h.UptimeKnown {
-			f[telemetry.FieldNextHopUptimeMs] = h.Uptime.Milliseconds()
+			f = append(f, telemetry.IntField(telemetry.FieldNextHopUptimeMs, h.Uptime.Milliseconds()))
 		}
 		if h.Side != "" {
-			f[telemetry.FieldNextHopSide] = h.Side
+			f = append(f, telemetry.StringField(telemetry.FieldNextHopSide, h.Side))
 		}
 		if len(f) == 0 {
 			continue

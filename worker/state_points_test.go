@@ -38,13 +38,13 @@ func TestInterfaceStateIsWhatTheApplianceServed(t *testing.T) {
 				}
 				tags[telemetry.TagInterfaceLabel] = names[s.Label]
 			}
-			want = append(want, telemetry.Point{Measurement: telemetry.MeasInterfaceState, Tags: tags, Time: f.clock.Now().Truncate(time.Second),
-				Fields: map[string]any{telemetry.FieldAdminUp: s.AdminUp, telemetry.FieldOperUp: s.OperUp, telemetry.FieldSpeed: s.Speed,
-					telemetry.FieldSpeedMbps: s.SpeedMbps, telemetry.FieldDuplex: s.Duplex, telemetry.FieldMTU: s.MTU}})
+			want = append(want, telemetry.Point{Measurement: telemetry.MeasInterfaceState, Tags: telemetry.TagsOf(tags), Time: f.clock.Now().Truncate(time.Second),
+				Fields: telemetry.FieldsOf(map[string]any{telemetry.FieldAdminUp: s.AdminUp, telemetry.FieldOperUp: s.OperUp, telemetry.FieldSpeed: s.Speed,
+					telemetry.FieldSpeedMbps: s.SpeedMbps, telemetry.FieldDuplex: s.Duplex, telemetry.FieldMTU: s.MTU})})
 		}
 		var got []telemetry.Point
 		for _, pt := range f.sink.byMeasurement(telemetry.MeasInterfaceState) {
-			if pt.Tags[telemetry.TagApplianceID] == a.ID {
+			if pt.Tags.Get(telemetry.TagApplianceID) == a.ID {
 				got = append(got, pt)
 			}
 		}
@@ -68,7 +68,7 @@ func TestInterfaceStatePoints(t *testing.T) {
 		{Name: "wan1", OperUp: true, OperKnown: true, Label: "7", Duplex: "full (auto)", MTU: 1500},
 		{Name: "mgmt0", Label: "0"},
 	}
-	got := lines(t, pointer{"3.NE", "BRANCH-EC-03"}.interfaceStatePoints(p, in, ts))
+	got := lines(t, pointer{applianceID: "3.NE", hostname: "BRANCH-EC-03"}.interfaceStatePoints(p, in, ts))
 	want := []string{
 		`interface_state,appliance_id=3.NE,hostname=BRANCH-EC-03,interface_label=Data,interface_name=lan0 admin_up=true,oper_up=true,speed="auto" 1796014800`,
 		`interface_state,appliance_id=3.NE,hostname=BRANCH-EC-03,interface_label=INET1,interface_name=wan0 admin_up=true,oper_up=false,speed="1000Mb/s (auto)",speed_mbps=1000 1796014800`,
@@ -98,10 +98,10 @@ func TestNextHopStateIsWhatTheApplianceServed(t *testing.T) {
 			st = "reachable"
 		}
 		want = append(want, telemetry.Point{Measurement: telemetry.MeasNextHopState, Time: f.clock.Now().Truncate(time.Second),
-			Tags: map[string]string{telemetry.TagApplianceID: a.ID, telemetry.TagHostname: a.Hostname,
-				telemetry.TagInterfaceName: h.Interface, telemetry.TagNextHop: h.IP},
-			Fields: map[string]any{telemetry.FieldReachable: h.Reachable, telemetry.FieldNextHopState: st,
-				telemetry.FieldNextHopUptimeMs: h.UptimeMs, telemetry.FieldNextHopSide: "WAN"}})
+			Tags: telemetry.TagsOf(map[string]string{telemetry.TagApplianceID: a.ID, telemetry.TagHostname: a.Hostname,
+				telemetry.TagInterfaceName: h.Interface, telemetry.TagNextHop: h.IP}),
+			Fields: telemetry.FieldsOf(map[string]any{telemetry.FieldReachable: h.Reachable, telemetry.FieldNextHopState: st,
+				telemetry.FieldNextHopUptimeMs: h.UptimeMs, telemetry.FieldNextHopSide: "WAN"})})
 	}
 	if len(want) < 2 {
 		t.Fatalf("%s serves %d next hops, want at least 2", a.ID, len(want))
@@ -118,7 +118,7 @@ func TestNextHopPoints(t *testing.T) {
 		{IP: "198.51.100.254", UptimeKnown: true, Uptime: 90 * time.Second},
 		{IP: "192.0.2.254"},
 	}
-	got := lines(t, pointer{"3.NE", "BRANCH-EC-03"}.nextHopPoints(in, ts))
+	got := lines(t, pointer{applianceID: "3.NE", hostname: "BRANCH-EC-03"}.nextHopPoints(in, ts))
 	want := []string{
 		`next_hop_state,appliance_id=3.NE,hostname=BRANCH-EC-03,interface_name=wan0,next_hop=203.0.113.254 reachable=false,state="unreachable" 1796014800`,
 		`next_hop_state,appliance_id=3.NE,hostname=BRANCH-EC-03,next_hop=198.51.100.254 uptime_ms=90000i 1796014800`,

@@ -159,17 +159,16 @@ func loginOutcome(err error) LoginResult {
 
 // statusPoint is appliance_status at the job time.
 func (b pointer) statusPoint(in StatusInput, s Status, reason string, ts time.Time) telemetry.Point {
-	f := map[string]any{
-		telemetry.FieldStatus:     string(s),
-		telemetry.FieldStatusCode: s.Code(),
-		telemetry.FieldReason:     reason,
+	f := telemetry.Fields{
+		telemetry.StringField(telemetry.FieldStatus, string(s)),
+		telemetry.IntField(telemetry.FieldStatusCode, s.Code()),
+		telemetry.StringField(telemetry.FieldReason, reason),
 	}
 	if in.HasData {
-		f[telemetry.FieldDataAgeSeconds] = int64(in.DataAge / time.Second)
+		f = append(f, telemetry.IntField(telemetry.FieldDataAgeSeconds, int64(in.DataAge/time.Second)))
 	}
 	if in.TunnelsRead {
-		f[telemetry.FieldTunnelsUp] = in.TunnelsUp
-		f[telemetry.FieldTunnelsDown] = in.TunnelsDown
+		f = append(f, telemetry.IntField(telemetry.FieldTunnelsUp, in.TunnelsUp), telemetry.IntField(telemetry.FieldTunnelsDown, in.TunnelsDown))
 	}
 	return b.point(telemetry.MeasApplianceStatus, nil, f, ts)
 }

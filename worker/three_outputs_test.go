@@ -121,8 +121,8 @@ func expectedLines(t *testing.T, pts []telemetry.Point) (mqttWant, otlpWant []st
 	t.Helper()
 	for _, p := range pts {
 		spec, known := telemetry.Lookup(p.Measurement)
-		topic := "ectelemetry/" + outputs.TopicSegment(p.Tags[telemetry.TagHostname]) + "/" + outputs.TopicSegment(p.Measurement)
-		for k, v := range p.Fields {
+		topic := "ectelemetry/" + outputs.TopicSegment(p.Tags.Get(telemetry.TagHostname)) + "/" + outputs.TopicSegment(p.Measurement)
+		for k, v := range p.Fields.All() {
 			var val, typ string
 			var x float64
 			switch v := v.(type) {
@@ -140,7 +140,7 @@ func expectedLines(t *testing.T, pts []telemetry.Point) (mqttWant, otlpWant []st
 			default:
 				t.Fatalf("%s.%s: field of type %T", p.Measurement, k, v)
 			}
-			tags := maps.Clone(p.Tags)
+			tags := maps.Clone(p.Tags.Map())
 			tags[outputs.TagValueType] = typ
 			if known {
 				if f, ok := spec.Field(k); ok && f.Unit != "" {
@@ -156,7 +156,7 @@ func expectedLines(t *testing.T, pts []telemetry.Point) (mqttWant, otlpWant []st
 			if m.Kind == telemetry.OTelDeltaSum {
 				kind = otlpSumKind(telemetry.MinuteSpan, true, metricpb.AggregationTemporality_AGGREGATION_TEMPORALITY_DELTA)
 			}
-			otlpWant = append(otlpWant, otlpLine(m.Name, uint64(p.Time.UnixNano()), p.Tags, m.Unit, kind, x*m.Scale))
+			otlpWant = append(otlpWant, otlpLine(m.Name, uint64(p.Time.UnixNano()), p.Tags.Map(), m.Unit, kind, x*m.Scale))
 		}
 	}
 	slices.Sort(mqttWant)

@@ -273,18 +273,18 @@ func TestCollectStoresExactlyWhatTheApplianceServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem := f.sink.byMeasurement(telemetry.MeasMemoryStats)
-	if len(mem) != 1 || mem[0].Fields[telemetry.FieldTotalMemory] != served.Memory.Total || mem[0].Fields[telemetry.FieldSwapUsed] != served.Memory.SwapUsed {
+	if len(mem) != 1 || mem[0].Fields.Get(telemetry.FieldTotalMemory) != served.Memory.Total || mem[0].Fields.Get(telemetry.FieldSwapUsed) != served.Memory.SwapUsed {
 		t.Errorf("memory_stats = %v, want total %d swap_used %d", mem, served.Memory.Total, served.Memory.SwapUsed)
 	}
 	if got, want := len(f.sink.byMeasurement(telemetry.MeasCPUStats)), len(served.CPU); got != want {
 		t.Errorf("cpu_stats points = %d, want one per sample and CPU = %d", got, want)
 	}
 	alarms := f.sink.byMeasurement(telemetry.MeasAlarmStats)
-	if len(alarms) != 1 || alarms[0].Fields[telemetry.FieldMajorAlarms] != int64(served.Alarms.NumMajor) {
+	if len(alarms) != 1 || alarms[0].Fields.Get(telemetry.FieldMajorAlarms) != int64(served.Alarms.NumMajor) {
 		t.Errorf("alarm_stats = %v, want major %d", alarms, served.Alarms.NumMajor)
 	}
 	routes := f.sink.byMeasurement(telemetry.MeasRouteTableStats)
-	if len(routes) != 1 || routes[0].Fields[telemetry.FieldTotalV4Routes] != int64(served.Routes.V4) {
+	if len(routes) != 1 || routes[0].Fields.Get(telemetry.FieldTotalV4Routes) != int64(served.Routes.V4) {
 		t.Errorf("route_table_stats = %v, want v4 %d", routes, served.Routes.V4)
 	}
 	disk := f.sink.byMeasurement(telemetry.MeasDiskStats)
@@ -292,8 +292,8 @@ func TestCollectStoresExactlyWhatTheApplianceServed(t *testing.T) {
 		t.Errorf("disk_stats points = %d, want %d", len(disk), len(served.Disk))
 	}
 	for _, p := range disk {
-		if want := served.Disk[p.Tags[telemetry.TagDiskDir]]; p.Fields[telemetry.FieldUsed] != want.Used {
-			t.Errorf("disk %s used = %v, want %d", p.Tags[telemetry.TagDiskDir], p.Fields[telemetry.FieldUsed], want.Used)
+		if want := served.Disk[p.Tags.Get(telemetry.TagDiskDir)]; p.Fields.Get(telemetry.FieldUsed) != want.Used {
+			t.Errorf("disk %s used = %v, want %d", p.Tags.Get(telemetry.TagDiskDir), p.Fields.Get(telemetry.FieldUsed), want.Used)
 		}
 	}
 	dep := f.sink.byMeasurement(telemetry.MeasDeploymentInfo)
@@ -303,8 +303,8 @@ func TestCollectStoresExactlyWhatTheApplianceServed(t *testing.T) {
 	for _, d := range served.Deployment {
 		found := false
 		for _, p := range dep {
-			if p.Tags[telemetry.TagInterfaceName] == d.InterfaceName && p.Tags[telemetry.TagInterfaceLabel] == d.Label &&
-				p.Fields[telemetry.FieldWanInboundBW] == d.Inbound && p.Fields[telemetry.FieldWanOutboundBW] == d.Outbound {
+			if p.Tags.Get(telemetry.TagInterfaceName) == d.InterfaceName && p.Tags.Get(telemetry.TagInterfaceLabel) == d.Label &&
+				p.Fields.Get(telemetry.FieldWanInboundBW) == d.Inbound && p.Fields.Get(telemetry.FieldWanOutboundBW) == d.Outbound {
 				found = true
 			}
 		}
@@ -317,21 +317,21 @@ func TestCollectStoresExactlyWhatTheApplianceServed(t *testing.T) {
 	for _, k := range realtimeKeys {
 		pps += served.Realtime[k][0][1]
 	}
-	if len(rt) != 1 || rt[0].Fields[telemetry.FieldPps] != pps {
+	if len(rt) != 1 || rt[0].Fields.Get(telemetry.FieldPps) != pps {
 		t.Errorf("realtime = %v, want pps %d", rt, pps)
 	}
 	tc := f.sink.byMeasurement(telemetry.MeasTunnelCountStats)
 	wantAll := served.Tunnels[simulator.TunnelQuery{Endpoint: simulator.EndpointTunnelIDs}]
-	if len(tc) != 1 || tc[0].Fields[telemetry.FieldUnderlaySDWANTunnels] != int64(len(wantAll)) {
+	if len(tc) != 1 || tc[0].Fields.Get(telemetry.FieldUnderlaySDWANTunnels) != int64(len(wantAll)) {
 		t.Errorf("tunnel_count_stats = %v, want underlay %d", tc, len(wantAll))
 	}
 	up := f.sink.byMeasurement(telemetry.MeasApplianceMetadata)
 	var sawUptime, sawMeta bool
 	for _, p := range up {
-		if v, ok := p.Fields[telemetry.FieldUptime]; ok {
+		if v, ok := p.Fields.Lookup(telemetry.FieldUptime); ok {
 			sawUptime = v == *served.UptimeMs
 		}
-		if p.Fields[telemetry.FieldReachable] == true && p.Fields[telemetry.FieldModel] == a.Model {
+		if p.Fields.Get(telemetry.FieldReachable) == true && p.Fields.Get(telemetry.FieldModel) == a.Model {
 			sawMeta = true
 		}
 	}
@@ -441,8 +441,8 @@ func TestFailuresNameTheApplianceAndKeepMetadata(t *testing.T) {
 	}
 	// The unreachable appliance's metadata says so.
 	for _, p := range f.sink.byMeasurement(telemetry.MeasApplianceMetadata) {
-		if p.Tags[telemetry.TagHostname] == "GONE-EC-99" && p.Fields[telemetry.FieldReachable] != false {
-			t.Errorf("metadata of the unreachable appliance = %v, want reachable=false", p.Fields)
+		if p.Tags.Get(telemetry.TagHostname) == "GONE-EC-99" && p.Fields.Get(telemetry.FieldReachable) != false {
+			t.Errorf("metadata of the unreachable appliance = %v, want reachable=false", p.Fields.Map())
 		}
 	}
 }

@@ -199,7 +199,7 @@ func storedCheck(ctx context.Context, sim *simulator.Simulator, count storedCoun
 					f = map[string]int64{}
 					byApp[a.ID] = f
 				}
-				for k := range p.Fields {
+				for k := range p.Fields.All() {
 					f[k]++
 				}
 			}

@@ -33,7 +33,7 @@ func (s *memSink) Write(_ context.Context, pts []telemetry.Point) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range pts {
-		s.byHost[p.Tags[telemetry.TagHostname]]++
+		s.byHost[p.Tags.Get(telemetry.TagHostname)]++
 	}
 	return len(pts), nil
 }

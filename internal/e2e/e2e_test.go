@@ -23,18 +23,24 @@ import (
 // with keys sorted and numbers in one canonical form, so InfluxDB rows and
 // simulator points compare as strings.
 func normPoint(p telemetry.Point) string {
+	return norm(p.Measurement, p.Tags.Map(), p.Fields.Map(), p.Time)
+}
+
+// norm is normPoint of a point's parts; field values may also be the
+// json.Number values of an InfluxDB answer.
+func norm(measurement string, tagMap map[string]string, fieldMap map[string]any, at time.Time) string {
 	var tags, fields []string
-	for k, v := range p.Tags {
+	for k, v := range tagMap {
 		if v != "" {
 			tags = append(tags, k+"="+v)
 		}
 	}
-	for k, v := range p.Fields {
+	for k, v := range fieldMap {
 		fields = append(fields, k+"="+normValue(v))
 	}
 	sort.Strings(tags)
 	sort.Strings(fields)
-	return fmt.Sprintf("%s %s | %s @%d", p.Measurement, strings.Join(tags, ","), strings.Join(fields, ","), p.Time.Unix())
+	return fmt.Sprintf("%s %s | %s @%d", measurement, strings.Join(tags, ","), strings.Join(fields, ","), at.Unix())
 }
 
 func normValue(v any) string {
@@ -77,21 +83,22 @@ func stored(t *testing.T, db *testenv.InfluxDB, measurement, hostname string) []
 	var out []string
 	for _, s := range series {
 		for _, row := range s.Values {
-			p := telemetry.Point{Measurement: measurement, Tags: map[string]string{}, Fields: map[string]any{}}
+			tags, fields := map[string]string{}, map[string]any{}
+			var at time.Time
 			for i, col := range s.Columns {
 				v := row[i]
 				switch {
 				case col == "time":
 					n, _ := v.(json.Number).Int64()
-					p.Time = time.Unix(n, 0)
+					at = time.Unix(n, 0)
 				case v == nil:
 				case tagKeys[col]:
-					p.Tags[col] = fmt.Sprint(v)
+					tags[col] = fmt.Sprint(v)
 				default:
-					p.Fields[col] = v
+					fields[col] = v
 				}
 			}
-			out = append(out, normPoint(p))
+			out = append(out, norm(measurement, tags, fields, at))
 		}
 	}
 	sort.Strings(out)
@@ -115,7 +122,7 @@ func expectedOf(t *testing.T, sim *simulator.Simulator, orchestrator, id string,
 			t.Fatal(err)
 		}
 		for _, p := range pts {
-			p.Tags[telemetry.TagOrchestrator] = orchestrator
+			p.Tags.Set(telemetry.TagOrchestrator, orchestrator)
 			out[p.Measurement] = append(out[p.Measurement], normPoint(p))
 		}
 	}

@@ -144,7 +144,7 @@ func TestVictoriaMetricsStoresThePoints(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, pt := range pts {
-				for f, v := range pt.Fields {
+				for f, v := range pt.Fields.All() {
 					name := pt.Measurement + "_" + f
 					var want float64
 					switch x := v.(type) {
@@ -162,7 +162,7 @@ func TestVictoriaMetricsStoresThePoints(t *testing.T) {
 						}
 						continue
 					}
-					tags := maps.Clone(pt.Tags)
+					tags := maps.Clone(pt.Tags.Map())
 					tags[telemetry.TagOrchestrator] = config.DefaultOrchName // the workers add it as they write
 					k := vmKey(name, tags, pt.Time.UnixMilli())
 					got, ok := samples[k]

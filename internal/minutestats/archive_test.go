@@ -371,7 +371,7 @@ func TestParseHostileIdentity(t *testing.T) {
 	if len(res.Points) != 1 {
 		t.Fatalf("got %d points, want 1; issues %v", len(res.Points), res.Issues)
 	}
-	tags := res.Points[0].Tags
+	tags := res.Points[0].Tags.Map()
 	if got, want := tags[telemetry.TagApplianceID], "3.NE\uFFFD"; got != want {
 		t.Errorf("appliance_id = %q, want %q", got, want)
 	}

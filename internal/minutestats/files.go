@@ -48,16 +48,7 @@ type layout struct {
 	tsCol   int
 	tags    func(p *parser) string // appends to p.tags in a fixed order
 	fields  []fieldCol
-	extra   func(p *parser, fields map[string]any) // optional derived fields, one at most
-}
-
-// maxFields is how many fields a point of l has at most: the size its map
-// is made with, so that it never grows and is no larger than needed.
-func (l *layout) maxFields() int {
-	if l.extra != nil {
-		return len(l.fields) + 1
-	}
-	return len(l.fields)
+	extra   func(p *parser, fields *telemetry.Fields) // optional derived fields, one at most
 }
 
 type fieldCol struct {
@@ -110,19 +101,19 @@ func (l *layout) parse(p *parser, _ string) string {
 			return r
 		}
 	}
-	fields := make(map[string]any, l.maxFields())
+	p.row = p.row[:0]
 	for _, f := range l.fields {
-		if r := p.intField(fields, f.col, f.name); r != "" {
+		if r := p.intField(&p.row, f.col, f.name); r != "" {
 			return r
 		}
 	}
 	if l.extra != nil {
-		l.extra(p, fields)
+		l.extra(p, &p.row)
 	}
-	if len(fields) == 0 {
+	if len(p.row) == 0 {
 		return "no usable fields"
 	}
-	p.emit(l.meas, fields, ts)
+	p.emit(l.meas, p.row, ts)
 	return ""
 }
 
@@ -231,7 +222,7 @@ var trafficClassLayout = &layout{
 	fields: run(3,
 		telemetry.FieldBytesWanTx, telemetry.FieldBytesWanRx, telemetry.FieldBytesLanTx, telemetry.FieldBytesLanRx,
 		telemetry.FieldPacketsWanTx, telemetry.FieldPacketsWanRx, telemetry.FieldPacketsLanTx, telemetry.FieldPacketsLanRx),
-	extra: func(p *parser, fields map[string]any) { p.trafficClassName(fields, 1, p.tags[0].v) },
+	extra: func(p *parser, fields *telemetry.Fields) { p.trafficClassName(fields, 1, p.tags[0].v) },
 }
 
 // shaper_v2.txt.
@@ -247,7 +238,7 @@ var shaperLayout = &layout{
 		telemetry.FieldTotalBytesShaped, telemetry.FieldTotalBytesUsedShaped, telemetry.FieldTotalPacketsUsedShaped,
 		telemetry.FieldShaperWaitTime, telemetry.FieldShaperWaitCount,
 		telemetry.FieldShaperDroppedExpiredPkts, telemetry.FieldShaperDroppedOther),
-	extra: func(p *parser, fields map[string]any) { p.trafficClassName(fields, 1, p.tags[0].v) },
+	extra: func(p *parser, fields *telemetry.Fields) { p.trafficClassName(fields, 1, p.tags[0].v) },
 }
 
 // tunnel_availability_v2.txt (as real captures show): column 8 is the
@@ -264,9 +255,9 @@ var availabilityLayout = &layout{
 		)
 	},
 	fields: run(8, telemetry.FieldDownSeconds),
-	extra: func(_ *parser, fields map[string]any) {
-		if down, ok := fields[telemetry.FieldDownSeconds].(int64); ok {
-			fields[telemetry.FieldAvailabilityPct] = availabilityPct(down)
+	extra: func(_ *parser, fields *telemetry.Fields) {
+		if down, ok := fields.Value(telemetry.FieldDownSeconds); ok {
+			*fields = append(*fields, telemetry.FloatField(telemetry.FieldAvailabilityPct, availabilityPct(down.Int())))
 		}
 	},
 }
@@ -329,21 +320,23 @@ func parseTunnel(p *parser, _ string) string {
 	); r != "" {
 		return r
 	}
-	stats := make(map[string]any, len(tunnelInts)+1)
+	stats := p.row[:0]
 	// The demo's mapping: "0" is false, anything else true. Real captures
 	// suggest the name is inverted; kept for compatibility.
 	switch flag := trimSpace(p.cols[4]); flag {
 	case sentinel:
 		p.note(fmt.Sprintf("column 4 (%s): invalid-counter marker, field omitted", telemetry.FieldSDWANTunnel))
 	default:
-		stats[telemetry.FieldSDWANTunnel] = flag != "0"
+		stats = append(stats, telemetry.BoolField(telemetry.FieldSDWANTunnel, flag != "0"))
 	}
 	for _, f := range tunnelInts {
-		if r := p.intField(stats, f.col, f.name); r != "" {
+		if r := p.intField(&stats, f.col, f.name); r != "" {
+			p.row = stats
 			return r
 		}
 	}
-	var peaks map[string]any
+	p.row = stats
+	peaks := p.row2[:0]
 	for _, f := range tunnelPeaks {
 		word, st := parseWord(p.cols[f.col])
 		switch st {
@@ -361,11 +354,9 @@ func parseTunnel(p *parser, _ string) string {
 			}
 			continue
 		}
-		if peaks == nil {
-			peaks = make(map[string]any, len(tunnelPeaks))
-		}
-		peaks[f.name] = float64(v)
+		peaks = append(peaks, telemetry.FloatField(f.name, float64(v)))
 	}
+	p.row2 = peaks
 	if len(stats) == 0 && len(peaks) == 0 {
 		return "no usable fields"
 	}
@@ -404,10 +395,10 @@ func parseProbe(p *parser, line string) string {
 	); r != "" {
 		return r
 	}
-	fields := make(map[string]any, probeRaw+1)
+	p.row = p.row[:0]
 	rawFirst := n - probeTail
 	for i, name := range telemetry.ProbeRawFields {
-		if r := p.intField(fields, rawFirst+i, name); r != "" {
+		if r := p.intField(&p.row, rawFirst+i, name); r != "" {
 			return r
 		}
 	}
@@ -431,17 +422,17 @@ func parseProbe(p *parser, line string) string {
 		v, _, st := parseDigits(interval)
 		switch st {
 		case cellOK:
-			fields[telemetry.FieldProbeSampleSeconds] = v
+			p.row = append(p.row, telemetry.IntField(telemetry.FieldProbeSampleSeconds, v))
 		case cellSentinel:
 			p.note(fmt.Sprintf("settings: sample-int is the invalid-counter marker, %s omitted", telemetry.FieldProbeSampleSeconds))
 		default:
 			p.note(fmt.Sprintf("settings: sample-int %s is not a non-negative integer, %s omitted", quote(interval), telemetry.FieldProbeSampleSeconds))
 		}
 	}
-	if len(fields) == 0 {
+	if len(p.row) == 0 {
 		return "no usable fields"
 	}
-	p.emit(telemetry.MeasProbeStats, fields, ts)
+	p.emit(telemetry.MeasProbeStats, p.row, ts)
 	return ""
 }
 

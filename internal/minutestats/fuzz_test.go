@@ -39,7 +39,7 @@ func checkResult(t *testing.T, res *Result) {
 		if _, err := influx.AppendLine(nil, p); err != nil {
 			t.Fatalf("influx.AppendLine(%v) = %v", p, err)
 		}
-		for k, v := range p.Tags {
+		for k, v := range p.Tags.All() {
 			if v == "" {
 				t.Fatalf("point %v has empty tag %q", p, k)
 			}

@@ -87,7 +87,7 @@ func TestParseArchiveCollisionAfterHandOver(t *testing.T) {
 	var got []string
 	opt.Emit = func(pts []telemetry.Point) error {
 		for _, p := range pts {
-			got = append(got, p.Tags[telemetry.TagInterfaceName])
+			got = append(got, p.Tags.Get(telemetry.TagInterfaceName))
 		}
 		return nil
 	}

@@ -92,6 +92,10 @@ type Options struct {
 	// are required.
 	ApplianceID string
 	Hostname    string
+	// Orchestrator, when set, becomes the orchestrator tag of every point
+	// (through telemetry.TagValue), as the worker tags everything it
+	// writes.
+	Orchestrator string
 	// Lookups resolves label, overlay and traffic class ids. Ids it does
 	// not know are tagged unknown_<id> and reported as Issues.
 	Lookups Lookups
@@ -175,6 +179,7 @@ func (o Options) withDefaults() Options {
 		o.EmitPoints = DefaultEmitPoints
 	}
 	o.ApplianceID, o.Hostname = telemetry.TagValue(o.ApplianceID), telemetry.TagValue(o.Hostname)
+	o.Orchestrator = telemetry.TagValue(o.Orchestrator)
 	return o
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,10 +42,19 @@ type parser struct {
 	// Per line, reused.
 	cols    []string
 	tags    []kv
+	row     telemetry.Fields // the line's fields, for emit to copy
+	row2    telemetry.Fields // a second point's fields (tunnel peaks)
+	perms   []permCache      // the key order of recent rows, by measurement
 	key     []byte
 	pending []pendingIssue
 	buf     []byte       // copy buffer for reading members
 	zr      *gzip.Reader // reused by every archive this parser reads
+
+	// Storage the points' tags and fields are cut from, a chunk at a time:
+	// a point then costs no allocation of its own. Chunks belong to the
+	// points once handed out, so they are never reused by another parse.
+	tagSlab   []telemetry.Tag
+	fieldSlab []telemetry.Field
 
 	// Current member.
 	file string
@@ -53,6 +63,19 @@ type parser struct {
 }
 
 type kv struct{ k, v string }
+
+// permCache remembers the key order of the last row of a measurement and
+// the permutation that sorts it: the rows of a file mostly have the same
+// keys in the same order, so emit sorts once per file, not once per row.
+type permCache struct {
+	meas string
+	keys []string
+	perm []int
+}
+
+// slabSize is how many tags or fields one chunk of a parser's storage
+// holds (a steady appliance-minute uses a few thousand fields).
+const slabSize = 512
 
 type pendingIssue struct {
 	reason string
@@ -99,9 +122,12 @@ func (p *parser) release() {
 	clear(p.cols[:cap(p.cols)])
 	clear(p.tags[:cap(p.tags)])
 	clear(p.pending[:cap(p.pending)])
+	clear(p.row[:cap(p.row)])
+	clear(p.row2[:cap(p.row2)])
 	*p = parser{
 		members: p.members, index: p.index, reported: p.reported,
 		cols: p.cols[:0], tags: p.tags[:0], key: p.key[:0], pending: p.pending[:0],
+		row: p.row[:0], row2: p.row2[:0], perms: p.perms[:0],
 		buf: p.buf, zr: p.zr,
 	}
 	parsers.Put(p)
@@ -240,7 +266,8 @@ func splitComma(dst []string, line string) []string {
 
 // emit adds a point built from p.tags (in the measurement's tag order),
 // fields and ts, or merges it into an earlier point with the same identity.
-func (p *parser) emit(meas string, fields map[string]any, ts time.Time) {
+// fields is scratch space: emit copies what it keeps.
+func (p *parser) emit(meas string, fields telemetry.Fields, ts time.Time) {
 	p.key = append(p.key[:0], meas...)
 	for _, t := range p.tags {
 		p.key = append(p.key, 0)
@@ -262,20 +289,91 @@ func (p *parser) emit(meas string, fields map[string]any, ts time.Time) {
 		p.res.Dropped++
 		return
 	}
-	tags := make(map[string]string, 2+len(p.tags))
-	tags[telemetry.TagApplianceID] = p.opt.ApplianceID
-	tags[telemetry.TagHostname] = p.opt.Hostname
+	n := 2
+	if p.opt.Orchestrator != "" {
+		n++
+	}
 	for _, t := range p.tags {
 		if t.v != "" { // an empty optional tag is left out, as InfluxDB does
-			tags[t.k] = t.v
+			n++
 		}
 	}
+	tags := p.newTags(n)[:0]
+	tags = append(tags, telemetry.Tag{Key: telemetry.TagApplianceID, Value: p.opt.ApplianceID},
+		telemetry.Tag{Key: telemetry.TagHostname, Value: p.opt.Hostname})
+	if p.opt.Orchestrator != "" {
+		tags = append(tags, telemetry.Tag{Key: telemetry.TagOrchestrator, Value: p.opt.Orchestrator})
+	}
+	for _, t := range p.tags {
+		if t.v != "" {
+			tags = append(tags, telemetry.Tag{Key: t.k, Value: t.v})
+		}
+	}
+	out := p.newFields(len(fields))
+	for i, j := range p.keyOrder(meas, fields) {
+		out[i] = fields[j]
+	}
 	p.index[string(p.key)] = p.emitted + len(p.res.Points)
-	p.res.Points = append(p.res.Points, telemetry.Point{Measurement: meas, Tags: tags, Fields: fields, Time: ts})
+	p.res.Points = append(p.res.Points, telemetry.Point{Measurement: meas, Tags: tags, Fields: out, Time: ts})
 	p.cur.Points++
 	if len(p.res.Points) >= p.opt.EmitPoints {
 		p.handOver()
 	}
+}
+
+// keyOrder returns the positions of fields in key order, which the line
+// encoder then writes without sorting.
+func (p *parser) keyOrder(meas string, fields telemetry.Fields) []int {
+	var c *permCache
+	for i := range p.perms {
+		if p.perms[i].meas == meas {
+			c = &p.perms[i]
+			break
+		}
+	}
+	if c == nil {
+		p.perms = append(p.perms, permCache{meas: meas})
+		c = &p.perms[len(p.perms)-1]
+	} else if len(c.keys) == len(fields) {
+		same := true
+		for i := range fields {
+			if fields[i].Key != c.keys[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return c.perm
+		}
+	}
+	c.keys, c.perm = c.keys[:0], c.perm[:0]
+	for i := range fields {
+		c.keys = append(c.keys, fields[i].Key)
+		c.perm = append(c.perm, i)
+	}
+	slices.SortFunc(c.perm, func(a, b int) int { return strings.Compare(fields[a].Key, fields[b].Key) })
+	return c.perm
+}
+
+// newTags and newFields cut n tags or fields from the parser's storage.
+// The result's capacity is n: appending to it (a merge adding a field)
+// copies it instead of overwriting a neighbour.
+func (p *parser) newTags(n int) telemetry.Tags {
+	if len(p.tagSlab) < n {
+		p.tagSlab = make([]telemetry.Tag, max(n, slabSize))
+	}
+	t := p.tagSlab[:n:n]
+	p.tagSlab = p.tagSlab[n:]
+	return t
+}
+
+func (p *parser) newFields(n int) telemetry.Fields {
+	if len(p.fieldSlab) < n {
+		p.fieldSlab = make([]telemetry.Field, max(n, slabSize))
+	}
+	f := p.fieldSlab[:n:n]
+	p.fieldSlab = p.fieldSlab[n:]
+	return f
 }
 
 type mergeRule uint8
@@ -291,7 +389,7 @@ const (
 // up, configured limits and worst-case gauges keep the maximum, "higher is
 // better" gauges the minimum, and text, flags and values of unknown meaning
 // keep the first row's value.
-func ruleFor(meas, field string, v any) mergeRule {
+func ruleFor(meas, field string, v telemetry.Value) mergeRule {
 	switch field {
 	case telemetry.FieldMaxBandwidthTx, telemetry.FieldMaxBandwidthRx,
 		telemetry.FieldMaxBWTx, telemetry.FieldMaxBWRx,
@@ -308,57 +406,54 @@ func ruleFor(meas, field string, v any) mergeRule {
 	if meas == telemetry.MeasProbeStats {
 		return mergeFirst
 	}
-	switch v.(type) {
-	case int64:
+	switch v.Type() {
+	case telemetry.Integer:
 		return mergeSum
-	case float64:
+	case telemetry.Float:
 		return mergeMax
 	}
 	return mergeFirst
 }
 
-func (p *parser) merge(dst *telemetry.Point, fields map[string]any) {
-	for k, nv := range fields {
-		ov, ok := dst.Fields[k]
+func (p *parser) merge(dst *telemetry.Point, fields telemetry.Fields) {
+	for _, nf := range fields {
+		ov, ok := dst.Fields.Value(nf.Key)
 		if !ok {
-			dst.Fields[k] = nv
+			dst.Fields = append(dst.Fields, nf)
 			continue
 		}
-		switch rule := ruleFor(dst.Measurement, k, ov); rule {
+		switch rule := ruleFor(dst.Measurement, nf.Key, ov); rule {
 		case mergeFirst:
 		default:
-			dst.Fields[k] = p.combine(rule, k, ov, nv)
+			dst.Fields.SetValue(nf.Key, p.combine(rule, nf.Key, ov, nf.Value))
 		}
 	}
 }
 
-func (p *parser) combine(rule mergeRule, field string, ov, nv any) any {
-	switch o := ov.(type) {
-	case int64:
-		n, ok := nv.(int64)
-		if !ok {
-			return ov
-		}
+func (p *parser) combine(rule mergeRule, field string, ov, nv telemetry.Value) telemetry.Value {
+	if nv.Type() != ov.Type() {
+		return ov
+	}
+	switch ov.Type() {
+	case telemetry.Integer:
+		o, n := ov.Int(), nv.Int()
 		switch rule {
 		case mergeMax:
-			return max(o, n)
+			return telemetry.IntValue(max(o, n))
 		case mergeMin:
-			return min(o, n)
+			return telemetry.IntValue(min(o, n))
 		}
 		if s := o + n; s >= o { // both are non-negative
-			return s
+			return telemetry.IntValue(s)
 		}
 		p.note(fmt.Sprintf("sum of merged %s overflows int64, capped", field))
-		return int64(math.MaxInt64)
-	case float64:
-		n, ok := nv.(float64)
-		if !ok {
-			return ov
-		}
+		return telemetry.IntValue(math.MaxInt64)
+	case telemetry.Float:
+		o, n := ov.Float(), nv.Float()
 		if rule == mergeMin {
-			return min(o, n)
+			return telemetry.FloatValue(min(o, n))
 		}
-		return max(o, n)
+		return telemetry.FloatValue(max(o, n))
 	}
 	return ov
 }
@@ -462,11 +557,11 @@ func (p *parser) timestamp(col int) (time.Time, string) {
 // intField stores cols[col] as the int64 field name. The invalid-counter
 // marker omits the field with an issue; any other bad cell returns a skip
 // reason.
-func (p *parser) intField(fields map[string]any, col int, name string) string {
+func (p *parser) intField(fields *telemetry.Fields, col int, name string) string {
 	v, _, st := parseDigits(p.cols[col])
 	switch st {
 	case cellOK:
-		fields[name] = v
+		*fields = append(*fields, telemetry.IntField(name, v))
 	case cellSentinel:
 		p.note(fmt.Sprintf("column %d (%s): invalid-counter marker, field omitted", col, name))
 	default:
@@ -476,7 +571,7 @@ func (p *parser) intField(fields map[string]any, col int, name string) string {
 }
 
 // intFields stores consecutive columns from first on as the named fields.
-func (p *parser) intFields(fields map[string]any, first int, names ...string) string {
+func (p *parser) intFields(fields *telemetry.Fields, first int, names ...string) string {
 	for i, n := range names {
 		if r := p.intField(fields, first+i, n); r != "" {
 			return r
@@ -642,7 +737,7 @@ func (p *parser) lookupName(col int, what, id, name string) string {
 
 // trafficClassName adds the traffic_class_name field when the lookups name
 // the class. Nil TrafficClasses means names are unavailable: no issue.
-func (p *parser) trafficClassName(fields map[string]any, col int, id string) {
+func (p *parser) trafficClassName(fields *telemetry.Fields, col int, id string) {
 	names := p.opt.Lookups.TrafficClasses
 	if names == nil {
 		return
@@ -655,6 +750,6 @@ func (p *parser) trafficClassName(fields map[string]any, col int, id string) {
 	case !telemetry.TagValueOK(name):
 		p.noteOnce("traffic class\x00"+id, fmt.Sprintf("column %d: traffic class id %s has a name not usable in line protocol (%s), %s omitted", col, id, quote(name), telemetry.FieldTrafficClassName))
 	default:
-		fields[telemetry.FieldTrafficClassName] = name
+		*fields = append(*fields, telemetry.StringField(telemetry.FieldTrafficClassName, name))
 	}
 }

@@ -3,6 +3,8 @@ package minutestats
 import (
 	"fmt"
 	"math"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -222,7 +224,7 @@ func TestLabelResolution(t *testing.T) {
 			if len(res.Points) != 1 {
 				t.Fatalf("got %d points, want 1; issues %v", len(res.Points), res.Issues)
 			}
-			if got := res.Points[0].Tags[telemetry.TagInterfaceLabel]; got != tc.want {
+			if got := res.Points[0].Tags.Get(telemetry.TagInterfaceLabel); got != tc.want {
 				t.Errorf("interface_label = %q, want %q", got, tc.want)
 			}
 			var gotIssue string
@@ -267,11 +269,76 @@ func TestMergeTunnelRows(t *testing.T) {
 	if diff := cmp.Diff(want, subset(res.Points[0], want)); diff != "" {
 		t.Errorf("merged tunnel_stats mismatch (-want +got):\n%s", diff)
 	}
-	if got := res.Points[1].Fields[telemetry.FieldPeakBytesWanTx]; got != 100.0 {
+	if got := res.Points[1].Fields.Get(telemetry.FieldPeakBytesWanTx); got != 100.0 {
 		t.Errorf("merged peak_bytes_wan_tx = %v, want 100 (the larger peak)", got)
 	}
 	if f := res.Files[0]; f.Points != 2 || f.Merged != 2 || f.Lines != 2 || f.Skipped != 0 {
 		t.Errorf("summary = %+v, want 2 points, 2 merged, 2 lines, 0 skipped", f)
+	}
+}
+
+// TestMergeAddingAFieldLeavesOtherPointsAlone merges a field into a point
+// whose fields were cut from the parser's storage right before the next
+// point's: the merge must copy them, not write over the neighbour.
+func TestMergeAddingAFieldLeavesOtherPointsAlone(t *testing.T) {
+	row := func(tunnel, flag string, bytes int) string {
+		c := make([]string, 72)
+		for i := range c {
+			c[i] = "0"
+		}
+		c[0], c[1], c[2], c[3], c[4], c[5] = "3.NE", tunnel, "alias_"+tunnel, "0", flag, "ab"
+		c[6] = fmt.Sprint(bytes)
+		c[71] = "1736503200"
+		return strings.Join(c, ",") + "\n"
+	}
+	body := row("tunnel_1", sentinel, 5) + row("tunnel_2", "0", 7) + row("tunnel_1", "1", 6)
+	res := parseOne(t, FileTunnel, body, Lookups{})
+	if len(res.Points) != 2 {
+		t.Fatalf("got %d points, want 2 tunnel_stats", len(res.Points))
+	}
+	first, second := res.Points[0], res.Points[1]
+	if got := first.Fields.Get(telemetry.FieldSDWANTunnel); got != true {
+		t.Errorf("tunnel_1 %s = %v, want true from the merged row", telemetry.FieldSDWANTunnel, got)
+	}
+	if got := first.Fields.Get(telemetry.FieldBytesWanTx); got != int64(11) {
+		t.Errorf("tunnel_1 %s = %v, want 11", telemetry.FieldBytesWanTx, got)
+	}
+	if got := second.Tags.Get(telemetry.TagTunnelID); got != "tunnel_2" {
+		t.Fatalf("second point is %q, want tunnel_2", got)
+	}
+	if len(second.Fields) != len(tunnelInts)+1 || second.Fields[0].Key != slices.MinFunc(second.Fields, func(a, b telemetry.Field) int { return strings.Compare(a.Key, b.Key) }).Key {
+		t.Errorf("tunnel_2 has %d fields starting with %q, want %d in key order", len(second.Fields), second.Fields[0].Key, len(tunnelInts)+1)
+	}
+	if got := second.Fields.Get(telemetry.FieldSDWANTunnel); got != false {
+		t.Errorf("tunnel_2 %s = %v, want false (its own row)", telemetry.FieldSDWANTunnel, got)
+	}
+	if got := second.Fields.Get(telemetry.FieldBytesWanTx); got != int64(7) {
+		t.Errorf("tunnel_2 %s = %v, want 7", telemetry.FieldBytesWanTx, got)
+	}
+}
+
+// TestPointsComeInKeyOrder checks that parsed points carry their fields in
+// key order, which lets the line encoder skip sorting them.
+func TestPointsComeInKeyOrder(t *testing.T) {
+	cases, err := filepath.Glob("testdata/cases/*")
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no cases under testdata/cases: %v", err)
+	}
+	n := 0
+	for _, dir := range cases {
+		res, err := ParseDir(dir, testOptions(readLookups(t, dir)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range res.Points {
+			n++
+			if !slices.IsSortedFunc(p.Fields, func(a, b telemetry.Field) int { return strings.Compare(a.Key, b.Key) }) {
+				t.Errorf("%s: %s fields not in key order: %v", dir, p.Measurement, p.Fields)
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d points checked", n)
 	}
 }
 
@@ -281,7 +348,7 @@ func TestMergeOverflowSaturates(t *testing.T) {
 	if len(res.Points) != 1 {
 		t.Fatalf("got %d points, want 1", len(res.Points))
 	}
-	if got := res.Points[0].Fields[telemetry.FieldDropCount]; got != int64(math.MaxInt64) {
+	if got := res.Points[0].Fields.Get(telemetry.FieldDropCount); got != int64(math.MaxInt64) {
 		t.Errorf("drop_count = %v, want %d", got, int64(math.MaxInt64))
 	}
 	want := []Issue{{File: "st2-1/drops_v2.txt", Line: 2, Reason: "sum of merged drop_count overflows int64, capped"}}

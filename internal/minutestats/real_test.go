@@ -24,7 +24,7 @@ next:
 			continue
 		}
 		for k, v := range want {
-			if p.Tags[k] != v {
+			if p.Tags.Get(k) != v {
 				continue next
 			}
 		}
@@ -40,7 +40,7 @@ next:
 func subset(p telemetry.Point, want map[string]any) map[string]any {
 	got := make(map[string]any, len(want))
 	for k := range want {
-		if v, ok := p.Fields[k]; ok {
+		if v, ok := p.Fields.Lookup(k); ok {
 			got[k] = v
 		}
 	}
@@ -158,7 +158,7 @@ func TestRealCaptures(t *testing.T) {
 			minute := time.Unix(tc.minute, 0).UTC()
 			for _, p := range res.Points {
 				if !p.Time.Equal(minute) {
-					t.Errorf("%s %v time = %v, want %v", p.Measurement, p.Tags, p.Time, minute)
+					t.Errorf("%s %v time = %v, want %v", p.Measurement, p.Tags.Map(), p.Time, minute)
 				}
 			}
 			for _, c := range tc.checks {
@@ -239,7 +239,7 @@ func TestRealPeaksMatchCSV(t *testing.T) {
 				tunnel := cols[1]
 				var point *telemetry.Point
 				for i := range res.Points {
-					if p := &res.Points[i]; p.Measurement == telemetry.MeasTunnelPeakStats && p.Tags[telemetry.TagTunnelID] == tunnel {
+					if p := &res.Points[i]; p.Measurement == telemetry.MeasTunnelPeakStats && p.Tags.Get(telemetry.TagTunnelID) == tunnel {
 						point = p
 					}
 				}
@@ -266,7 +266,7 @@ func TestRealPeaksMatchCSV(t *testing.T) {
 					if !ok || float64(v) != wantV || at.Unix() != wantTS {
 						t.Errorf("DecodePeak(%d) [%s %s] = %v at %d (ok=%v), want %v at %d", word, tunnel, r.field, v, at.Unix(), ok, wantV, wantTS)
 					}
-					if point == nil || point.Fields[r.field] != wantV {
+					if point == nil || point.Fields.Get(r.field) != wantV {
 						t.Errorf("%s %s point field = %v, want %v", tunnel, r.field, fieldOf(point, r.field), wantV)
 					}
 				}
@@ -282,5 +282,5 @@ func fieldOf(p *telemetry.Point, k string) any {
 	if p == nil {
 		return nil
 	}
-	return p.Fields[k]
+	return p.Fields.Get(k)
 }

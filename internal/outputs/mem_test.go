@@ -24,10 +24,10 @@ func applianceBatch(host string, n int) []telemetry.Point {
 		}
 		ps[i] = telemetry.Point{
 			Measurement: telemetry.MeasInterfaceStats,
-			Tags: map[string]string{telemetry.TagApplianceID: host + ".NE", telemetry.TagHostname: host,
+			Tags: telemetry.TagsOf(map[string]string{telemetry.TagApplianceID: host + ".NE", telemetry.TagHostname: host,
 				"interface": "wan" + strconv.Itoa(i), "label": "INET", "zone": "default", "site": "site-" + host,
-				"region": "emea", "group": "branches"},
-			Fields: fields,
+				"region": "emea", "group": "branches"}),
+			Fields: telemetry.FieldsOf(fields),
 			Time:   time.Unix(1700000000+int64(i), 0).UTC(),
 		}
 	}
@@ -83,8 +83,8 @@ func BenchmarkFanoutMQTTPeakHeap(b *testing.B) {
 			src := batches[a%len(batches)]
 			ps := make([]telemetry.Point, len(src))
 			for i, p := range src {
-				p.Tags = clone(p.Tags)
-				p.Fields = clone(p.Fields)
+				p.Tags = telemetry.TagsOf(clone(p.Tags.Map()))
+				p.Fields = telemetry.FieldsOf(clone(p.Fields.Map()))
 				ps[i] = p
 			}
 			f.Offer(ps)

@@ -233,12 +233,13 @@ const (
 func (m *MQTT) Encode(points []telemetry.Point) ([]Message, error) {
 	var order []string
 	byTopic := map[string]*bytes.Buffer{}
-	var keys, tagKeys []string
+	var fields []telemetry.Field
+	var tags []telemetry.Tag
 	for _, p := range points {
 		if m.only != nil && !m.only[p.Measurement] {
 			continue
 		}
-		topic := m.o.TopicPrefix + "/" + TopicSegment(p.Tags[telemetry.TagHostname]) + "/" + TopicSegment(p.Measurement)
+		topic := m.o.TopicPrefix + "/" + TopicSegment(p.Tags.Get(telemetry.TagHostname)) + "/" + TopicSegment(p.Measurement)
 		buf, ok := byTopic[topic]
 		if !ok {
 			buf = &bytes.Buffer{}
@@ -246,22 +247,20 @@ func (m *MQTT) Encode(points []telemetry.Point) ([]Message, error) {
 			order = append(order, topic)
 		}
 		spec, known := telemetry.Lookup(p.Measurement)
-		keys = keys[:0]
-		for k := range p.Fields {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		tagKeys = tagKeys[:0]
-		for k := range p.Tags {
-			if k != TagUnit && k != TagValueType {
-				tagKeys = append(tagKeys, k)
+		fields = append(fields[:0], p.Fields...)
+		slices.SortFunc(fields, func(a, b telemetry.Field) int { return strings.Compare(a.Key, b.Key) })
+		tags = tags[:0]
+		for _, t := range p.Tags {
+			if t.Key != TagUnit && t.Key != TagValueType {
+				tags = append(tags, t)
 			}
 		}
-		slices.Sort(tagKeys)
-		pointUnit, hasPointUnit := p.Tags[TagUnit]
+		slices.SortFunc(tags, func(a, b telemetry.Tag) int { return strings.Compare(a.Key, b.Key) })
+		pointUnit, hasPointUnit := p.Tags.Lookup(TagUnit)
 		ts := strconv.AppendInt(nil, p.Time.UnixNano(), 10)
-		for _, k := range keys {
-			val, typ, ok := metricValue(p.Fields[k])
+		for _, f := range fields {
+			k := f.Key
+			val, typ, ok := metricValue(f.Value)
 			if !ok {
 				continue
 			}
@@ -300,12 +299,12 @@ func (m *MQTT) Encode(points []telemetry.Point) ([]Message, error) {
 			if !hasUnit {
 				ex = 1
 			}
-			for _, tk := range tagKeys {
-				for ex < 2 && extra[ex][0] < tk {
+			for _, t := range tags {
+				for ex < 2 && extra[ex][0] < t.Key {
 					tag(extra[ex][0], extra[ex][1])
 					ex++
 				}
-				tag(tk, p.Tags[tk])
+				tag(t.Key, t.Value)
 			}
 			for ; ex < 2; ex++ {
 				tag(extra[ex][0], extra[ex][1])
@@ -341,16 +340,16 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
 }
 
-func metricValue(v any) (val, typ string, ok bool) {
-	switch x := v.(type) {
-	case int64:
-		return strconv.FormatInt(x, 10), "int", true
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), "float", true
-	case bool:
-		return strconv.FormatBool(x), "bool", true
-	case string:
-		return x, "string", true
+func metricValue(v telemetry.Value) (val, typ string, ok bool) {
+	switch v.Type() {
+	case telemetry.Integer:
+		return strconv.FormatInt(v.Int(), 10), "int", true
+	case telemetry.Float:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64), "float", true
+	case telemetry.Boolean:
+		return strconv.FormatBool(v.Bool()), "bool", true
+	case telemetry.String:
+		return v.Str(), "string", true
 	}
 	return "", "", false
 }

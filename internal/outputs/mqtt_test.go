@@ -54,8 +54,8 @@ func receive(t *testing.T, ch <-chan mqtt.Message, within time.Duration) mqtt.Me
 func samplePoint(host string) telemetry.Point {
 	return telemetry.Point{
 		Measurement: telemetry.MeasCPUStats,
-		Tags:        map[string]string{telemetry.TagApplianceID: "7.NE", telemetry.TagHostname: host, "cpu_number": "0"},
-		Fields:      map[string]any{telemetry.FieldCPUPIdle: 97.5},
+		Tags:        telemetry.TagsOf(map[string]string{telemetry.TagApplianceID: "7.NE", telemetry.TagHostname: host, "cpu_number": "0"}),
+		Fields:      telemetry.FieldsOf(map[string]any{telemetry.FieldCPUPIdle: 97.5}),
 		Time:        time.Unix(1700000000, 0).UTC(),
 	}
 }
@@ -238,12 +238,12 @@ func TestMQTTEncodeMatchesEncodingJSON(t *testing.T) {
 	at := time.Unix(1700000000, 5).UTC()
 	points := []telemetry.Point{
 		{Measurement: telemetry.MeasCPUStats, Time: at,
-			Tags:   map[string]string{telemetry.TagHostname: "h<1>&\"é\"", "a": "x\\y\n", "zz": "\u2028", "unit": "mine", "value_type": "mine"},
-			Fields: map[string]any{telemetry.FieldCPUPIdle: 97.5, "b": int64(-3), "c": "s<t>", "d": true, "e": []int{1}}},
+			Tags:   telemetry.TagsOf(map[string]string{telemetry.TagHostname: "h<1>&\"é\"", "a": "x\\y\n", "zz": "\u2028", "unit": "mine", "value_type": "mine"}),
+			Fields: telemetry.FieldsOf(map[string]any{telemetry.FieldCPUPIdle: 97.5, "b": int64(-3), "c": "s<t>", "d": true})},
 		{Measurement: "custom", Time: at,
-			Tags:   map[string]string{telemetry.TagHostname: "h", "unit": "u1", "b": "1", "w": "2"},
-			Fields: map[string]any{"f": 1.5e300}},
-		{Measurement: "custom", Time: at, Tags: map[string]string{}, Fields: map[string]any{"g": int64(1)}},
+			Tags:   telemetry.TagsOf(map[string]string{telemetry.TagHostname: "h", "unit": "u1", "b": "1", "w": "2"}),
+			Fields: telemetry.FieldsOf(map[string]any{"f": 1.5e300})},
+		{Measurement: "custom", Time: at, Tags: telemetry.TagsOf(map[string]string{}), Fields: telemetry.FieldsOf(map[string]any{"g": int64(1)})},
 	}
 	msgs, err := m.Encode(points)
 	if err != nil {

@@ -207,25 +207,26 @@ func ResourceMetrics(res *resource.Resource, points []telemetry.Point) *metricda
 	kvs := make([]attribute.KeyValue, 0, 16)
 	for _, p := range points {
 		kvs = kvs[:0]
-		for k, v := range p.Tags {
-			kvs = append(kvs, attribute.String(k, v))
+		for _, t := range p.Tags {
+			kvs = append(kvs, attribute.String(t.Key, t.Value))
 		}
 		attrs := attribute.NewSet(kvs...)
-		for field, v := range p.Fields {
-			m, ok := telemetry.OTelMetricOf(p.Measurement, field)
+		for _, f := range p.Fields {
+			m, ok := telemetry.OTelMetricOf(p.Measurement, f.Key)
 			if !ok {
 				continue
 			}
 			var iv int64
 			var fv float64
 			isFloat := m.Scale != 1
-			switch x := v.(type) {
-			case int64:
-				iv, fv = x, float64(x)*m.Scale
-			case float64:
-				fv, isFloat = x*m.Scale, true
-			case bool:
-				if x {
+			switch f.Value.Type() {
+			case telemetry.Integer:
+				iv = f.Value.Int()
+				fv = float64(iv) * m.Scale
+			case telemetry.Float:
+				fv, isFloat = f.Value.Float()*m.Scale, true
+			case telemetry.Boolean:
+				if f.Value.Bool() {
 					iv, fv = 1, m.Scale
 				}
 			default:

@@ -29,14 +29,14 @@ func setOTLPEnv(t *testing.T, protocol, service string, r *otlptest.Receiver) {
 func testPoints(at time.Time) []telemetry.Point {
 	tags := map[string]string{telemetry.TagApplianceID: "3.NE", telemetry.TagHostname: "branch-1", telemetry.TagTunnelID: "tunnel_7"}
 	return []telemetry.Point{
-		{Measurement: telemetry.MeasTunnelStats, Tags: tags, Time: at, Fields: map[string]any{
+		{Measurement: telemetry.MeasTunnelStats, Tags: telemetry.TagsOf(tags), Time: at, Fields: telemetry.FieldsOf(map[string]any{
 			telemetry.FieldBytesWanTx: int64(12345), telemetry.FieldAverageLatency: int64(1250), telemetry.FieldSDWANTunnel: true,
-		}},
+		})},
 		{Measurement: telemetry.MeasCPUStats, Time: at.Add(7 * time.Second),
-			Tags:   map[string]string{telemetry.TagApplianceID: "3.NE", telemetry.TagHostname: "branch-1", telemetry.TagCPUNumber: "0"},
-			Fields: map[string]any{telemetry.FieldCPUPIdle: 97.5}},
-		{Measurement: telemetry.MeasApplianceMetadata, Time: at, Tags: map[string]string{telemetry.TagApplianceID: "3.NE", telemetry.TagHostname: "branch-1"},
-			Fields: map[string]any{telemetry.FieldModel: "EC-XS"}},
+			Tags:   telemetry.TagsOf(map[string]string{telemetry.TagApplianceID: "3.NE", telemetry.TagHostname: "branch-1", telemetry.TagCPUNumber: "0"}),
+			Fields: telemetry.FieldsOf(map[string]any{telemetry.FieldCPUPIdle: 97.5})},
+		{Measurement: telemetry.MeasApplianceMetadata, Time: at, Tags: telemetry.TagsOf(map[string]string{telemetry.TagApplianceID: "3.NE", telemetry.TagHostname: "branch-1"}),
+			Fields: telemetry.FieldsOf(map[string]any{telemetry.FieldModel: "EC-XS"})},
 	}
 }
 
@@ -125,8 +125,8 @@ func TestOTLPSplitsLargeBatches(t *testing.T) {
 	var points []telemetry.Point
 	for i := range 2*OTLPPointsPerRequest + 1 {
 		points = append(points, telemetry.Point{Measurement: telemetry.MeasCPUStats, Time: at.Add(time.Duration(i) * time.Second),
-			Tags:   map[string]string{telemetry.TagApplianceID: "3.NE", telemetry.TagHostname: "branch-1", telemetry.TagCPUNumber: "0"},
-			Fields: map[string]any{telemetry.FieldCPUPIdle: float64(i)}})
+			Tags:   telemetry.TagsOf(map[string]string{telemetry.TagApplianceID: "3.NE", telemetry.TagHostname: "branch-1", telemetry.TagCPUNumber: "0"}),
+			Fields: telemetry.FieldsOf(map[string]any{telemetry.FieldCPUPIdle: float64(i)})})
 	}
 	if err := o.Publish(t.Context(), points); err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ func (d *minuteData) points() []telemetry.Point {
 		}
 		tags[telemetry.TagApplianceID] = a.id
 		tags[telemetry.TagHostname] = a.hostname
-		out = append(out, telemetry.Point{Measurement: meas, Tags: tags, Fields: fields, Time: ts})
+		out = append(out, telemetry.Point{Measurement: meas, Tags: telemetry.TagsOf(tags), Fields: telemetry.FieldsOf(fields), Time: ts})
 	}
 	ints := func(v []uint64, names ...string) map[string]any {
 		f := make(map[string]any, len(names)+2)

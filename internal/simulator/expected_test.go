@@ -31,12 +31,12 @@ func indexPoints(t *testing.T, pts []telemetry.Point, m int64) map[string]teleme
 	out := map[string]telemetry.Point{}
 	for _, p := range pts {
 		if err := telemetry.Validate(p); err != nil {
-			t.Errorf("Validate(%s) = %v", identity(p.Measurement, p.Tags), err)
+			t.Errorf("Validate(%s) = %v", identity(p.Measurement, p.Tags.Map()), err)
 		}
 		if !p.Time.Equal(time.Unix(m, 0)) {
-			t.Errorf("%s time %v, want %d", identity(p.Measurement, p.Tags), p.Time, m)
+			t.Errorf("%s time %v, want %d", identity(p.Measurement, p.Tags.Map()), p.Time, m)
 		}
-		id := identity(p.Measurement, p.Tags)
+		id := identity(p.Measurement, p.Tags.Map())
 		if _, dup := out[id]; dup {
 			t.Errorf("two points share the identity %s", id)
 		}
@@ -91,12 +91,12 @@ func TestExpectedMinutePointsAgreeWithArchive(t *testing.T) {
 					return
 				}
 				if v == nil {
-					if got, present := p.Fields[field]; present {
+					if got, present := p.Fields.Lookup(field); present {
 						t.Errorf("%s: %s %s = %v, want absent (invalid-counter marker)", name, id, field, got)
 					}
 					return
 				}
-				if got := p.Fields[field]; got != v {
+				if got := p.Fields.Get(field); got != v {
 					t.Errorf("%s: %s %s = %v (%T), archive says %v (%T)", name, id, field, got, got, v, v)
 				}
 			}
@@ -257,17 +257,17 @@ func TestMinuteDynamics(t *testing.T) {
 			for _, p := range pts {
 				switch p.Measurement {
 				case telemetry.MeasTunnelStats:
-					bytesOf[p.Tags["tunnel_id"]] = p.Fields["bytes_wan_tx"].(int64) + p.Fields["bytes_lan_rx"].(int64)
+					bytesOf[p.Tags.Get("tunnel_id")] = p.Fields.Get("bytes_wan_tx").(int64) + p.Fields.Get("bytes_lan_rx").(int64)
 				case telemetry.MeasInterfaceStats:
-					if p.Tags["traffic_type"] == "all_traffic" && strings.HasPrefix(p.Tags["interface_name"], "lan") {
-						traffic += p.Fields["bytes_rx"].(int64)
+					if p.Tags.Get("traffic_type") == "all_traffic" && strings.HasPrefix(p.Tags.Get("interface_name"), "lan") {
+						traffic += p.Fields.Get("bytes_rx").(int64)
 					}
 				case telemetry.MeasFlowStats:
-					if id == "1.NE" && p.Tags["flow_type"] == "TCP Accelerated" && p.Tags["traffic_type"] == "optimized_traffic" {
-						flows[p.Fields["flows_exist"].(int64)] = true
+					if id == "1.NE" && p.Tags.Get("flow_type") == "TCP Accelerated" && p.Tags.Get("traffic_type") == "optimized_traffic" {
+						flows[p.Fields.Get("flows_exist").(int64)] = true
 					}
 				case telemetry.MeasDropStats:
-					if r := p.Tags["drop_reason"]; r == "LAN Rx Queue Full" || r == "LAN Tx Queue Full" {
+					if r := p.Tags.Get("drop_reason"); r == "LAN Rx Queue Full" || r == "LAN Tx Queue Full" {
 						named8or18++
 					}
 				}
@@ -276,11 +276,11 @@ func TestMinuteDynamics(t *testing.T) {
 				if p.Measurement != telemetry.MeasTunnelAvailability {
 					continue
 				}
-				switch d := p.Fields["down_seconds"].(int64); {
+				switch d := p.Fields.Get("down_seconds").(int64); {
 				case d == 60:
 					fullDown++
-					if b := bytesOf[p.Tags["tunnel_id"]]; b != 0 {
-						t.Errorf("%s st2-%d: %s down all minute but carried %d bytes", id, m, p.Tags["tunnel_id"], b)
+					if b := bytesOf[p.Tags.Get("tunnel_id")]; b != 0 {
+						t.Errorf("%s st2-%d: %s down all minute but carried %d bytes", id, m, p.Tags.Get("tunnel_id"), b)
 					}
 				case d > 0:
 					partialDown++

@@ -44,7 +44,7 @@ func TestFaultHostileHostnameAndHugeArchive(t *testing.T) {
 	if err != nil || len(pts) == 0 {
 		t.Fatalf("ExpectedMinutePoints = %d points, %v", len(pts), err)
 	}
-	if got := pts[0].Tags["hostname"]; got != "EC-\uFFFDBAD\uFFFD" {
+	if got := pts[0].Tags.Get("hostname"); got != "EC-\uFFFDBAD\uFFFD" {
 		t.Errorf("expected hostname tag = %q, want the sanitised name", got)
 	}
 

@@ -461,7 +461,7 @@ func (s *Simulator) ExpectedMinutePoints(applianceID string, minute int64) ([]te
 	pts := s.fleet.generate(t.def, minute).points()
 	if h := t.fault.Load().Hostname; h != "" {
 		for _, p := range pts {
-			p.Tags[telemetry.TagHostname] = telemetry.TagValue(h)
+			p.Tags.Set(telemetry.TagHostname, telemetry.TagValue(h))
 		}
 	}
 	return pts, nil

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -60,8 +61,8 @@ func cpuPoints(host string, base int64, n int) []telemetry.Point {
 	for i := range out {
 		out[i] = telemetry.Point{
 			Measurement: "spool_test",
-			Tags:        map[string]string{"hostname": host},
-			Fields:      map[string]any{"total": float64(i) + 0.5, "seq": int64(i)},
+			Tags:        telemetry.TagsOf(map[string]string{"hostname": host}),
+			Fields:      telemetry.FieldsOf(map[string]any{"total": float64(i) + 0.5, "seq": int64(i)}),
 			Time:        time.Unix(base+int64(i)*60, 0),
 		}
 	}
@@ -264,8 +265,8 @@ func TestOnlyOneDrainAtATime(t *testing.T) {
 func TestPushLeavesOutPointsThatCannotBeEncoded(t *testing.T) {
 	e := setup(t, Options{})
 	pts := cpuPoints("EC-6", 1795000000, 2)
-	pts = append(pts, telemetry.Point{Measurement: "spool_test", Tags: map[string]string{"hostname": "EC-6"},
-		Fields: map[string]any{"bad": struct{}{}}, Time: time.Unix(1795000000, 0)})
+	pts = append(pts, telemetry.Point{Measurement: "spool_test", Tags: telemetry.TagsOf(map[string]string{"hostname": "EC-6"}),
+		Fields: telemetry.Fields{telemetry.FloatField("bad", math.NaN())}, Time: time.Unix(1795000000, 0)})
 	kept, err := e.sp.Push(t.Context(), pts)
 	if kept != 2 || err == nil || !strings.Contains(err.Error(), "1 points cannot be encoded") {
 		t.Errorf("Push = %d, %v; want 2 kept and an error naming the 1 bad point", kept, err)

@@ -3,15 +3,15 @@ package telemetry
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"time"
+	"slices"
+	"strings"
 )
 
 // FieldType is the InfluxDB type of a field. Once a field has been written
 // its type never changes (InfluxDB rejects a different type for a series).
 type FieldType uint8
 
-// Field types, matching the Go types a Point may carry.
+// Field types, and the Go type of a Value of each.
 const (
 	Integer FieldType = iota + 1 // int64
 	Float                        // float64
@@ -31,32 +31,6 @@ func (t FieldType) String() string {
 		return "string"
 	}
 	return "unknown"
-}
-
-// TypeOf returns the FieldType of a field value, or 0 when the Go type is
-// not one a Point may carry.
-func TypeOf(v any) FieldType {
-	switch v.(type) {
-	case int64:
-		return Integer
-	case float64:
-		return Float
-	case bool:
-		return Boolean
-	case string:
-		return String
-	}
-	return 0
-}
-
-// Point is one InfluxDB point. Field values are int64, float64, bool or
-// string, nothing else. Time is the point's timestamp (UTC, second
-// precision for everything ec-telemetry writes).
-type Point struct {
-	Measurement string
-	Tags        map[string]string
-	Fields      map[string]any
-	Time        time.Time
 }
 
 // FieldSpec describes one field of a measurement.
@@ -381,8 +355,9 @@ func (s MeasurementSpec) HasTag(key string) bool {
 }
 
 // Validate checks a point against the schema: known measurement, both common
-// tags present, only known tags, at least one field, only known fields, each
-// with its declared type. All problems are reported at once.
+// tags present, only known tags, each key once, at least one field, only
+// known fields, each with its declared type. All problems are reported at
+// once.
 func Validate(p Point) error {
 	spec, ok := byName[p.Measurement]
 	if !ok {
@@ -394,39 +369,39 @@ func Validate(p Point) error {
 		required = OrchestratorTags
 	}
 	for _, t := range required {
-		if p.Tags[t] == "" {
+		if p.Tags.Get(t) == "" {
 			errs = append(errs, fmt.Errorf("%s: missing tag %q", p.Measurement, t))
 		}
 	}
-	for _, k := range sortedKeys(p.Tags) {
-		if !spec.HasTag(k) {
-			errs = append(errs, fmt.Errorf("%s: unknown tag %q", p.Measurement, k))
+	tags := slices.SortedFunc(slices.Values(p.Tags), func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
+	for i, t := range tags {
+		switch {
+		case i > 0 && tags[i-1].Key == t.Key:
+			errs = append(errs, fmt.Errorf("%s: tag %q given twice", p.Measurement, t.Key))
+		case !spec.HasTag(t.Key):
+			errs = append(errs, fmt.Errorf("%s: unknown tag %q", p.Measurement, t.Key))
 		}
 	}
 	if len(p.Fields) == 0 {
 		errs = append(errs, fmt.Errorf("%s: no fields", p.Measurement))
 	}
-	for _, k := range sortedKeys(p.Fields) {
-		f, ok := spec.Field(k)
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s: unknown field %q", p.Measurement, k))
+	fields := slices.SortedFunc(slices.Values(p.Fields), func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
+	for i, fv := range fields {
+		if i > 0 && fields[i-1].Key == fv.Key {
+			errs = append(errs, fmt.Errorf("%s: field %q given twice", p.Measurement, fv.Key))
 			continue
 		}
-		if got := TypeOf(p.Fields[k]); got != f.Type {
-			errs = append(errs, fmt.Errorf("%s: field %q is %s, want %s", p.Measurement, k, got, f.Type))
+		f, ok := spec.Field(fv.Key)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: unknown field %q", p.Measurement, fv.Key))
+			continue
+		}
+		if got := fv.Value.Type(); got != f.Type {
+			errs = append(errs, fmt.Errorf("%s: field %q is %s, want %s", p.Measurement, fv.Key, got, f.Type))
 		}
 	}
 	if p.Time.IsZero() {
 		errs = append(errs, fmt.Errorf("%s: zero timestamp", p.Measurement))
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
