@@ -32,6 +32,9 @@ const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultMaxRetries   = 3
 	DefaultMaxRetryWait = 30 * time.Second
+	// DefaultMaxConcurrentWrites: a 2-core InfluxDB is busy with far fewer;
+	// hundreds of jobs writing at once only held hundreds of request bodies.
+	DefaultMaxConcurrentWrites = 16
 )
 
 // firstBackoff is the wait before the first retry when the server gives no
@@ -56,6 +59,11 @@ type Options struct {
 	Bucket string
 	// BatchSize is the number of points per HTTP request. Default 5000.
 	BatchSize int
+	// MaxConcurrentWrites bounds the Write and WriteLineProtocol calls that
+	// encode and send at once; the others wait their turn holding their
+	// points, which take less memory than request bodies. Default
+	// DefaultMaxConcurrentWrites; negative means no bound.
+	MaxConcurrentWrites int
 	// Timeout bounds one HTTP request. Default 10 s.
 	Timeout time.Duration
 	// MaxRetries is how many times a request is retried after a retryable
@@ -84,6 +92,7 @@ type Writer struct {
 	client influxdb2.Client
 	write  api.WriteAPIBlocking
 	hide   *redact.Replacer // every form of the token and of a URL password
+	slots  chan struct{}    // MaxConcurrentWrites tokens; nil for no bound
 
 	// sleep waits d or until ctx is done; now reads the clock. Tests
 	// replace both.
@@ -112,6 +121,13 @@ func NewWriter(opts Options) (*Writer, error) {
 	if opts.MaxRetryWait == 0 {
 		opts.MaxRetryWait = DefaultMaxRetryWait
 	}
+	var slots chan struct{}
+	switch {
+	case opts.MaxConcurrentWrites == 0:
+		slots = make(chan struct{}, DefaultMaxConcurrentWrites)
+	case opts.MaxConcurrentWrites > 0:
+		slots = make(chan struct{}, opts.MaxConcurrentWrites)
+	}
 
 	tc, err := restapi.TLSConfig(opts.InsecureSkipVerify, opts.CAFile)
 	if err != nil {
@@ -137,6 +153,7 @@ func NewWriter(opts Options) (*Writer, error) {
 		client: client,
 		write:  client.WriteAPIBlocking(opts.Org, opts.Bucket),
 		hide:   redact.NewReplacer(append(secretsOf(opts.Token), redact.URLSecrets(opts.URL)...), 1),
+		slots:  slots,
 		sleep:  sleepCtx,
 		now:    time.Now,
 	}, nil
@@ -255,14 +272,25 @@ func (e *WriteError) Unwrap() error { return e.err }
 // encoded are dropped and counted; the others are still written. When ctx
 // ends, Write returns ctx's error.
 func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written int, err error) {
-	sc := scratchPool.Get().(*writeScratch)
+	if len(points) == 0 {
+		return 0, nil
+	}
+	if err := w.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer w.release()
+	pool := &smallScratch
+	if len(points) > smallWrite {
+		pool = &largeScratch
+	}
+	sc := pool.Get().(*writeScratch)
 	var (
 		failures []*WriteError
 		encErrs  []error
 		buf      = sc.buf[:0]
 		inBatch  int
 	)
-	defer func() { sc.release(buf) }()
+	defer func() { sc.release(pool, buf) }()
 	flush := func() *WriteError {
 		if inBatch == 0 {
 			return nil
@@ -333,20 +361,38 @@ type writeScratch struct {
 	enc LineEncoder
 }
 
-// maxPooledBuffer bounds what a pooled buffer may keep: one huge request
-// (a hub's backfill) must not pin its memory for the life of the process.
-const maxPooledBuffer = 4 << 20
+// Writes of up to smallWrite points (a job's point-in-time points) and
+// larger ones (minute statistics, a spool) reuse buffers from two pools.
+// With one pool, every one of the hundreds of jobs writing at once could
+// hold a buffer grown by a large write for its few kilobytes: about 40 MB of
+// a worker's live heap at 256 jobs.
+const smallWrite = 500
 
-var scratchPool = sync.Pool{New: func() any { return new(writeScratch) }}
+// maxSmallBuffer and maxLargeBuffer bound what a pooled buffer may keep:
+// one huge request (a hub's backfill) must not pin its memory for the life
+// of the process.
+const (
+	maxSmallBuffer = 256 << 10
+	maxLargeBuffer = 4 << 20
+)
 
-// release returns sc to the pool with buf, the buffer it grew, unless buf
-// is too large to keep.
-func (sc *writeScratch) release(buf []byte) {
+var (
+	smallScratch = sync.Pool{New: func() any { return new(writeScratch) }}
+	largeScratch = sync.Pool{New: func() any { return new(writeScratch) }}
+)
+
+// release returns sc to pool with buf, the buffer it grew, unless buf is
+// too large for that pool.
+func (sc *writeScratch) release(pool *sync.Pool, buf []byte) {
 	sc.buf = buf
-	if cap(buf) > maxPooledBuffer {
+	limit := maxLargeBuffer
+	if pool == &smallScratch {
+		limit = maxSmallBuffer
+	}
+	if cap(buf) > limit {
 		sc.buf = nil
 	}
-	scratchPool.Put(sc)
+	pool.Put(sc)
 }
 
 // WriteLineProtocol writes body, n points of second-precision line protocol
@@ -358,6 +404,10 @@ func (w *Writer) WriteLineProtocol(ctx context.Context, body []byte, n int) (int
 	if len(body) == 0 {
 		return 0, nil
 	}
+	if err := w.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer w.release()
 	accepted, werr := w.send(ctx, string(body), n)
 	if werr != nil {
 		if ctx.Err() != nil {
@@ -366,6 +416,25 @@ func (w *Writer) WriteLineProtocol(ctx context.Context, body []byte, n int) (int
 		return accepted, werr
 	}
 	return accepted, nil
+}
+
+// acquire waits for one of the MaxConcurrentWrites slots, or for ctx.
+func (w *Writer) acquire(ctx context.Context) error {
+	if w.slots == nil {
+		return nil
+	}
+	select {
+	case w.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for one of %d concurrent InfluxDB writes: %w", cap(w.slots), ctx.Err())
+	}
+}
+
+func (w *Writer) release() {
+	if w.slots != nil {
+		<-w.slots
+	}
 }
 
 // Retryable reports whether writing the same points again later may

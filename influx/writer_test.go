@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -792,5 +793,94 @@ func TestRetryable(t *testing.T) {
 		if got := Retryable(tc.err); got != tc.want {
 			t.Errorf("Retryable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestWriterBoundsConcurrentWrites writes from twelve goroutines through a
+// proxy to a real InfluxDB that holds every write 50 ms and counts the
+// writes in flight: never more than MaxConcurrentWrites, every point
+// stored; without the bound, more.
+func TestWriterBoundsConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	db := testenv.StartInfluxDB(t)
+	target, err := url.Parse(db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFlight, peak atomic.Int32
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v2/write" {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		proxy.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	for _, tc := range []struct {
+		bound    int
+		wantPeak func(int32) bool
+	}{
+		{3, func(p int32) bool { return p == 3 }},
+		{-1, func(p int32) bool { return p > 3 }},
+	} {
+		peak.Store(0)
+		w := newWriter(t, Options{URL: srv.URL, Bucket: db.Bucket, MaxConcurrentWrites: tc.bound})
+		meas := fmt.Sprintf("bound%d", tc.bound+1)
+		var wg sync.WaitGroup
+		for g := range 12 {
+			wg.Go(func() {
+				pts := seqPoints(meas, 10)
+				for i := range pts {
+					pts[i].Tags.Set("src", fmt.Sprint(g))
+				}
+				if n, err := w.Write(t.Context(), pts); n != 10 || err != nil {
+					t.Errorf("Write = %d, %v; want 10, nil", n, err)
+				}
+			})
+		}
+		wg.Wait()
+		if p := peak.Load(); !tc.wantPeak(p) {
+			t.Errorf("MaxConcurrentWrites %d: %d writes in flight at most", tc.bound, p)
+		}
+		if got, err := db.QueryValue(t.Context(), fmt.Sprintf(`SELECT count("v") FROM "%s"`, meas)); err != nil || got != json.Number("120") {
+			t.Errorf("MaxConcurrentWrites %d: count(v) = %v, %v, want 120", tc.bound, got, err)
+		}
+	}
+}
+
+// TestWriterWaitingForASlotEnds checks that a Write waiting for a write
+// slot gives up with its context, with a retryable error that says why.
+func TestWriterWaitingForASlotEnds(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		<-release
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	w := newWriter(t, Options{URL: srv.URL, Bucket: "db", MaxConcurrentWrites: 1})
+	first := make(chan error, 1)
+	go func() {
+		_, err := w.Write(t.Context(), seqPoints("slot", 1))
+		first <- err
+	}()
+	for len(w.slots) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	n, err := w.Write(ctx, seqPoints("slot", 1))
+	if n != 0 || !errors.Is(err, context.DeadlineExceeded) || !Retryable(err) ||
+		!strings.Contains(fmt.Sprint(err), "wait for one of 1 concurrent InfluxDB writes") {
+		t.Errorf("Write = %d, %v; want 0 and a retryable deadline error naming the write slots", n, err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Errorf("the first Write = %v, want nil", err)
 	}
 }

@@ -105,7 +105,8 @@ func NewRedis(cfg config.Config) redis.UniversalClient {
 // NewWriter returns the InfluxDB writer of the configuration.
 func NewWriter(cfg config.Config) (*influx.Writer, error) {
 	return influx.NewWriter(influx.Options{URL: cfg.DBURL, Token: cfg.DBToken, Org: cfg.DBOrg, Bucket: cfg.DBBucket,
-		CAFile: cfg.DBCAFile, InsecureSkipVerify: !cfg.DBTLSVerify && cfg.DBCAFile == ""})
+		CAFile: cfg.DBCAFile, InsecureSkipVerify: !cfg.DBTLSVerify && cfg.DBCAFile == "",
+		MaxConcurrentWrites: cfg.DBWrites})
 }
 
 // InfluxCheck is discovery's InfluxDB dependency: the server answers
