@@ -91,6 +91,9 @@ func TestMinuteStatsStreams(t *testing.T) {
 	if err != nil {
 		t.Fatalf("MinuteStats() error = %v", err)
 	}
+	if s, ok := rc.(interface{ Size() int64 }); !ok || s.Size() != -1 {
+		t.Errorf("a chunked archive must tell its size is unknown (-1)")
+	}
 	got, err := io.ReadAll(rc)
 	if err != nil {
 		t.Fatalf("reading the archive: %v", err)
@@ -158,6 +161,25 @@ func TestMinuteStatsLimit(t *testing.T) {
 				t.Errorf("read %d bytes before the error, want at most %d", n, limit)
 			}
 		})
+	}
+}
+
+func TestMinuteStatsSize(t *testing.T) {
+	data := fakeArchive(50_000)
+	f := setup(t)
+	f.mux.HandleFunc("/stats/minuteStats/st2-1736503200.tgz", func(w http.ResponseWriter, r *http.Request) {
+		f.requireSession(r)
+		w.Header().Set("Content-Type", "application/gzip")
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		w.Write(data)
+	})
+	rc, err := f.client.MinuteStats(t.Context(), 1736503200)
+	if err != nil {
+		t.Fatalf("MinuteStats() error = %v", err)
+	}
+	defer rc.Close()
+	if s, ok := rc.(interface{ Size() int64 }); !ok || s.Size() != int64(len(data)) {
+		t.Errorf("the archive must tell the announced size %d", len(data))
 	}
 }
 

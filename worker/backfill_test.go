@@ -1,10 +1,13 @@
 package worker
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -262,5 +265,50 @@ func TestLongBackfillHoldsOneChunkOfArchives(t *testing.T) {
 	}
 	if peak := f.h.archiveBytesPeak.Load(); peak <= 0 || peak > archiveChunkBytes+2*largest {
 		t.Errorf("peak of downloaded archive bytes held = %d, want within (0, %d]", peak, archiveChunkBytes+2*largest)
+	}
+}
+
+type sizedReader struct {
+	*bytes.Reader
+	size int64
+}
+
+func (r sizedReader) Size() int64 { return r.size }
+
+// TestReadArchiveSizesItsBuffer checks that an archive whose length is
+// announced is read into one buffer of about that size, and that one
+// without (or with a wrong one) is still read whole.
+func TestReadArchiveSizesItsBuffer(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
+	for _, tc := range []struct {
+		name   string
+		r      io.Reader
+		maxCap int
+	}{
+		{"announced", sizedReader{bytes.NewReader(data), int64(len(data))}, len(data) * 9 / 8}, // a size class above it at most
+		{"not announced", bytes.NewReader(data), 4 * len(data)},
+		{"announced too short", sizedReader{bytes.NewReader(data), 100}, 4 * len(data)},
+	} {
+		got, err := readArchive(tc.r)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s: read %d bytes, %v; want all %d", tc.name, len(got), err, len(data))
+		}
+		if cap(got) > tc.maxCap {
+			t.Errorf("%s: buffer capacity %d, want at most %d", tc.name, cap(got), tc.maxCap)
+		}
+	}
+	br := bytes.NewReader(data)
+	var r io.Reader = sizedReader{br, int64(len(data))}
+	allocs := testing.AllocsPerRun(20, func() {
+		br.Reset(data)
+		if _, err := readArchive(r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("reading an announced archive allocates %.0f times, want once (the buffer)", allocs)
+	}
+	if _, err := readArchive(iotest.TimeoutReader(bytes.NewReader(data))); err == nil {
+		t.Error("a read error must be returned")
 	}
 }
