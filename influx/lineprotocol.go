@@ -197,6 +197,9 @@ var (
 // storage; false when a key is given twice. Builders mostly add keys in
 // order already, which an insertion sort checks in one pass.
 func tagOrder(order []int32, tags telemetry.Tags) ([]int32, bool) {
+	if cap(order) == 0 {
+		order = make([]int32, 0, 64) // more than any schema point has keys
+	}
 	order = order[:0]
 	for i := range tags {
 		order = append(order, int32(i))
@@ -216,6 +219,9 @@ func tagOrder(order []int32, tags telemetry.Tags) ([]int32, bool) {
 
 // fieldOrder is tagOrder for fields.
 func fieldOrder(order []int32, fields telemetry.Fields) ([]int32, bool) {
+	if cap(order) == 0 {
+		order = make([]int32, 0, 64)
+	}
 	order = order[:0]
 	for i := range fields {
 		order = append(order, int32(i))
