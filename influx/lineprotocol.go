@@ -197,36 +197,23 @@ var (
 // storage; false when a key is given twice. Builders mostly add keys in
 // order already, which an insertion sort checks in one pass.
 func tagOrder(order []int32, tags telemetry.Tags) ([]int32, bool) {
-	if cap(order) == 0 {
-		order = make([]int32, 0, 64) // more than any schema point has keys
-	}
-	order = order[:0]
-	for i := range tags {
-		order = append(order, int32(i))
-		for n := len(order) - 1; n > 0; n-- {
-			a, b := tags[order[n-1]].Key, tags[order[n]].Key
-			if a < b {
-				break
-			}
-			if a == b {
-				return order, false
-			}
-			order[n-1], order[n] = order[n], order[n-1]
-		}
-	}
-	return order, true
+	return keyOrder(order, tags, func(t *telemetry.Tag) string { return t.Key })
 }
 
 // fieldOrder is tagOrder for fields.
 func fieldOrder(order []int32, fields telemetry.Fields) ([]int32, bool) {
+	return keyOrder(order, fields, func(f *telemetry.Field) string { return f.Key })
+}
+
+func keyOrder[E any](order []int32, s []E, key func(*E) string) ([]int32, bool) {
 	if cap(order) == 0 {
-		order = make([]int32, 0, 64)
+		order = make([]int32, 0, 64) // more than any schema point has keys
 	}
 	order = order[:0]
-	for i := range fields {
+	for i := range s {
 		order = append(order, int32(i))
 		for n := len(order) - 1; n > 0; n-- {
-			a, b := fields[order[n-1]].Key, fields[order[n]].Key
+			a, b := key(&s[order[n-1]]), key(&s[order[n]])
 			if a < b {
 				break
 			}

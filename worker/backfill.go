@@ -356,11 +356,15 @@ func (j *job) fetchMinute(ctx context.Context, c Appliance, minute int64) (downl
 // in memory for a minute-stats slot, and io.ReadAll's growing buffer held
 // up to twice its size and left as much again in garbage.
 func readArchive(r io.Reader) ([]byte, error) {
-	var buf bytes.Buffer
+	var buf *bytes.Buffer
 	if s, ok := r.(interface{ Size() int64 }); ok {
 		if n := s.Size(); n > 0 && n < 1<<30 {
-			buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to read on
+			// ReadFrom wants MinRead bytes free to read on.
+			buf = bytes.NewBuffer(make([]byte, 0, int(n)+bytes.MinRead))
 		}
+	}
+	if buf == nil {
+		buf = new(bytes.Buffer)
 	}
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err

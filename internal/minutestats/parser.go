@@ -358,22 +358,16 @@ func (p *parser) keyOrder(meas string, fields telemetry.Fields) []int {
 // newTags and newFields cut n tags or fields from the parser's storage.
 // The result's capacity is n: appending to it (a merge adding a field)
 // copies it instead of overwriting a neighbour.
-func (p *parser) newTags(n int) telemetry.Tags {
-	if len(p.tagSlab) < n {
-		p.tagSlab = make([]telemetry.Tag, max(n, slabSize))
-	}
-	t := p.tagSlab[:n:n]
-	p.tagSlab = p.tagSlab[n:]
-	return t
-}
+func (p *parser) newTags(n int) telemetry.Tags     { return cut(&p.tagSlab, n) }
+func (p *parser) newFields(n int) telemetry.Fields { return cut(&p.fieldSlab, n) }
 
-func (p *parser) newFields(n int) telemetry.Fields {
-	if len(p.fieldSlab) < n {
-		p.fieldSlab = make([]telemetry.Field, max(n, slabSize))
+func cut[E any](slab *[]E, n int) []E {
+	if len(*slab) < n {
+		*slab = make([]E, max(n, slabSize))
 	}
-	f := p.fieldSlab[:n:n]
-	p.fieldSlab = p.fieldSlab[n:]
-	return f
+	s := (*slab)[:n:n]
+	*slab = (*slab)[n:]
+	return s
 }
 
 type mergeRule uint8
