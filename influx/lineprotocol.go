@@ -63,9 +63,8 @@ func Encode(points []telemetry.Point) ([]byte, error) {
 	return buf, nil
 }
 
-// lineKey is a measurement, tag key or field key checked for line protocol,
-// with its escaped form when that is known in advance ("" when it is to be
-// escaped while written).
+// lineKey is a measurement, tag key or field key of the schema, checked
+// for line protocol, with its escaped form.
 type lineKey struct {
 	name, escaped string
 }
@@ -205,6 +204,7 @@ func fieldOrder(order []int32, fields telemetry.Fields) ([]int32, bool) {
 	return keyOrder(order, fields, func(f *telemetry.Field) string { return f.Key })
 }
 
+// keyOrder is tagOrder for the elements of s, key giving each one's key.
 func keyOrder[E any](order []int32, s []E, key func(*E) string) ([]int32, bool) {
 	if cap(order) == 0 {
 		order = make([]int32, 0, 64) // more than any schema point has keys
