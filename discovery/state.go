@@ -130,21 +130,21 @@ func (d *Discovery) readState(ctx context.Context, src *source, apps []Appliance
 // healthPoint maps a Health to orchestrator_health. What the Orchestrator
 // did not say is left out.
 func healthPoint(h Health, orchestrator string, now time.Time) telemetry.Point {
-	f := map[string]any{telemetry.FieldAPIUp: h.Up}
+	f := telemetry.Fields{telemetry.BoolField(telemetry.FieldAPIUp, h.Up)}
 	if h.Up {
-		f[telemetry.FieldResponseMs] = float64(h.Response.Microseconds()) / 1000
+		f = append(f, telemetry.FloatField(telemetry.FieldResponseMs, float64(h.Response.Microseconds())/1000))
 	}
 	if h.DBHealth != nil {
-		f[telemetry.FieldDBHealth] = *h.DBHealth
+		f = append(f, telemetry.BoolField(telemetry.FieldDBHealth, *h.DBHealth))
 	}
 	if h.Version != "" {
-		f[telemetry.FieldVersion] = h.Version
+		f = append(f, telemetry.StringField(telemetry.FieldVersion, h.Version))
 	}
 	if h.UptimeKnown {
-		f[telemetry.FieldUptimeSeconds] = int64(h.Uptime / time.Second)
+		f = append(f, telemetry.IntField(telemetry.FieldUptimeSeconds, int64(h.Uptime/time.Second)))
 	}
 	return telemetry.Point{Measurement: telemetry.MeasOrchestratorHealth,
-		Tags: telemetry.TagsOf(map[string]string{telemetry.TagOrchestrator: telemetry.TagValue(orchestrator)}), Fields: telemetry.FieldsOf(f), Time: now.UTC().Truncate(time.Second)}
+		Tags: telemetry.Tags{{Key: telemetry.TagOrchestrator, Value: telemetry.TagValue(orchestrator)}}, Fields: f, Time: now.UTC().Truncate(time.Second)}
 }
 
 // bgpPoints maps an appliance's BGP state to bgp_neighbor_state, one point
@@ -153,26 +153,30 @@ func bgpPoints(a Appliance, orch string, vrfs []orchestrator.BGPVRF, now time.Ti
 	var out []telemetry.Point
 	for _, v := range vrfs {
 		for _, n := range v.Neighbors {
-			f := map[string]any{telemetry.FieldEstablished: n.Established()}
+			f := telemetry.Fields{telemetry.BoolField(telemetry.FieldEstablished, n.Established())}
 			if n.State != "" {
-				f[telemetry.FieldPeerState] = n.State
+				f = append(f, telemetry.StringField(telemetry.FieldPeerState, n.State))
 			}
 			if v.ProcessState != "" {
-				f[telemetry.FieldBGPProcessState] = v.ProcessState
+				f = append(f, telemetry.StringField(telemetry.FieldBGPProcessState, v.ProcessState))
 			}
-			for k, p := range map[string]*int64{
-				telemetry.FieldPeerStateCode: n.StateCode, telemetry.FieldPeerASN: n.ASN,
-				telemetry.FieldTimeEstablished: n.TimeEstablished, telemetry.FieldPrefixesReceived: n.PrefixesReceived,
-				telemetry.FieldPrefixesSent: n.PrefixesSent, telemetry.FieldBGPProcessStateID: v.ProcessStateCode,
+			for _, c := range [...]struct {
+				key string
+				v   *int64
+			}{
+				{telemetry.FieldPeerStateCode, n.StateCode}, {telemetry.FieldPeerASN, n.ASN},
+				{telemetry.FieldTimeEstablished, n.TimeEstablished}, {telemetry.FieldPrefixesReceived, n.PrefixesReceived},
+				{telemetry.FieldPrefixesSent, n.PrefixesSent}, {telemetry.FieldBGPProcessStateID, v.ProcessStateCode},
 			} {
-				if p != nil {
-					f[k] = *p
+				if c.v != nil {
+					f = append(f, telemetry.IntField(c.key, *c.v))
 				}
 			}
-			out = append(out, telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: telemetry.TagsOf(map[string]string{
-				telemetry.TagApplianceID: telemetry.TagValue(a.ID), telemetry.TagHostname: telemetry.TagValue(a.Hostname), telemetry.TagOrchestrator: telemetry.TagValue(orch),
-				telemetry.TagVRF: telemetry.TagValue(v.VRF), telemetry.TagBGPPeer: telemetry.TagValue(n.PeerIP),
-			}), Fields: telemetry.FieldsOf(f), Time: now.UTC().Truncate(time.Second)})
+			out = append(out, telemetry.Point{Measurement: telemetry.MeasBGPNeighborState, Tags: telemetry.Tags{
+				{Key: telemetry.TagApplianceID, Value: telemetry.TagValue(a.ID)}, {Key: telemetry.TagHostname, Value: telemetry.TagValue(a.Hostname)},
+				{Key: telemetry.TagOrchestrator, Value: telemetry.TagValue(orch)},
+				{Key: telemetry.TagVRF, Value: telemetry.TagValue(v.VRF)}, {Key: telemetry.TagBGPPeer, Value: telemetry.TagValue(n.PeerIP)},
+			}, Fields: f, Time: now.UTC().Truncate(time.Second)})
 		}
 	}
 	return out
