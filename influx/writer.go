@@ -280,9 +280,9 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 		return 0, err
 	}
 	defer w.release()
-	pool := &smallScratch
+	pool := smallScratch
 	if len(points) > smallWrite {
-		pool = &largeScratch
+		pool = largeScratch
 	}
 	sc := pool.Get().(*writeScratch)
 	var (
@@ -291,7 +291,7 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 		buf      = sc.buf[:0]
 		inBatch  int
 	)
-	defer func() { sc.release(pool, buf) }()
+	defer func() { pool.put(sc, buf) }()
 	flush := func() *WriteError {
 		if inBatch == 0 {
 			return nil
@@ -369,31 +369,31 @@ type writeScratch struct {
 // a worker's live heap at 256 jobs.
 const smallWrite = 500
 
-// maxSmallBuffer and maxLargeBuffer bound what a pooled buffer may keep:
-// one huge request (a hub's backfill) must not pin its memory for the life
-// of the process.
-const (
-	maxSmallBuffer = 256 << 10
-	maxLargeBuffer = 4 << 20
-)
-
 var (
-	smallScratch = sync.Pool{New: func() any { return new(writeScratch) }}
-	largeScratch = sync.Pool{New: func() any { return new(writeScratch) }}
+	smallScratch = newScratchPool(256 << 10)
+	largeScratch = newScratchPool(4 << 20)
 )
 
-// release returns sc to pool with buf, the buffer it grew, unless buf is
-// too large for that pool.
-func (sc *writeScratch) release(pool *sync.Pool, buf []byte) {
+// scratchPool is a pool of writeScratch whose buffers keep at most
+// maxBuffer bytes: one huge request (a hub's backfill) must not pin its
+// memory for the life of the process.
+type scratchPool struct {
+	sync.Pool
+	maxBuffer int
+}
+
+func newScratchPool(maxBuffer int) *scratchPool {
+	return &scratchPool{Pool: sync.Pool{New: func() any { return new(writeScratch) }}, maxBuffer: maxBuffer}
+}
+
+// put returns sc to the pool with buf, the buffer it grew, unless buf is
+// too large to keep.
+func (p *scratchPool) put(sc *writeScratch, buf []byte) {
 	sc.buf = buf
-	limit := maxLargeBuffer
-	if pool == &smallScratch {
-		limit = maxSmallBuffer
-	}
-	if cap(buf) > limit {
+	if cap(buf) > p.maxBuffer {
 		sc.buf = nil
 	}
-	pool.Put(sc)
+	p.Put(sc)
 }
 
 // WriteLineProtocol writes body, n points of second-precision line protocol
