@@ -320,23 +320,21 @@ func parseTunnel(p *parser, _ string) string {
 	); r != "" {
 		return r
 	}
-	stats := p.row[:0]
+	p.row = p.row[:0] // tunnel_stats
 	// The demo's mapping: "0" is false, anything else true. Real captures
 	// suggest the name is inverted; kept for compatibility.
 	switch flag := trimSpace(p.cols[4]); flag {
 	case sentinel:
 		p.note(fmt.Sprintf("column 4 (%s): invalid-counter marker, field omitted", telemetry.FieldSDWANTunnel))
 	default:
-		stats = append(stats, telemetry.BoolField(telemetry.FieldSDWANTunnel, flag != "0"))
+		p.row = append(p.row, telemetry.BoolField(telemetry.FieldSDWANTunnel, flag != "0"))
 	}
 	for _, f := range tunnelInts {
-		if r := p.intField(&stats, f.col, f.name); r != "" {
-			p.row = stats
+		if r := p.intField(&p.row, f.col, f.name); r != "" {
 			return r
 		}
 	}
-	p.row = stats
-	peaks := p.row2[:0]
+	p.row2 = p.row2[:0] // tunnel_peak_stats
 	for _, f := range tunnelPeaks {
 		word, st := parseWord(p.cols[f.col])
 		switch st {
@@ -354,9 +352,9 @@ func parseTunnel(p *parser, _ string) string {
 			}
 			continue
 		}
-		peaks = append(peaks, telemetry.FloatField(f.name, float64(v)))
+		p.row2 = append(p.row2, telemetry.FloatField(f.name, float64(v)))
 	}
-	p.row2 = peaks
+	stats, peaks := p.row, p.row2
 	if len(stats) == 0 && len(peaks) == 0 {
 		return "no usable fields"
 	}

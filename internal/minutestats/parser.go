@@ -42,6 +42,7 @@ type parser struct {
 	// Per line, reused.
 	cols    []string
 	tags    []kv
+	tagRow  telemetry.Tags   // a point's tags, for emit to copy
 	row     telemetry.Fields // the line's fields, for emit to copy
 	row2    telemetry.Fields // a second point's fields (tunnel peaks)
 	perms   []permCache      // the key order of recent rows, by measurement
@@ -122,12 +123,13 @@ func (p *parser) release() {
 	clear(p.cols[:cap(p.cols)])
 	clear(p.tags[:cap(p.tags)])
 	clear(p.pending[:cap(p.pending)])
+	clear(p.tagRow[:cap(p.tagRow)])
 	clear(p.row[:cap(p.row)])
 	clear(p.row2[:cap(p.row2)])
 	*p = parser{
 		members: p.members, index: p.index, reported: p.reported,
 		cols: p.cols[:0], tags: p.tags[:0], key: p.key[:0], pending: p.pending[:0],
-		row: p.row[:0], row2: p.row2[:0], perms: p.perms[:0],
+		tagRow: p.tagRow[:0], row: p.row[:0], row2: p.row2[:0], perms: p.perms[:0],
 		buf: p.buf, zr: p.zr,
 	}
 	parsers.Put(p)
@@ -289,26 +291,18 @@ func (p *parser) emit(meas string, fields telemetry.Fields, ts time.Time) {
 		p.res.Dropped++
 		return
 	}
-	n := 2
+	p.tagRow = append(p.tagRow[:0], telemetry.Tag{Key: telemetry.TagApplianceID, Value: p.opt.ApplianceID},
+		telemetry.Tag{Key: telemetry.TagHostname, Value: p.opt.Hostname})
 	if p.opt.Orchestrator != "" {
-		n++
+		p.tagRow = append(p.tagRow, telemetry.Tag{Key: telemetry.TagOrchestrator, Value: p.opt.Orchestrator})
 	}
 	for _, t := range p.tags {
 		if t.v != "" { // an empty optional tag is left out, as InfluxDB does
-			n++
+			p.tagRow = append(p.tagRow, telemetry.Tag{Key: t.k, Value: t.v})
 		}
 	}
-	tags := p.newTags(n)[:0]
-	tags = append(tags, telemetry.Tag{Key: telemetry.TagApplianceID, Value: p.opt.ApplianceID},
-		telemetry.Tag{Key: telemetry.TagHostname, Value: p.opt.Hostname})
-	if p.opt.Orchestrator != "" {
-		tags = append(tags, telemetry.Tag{Key: telemetry.TagOrchestrator, Value: p.opt.Orchestrator})
-	}
-	for _, t := range p.tags {
-		if t.v != "" {
-			tags = append(tags, telemetry.Tag{Key: t.k, Value: t.v})
-		}
-	}
+	tags := p.newTags(len(p.tagRow))
+	copy(tags, p.tagRow)
 	out := p.newFields(len(fields))
 	for i, j := range p.keyOrder(meas, fields) {
 		out[i] = fields[j]
