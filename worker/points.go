@@ -20,18 +20,23 @@ type pointer struct {
 // point returns a point of the appliance with tags beyond the common ones
 // (an empty value is left out) and fields.
 func (b pointer) point(measurement string, tags telemetry.Tags, fields telemetry.Fields, ts time.Time) telemetry.Point {
-	t := make(telemetry.Tags, 2, len(tags)+3)
-	t[0] = telemetry.Tag{Key: telemetry.TagApplianceID, Value: telemetry.TagValue(b.applianceID)}
-	t[1] = telemetry.Tag{Key: telemetry.TagHostname, Value: telemetry.TagValue(b.hostname)}
-	if b.orchestrator != "" {
-		t = append(t, telemetry.Tag{Key: telemetry.TagOrchestrator, Value: telemetry.TagValue(b.orchestrator)})
-	}
+	t := b.common(make(telemetry.Tags, 0, len(tags)+3))
 	for _, tag := range tags {
 		if tag.Value != "" {
 			t = append(t, telemetry.Tag{Key: tag.Key, Value: telemetry.TagValue(tag.Value)})
 		}
 	}
 	return telemetry.Point{Measurement: measurement, Tags: t, Fields: fields, Time: ts.UTC().Truncate(time.Second)}
+}
+
+// common appends the tags every point of the appliance carries.
+func (b pointer) common(t telemetry.Tags) telemetry.Tags {
+	t = append(t, telemetry.Tag{Key: telemetry.TagApplianceID, Value: telemetry.TagValue(b.applianceID)},
+		telemetry.Tag{Key: telemetry.TagHostname, Value: telemetry.TagValue(b.hostname)})
+	if b.orchestrator != "" {
+		t = append(t, telemetry.Tag{Key: telemetry.TagOrchestrator, Value: telemetry.TagValue(b.orchestrator)})
+	}
+	return t
 }
 
 // tag is one tag beyond the common ones.
@@ -140,17 +145,11 @@ func (b pointer) cpuPoints(c edgeconnect.CPUStat) []telemetry.Point {
 	out := make([]telemetry.Point, 0, n)
 	tags := make(telemetry.Tags, 0, 4*n)
 	fields := make(telemetry.Fields, 0, 5*n)
-	id, host := telemetry.TagValue(b.applianceID), telemetry.TagValue(b.hostname)
 	for _, s := range c.Samples {
 		ts := s.Time.UTC().Truncate(time.Second)
 		for _, u := range s.CPUs {
 			t := len(tags)
-			tags = append(tags, telemetry.Tag{Key: telemetry.TagApplianceID, Value: id},
-				telemetry.Tag{Key: telemetry.TagCPUNumber, Value: telemetry.TagValue(u.CPU)},
-				telemetry.Tag{Key: telemetry.TagHostname, Value: host})
-			if b.orchestrator != "" {
-				tags = append(tags, telemetry.Tag{Key: telemetry.TagOrchestrator, Value: telemetry.TagValue(b.orchestrator)})
-			}
+			tags = append(b.common(tags), telemetry.Tag{Key: telemetry.TagCPUNumber, Value: telemetry.TagValue(u.CPU)})
 			f := len(fields)
 			fields = append(fields, // in key order, which the encoder then keeps
 				telemetry.FloatField(telemetry.FieldCPUPIRQ, u.IRQ), telemetry.FloatField(telemetry.FieldCPUPIdle, u.Idle),
