@@ -3,6 +3,7 @@ package telemetry
 import (
 	"fmt"
 	"iter"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -91,11 +92,7 @@ func (ts Tags) Map() map[string]string {
 	if len(ts) == 0 {
 		return nil
 	}
-	m := make(map[string]string, len(ts))
-	for _, t := range ts {
-		m[t.Key] = t.Value
-	}
-	return m
+	return maps.Collect(ts.All())
 }
 
 // Value is a field value of one of the four types InfluxDB stores, held
@@ -174,6 +171,10 @@ func (v Value) Any() any {
 
 // String formats the value as fmt's %v formats what Any returns.
 func (v Value) String() string { return fmt.Sprint(v.Any()) }
+
+// Equal reports whether v and o are the same type and value (floats bit for
+// bit, so a NaN equals the same NaN). go-cmp uses it.
+func (v Value) Equal(o Value) bool { return v == o }
 
 // Field is one field of a point.
 type Field struct {
@@ -274,13 +275,5 @@ func (fs Fields) Map() map[string]any {
 	if len(fs) == 0 {
 		return nil
 	}
-	m := make(map[string]any, len(fs))
-	for _, f := range fs {
-		m[f.Key] = f.Value.Any()
-	}
-	return m
+	return maps.Collect(fs.All())
 }
-
-// Equal reports whether v and o are the same type and value (floats bit for
-// bit, so a NaN equals the same NaN). go-cmp uses it.
-func (v Value) Equal(o Value) bool { return v == o }
