@@ -664,17 +664,6 @@ func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal 
 }
 
 func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
-	// Every point of the job passes here: the one place that checks the
-	// orchestrator tag (nePks repeat across Orchestrators). The job's
-	// builders and the minute-stats parser add it as they make the
-	// points; one without it gets it here.
-	if o := telemetry.TagValue(j.p.Orchestrator); o != "" {
-		for i := range pts {
-			if v, ok := pts[i].Tags.Lookup(telemetry.TagOrchestrator); !ok || v != o {
-				pts[i].Tags.Set(telemetry.TagOrchestrator, o)
-			}
-		}
-	}
 	// Writing gets its own time even when the job's is spent, so that what
 	// was collected is stored.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

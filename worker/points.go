@@ -14,7 +14,9 @@ import (
 // carry (a control character, a trailing backslash) never costs the point.
 type pointer struct {
 	applianceID, hostname string
-	orchestrator          string // tagged when set
+	// orchestrator is the orchestrator tag of every point (appliance ids
+	// repeat across Orchestrators); the minute-stats parser gets it too.
+	orchestrator string
 }
 
 // point returns a point of the appliance with tags beyond the common ones
