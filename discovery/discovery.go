@@ -94,6 +94,11 @@ type Options struct {
 	Logger         zerolog.Logger
 	Metrics        *metrics.Metrics // optional
 	Now            func() time.Time
+	// BGPBudget is the most appliances whose BGP state is read per cycle
+	// and Orchestrator; 0 reads every selected appliance every cycle.
+	// With fewer, each cycle reads the appliances asked longest ago, so
+	// every appliance is read once in ceil(appliances/BGPBudget) cycles.
+	BGPBudget int
 }
 
 // Discovery runs cycles. Create it with New.
@@ -153,6 +158,10 @@ type source struct {
 	Source
 	log       zerolog.Logger
 	lastLimit *config.LimitFile // last valid limit file, used when an edit breaks it
+	// bgpAt is when each appliance's BGP state was last asked for (by
+	// appliance id): with a budget, the longest unasked go first. Only
+	// the source's collectState touches it, one cycle at a time.
+	bgpAt map[string]time.Time
 }
 
 // read is what one cycle got from one source.
@@ -215,13 +224,18 @@ type Summary struct {
 	OrchestratorErrors int
 }
 
+// CycleOf is the id of the cycle started at start (Summary.Cycle): the
+// start of its interval, in Unix seconds. The workers count the cycle's jobs
+// under it (tasks.RedisCycles).
+func (d *Discovery) CycleOf(start time.Time) int64 { return start.Truncate(d.o.Interval).Unix() }
+
 // Cycle runs one cycle: wait for the dependencies, read the inventory,
 // select, enqueue (paced over the interval when Spread is set) and log the
 // summary line.
 func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error) {
 	log := d.o.Logger
 	cycle := start.Truncate(d.o.Interval)
-	sum := Summary{Cycle: cycle.Unix()}
+	sum := Summary{Cycle: d.CycleOf(start)}
 	d.ReportFinished(ctx)
 	if err := d.waitReady(ctx); err != nil {
 		return sum, err

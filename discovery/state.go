@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -95,21 +96,26 @@ func (d *Discovery) readState(ctx context.Context, src *source, apps []Appliance
 		src.log.Warn().Err(h.Err).Msg("Orchestrator health check failed")
 		return pts, 0, nil // BGP would fail the same way
 	}
+	ask := d.bgpTurn(src, apps)
+	if m := d.o.Metrics; m != nil && src.Name != "" {
+		m.OrchestratorAppliances.WithLabelValues(src.Name, "bgp_read").Set(float64(len(ask)))
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, bgpParallel)
-	for _, a := range apps {
-		if a.State == stateUnreachable {
-			continue // the Orchestrator cannot ask it either
-		}
+	for _, a := range ask {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return // interval over: not asked, so first in the next cycle
+			}
 			vrfs, err := src.State.BGP(ctx, a.ID, h.Form)
 			mu.Lock()
 			defer mu.Unlock()
+			src.bgpAt[a.ID] = d.o.Now()
 			if err != nil {
 				if failed == 0 {
 					firstErr = fmt.Errorf("appliance %s (%s): %w", a.Hostname, a.ID, err)
@@ -125,6 +131,34 @@ func (d *Discovery) readState(ctx context.Context, src *source, apps []Appliance
 		firstErr = fmt.Errorf("BGP reads stopped (interval over or shutting down): %w", firstErr)
 	}
 	return pts, failed, firstErr
+}
+
+// bgpTurn returns the appliances whose BGP state this cycle reads: those
+// the Orchestrator does not mark unreachable, the ones asked longest ago
+// (or never) first, at most Options.BGPBudget of them. It forgets the
+// appliances no longer selected.
+func (d *Discovery) bgpTurn(src *source, apps []Appliance) []Appliance {
+	ask := make([]Appliance, 0, len(apps))
+	seen := make(map[string]bool, len(apps))
+	for _, a := range apps {
+		seen[a.ID] = true
+		if a.State != stateUnreachable { // the Orchestrator cannot ask it either
+			ask = append(ask, a)
+		}
+	}
+	if src.bgpAt == nil {
+		src.bgpAt = map[string]time.Time{}
+	}
+	for id := range src.bgpAt {
+		if !seen[id] {
+			delete(src.bgpAt, id)
+		}
+	}
+	if b := d.o.BGPBudget; b > 0 && len(ask) > b {
+		sort.SliceStable(ask, func(i, j int) bool { return src.bgpAt[ask[i].ID].Before(src.bgpAt[ask[j].ID]) })
+		ask = ask[:b]
+	}
+	return ask
 }
 
 // healthPoint maps a Health to orchestrator_health. What the Orchestrator

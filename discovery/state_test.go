@@ -261,3 +261,66 @@ func TestStateOfANamedOrchestratorIsTaggedWithItsName(t *testing.T) {
 		t.Errorf("points by measurement = %v, want one orchestrator_health and the BGP neighbours", seen)
 	}
 }
+
+// askLog is a StateReader that records which appliances' BGP state was
+// asked for.
+type askLog struct {
+	fakeState
+	mu    sync.Mutex
+	asked []string
+}
+
+func (a *askLog) BGP(ctx context.Context, id string, form orchestrator.PathForm) ([]orchestrator.BGPVRF, error) {
+	a.mu.Lock()
+	a.asked = append(a.asked, id)
+	a.mu.Unlock()
+	return a.fakeState.BGP(ctx, id, form)
+}
+
+func (a *askLog) take() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := a.asked
+	a.asked = nil
+	sort.Strings(out)
+	return out
+}
+
+// With a budget, each cycle asks for the BGP state of the appliances asked
+// longest ago, so a fleet larger than the budget is read in turns, and the
+// Orchestrator's unreachable appliances are never asked.
+func TestBGPBudgetTakesTurns(t *testing.T) {
+	apps := []Appliance{{ID: "1.NE", State: 1}, {ID: "2.NE", State: 1}, {ID: "3.NE", State: 1}, {ID: "4.NE", State: 2},
+		{ID: "5.NE", State: 1}, {ID: "6.NE", State: 1}, {ID: "7.NE", State: 1}}
+	now := time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC)
+	st := &askLog{fakeState: fakeState{health: Health{Host: "orch", Up: true}, fail: map[string]error{"2.NE": errors.New("404 Not Found")}}}
+	sink := &pointSink{}
+	d, err := New(Options{Orchestrator: &fakeOrch{}, Queue: &listQueue{}, CollectAll: true, State: st, Sink: sink,
+		Logger: zerolog.Nop(), Now: func() time.Time { return now }, BGPBudget: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]string{
+		{"1.NE", "2.NE", "3.NE", "5.NE"}, // never asked: in selection order
+		{"1.NE", "2.NE", "6.NE", "7.NE"}, // 6 and 7 never asked, then the oldest (a failed read counts as asked)
+		{"1.NE", "2.NE", "3.NE", "5.NE"}, // 3 and 5 oldest, then ties in selection order
+	} {
+		d.collectState(t.Context(), d.sources[0], apps)()
+		if diff := cmp.Diff(want, st.take()); diff != "" {
+			t.Errorf("cycle %d: appliances asked (-want +got):\n%s", i+1, diff)
+		}
+		now = now.Add(time.Minute)
+	}
+	// An appliance no longer selected is forgotten.
+	d.collectState(t.Context(), d.sources[0], apps[1:])()
+	if _, ok := d.sources[0].bgpAt["1.NE"]; ok || len(d.sources[0].bgpAt) != 5 {
+		t.Errorf("after 1.NE left the selection, BGP read times are kept for %v", d.sources[0].bgpAt)
+	}
+	// Without a budget, every reachable appliance every cycle.
+	d.o.BGPBudget = 0
+	st.take()
+	d.collectState(t.Context(), d.sources[0], apps)()
+	if diff := cmp.Diff([]string{"1.NE", "2.NE", "3.NE", "5.NE", "6.NE", "7.NE"}, st.take()); diff != "" {
+		t.Errorf("no budget: appliances asked (-want +got):\n%s", diff)
+	}
+}

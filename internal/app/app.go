@@ -200,8 +200,19 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 		},
 		Interval: cfg.DiscoveryInterval,
 		Spread:   cfg.DiscoverySpread, Logger: log, Metrics: m, Now: d.Now,
-		Sink: w,
+		Sink: w, BGPBudget: BGPBudget(cfg),
 	})
+}
+
+// BGPBudget is how many appliances' BGP state discovery reads per cycle
+// and Orchestrator: what ORCH_RATE_LIMIT lets through in half an interval
+// (the reads must end within the interval, beside the inventory reads), or
+// every appliance when the rate is unlimited.
+func BGPBudget(cfg config.Config) int {
+	if cfg.OrchRateLimit <= 0 {
+		return 0
+	}
+	return max(1, int(float64(cfg.OrchRateLimit)*cfg.DiscoveryInterval.Seconds()/2))
 }
 
 // Worker is a worker process's moving parts: the asynq server with its

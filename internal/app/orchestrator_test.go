@@ -73,3 +73,21 @@ func TestRelayDialerReadsThroughTheOrchestrator(t *testing.T) {
 		t.Errorf("queue wait histogram counted %d requests, want 2", count)
 	}
 }
+
+func TestBGPBudget(t *testing.T) {
+	for _, tt := range []struct {
+		rate     int
+		interval time.Duration
+		want     int
+	}{
+		{20, time.Minute, 600}, // the defaults: 600 appliances a cycle
+		{100, 5 * time.Minute, 15000},
+		{1, 10 * time.Second, 5},
+		{0, time.Minute, 0}, // unlimited rate: every appliance every cycle
+	} {
+		cfg := config.Config{OrchRateLimit: tt.rate, DiscoveryInterval: tt.interval}
+		if got := BGPBudget(cfg); got != tt.want {
+			t.Errorf("BGPBudget(ORCH_RATE_LIMIT=%d, DISCOVERY_INTERVAL=%s) = %d, want %d", tt.rate, tt.interval, got, tt.want)
+		}
+	}
+}
