@@ -210,7 +210,7 @@ func runBench(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; storage: %s%s\n\n",
 		unknownPID(procs.redis, "(pid not known: Redis is not local)"), storeName, unknownPID(procs.store, "(pid not known: 'make bench' exports EC_INFLUXD_PID and EC_VM_PID)"))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tappliances/60s\tworker CPU s\tCPU ms/appliance\tpoints/s\tsim+discovery CPU s\tredis CPU s\tstorage CPU s\t")
+	fmt.Fprintln(tw, "cycle\tkind\tcollected\tfailed\tpoints\tseconds\tdiscovery s\tappliances/60s\tworker CPU s\tCPU ms/appliance\tpoints/s\tsim+discovery CPU s\tredis CPU s\tstorage CPU s\t")
 	cyc := &tasks.RedisCycles{Client: rdb}
 	var steadyRate []float64
 	var rows []benchRow
@@ -240,14 +240,32 @@ func runBench(ctx context.Context, e env) error {
 		}
 		relayed0 := passthroughRequests(sim)
 		conns0, resumed0 := sim.ConnectionTotals()
+		// The jobs are waited for from the start: discovery's cycle returns
+		// only when its own Orchestrator reads are done, which can be long
+		// after the last job reported.
 		start := time.Now()
-		sum, err := d.Cycle(ctx, clock.Now())
+		type waited struct {
+			st   tasks.CycleStats
+			last time.Time
+			err  error
+		}
+		wch := make(chan waited, 1)
+		wctx, wcancel := context.WithCancel(ctx)
+		go func(cycle int64) {
+			st, last, err := waitAll(wctx, cyc, cycle, 10*time.Minute, benchStall, queueIdle(rdb, cfg.Queue))
+			wch <- waited{st, last, err}
+		}(d.CycleOf(clock.Now()))
+		_, err = d.Cycle(ctx, clock.Now())
+		discSecs := time.Since(start).Seconds()
 		if err != nil {
+			wcancel()
 			return err
 		}
-		st, last, err := waitAll(ctx, cyc, sum.Cycle, 10*time.Minute, benchStall, queueIdle(rdb, cfg.Queue))
-		if err != nil {
-			return fmt.Errorf("cycle %d: %w (worker output: %s)", i+1, err, werr)
+		w := <-wch
+		wcancel()
+		st, last := w.st, w.last
+		if w.err != nil {
+			return fmt.Errorf("cycle %d: %w (worker output: %s)", i+1, w.err, werr)
 		}
 		if *check {
 			if err := noteFirstContacts(ctx, wm, sim, firstContact, newest-int64(max(cfg.FirstContactMins, 1)-1)*60); err != nil {
@@ -283,7 +301,7 @@ func runBench(ctx context.Context, e env) error {
 			return err
 		}
 		rssPer = append(rssPer, fmt.Sprintf("%.0f (%.0f)", float64(rssNow)/1e6, float64(rssPeak)/1e6))
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\t\n", i+1, kind, st.Collected, st.Failed, st.Points, row.seconds, rate,
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\t\n", i+1, kind, st.Collected, st.Failed, st.Points, row.seconds, discSecs, rate,
 			row.cpu.workers, row.cpu.workers/jobs*1e3, float64(st.Points)/row.seconds, fmtCPU(row.cpu.self), fmtCPU(row.cpu.redis), fmtCPU(row.cpu.store))
 	}
 	tw.Flush()
@@ -390,12 +408,13 @@ func waitAll(ctx context.Context, c *tasks.RedisCycles, cycle int64, timeout, st
 		if err == nil && s.Collected+s.Failed != prev.Collected+prev.Failed {
 			prev, last = s, now
 		}
-		if err == nil && s.Collected+s.Failed > 0 && !s.Done() && idle(ctx) {
+		enqueued := err == nil && s.Queued > 0 // discovery records the enqueue
+		if enqueued && s.Collected+s.Failed > 0 && !s.Done() && idle(ctx) {
 			idleSeen++ // twice in a row: a job reports before it leaves the active list
 		} else {
 			idleSeen = 0
 		}
-		if err == nil && (s.Done() || idleSeen >= 2 || (s.Collected+s.Failed > 0 && now.Sub(last) > stall)) {
+		if enqueued && (s.Done() || idleSeen >= 2 || (s.Collected+s.Failed > 0 && now.Sub(last) > stall)) {
 			return s, last, nil
 		}
 		if now.After(deadline) {
