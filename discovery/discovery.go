@@ -94,6 +94,12 @@ type Options struct {
 	Logger         zerolog.Logger
 	Metrics        *metrics.Metrics // optional
 	Now            func() time.Time
+	// JobTimeout is how long a worker may run a job (the workers'
+	// JOB_TIMEOUT; default 55 s). A task must start within the interval
+	// after it is queued (its start-by time); asynq's deadline for it is
+	// that plus JobTimeout, so a job that starts in time is never cut
+	// short by its queue deadline.
+	JobTimeout time.Duration
 	// BGPBudget is the most appliances whose BGP state is read per cycle
 	// and Orchestrator; 0 reads every selected appliance every cycle.
 	// With fewer, each cycle reads the appliances asked longest ago, so
@@ -140,6 +146,9 @@ func New(o Options) (*Discovery, error) {
 	}
 	if o.Interval <= 0 {
 		o.Interval = time.Minute
+	}
+	if o.JobTimeout <= 0 {
+		o.JobTimeout = 55 * time.Second
 	}
 	if o.RetryWait <= 0 {
 		o.RetryWait = 3 * time.Second
@@ -318,8 +327,10 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 			break
 		}
 		p := pl.p
-		// The deadline is asynq's business, on the real clock.
-		res, err := d.o.Queue.Enqueue(ctx, p, time.Now().Add(d.o.Interval))
+		// Start-by and deadline are on the real clock, as asynq's.
+		startBy := time.Now().Add(d.o.Interval)
+		p.StartBy = startBy.Unix()
+		res, err := d.o.Queue.Enqueue(ctx, p, startBy.Add(d.o.JobTimeout))
 		if m := d.o.Metrics; m != nil {
 			m.Enqueued.WithLabelValues(res).Inc()
 		}
@@ -603,8 +614,8 @@ func (d *Discovery) ReportFinished(ctx context.Context) {
 			ev, msg = d.o.Logger.Warn(), "cycle summary: not every job reported within three intervals"
 		}
 		ev.Time("cycle", time.Unix(c, 0)).Int64("queued", s.Queued).Int64("still_queued", s.StillQueued).
-			Int64("collected", s.Collected).Int64("failed", s.Failed).Int64("points", s.Points).
-			Int64("not_reported", s.Queued-s.Collected-s.Failed).Msg(msg)
+			Int64("collected", s.Collected).Int64("failed", s.Failed).Int64("late", s.Late).Int64("points", s.Points).
+			Int64("not_reported", s.Queued-s.Collected-s.Failed-s.Late).Msg(msg)
 	}
 	d.pending = keep
 }

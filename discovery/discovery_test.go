@@ -151,6 +151,32 @@ func TestCycleQueuesListedAppliancesWithTheirPayload(t *testing.T) {
 	}
 }
 
+// A task must start within the interval after it is queued (its start-by
+// time, in the payload); asynq's deadline is a job timeout later, so a job
+// started in time is not cut short by its queue deadline.
+func TestTaskStartByAndDeadline(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["HUB-1"]}`)
+	before := time.Now()
+	if _, err := e.d.Cycle(t.Context(), e.clock()); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	infos, err := e.insp.ListPendingTasks("ectelem")
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("pending tasks = %v, %v; want one", infos, err)
+	}
+	p, err := tasks.ParseAppliancePollPayload(infos[0].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lo, hi := before.Add(time.Minute).Unix(), after.Add(time.Minute).Unix(); p.StartBy < lo || p.StartBy > hi {
+		t.Errorf("start_by = %d, want the enqueue time plus the interval, in [%d, %d]", p.StartBy, lo, hi)
+	}
+	if d := infos[0].Deadline.Sub(time.Unix(p.StartBy, 0)); d < 55*time.Second || d >= 56*time.Second {
+		t.Errorf("deadline %s is %s after start_by, want JobTimeout (55 s by default)", infos[0].Deadline, d)
+	}
+}
+
 func TestOverrunDoesNotPileUp(t *testing.T) {
 	e := newEnv(t, `{"appliance_subset": ["HUB-1", "BR-2"]}`)
 	for i := 0; i < 3; i++ { // no worker runs: every later cycle finds the tasks queued

@@ -75,6 +75,9 @@ type Outputs interface {
 // can log one summary line per cycle. It may be nil.
 type CycleRecorder interface {
 	RecordJob(ctx context.Context, cycle int64, collected bool, points int)
+	// RecordLate counts a job dropped because it started past its
+	// start-by time.
+	RecordLate(ctx context.Context, cycle int64)
 }
 
 // Sources, as named in logs, in the source label of metrics and in
@@ -249,6 +252,9 @@ const (
 	OutcomeUnreachable Outcome = "unreachable"  // reachability check failed
 	OutcomeLoginFailed Outcome = "login_failed" // login refused or failed
 	OutcomeFailed      Outcome = "failed"       // nothing could be stored
+	// OutcomeLate: dequeued past its start-by time and dropped without
+	// contacting the appliance (workers too busy for the fleet).
+	OutcomeLate Outcome = "late"
 )
 
 // Report says what one job did.
@@ -290,11 +296,33 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		h.o.Logger.Error().Err(err).Msg("discarding malformed task")
 		return err
 	}
+	if p.StartBy > 0 && time.Now().Unix() > p.StartBy {
+		h.late(p)
+		return fmt.Errorf("appliance %s (%s): dequeued after its start-by time %s, dropped: %w", p.Hostname, p.ApplianceID,
+			time.Unix(p.StartBy, 0).UTC().Format(time.RFC3339), asynq.RevokeTask)
+	}
 	rep := h.Collect(ctx, p)
 	if rep.Outcome == OutcomeOK || rep.Outcome == OutcomePartial {
 		return nil
 	}
 	return fmt.Errorf("appliance %s (%s): %s: %w", p.Hostname, p.ApplianceID, rep.Outcome, asynq.RevokeTask)
+}
+
+// late counts a job dropped for starting past its start-by time. Its
+// appliance is not contacted: this slot of it is lost, and the cycle
+// summary, the cycle record and ectelemetry_worker_jobs_total{result="late"}
+// say how many such jobs a cycle had. The next cycle collects the appliance
+// again, its missed minutes included; a job started this late would only
+// take the next cycle's time and slots.
+func (h *Handler) late(p tasks.AppliancePoll) {
+	if m := h.o.Metrics; m != nil {
+		m.Jobs.WithLabelValues(string(OutcomeLate)).Inc()
+	}
+	if c := h.o.Cycles; c != nil {
+		c.RecordLate(context.Background(), p.Cycle)
+	}
+	h.o.Logger.Debug().Str(logging.FieldApplianceID, p.ApplianceID).Str(logging.FieldHostname, p.Hostname).
+		Time("start_by", time.Unix(p.StartBy, 0)).Msg("job dropped: dequeued after its start-by time")
 }
 
 // Collect runs one job for the appliance and returns what it did. It logs

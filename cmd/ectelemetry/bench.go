@@ -275,7 +275,7 @@ func runBench(ctx context.Context, e env) error {
 		row := benchRow{jobs: st.Collected + st.Failed, points: st.Points, seconds: last.Sub(start).Seconds()}
 		if lost := st.Queued - st.Collected - st.Failed; lost > 0 {
 			row.lost = lost
-			lostNotes = append(lostNotes, fmt.Sprintf("cycle %d: %d jobs never ran: they waited in the queue past their deadline (DISCOVERY_INTERVAL) and asynq archived them; the machine is too busy for %d appliances", i+1, lost, *n))
+			lostNotes = append(lostNotes, fmt.Sprintf("cycle %d: %d jobs never ran: they waited in the queue past their start-by time (DISCOVERY_INTERVAL after they were queued; %d dropped by a worker, the rest expired in the queue); the machine is too busy for %d appliances", i+1, lost, st.Late, *n))
 		}
 		cpu1, err := procs.read()
 		if err != nil {

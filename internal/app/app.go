@@ -200,7 +200,7 @@ func NewDiscovery(cfg config.Config, d Deps) (*discovery.Discovery, error) {
 		},
 		Interval: cfg.DiscoveryInterval,
 		Spread:   cfg.DiscoverySpread, Logger: log, Metrics: m, Now: d.Now,
-		Sink: w, BGPBudget: BGPBudget(cfg),
+		Sink: w, BGPBudget: BGPBudget(cfg), JobTimeout: cfg.JobTimeout,
 	})
 }
 

@@ -12,10 +12,13 @@ import (
 type CycleStats struct {
 	Queued, StillQueued, Errors int64 // written by discovery
 	Collected, Failed, Points   int64 // written by the workers
+	// Late counts the jobs a worker dequeued after their start-by time
+	// and dropped without collecting.
+	Late int64
 }
 
 // Done reports whether every queued job has reported.
-func (s CycleStats) Done() bool { return s.Collected+s.Failed >= s.Queued }
+func (s CycleStats) Done() bool { return s.Collected+s.Failed+s.Late >= s.Queued }
 
 // RedisCycles keeps per-cycle counters in a Redis hash per cycle, so that
 // discovery can log one summary line per cycle with what the workers did.
@@ -48,6 +51,21 @@ func (r *RedisCycles) RecordJob(ctx context.Context, cycle int64, collected bool
 	pipe.Exec(ctx)
 }
 
+// RecordLate counts a job dropped because it was dequeued after its
+// start-by time. Errors are ignored, as in RecordJob.
+func (r *RedisCycles) RecordLate(ctx context.Context, cycle int64) {
+	if cycle == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	k := cycleKey(cycle)
+	pipe := r.Client.Pipeline()
+	pipe.HIncrBy(ctx, k, "late", 1)
+	pipe.Expire(ctx, k, cycleTTL)
+	pipe.Exec(ctx)
+}
+
 // RecordEnqueue stores discovery's side of a cycle.
 func (r *RedisCycles) RecordEnqueue(ctx context.Context, cycle int64, s CycleStats) error {
 	k := cycleKey(cycle)
@@ -68,5 +86,5 @@ func (r *RedisCycles) Get(ctx context.Context, cycle int64) (CycleStats, error) 
 	}
 	n := func(k string) int64 { v, _ := strconv.ParseInt(m[k], 10, 64); return v }
 	return CycleStats{Queued: n("queued"), StillQueued: n("still_queued"), Errors: n("errors"),
-		Collected: n("collected"), Failed: n("failed"), Points: n("points")}, nil
+		Collected: n("collected"), Failed: n("failed"), Points: n("points"), Late: n("late")}, nil
 }

@@ -45,6 +45,11 @@ type AppliancePoll struct {
 
 	DiscoveredAt int64 `json:"discovered_at"` // unix seconds, after the appliance list returned
 	Cycle        int64 `json:"cycle"`         // unix seconds of the discovery cycle's start
+	// StartBy (unix seconds) is when the task's slot ends: a worker that
+	// dequeues it later drops it without collecting (the next cycle is
+	// the retry), and one that starts it in time has its whole
+	// JOB_TIMEOUT. Zero in payloads of an older discovery.
+	StartBy int64 `json:"start_by,omitempty"`
 
 	// BackfillAll is set while discovery recovers from Redis losing its
 	// data (the watermarks with it): an appliance without a watermark is
