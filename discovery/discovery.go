@@ -341,7 +341,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 			sum.Queued++
 			sum.Requeued++
 			logAppliance(log.Info(), p).
-				Msg("previous job of this appliance was left behind (archived, or its worker died): replaced")
+				Msg("previous job of this appliance was left behind (archived, not started in its slot, or its worker died): replaced")
 		case ResultPeerQueued:
 			sum.PeerQueued++
 		case ResultStillQueued:

@@ -177,6 +177,27 @@ func TestTaskStartByAndDeadline(t *testing.T) {
 	}
 }
 
+// A task still pending past its start-by time (left from before a restart,
+// or from a cycle the workers could not keep up with) would only be
+// dropped by a worker: the next cycle replaces it instead of skipping the
+// appliance again.
+func TestPendingTaskPastItsStartByIsReplaced(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["BR-2"]}`)
+	old := tasks.AppliancePoll{ApplianceID: "2.NE", Hostname: "BR-2", Address: "127.0.0.1:1", Cycle: e.now.Add(-time.Minute).Unix(), DiscoveredAt: e.now.Unix(),
+		StartBy: time.Now().Add(-time.Second).Unix()}
+	if res, err := e.d.o.Queue.Enqueue(t.Context(), old, time.Now().Add(time.Minute)); err != nil || res != ResultEnqueued {
+		t.Fatalf("enqueue the old task: %s, %v", res, err)
+	}
+	sum, err := e.d.Cycle(t.Context(), e.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := e.queued(t)
+	if sum.Queued != 1 || sum.Requeued != 1 || sum.StillQueued != 0 || len(q) != 1 || q[0].StartBy <= time.Now().Unix() {
+		t.Errorf("summary %+v, pending %+v; want the stale task replaced by this cycle's", sum, q)
+	}
+}
+
 func TestOverrunDoesNotPileUp(t *testing.T) {
 	e := newEnv(t, `{"appliance_subset": ["HUB-1", "BR-2"]}`)
 	for i := 0; i < 3; i++ { // no worker runs: every later cycle finds the tasks queued

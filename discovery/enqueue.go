@@ -65,8 +65,9 @@ func (q *AsynqQueue) Reset() { q.client = asynq.NewClientFromRedisClient(q.rdb) 
 // holding it is looked at: one that is pending, scheduled or running on a
 // live worker means the previous job has not finished (ResultStillQueued).
 // One left behind — archived (a missed deadline, or a dead worker's task
-// that asynq's recoverer archived) or completed — is deleted and the task
-// enqueued again (ResultRequeued). A task still marked active whose
+// that asynq's recoverer archived), completed, or pending past its start-by
+// time (a worker would drop it) — is deleted and the task enqueued again
+// (ResultRequeued). A task still marked active whose
 // worker's lease has expired (the worker was killed) cannot be deleted
 // while asynq holds it as active, so the job goes in under the
 // appliance's second TaskID (tasks.RerunTaskID) until the recoverer has
@@ -147,6 +148,9 @@ func (q *AsynqQueue) enqueue(ctx context.Context, task *asynq.Task, p tasks.Appl
 			i := slices.Index(ids, id)
 			if st[i] == slotLeftBehind {
 				if derr := q.insp.DeleteTask(q.queue, id); derr != nil && !errors.Is(derr, asynq.ErrTaskNotFound) {
+					if attempt < 3 {
+						continue // a worker took it meanwhile (it drops it): look again
+					}
 					return ResultError, fmt.Errorf("delete stale task of %s (%s): %w", p.Hostname, p.ApplianceID, derr)
 				}
 			}
@@ -175,7 +179,7 @@ const (
 	slotFree       slot = iota // no task
 	slotLive                   // pending, scheduled, retrying, or running on a live worker
 	slotOrphan                 // active, but its worker's lease expired: the worker is gone
-	slotLeftBehind             // archived or completed: can be deleted
+	slotLeftBehind             // archived, completed, or pending past its start-by time: can be deleted
 )
 
 // states tells what holds each id. It fails with asynq.ErrQueueNotFound
@@ -193,6 +197,14 @@ func (q *AsynqQueue) states(ids []string) ([]slot, error) {
 		switch info.State {
 		case asynq.TaskStateArchived, asynq.TaskStateCompleted:
 			out[i] = slotLeftBehind
+		case asynq.TaskStatePending:
+			// Past its start-by time a worker would only drop it: after a
+			// restart, or when the workers fell behind, it must not keep
+			// its appliance out of this cycle too.
+			out[i] = slotLive
+			if p, err := tasks.ParseAppliancePollPayload(info.Payload); err == nil && p.StartBy > 0 && time.Now().Unix() > p.StartBy {
+				out[i] = slotLeftBehind
+			}
 		case asynq.TaskStateActive:
 			orphan, err := q.orphaned(id)
 			if err != nil {
