@@ -103,7 +103,7 @@ var stateSchema = []MeasurementSpec{
 		},
 	},
 	{
-		Name: MeasBGPNeighborState, Source: "Orchestrator /bgp/state/allVrfs?nePk= (read by discovery)", Time: timeRetrieval, New: true,
+		Name: MeasBGPNeighborState, Source: "Orchestrator /bgp/state/allVrfs?nePk= (read by discovery: every cycle for fleets of up to `ORCH_RATE_LIMIT` × half of `DISCOVERY_INTERVAL` appliances per Orchestrator, 600 by default; a larger fleet in turns, each appliance every few cycles, so query it with `last()` over several minutes)", Time: timeRetrieval, New: true,
 		Tags: []string{TagVRF, TagBGPPeer},
 		Fields: []FieldSpec{
 			{Name: FieldPeerState, Type: String, New: true},
