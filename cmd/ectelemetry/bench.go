@@ -336,7 +336,7 @@ func runBench(ctx context.Context, e env) error {
 	}
 	stored := "not checked (--check-stored=false)"
 	if *check {
-		count := influxQLCounts(cfg)
+		count := influxQLCounts(cfg, 100)
 		if *store == "victoriametrics" {
 			count = metricsQLCounts(vmURL)
 		}

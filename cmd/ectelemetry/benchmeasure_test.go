@@ -99,7 +99,7 @@ func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 		t.Fatal("the simulator has fewer than two reachable appliances")
 	}
 	from := map[string]int64{late: first + 60}
-	want, diffs, err := storedCheck(ctx, sim, influxQLCounts(cfg), first, last-60, from)
+	want, diffs, err := storedCheck(ctx, sim, influxQLCounts(cfg, 1), first, last-60, from)
 	if err != nil || len(diffs) != 0 || want == 0 {
 		t.Fatalf("minutes all written: %d points expected, differences %v, error %v", want, diffs, err)
 	}
@@ -115,12 +115,12 @@ func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 		}
 	}
 	// Without its first contact, the late appliance's first minute is due.
-	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg), first, last-60, nil)
+	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg, 2), first, last-60, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	namesOnly(diffs, late)
-	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg), first, last, from)
+	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg, 100), first, last, from)
 	if err != nil {
 		t.Fatal(err)
 	}
