@@ -321,7 +321,11 @@ func (h *Handler) late(p tasks.AppliancePoll) {
 	if c := h.o.Cycles; c != nil {
 		c.RecordLate(context.Background(), p.Cycle)
 	}
-	h.o.Logger.Debug().Str(logging.FieldApplianceID, p.ApplianceID).Str(logging.FieldHostname, p.Hostname).
+	ev := h.o.Logger.Debug()
+	if p.Orchestrator != "" {
+		ev = ev.Str("orchestrator", p.Orchestrator)
+	}
+	ev.Str(logging.FieldApplianceID, p.ApplianceID).Str(logging.FieldHostname, p.Hostname).
 		Time("start_by", time.Unix(p.StartBy, 0)).Msg("job dropped: dequeued after its start-by time")
 }
 
