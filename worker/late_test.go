@@ -14,6 +14,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
 type cycleLog struct {
@@ -63,7 +64,7 @@ func TestTaskDequeuedAfterItsStartByTimeIsDropped(t *testing.T) {
 	if st.Connections != 0 || len(st.Requests) != 0 {
 		t.Errorf("late task: the appliance saw %d connections and requests %v, want none", st.Connections, st.Requests)
 	}
-	if n := len(f.sink.minutePoints()) + len(f.sink.byMeasurement("memory_stats")); n != 0 {
+	if n := len(f.sink.minutePoints()) + len(f.sink.byMeasurement(telemetry.MeasMemoryStats)); n != 0 {
 		t.Errorf("late task wrote %d points, want none", n)
 	}
 	if cl.late[1796040000] != 1 || cl.collected[1796040000] != 0 {

@@ -94,7 +94,7 @@ func New() *Metrics {
 		}, []string{"orchestrator", "stage"}),
 		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "jobs_total",
-			Help: "Appliance jobs by result.",
+			Help: "Appliance jobs by result: ok, partial (some sources failed), unreachable, login_failed, failed (nothing stored), late (dequeued after its start-by time and dropped without collecting).",
 		}, []string{"result"}),
 		JobDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "job_duration_seconds",
