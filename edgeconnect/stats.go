@@ -163,13 +163,13 @@ func (l limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Read implements io.Reader. Like any io.Reader it is meant for one
-// goroutine at a time.
 // Size returns the archive's length as the appliance announced it
 // (Content-Length), -1 when it did not. A reader can size its buffer once
 // instead of growing it.
 func (a *archive) Size() int64 { return a.fl.Resp.ContentLength }
 
+// Read implements io.Reader. Like any io.Reader it is meant for one
+// goroutine at a time.
 func (a *archive) Read(p []byte) (int, error) {
 	if a.closed.Load() {
 		return 0, a.c.fail(a.cl, errors.New("read after close"))
