@@ -147,11 +147,12 @@ func (b pointer) cpuPoints(c edgeconnect.CPUStat) []telemetry.Point {
 	out := make([]telemetry.Point, 0, n)
 	tags := make(telemetry.Tags, 0, 4*n)
 	fields := make(telemetry.Fields, 0, 5*n)
+	common := b.common(nil) // checked once, copied into every point
 	for _, s := range c.Samples {
 		ts := s.Time.UTC().Truncate(time.Second)
 		for _, u := range s.CPUs {
 			t := len(tags)
-			tags = append(b.common(tags), telemetry.Tag{Key: telemetry.TagCPUNumber, Value: telemetry.TagValue(u.CPU)})
+			tags = append(append(tags, common...), telemetry.Tag{Key: telemetry.TagCPUNumber, Value: telemetry.TagValue(u.CPU)})
 			f := len(fields)
 			fields = append(fields, // in key order, which the encoder then keeps
 				telemetry.FloatField(telemetry.FieldCPUPIRQ, u.IRQ), telemetry.FloatField(telemetry.FieldCPUPIdle, u.Idle),
