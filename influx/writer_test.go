@@ -884,3 +884,20 @@ func TestWriterWaitingForASlotEnds(t *testing.T) {
 		t.Errorf("the first Write = %v, want nil", err)
 	}
 }
+
+func TestLineSizerSizesFromTheRequestsBefore(t *testing.T) {
+	var l lineSizer
+	if got := l.bytesFor(10); got != (256+32)*10+64 {
+		t.Errorf("bytesFor(10) with nothing learnt = %d, want %d", got, (256+32)*10+64)
+	}
+	l.learn(1000, 10) // 100 bytes a line
+	if got := l.bytesFor(10); got != (100+12)*10+64 {
+		t.Errorf("bytesFor(10) after 100-byte lines = %d, want %d", got, (100+12)*10+64)
+	}
+	for range 40 {
+		l.learn(3000, 10) // the lines grow to 300 bytes
+	}
+	if got := l.bytesFor(1); got < 300 || got > 300+37+64 {
+		t.Errorf("bytesFor(1) after many 300-byte lines = %d, want 300 plus an eighth and 64", got)
+	}
+}

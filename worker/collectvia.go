@@ -125,6 +125,10 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 	} else {
 		err = client.Login(ctx)
 		j.status.Login = loginOutcome(err)
+		if err != nil {
+			// No session to end: this releases the client's connections.
+			_ = client.Logout(context.WithoutCancel(ctx))
+		}
 	}
 	if err != nil && j.route.CollectVia == CollectAuto && ctx.Err() == nil {
 		j.log.Debug().Err(err).Msg("direct collection failed: collecting through the Orchestrator")

@@ -407,17 +407,22 @@ func (j *job) run(ctx context.Context) {
 			return j.backfill(ctx, client, classes)
 		})
 	}()
-	sem := make(chan struct{}, j.h.o.Parallel)
+	// Parallel goroutines take the due sources in turn: one goroutine per
+	// source, most of them waiting, cost a stack each in every job in flight.
+	var due []namedSource
 	for _, s := range j.pointInTimeSources(client) {
-		if !j.due[s.name] {
-			continue
+		if j.due[s.name] {
+			due = append(due, s)
 		}
+	}
+	var next atomic.Int32
+	for range min(j.h.o.Parallel, len(due)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			j.source(ctx, s.name, j.h.o.SourceTimeout, s.fn)
+			for i := next.Add(1) - 1; int(i) < len(due); i = next.Add(1) - 1 {
+				j.source(ctx, due[i].name, j.h.o.SourceTimeout, due[i].fn)
+			}
 		}()
 	}
 	wg.Wait()

@@ -46,6 +46,11 @@ func (p *profiler) startCPU(ctx context.Context, d time.Duration) {
 			// The heap while the cycle's jobs are in flight, not after.
 			err = p.fetch(ctx, "heap", "heap.pprof", 30*time.Second)
 		}
+		if err == nil {
+			// The goroutines in flight: their stacks count against the
+			// heap goal too.
+			err = p.fetch(ctx, "goroutine", "goroutine.pprof", 30*time.Second)
+		}
 		p.cpu <- err
 	}()
 }
@@ -59,7 +64,7 @@ func (p *profiler) finish(ctx context.Context) ([]string, error) {
 		if err := <-p.cpu; err != nil {
 			return nil, err
 		}
-		files = append(files, filepath.Join(p.dir, "cpu.pprof"), filepath.Join(p.dir, "heap.pprof"))
+		files = append(files, filepath.Join(p.dir, "cpu.pprof"), filepath.Join(p.dir, "heap.pprof"), filepath.Join(p.dir, "goroutine.pprof"))
 	}
 	names := []string{"allocs"}
 	if p.cpu == nil {

@@ -43,7 +43,7 @@ func TestProfilerFetchesTheWorkersProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"cpu.pprof", "heap.pprof", "allocs.pprof"}
+	want := []string{"cpu.pprof", "heap.pprof", "goroutine.pprof", "allocs.pprof"}
 	if len(files) != len(want) {
 		t.Fatalf("files = %v, want %v", files, want)
 	}
@@ -79,7 +79,7 @@ func TestProfilerWaitsForTheWorkerToListen(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the worker process is still starting
 	serveProfiles(t, p, true)
 	files, err := p.finish(t.Context())
-	if err != nil || len(files) != 3 {
-		t.Fatalf("finish = %v, %v, want the three profiles", files, err)
+	if err != nil || len(files) != 4 {
+		t.Fatalf("finish = %v, %v, want the four profiles", files, err)
 	}
 }

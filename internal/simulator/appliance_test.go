@@ -117,9 +117,9 @@ func TestApplianceAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Eight clients, each with one keep-alive connection and no session
-	// cache.
-	want := Stats{Logins: 3, FailedLogins: 3, Logouts: 1, OpenSessions: 1, Connections: 8}
+	// Eight clients, each with one keep-alive connection, still open, and
+	// no session cache.
+	want := Stats{Logins: 3, FailedLogins: 3, Logouts: 1, OpenSessions: 1, Connections: 8, OpenConnections: 8}
 	stats.Requests = nil
 	if diff := cmp.Diff(want, stats); diff != "" {
 		t.Errorf("Stats(%s) (-want +got):\n%s", a.ID, diff)

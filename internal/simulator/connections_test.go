@@ -45,7 +45,11 @@ func TestConnectionStats(t *testing.T) {
 				t.Fatalf("Stats(%s).Requests[minuteRange] = %v (%v), want 5", a.ID, st.Requests, err)
 			}
 
+			if st, _ := s.Stats(a.ID); st.OpenConnections != 1 {
+				t.Errorf("Stats(%s).OpenConnections = %d with one keep-alive connection, want 1", a.ID, st.OpenConnections)
+			}
 			tr.CloseIdleConnections()
+			waitOpen(t, s, a.ID, 0)
 			for range 2 {
 				doRequest(t, c, http.MethodGet, url, nil, nil)
 			}
@@ -66,4 +70,21 @@ func TestConnectionStats(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitOpen waits until appliance id has n open connections: the server
+// sees a close a little after the client made it.
+func waitOpen(t *testing.T, s *Simulator, id string, n int64) {
+	t.Helper()
+	var st Stats
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var err error
+		if st, err = s.Stats(id); err != nil {
+			t.Fatal(err)
+		}
+		if st.OpenConnections == n {
+			return
+		}
+	}
+	t.Errorf("Stats(%s).OpenConnections = %d after 5 s, want %d", id, st.OpenConnections, n)
 }

@@ -122,6 +122,8 @@ type Stats struct {
 	// an earlier session (tls.ConnectionState.DidResume), once per
 	// connection, when its first request arrives.
 	ResumedConnections int64
+	// OpenConnections is the number of those connections not closed yet.
+	OpenConnections int64
 }
 
 // recorder keeps the Served values of one appliance.
@@ -158,6 +160,7 @@ type counters struct {
 	requests            map[Endpoint]*atomic.Int64
 	logins, failed, out atomic.Int64
 	conns, resumed      atomic.Int64
+	open                atomic.Int64 // connections not closed yet
 }
 
 func newCounters(eps []Endpoint) *counters {
@@ -178,7 +181,7 @@ func (c *counters) hit(ep Endpoint) int64 {
 func (c *counters) stats(open int) Stats {
 	st := Stats{Requests: make(map[Endpoint]int64, len(c.requests)), Logins: c.logins.Load(),
 		FailedLogins: c.failed.Load(), Logouts: c.out.Load(), OpenSessions: open,
-		Connections: c.conns.Load(), ResumedConnections: c.resumed.Load()}
+		Connections: c.conns.Load(), ResumedConnections: c.resumed.Load(), OpenConnections: c.open.Load()}
 	for ep, n := range c.requests {
 		if v := n.Load(); v > 0 {
 			st.Requests[ep] = v

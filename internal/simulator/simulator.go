@@ -272,14 +272,18 @@ func (s *Simulator) Start(ctx context.Context) error {
 			t := s.byPort[portOf(c.LocalAddr())]
 			if t != nil {
 				t.counters.conns.Add(1)
+				t.counters.open.Add(1)
 			}
 			return context.WithValue(context.WithValue(ctx, ctxKey{}, t), connKey{}, &connInfo{t: t})
 		},
-		ConnState: func(_ net.Conn, st http.ConnState) {
+		ConnState: func(c net.Conn, st http.ConnState) {
 			switch st {
 			case http.StateNew:
 				s.connWG.Add(1)
 			case http.StateClosed, http.StateHijacked:
+				if t := s.byPort[portOf(c.LocalAddr())]; t != nil {
+					t.counters.open.Add(-1)
+				}
 				s.connWG.Done()
 			}
 		},
