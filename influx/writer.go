@@ -97,7 +97,10 @@ type Writer struct {
 	hide   *redact.Replacer // every form of the token and of a URL password
 	slots  chan struct{}    // MaxConcurrentWrites tokens; nil for no bound
 
-	lineSize lineSizer // sizes request buffers
+	// lineSize sizes the request buffers of writes of up to smallWrite
+	// points (a job's point-in-time points) and of larger ones (minute
+	// statistics, whose lines are longer).
+	lineSize [2]lineSizer
 
 	// sleep waits d or until ctx is done; now reads the clock. Tests
 	// replace both.
@@ -286,6 +289,10 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 	defer w.release()
 	le := encoders.Get().(*LineEncoder)
 	defer encoders.Put(le)
+	sizer := &w.lineSize[0]
+	if len(points) > smallWrite {
+		sizer = &w.lineSize[1]
+	}
 	var (
 		failures []*WriteError
 		encErrs  []error
@@ -297,7 +304,7 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 			return nil
 		}
 		n := inBatch
-		w.lineSize.learn(len(buf), n)
+		sizer.learn(len(buf), n)
 		body := ownString(buf[:len(buf)-1]) // without the final newline
 		buf, inBatch = nil, 0
 		accepted, werr := w.send(ctx, body, n)
@@ -309,7 +316,7 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 			return written, err
 		}
 		if buf == nil {
-			buf = make([]byte, 0, w.lineSize.bytesFor(min(w.opts.BatchSize, len(points)-i)))
+			buf = make([]byte, 0, sizer.bytesFor(min(w.opts.BatchSize, len(points)-i)))
 		}
 		start := len(buf)
 		var encErr error
@@ -356,6 +363,10 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 	return written, merge(failures)
 }
 
+// smallWrite separates the writes of a job's point-in-time points from
+// larger ones (minute statistics, a spool) for the sizing of buffers.
+const smallWrite = 500
+
 // encoders keeps LineEncoders (their key scratch) from one Write to the
 // next.
 var encoders = sync.Pool{New: func() any { return new(LineEncoder) }}
@@ -378,23 +389,24 @@ func ownString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// lineSizer tracks the mean length of a line of line protocol (a moving
-// average over requests) to size the next request's buffer.
+// lineSizer tracks the length of a line of line protocol over the last
+// requests, to size the next request's buffer. It follows a longer mean at
+// once and a shorter one slowly: a buffer too small is grown by doubling,
+// which leaves the first half as garbage and costs more than a buffer
+// somewhat too large.
 type lineSizer struct{ mean atomic.Int64 } // bytes per line, scaled by 16
 
 // learn records a request of n lines in size bytes.
 func (l *lineSizer) learn(size, n int) {
 	v := int64(size) * 16 / int64(n)
-	old := l.mean.Load()
-	if old != 0 {
-		v = old + (v-old)/4
+	if old := l.mean.Load(); old > v {
+		v = old - (old-v)/8
 	}
 	l.mean.Store(v) // a lost update between writers only slows the average
 }
 
 // bytesFor is the buffer to start n lines with: an eighth above the mean,
-// so that a request with a few longer lines does not grow it (doubling it
-// and leaving the first half as garbage).
+// for a request whose lines are longer than those before it.
 func (l *lineSizer) bytesFor(n int) int {
 	mean := l.mean.Load() / 16
 	if mean == 0 {

@@ -894,10 +894,12 @@ func TestLineSizerSizesFromTheRequestsBefore(t *testing.T) {
 	if got := l.bytesFor(10); got != (100+12)*10+64 {
 		t.Errorf("bytesFor(10) after 100-byte lines = %d, want %d", got, (100+12)*10+64)
 	}
-	for range 40 {
-		l.learn(3000, 10) // the lines grow to 300 bytes
+	l.learn(3000, 10) // longer lines: followed at once
+	if got := l.bytesFor(1); got != 300+37+64 {
+		t.Errorf("bytesFor(1) after 300-byte lines = %d, want %d", got, 300+37+64)
 	}
-	if got := l.bytesFor(1); got < 300 || got > 300+37+64 {
-		t.Errorf("bytesFor(1) after many 300-byte lines = %d, want 300 plus an eighth and 64", got)
+	l.learn(1000, 10) // shorter ones: an eighth of the way
+	if got := l.bytesFor(1); got != 275+34+64 {
+		t.Errorf("bytesFor(1) after 300- then 100-byte lines = %d, want %d", got, 275+34+64)
 	}
 }
