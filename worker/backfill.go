@@ -53,8 +53,10 @@ func (h *Handler) window(mr edgeconnect.MinuteRange, watermark int64, haveWaterm
 // (points are identified by their tags and minute) no duplicate. Points
 // InfluxDB refuses for good (a permanent *influx.WriteError, such as a
 // max-values-per-tag limit) are counted, logged once and skipped past:
-// fetching them again would only be refused again.
-func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]string) error {
+// fetching them again would only be refused again. downloaded is called
+// when the last archive it will fetch has arrived: the appliance is not
+// needed for the parsing and writing that follow.
+func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]string, downloaded func()) error {
 	h := j.h
 	mr, err := c.MinuteRange(ctx)
 	if err != nil {
@@ -176,6 +178,9 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 			dls = append(dls, d)
 			held += cap(d.body)
 			h.holdArchives(cap(d.body))
+		}
+		if m > last || derr != nil || deferred {
+			downloaded() // the appliance is needed no more
 		}
 		// Parse and write the chunk under a slot: the parsed points are
 		// what the slot bounds.

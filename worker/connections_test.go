@@ -9,6 +9,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
 // A job opens at most TransportOptions.MaxConnsPerHost (default 2)
@@ -62,5 +63,61 @@ func TestJobsUseFewConnectionsAndResumeTLSSessions(t *testing.T) {
 		}
 		tr.CloseIdleConnections() // as the idle timeout does between cycles
 		f.clock.Add(60e9)
+	}
+}
+
+// logoutProbeSink is a Sink that, at each write of minute statistics,
+// notes whether the appliance had been logged out by then.
+type logoutProbeSink struct {
+	sim     *simulator.Simulator
+	id      string
+	writes  atomic.Int64 // writes of minute statistics
+	afterLO atomic.Int64 // ... of which after the logout
+}
+
+func (s *logoutProbeSink) Write(_ context.Context, pts []telemetry.Point) (int, error) {
+	for _, p := range pts {
+		if p.Measurement == telemetry.MeasInterfaceStats {
+			s.writes.Add(1)
+			if st, err := s.sim.Stats(s.id); err == nil && st.Logouts == 1 && st.OpenSessions == 0 {
+				s.afterLO.Add(1)
+			}
+			break
+		}
+	}
+	return len(pts), nil
+}
+
+// A job logs out as soon as its sources are read and its archives
+// downloaded, before it parses and writes them: a job waiting for a
+// minute-stats slot holds no session on the appliance.
+func TestJobLogsOutBeforeWritingMinuteStats(t *testing.T) {
+	var sink *logoutProbeSink
+	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, func(sim *simulator.Simulator, o *Options) {
+		for _, a := range sim.Appliances() {
+			if a.Reachable {
+				sink = &logoutProbeSink{sim: sim, id: a.ID}
+				break
+			}
+		}
+		o.Sink = sink
+	})
+	for _, p := range f.polls {
+		if p.ApplianceID != sink.id {
+			continue
+		}
+		if rep := f.h.Collect(t.Context(), p); rep.Outcome != OutcomeOK || rep.MinutesStored == 0 {
+			t.Fatalf("job of %s: outcome %s (%v), %d minutes; want ok with minutes", p.ApplianceID, rep.Outcome, rep.Err, rep.MinutesStored)
+		}
+	}
+	if w, after := sink.writes.Load(), sink.afterLO.Load(); w == 0 || after != w {
+		t.Errorf("%d minute-statistics writes, %d of them after the logout; want all after", w, after)
+	}
+	st, err := f.sim.Stats(sink.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Logins != 1 || st.Logouts != 1 {
+		t.Errorf("logins %d, logouts %d; want 1 and 1", st.Logins, st.Logouts)
 	}
 }

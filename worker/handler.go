@@ -387,7 +387,8 @@ func (j *job) run(ctx context.Context) {
 	if client == nil {
 		return
 	}
-	defer done()
+	logout := sync.OnceFunc(done)
+	defer logout()
 
 	// Traffic-class names label the minute statistics; fetch them first.
 	// Without them (traffic_class disabled) traffic_class_name is left out.
@@ -398,15 +399,24 @@ func (j *job) run(ctx context.Context) {
 		return err
 	})
 
-	var wg sync.WaitGroup
-	wg.Add(1)
+	// The session ends as soon as the job needs the appliance no more: when
+	// the point-in-time sources are done and the minute statistics are
+	// downloaded, before they are parsed and written. A job waiting for a
+	// minute-stats slot then holds no session on the appliance and no
+	// connection in the worker.
+	downloaded := make(chan struct{})
+	release := sync.OnceFunc(func() { close(downloaded) })
+	var mwg sync.WaitGroup
+	mwg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer mwg.Done()
+		defer release()
 		// Minute stats use the job's whole budget (backfill keeps a reserve).
 		j.source(ctx, SourceMinuteStats, 0, func(ctx context.Context) error {
-			return j.backfill(ctx, client, classes)
+			return j.backfill(ctx, client, classes, release)
 		})
 	}()
+	var wg sync.WaitGroup
 	// Parallel goroutines take the due sources in turn: one goroutine per
 	// source, most of them waiting, cost a stack each in every job in flight.
 	var due []namedSource
@@ -426,6 +436,9 @@ func (j *job) run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	<-downloaded
+	logout()
+	mwg.Wait()
 	j.flush(ctx)
 	j.settle()
 }
