@@ -186,7 +186,11 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		// what the slot bounds.
 		var err error
 		if len(dls) > 0 {
-			err = h.withMinuteSlot(ctx, func() error {
+			err = h.withMinuteSlot(ctx, func(arena *minutestats.Arena) error {
+				opts.Arena = arena
+				// The arena is reset when fn returns: nothing parsed into
+				// it may stay in pending.
+				defer func() { clear(pending); pending = pending[:0] }()
 				for i, d := range dls {
 					var werr error // a batch that could not be written ends the parse
 					opts.Emit = func(pts []telemetry.Point) error {

@@ -53,7 +53,9 @@ var _ Appliance = (*edgeconnect.Client)(nil)
 type Dialer func(address string) (Appliance, error)
 
 // Sink stores points (*influx.Writer implements it). Write returns how many
-// points were stored.
+// points were stored. Write must not keep the points' tags or fields after
+// it returns (a copy it may keep): the worker parses the next archives into
+// the same storage.
 type Sink interface {
 	Write(ctx context.Context, points []telemetry.Point) (int, error)
 }
@@ -165,7 +167,7 @@ type Options struct {
 // Handler runs appliance poll tasks.
 type Handler struct {
 	o          Options
-	minuteSlot chan struct{} // MinuteStatsJobs tokens
+	minuteSlot chan *minutestats.Arena // MinuteStatsJobs slots, each with the storage its parses reuse
 
 	archiveBytes     atomic.Int64 // downloaded archive bytes not yet parsed, all jobs
 	archiveBytesPeak atomic.Int64 // the most archiveBytes has been
@@ -174,15 +176,26 @@ type Handler struct {
 }
 
 // withMinuteSlot runs fn holding one of the MinuteStatsJobs slots. fn must
-// not wait on an appliance: the slot is for parsing and writing.
-func (h *Handler) withMinuteSlot(ctx context.Context, fn func() error) error {
+// not wait on an appliance: the slot is for parsing and writing. fn parses
+// into arena, which the slot's next holder reuses: every point fn parsed
+// must be written or dropped when it returns. arena is nil when secondary
+// outputs are configured: they keep the points after the write.
+func (h *Handler) withMinuteSlot(ctx context.Context, fn func(arena *minutestats.Arena) error) error {
+	var arena *minutestats.Arena
 	select {
-	case h.minuteSlot <- struct{}{}:
-		defer func() { <-h.minuteSlot }()
+	case arena = <-h.minuteSlot:
 	case <-ctx.Done():
 		return fmt.Errorf("wait for a minute-stats slot: %w", ctx.Err())
 	}
-	return fn()
+	defer func() {
+		arena.Reset()
+		h.minuteSlot <- arena
+	}()
+	if h.o.Outputs != nil {
+		// The secondary outputs keep the points after they were written.
+		return fn(nil)
+	}
+	return fn(arena)
 }
 
 // holdArchives counts n downloaded archive bytes as held (negative:
@@ -239,7 +252,11 @@ func New(o Options) (*Handler, error) {
 	if o.Status.TunnelsDown == 0 {
 		o.Status.TunnelsDown = DefaultStatusTunnelsDown
 	}
-	return &Handler{o: o, minuteSlot: make(chan struct{}, o.MinuteStatsJobs)}, nil
+	h := &Handler{o: o, minuteSlot: make(chan *minutestats.Arena, o.MinuteStatsJobs)}
+	for range o.MinuteStatsJobs {
+		h.minuteSlot <- new(minutestats.Arena)
+	}
+	return h, nil
 }
 
 // Outcome of one job, for logs, metrics and tests.

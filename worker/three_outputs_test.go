@@ -33,7 +33,7 @@ type offeredSink struct {
 
 func (s *offeredSink) Write(ctx context.Context, pts []telemetry.Point) (int, error) {
 	s.offeredMu.Lock()
-	s.offered = append(s.offered, pts...)
+	s.offered = append(s.offered, keepPoints(pts)...)
 	s.offeredMu.Unlock()
 	return s.recordingSink.Write(ctx, pts)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,8 +43,18 @@ func (s *recordingSink) Write(_ context.Context, pts []telemetry.Point) (int, er
 			return 0, fmt.Errorf("invalid point: %w", err)
 		}
 	}
-	s.points = append(s.points, pts...)
+	s.points = append(s.points, keepPoints(pts)...)
 	return len(pts), nil
+}
+
+// keepPoints copies pts with their tags and fields, as a Sink must to keep
+// points after Write returns: the worker reuses their storage.
+func keepPoints(pts []telemetry.Point) []telemetry.Point {
+	out := make([]telemetry.Point, len(pts))
+	for i, p := range pts {
+		out[i] = telemetry.Point{Measurement: p.Measurement, Tags: slices.Clone(p.Tags), Fields: slices.Clone(p.Fields), Time: p.Time}
+	}
+	return out
 }
 
 func (s *recordingSink) byMeasurement(m string) []telemetry.Point {
@@ -455,7 +466,7 @@ type recordingSpool struct {
 func (s *recordingSpool) Push(_ context.Context, pts []telemetry.Point) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.points = append(s.points, pts...)
+	s.points = append(s.points, keepPoints(pts)...)
 	return len(pts), nil
 }
 

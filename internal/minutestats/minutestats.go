@@ -123,6 +123,9 @@ type Options struct {
 	// EmitPoints is the most points one Emit call receives (default
 	// DefaultEmitPoints).
 	EmitPoints int
+	// Arena, when set, is where the points' tags and fields are stored
+	// instead of storage of the parse's own (see Arena).
+	Arena *Arena
 }
 
 // Issue is one problem met while parsing: a skipped line, an omitted field,

@@ -57,6 +57,10 @@ type parser struct {
 	tagSlab   []telemetry.Tag
 	fieldSlab []telemetry.Field
 
+	// emitBuf gathers the points for Options.Emit, kept from parse to parse
+	// (it holds no point between them).
+	emitBuf []telemetry.Point
+
 	// Current member.
 	file string
 	line int
@@ -99,6 +103,11 @@ func newParser(opt Options) (*parser, error) {
 		}
 	}
 	p.opt, p.res = opt.withDefaults(), &Result{}
+	if p.opt.Emit != nil {
+		// The points go to Emit, which copies them: the slice that gathers
+		// them is the parser's to keep.
+		p.res.Points, p.emitBuf = p.emitBuf, nil
+	}
 	return p, nil
 }
 
@@ -109,6 +118,9 @@ var parsers sync.Pool
 // maxPooledIndex is the largest merge index a parser keeps for reuse; a
 // parser that needed more gives its map up to the garbage collector.
 const maxPooledIndex = 4096
+
+// maxPooledPoints is the largest Emit buffer a parser keeps for reuse.
+const maxPooledPoints = DefaultEmitPoints
 
 // release returns p to the pool: it drops everything that belonged to its
 // parse (options, result, text of the members) and keeps the storage. p
@@ -130,7 +142,7 @@ func (p *parser) release() {
 		members: p.members, index: p.index, reported: p.reported,
 		cols: p.cols[:0], tags: p.tags[:0], key: p.key[:0], pending: p.pending[:0],
 		tagRow: p.tagRow[:0], row: p.row[:0], row2: p.row2[:0], perms: p.perms[:0],
-		buf: p.buf, zr: p.zr,
+		buf: p.buf, zr: p.zr, emitBuf: p.emitBuf,
 	}
 	parsers.Put(p)
 }
@@ -162,6 +174,9 @@ func (p *parser) handOver() {
 func (p *parser) finish() error {
 	p.handOver()
 	if p.opt.Emit != nil {
+		if cap(p.res.Points) <= maxPooledPoints {
+			p.emitBuf = p.res.Points[:0]
+		}
 		p.res.Points = nil
 	}
 	for _, f := range knownFiles {
@@ -352,8 +367,19 @@ func (p *parser) keyOrder(meas string, fields telemetry.Fields) []int {
 // newTags and newFields cut n tags or fields from the parser's storage.
 // The result's capacity is n: appending to it (a merge adding a field)
 // copies it instead of overwriting a neighbour.
-func (p *parser) newTags(n int) telemetry.Tags     { return cut(&p.tagSlab, n) }
-func (p *parser) newFields(n int) telemetry.Fields { return cut(&p.fieldSlab, n) }
+func (p *parser) newTags(n int) telemetry.Tags {
+	if a := p.opt.Arena; a != nil {
+		return a.tags.cut(n)
+	}
+	return cut(&p.tagSlab, n)
+}
+
+func (p *parser) newFields(n int) telemetry.Fields {
+	if a := p.opt.Arena; a != nil {
+		return a.fields.cut(n)
+	}
+	return cut(&p.fieldSlab, n)
+}
 
 func cut[E any](slab *[]E, n int) []E {
 	if len(*slab) < n {
