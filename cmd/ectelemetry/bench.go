@@ -46,6 +46,7 @@ func runBench(ctx context.Context, e env) error {
 		"(3 minutes per appliance); later cycles each collect one new minute, as in steady state.")
 	n := fs.Int("appliances", 100, "number of simulated appliances")
 	cycles := fs.Int("cycles", 4, "cycles to run (the first is the first contact)")
+	twoMin := fs.Bool("two-minute-cycle", true, "with --cycles 2 or more, run one more cycle two minutes after the last, whose jobs each fetch two archives: the worker CPU per point is that cycle's against the steady ones")
 	conc := fs.Int("concurrency", 0, "WORKER_CONCURRENCY of each worker process (0: the worker's default)")
 	workers := fs.Int("workers", 1, "worker processes")
 	latency := fs.Duration("latency", 0, "added by the simulator before every appliance response (through the Orchestrator's pass-through too), e.g. 100ms: a WAN round trip")
@@ -75,6 +76,10 @@ func runBench(ctx context.Context, e env) error {
 	}
 	if *n < 1 || *cycles < 1 || *workers < 1 {
 		return fmt.Errorf("--appliances, --cycles and --workers must be positive: %w", errUsage)
+	}
+	total := *cycles // and the two-minute cycle
+	if *twoMin && *cycles >= 2 {
+		total++
 	}
 	vmURL := e.getenv("VM_URL")
 	switch {
@@ -205,7 +210,7 @@ func runBench(ctx context.Context, e env) error {
 	if len(workerEnv) > 0 {
 		fmt.Fprintf(e.stdout, "       worker environment: %s\n", strings.Join(workerEnv, " "))
 	}
-	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), *cycles)
+	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), total)
 	storeName := map[string]string{"influxdb": "influxd", "victoriametrics": "victoria-metrics"}[*store]
 	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; storage: %s%s\n\n",
 		unknownPID(procs.redis, "(pid not known: Redis is not local)"), storeName, unknownPID(procs.store, "(pid not known: 'make bench' exports EC_INFLUXD_PID and EC_VM_PID)"))
@@ -222,8 +227,15 @@ func runBench(ctx context.Context, e env) error {
 	// newest minute: the stored-points check expects its minutes from there.
 	wm := &worker.RedisWatermarks{Client: rdb}
 	firstContact := map[string]int64{} // appliance → first minute its first contact fetched
-	for i := 0; i < *cycles; i++ {
-		if i > 0 {
+	for i := 0; i < total; i++ {
+		kind := kindSteady
+		switch {
+		case i == 0:
+			kind = kindFirst
+		case i == *cycles:
+			kind = kindTwoMinutes
+			clock.Add(2 * time.Minute)
+		default:
 			clock.Add(time.Minute)
 		}
 		newest, _ := sim.Window()
@@ -272,7 +284,7 @@ func runBench(ctx context.Context, e env) error {
 				return fmt.Errorf("cycle %d: %w", i+1, err)
 			}
 		}
-		row := benchRow{jobs: st.Collected + st.Failed, points: st.Points, seconds: last.Sub(start).Seconds()}
+		row := benchRow{kind: kind, jobs: st.Collected + st.Failed, points: st.Points, seconds: last.Sub(start).Seconds()}
 		if lost := st.Queued - st.Collected - st.Failed; lost > 0 {
 			row.lost = lost
 			lostNotes = append(lostNotes, fmt.Sprintf("cycle %d: %d jobs never ran: they waited in the queue past their start-by time (DISCOVERY_INTERVAL after they were queued; %d dropped by a worker, the rest expired in the queue); the machine is too busy for %d appliances", i+1, lost, st.Late, *n))
@@ -283,13 +295,9 @@ func runBench(ctx context.Context, e env) error {
 		}
 		row.cpu = cpu1.sub(cpu0)
 		rows = append(rows, row)
-		kind := "steady"
-		if i == 0 {
-			kind = "first"
-		}
 		jobs := float64(row.jobs)
 		rate := jobs / row.seconds * 60
-		if i > 0 {
+		if kind == kindSteady {
 			steadyRate = append(steadyRate, rate)
 		}
 		totalFailed += int(st.Failed)
@@ -330,7 +338,7 @@ func runBench(ctx context.Context, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "connections per collected appliance (its TCP reachability check included): %s\n", strings.Join(connsPer, ", "))
 	werr.printSummary(e.stdout)
-	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, *cycles, unreachable)
+	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, total, unreachable)
 	for _, l := range lostNotes {
 		fmt.Fprintln(e.stdout, l)
 	}

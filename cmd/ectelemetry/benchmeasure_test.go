@@ -17,18 +17,24 @@ import (
 
 func TestMarginalCPUPerPoint(t *testing.T) {
 	rows := []benchRow{
-		{points: 3000, cpu: benchCPU{workers: 10}},
-		{points: 1000, cpu: benchCPU{workers: 5}},
-		{points: 1000, cpu: benchCPU{workers: 7}},
+		{kind: kindFirst, jobs: 10, points: 3000, cpu: benchCPU{workers: 10}},
+		{kind: kindSteady, jobs: 10, points: 1000, cpu: benchCPU{workers: 5}},
+		{kind: kindSteady, jobs: 10, points: 1000, cpu: benchCPU{workers: 7}},
 	}
 	// (10 - 6) CPU s over (3000 - 1000) points.
-	if got, ok := marginalCPUPerPoint(rows); !ok || got != 0.002 {
-		t.Errorf("marginalCPUPerPoint = %v, %v; want 0.002, true", got, ok)
+	if got, which, ok := marginalCPUPerPoint(rows); !ok || got != 0.002 || which != "cycle 1 vs steady" {
+		t.Errorf("marginalCPUPerPoint = %v, %q, %v; want 0.002, cycle 1 vs steady, true", got, which, ok)
 	}
-	if _, ok := marginalCPUPerPoint(rows[:1]); ok {
+	// A two-minute cycle of 8 jobs (one appliance failed): per job, 0.9 CPU
+	// s and 190 points against 0.6 and 100.
+	two := append(rows, benchRow{kind: kindTwoMinutes, jobs: 8, points: 1520, cpu: benchCPU{workers: 7.2}})
+	if got, which, ok := marginalCPUPerPoint(two); !ok || got < 0.0033333 || got > 0.0033334 || which != "two-minute cycle vs steady" {
+		t.Errorf("marginalCPUPerPoint with a two-minute cycle = %v, %q, %v; want 0.3/90, two-minute cycle vs steady, true", got, which, ok)
+	}
+	if _, _, ok := marginalCPUPerPoint(rows[:1]); ok {
 		t.Error("one cycle gave a marginal cost")
 	}
-	if _, ok := marginalCPUPerPoint([]benchRow{{points: 10}, {points: 10}}); ok {
+	if _, _, ok := marginalCPUPerPoint([]benchRow{{kind: kindFirst, jobs: 1, points: 10}, {kind: kindSteady, jobs: 1, points: 10}}); ok {
 		t.Error("no extra points gave a marginal cost")
 	}
 }
