@@ -46,7 +46,7 @@ func runBench(ctx context.Context, e env) error {
 		"(3 minutes per appliance); later cycles each collect one new minute, as in steady state.")
 	n := fs.Int("appliances", 100, "number of simulated appliances")
 	cycles := fs.Int("cycles", 4, "cycles to run (the first is the first contact)")
-	twoMin := fs.Bool("two-minute-cycle", true, "with --cycles 2 or more, run one more cycle two minutes after the last, whose jobs each fetch two archives: the worker CPU per point is that cycle's against the steady ones")
+	catchUp := fs.Int("catch-up-minutes", 6, "with --cycles 2 or more, run one more cycle this many minutes after the last, whose jobs each fetch as many archives: the worker CPU per point is that cycle's against the steady ones (0: no such cycle)")
 	conc := fs.Int("concurrency", 0, "WORKER_CONCURRENCY of each worker process (0: the worker's default)")
 	workers := fs.Int("workers", 1, "worker processes")
 	latency := fs.Duration("latency", 0, "added by the simulator before every appliance response (through the Orchestrator's pass-through too), e.g. 100ms: a WAN round trip")
@@ -77,8 +77,11 @@ func runBench(ctx context.Context, e env) error {
 	if *n < 1 || *cycles < 1 || *workers < 1 {
 		return fmt.Errorf("--appliances, --cycles and --workers must be positive: %w", errUsage)
 	}
-	total := *cycles // and the two-minute cycle
-	if *twoMin && *cycles >= 2 {
+	if *catchUp < 0 || *catchUp == 1 {
+		return fmt.Errorf("--catch-up-minutes must be 0 or at least 2: %w", errUsage)
+	}
+	total := *cycles // and the catch-up cycle
+	if *catchUp > 0 && *cycles >= 2 {
 		total++
 	}
 	vmURL := e.getenv("VM_URL")
@@ -233,8 +236,8 @@ func runBench(ctx context.Context, e env) error {
 		case i == 0:
 			kind = kindFirst
 		case i == *cycles:
-			kind = kindTwoMinutes
-			clock.Add(2 * time.Minute)
+			kind = kindCatchUp
+			clock.Add(time.Duration(*catchUp) * time.Minute)
 		default:
 			clock.Add(time.Minute)
 		}

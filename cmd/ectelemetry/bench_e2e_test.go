@@ -36,7 +36,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 	reachable := 12 - atoi(t, m[1])
 	points := map[string]int{}
-	for _, cycle := range []string{"1\\s+first", "2\\s+steady", "3\\s+two-min"} {
+	for _, cycle := range []string{"1\\s+first", "2\\s+steady", "3\\s+catch-up"} {
 		row := regexp.MustCompile(`(?m)^\s+` + cycle + `\s+(\d+)\s+(\d+)\s+(\d+)`).FindStringSubmatch(s)
 		if row == nil || atoi(t, row[1]) != reachable || atoi(t, row[3]) == 0 {
 			t.Errorf("cycle %q: row %v, want %d collected and some points:\n%s", cycle, row, reachable, s)
@@ -44,16 +44,16 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		}
 		points[cycle[:1]] = atoi(t, row[3])
 	}
-	// The two-minute cycle's jobs fetch two archives each, the steady
-	// cycle's one: more points, though not twice (the point-in-time
-	// sources write as many).
-	if points["3"] <= points["2"] {
-		t.Errorf("two-minute cycle wrote %d points, steady %d; want more", points["3"], points["2"])
+	// The catch-up cycle's jobs fetch six archives each (--catch-up-minutes
+	// 6), the steady cycle's one: more points, though not six times as
+	// many (the point-in-time sources write as many).
+	if points["3"] <= 2*points["2"] {
+		t.Errorf("catch-up cycle wrote %d points, steady %d; want more than twice as many", points["3"], points["2"])
 	}
 	for _, want := range []string{
 		"worker peak RSS: ", "(the largest of the worker processes)",
 		"12 appliances collected per cycle", "0 lost  met",
-		"worker CPU per appliance-cycle", "worker CPU per point (marginal, two-minute cycle vs steady)",
+		"worker CPU per appliance-cycle", "worker CPU per point (marginal, catch-up cycle vs steady)",
 		"for comparison: cycle 1 vs steady",
 		"every point stored                                   all            all ",
 		"connections per collected appliance",
@@ -76,7 +76,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		t.Errorf("cycle 1: %s connections per appliance, want about 2 with EC_CONNECTIONS=1:\n%s", c[1], s)
 	}
 	if !regexp.MustCompile(`worker RSS at the end of each cycle, MB \(peak so far\): [1-9]\d* \([1-9]\d*\), [1-9]\d* \([1-9]\d*\), [1-9]\d* \([1-9]\d*\)\n`).MatchString(s) {
-		t.Errorf("want the workers' RSS after each of the 3 cycles (2 and the two-minute one):\n%s", s)
+		t.Errorf("want the workers' RSS after each of the 3 cycles (2 and the catch-up one):\n%s", s)
 	}
 	if strings.Contains(s, "MISSING") {
 		t.Errorf("stored-points check found missing points:\n%s", s)

@@ -364,21 +364,22 @@ func httpGet(ctx context.Context, u string) ([]byte, error) {
 
 // Kinds of bench cycle.
 const (
-	kindFirst      = "first"   // first contact: FIRST_CONTACT_MINUTES archives per appliance
-	kindSteady     = "steady"  // one new minute per appliance
-	kindTwoMinutes = "two-min" // two new minutes per appliance, to measure the cost of a point
+	kindFirst   = "first"    // first contact: FIRST_CONTACT_MINUTES archives per appliance
+	kindSteady  = "steady"   // one new minute per appliance
+	kindCatchUp = "catch-up" // several new minutes per appliance, to measure the cost of a point
 )
 
 // marginalCPUPerPoint is the worker CPU each extra point costs: the
-// two-minute cycle (two archives per job) against the mean steady cycle
+// catch-up cycle (several archives per job) against the mean steady cycle
 // (one), per job, over the points per job between them. Both cycles reach
-// the same appliances with the same requests but one, so the difference is
-// what grows with the points: downloading, unpacking and parsing one more
-// archive, building, encoding and writing its points. Without a two-minute
-// cycle it is cycle 1 (first contact) against the steady ones, which also
-// counts what only a first contact costs (full TLS handshakes, the
-// watermarks and the heap that grows from nothing). which says which. ok
-// is false without a steady cycle or when the other wrote no more points.
+// the same appliances with the same requests but the extra archives, so
+// the difference is what grows with the points: downloading, unpacking and
+// parsing the archives, building, encoding and writing their points.
+// Without a catch-up cycle it is cycle 1 (first contact) against the
+// steady ones, which also counts what only a first contact costs (full TLS
+// handshakes, the watermarks, the heap that grows from nothing). which
+// says which. ok is false without a steady cycle or when the other wrote
+// no more points.
 func marginalCPUPerPoint(rows []benchRow) (perPoint float64, which string, ok bool) {
 	var sCPU, sPts, sJobs float64
 	var other *benchRow
@@ -388,11 +389,11 @@ func marginalCPUPerPoint(rows []benchRow) (perPoint float64, which string, ok bo
 			sCPU += r.cpu.workers
 			sPts += float64(r.points)
 			sJobs += float64(r.jobs)
-		case kindTwoMinutes:
+		case kindCatchUp:
 			other = &rows[i]
 		}
 	}
-	which = "two-minute cycle vs steady"
+	which = "catch-up cycle vs steady"
 	if other == nil && len(rows) > 0 && rows[0].kind == kindFirst {
 		other, which = &rows[0], "cycle 1 vs steady"
 	}
@@ -456,7 +457,7 @@ func printTargets(w io.Writer, n int, rows []benchRow, peakRSS int64, stored str
 		fmt.Fprintf(w, "  %-52s %-14s %-28s\n", "worker CPU per point (marginal)", "<= 5.0 us", "needs --cycles 2 or more")
 	}
 	if ok && which != "cycle 1 vs steady" {
-		firstOnly := slices.DeleteFunc(slices.Clone(rows), func(r benchRow) bool { return r.kind == kindTwoMinutes })
+		firstOnly := slices.DeleteFunc(slices.Clone(rows), func(r benchRow) bool { return r.kind == kindCatchUp })
 		if per, which, ok := marginalCPUPerPoint(firstOnly); ok {
 			fmt.Fprintf(w, "  %-52s %-14s %-28s\n", "  for comparison: "+which, "", fmt.Sprintf("%.2f us", per*1e6))
 		}

@@ -25,11 +25,11 @@ func TestMarginalCPUPerPoint(t *testing.T) {
 	if got, which, ok := marginalCPUPerPoint(rows); !ok || got != 0.002 || which != "cycle 1 vs steady" {
 		t.Errorf("marginalCPUPerPoint = %v, %q, %v; want 0.002, cycle 1 vs steady, true", got, which, ok)
 	}
-	// A two-minute cycle of 8 jobs (one appliance failed): per job, 0.9 CPU
+	// A catch-up cycle of 8 jobs (one appliance failed): per job, 0.9 CPU
 	// s and 190 points against 0.6 and 100.
-	two := append(rows, benchRow{kind: kindTwoMinutes, jobs: 8, points: 1520, cpu: benchCPU{workers: 7.2}})
-	if got, which, ok := marginalCPUPerPoint(two); !ok || got < 0.0033333 || got > 0.0033334 || which != "two-minute cycle vs steady" {
-		t.Errorf("marginalCPUPerPoint with a two-minute cycle = %v, %q, %v; want 0.3/90, two-minute cycle vs steady, true", got, which, ok)
+	catchUp := append(rows, benchRow{kind: kindCatchUp, jobs: 8, points: 1520, cpu: benchCPU{workers: 7.2}})
+	if got, which, ok := marginalCPUPerPoint(catchUp); !ok || got < 0.0033333 || got > 0.0033334 || which != "catch-up cycle vs steady" {
+		t.Errorf("marginalCPUPerPoint with a catch-up cycle = %v, %q, %v; want 0.3/90, catch-up cycle vs steady, true", got, which, ok)
 	}
 	if _, _, ok := marginalCPUPerPoint(rows[:1]); ok {
 		t.Error("one cycle gave a marginal cost")
