@@ -51,7 +51,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		t.Errorf("catch-up cycle wrote %d points, steady %d; want more than twice as many", points["3"], points["2"])
 	}
 	for _, want := range []string{
-		"worker peak RSS: ", "(the largest of the worker processes)",
+		"worker peak RSS: ", "(the largest of the worker processes)", "worker peak RSS before the catch-up cycle: ",
 		"12 appliances collected per cycle", "0 lost  met",
 		"worker CPU per appliance-cycle", "worker CPU per point (marginal, catch-up cycle vs steady)",
 		"for comparison: cycle 1 vs steady",
