@@ -102,6 +102,9 @@ bind-address = "127.0.0.1:$EC_INFLUX_RPC_PORT"
   cache-snapshot-memory-size = "$EC_INFLUX_CACHE_SNAPSHOT"
   cache-max-memory-size = "$EC_INFLUX_CACHE_MAX"
   wal-fsync-delay = "100ms"
+  # InfluxDB 1.x refuses new series past 1,000,000 per database by
+  # default; an appliance makes about 220, so 5,000 appliances need more.
+  max-series-per-database = 0
 [http]
   bind-address = "127.0.0.1:$EC_INFLUX_PORT"
   auth-enabled = false
