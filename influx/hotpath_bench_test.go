@@ -29,7 +29,9 @@ var hotPathLookups = minutestats.Lookups{
 // statistics: one appliance-minute archive (gzip-compressed tar) through
 // minutestats.ParseArchive into points, then a LineEncoder into one reused
 // buffer, as the writer does. "parse" stops after the points are built,
-// "encode" only encodes the parsed points, "all" does both. Every case
+// "parse-arena" does the same with an Arena reset after every parse, as the
+// worker's minute-statistics slots do, "encode" only encodes the parsed
+// points, "all" does both. Every case
 // reports ns/point (wall time) and, on Unix, cpu-ns/point: the CPU time of
 // the whole process, garbage collection included, which a machine shared
 // with other work distorts less (run with -cpu 1 so that the collector has
@@ -99,6 +101,22 @@ func BenchmarkHotPath(b *testing.B) {
 				if _, err := minutestats.ParseArchive(bytes.NewReader(in.data), opt); err != nil {
 					b.Fatal(err)
 				}
+			}
+			done()
+		})
+		b.Run(in.name+"/parse-arena", func(b *testing.B) {
+			// As the worker parses: every parse of a minute-statistics
+			// slot cuts its points from the slot's Arena, reset when the
+			// slot is released.
+			b.ReportAllocs()
+			ao := opt
+			ao.Arena = new(minutestats.Arena)
+			done := perPoint(b)
+			for b.Loop() {
+				if _, err := minutestats.ParseArchive(bytes.NewReader(in.data), ao); err != nil {
+					b.Fatal(err)
+				}
+				ao.Arena.Reset()
 			}
 			done()
 		})
