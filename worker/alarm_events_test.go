@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
@@ -86,15 +88,22 @@ func TestSeverityName(t *testing.T) {
 	}
 }
 
-// refuseEventsSink refuses for good every batch holding alarm_events, as
-// InfluxDB does for points older than its retention period, and stores the
-// others.
-type refuseEventsSink struct{ recordingSink }
+// refuseEventsSink refuses for good every batch holding alarm_events with
+// InfluxDB's reason (by default its refusal of points older than its
+// retention period), and stores the others.
+type refuseEventsSink struct {
+	recordingSink
+	reason string
+}
 
 func (s *refuseEventsSink) Write(ctx context.Context, pts []telemetry.Point) (int, error) {
+	reason := s.reason
+	if reason == "" {
+		reason = "partial write: points beyond retention policy dropped=1"
+	}
 	for _, p := range pts {
 		if p.Measurement == telemetry.MeasAlarmEvents {
-			return 0, &influx.WriteError{StatusCode: 400, Message: "partial write: points beyond retention policy dropped=1", Points: 1, Permanent: true}
+			return 0, &influx.WriteError{StatusCode: 400, Message: reason, Points: 1, Permanent: true}
 		}
 	}
 	return s.recordingSink.Write(ctx, pts)
@@ -149,5 +158,35 @@ func TestRedisAlarmMemoryBounds(t *testing.T) {
 	}
 	if n := rdb.Exists(ctx, "ectelemetry:alarms:1.NE").Val(); n != 0 {
 		t.Errorf("key exists after storing no alarm")
+	}
+}
+
+// The warning for refused alarm events blames the retention period only
+// when InfluxDB says so: a series limit is named by InfluxDB's own reason.
+func TestAlarmEventsRefusalSaysWhy(t *testing.T) {
+	for _, tc := range []struct{ reason, want, notWant string }{
+		{"partial write: points beyond retention policy dropped=1", "raised before the retention period", ""},
+		{"partial write: max-series-per-database limit exceeded: (1000000) dropped=1", "max-series-per-database limit exceeded", "retention"},
+	} {
+		f := newFixture(t, 3, simulator.Faults{})
+		a := reachable(t, f.sim)[0]
+		var logs bytes.Buffer
+		f.h.o.Sink = &refuseEventsSink{reason: tc.reason}
+		f.h.o.Logger = zerolog.New(zerolog.SyncWriter(&logs))
+		if err := f.sim.SetFault(a.ID, simulator.Fault{FixedAlarms: true, Alarms: []simulator.Alarm{{Severity: 3, SequenceID: 5, Name: "disk_health", Type: "HW", Source: "System", Time: f.clock.Now().Add(-time.Hour)}}}); err != nil {
+			t.Fatal(err)
+		}
+		if rep := f.h.Collect(t.Context(), f.polls[a.ID]); rep.Outcome != OutcomeOK {
+			t.Errorf("%s: Collect = %s (err %v), want ok", tc.reason, rep.Outcome, rep.Err)
+		}
+		var line string
+		for l := range strings.SplitSeq(logs.String(), "\n") {
+			if strings.Contains(l, "alarm events refused") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, tc.want) || (tc.notWant != "" && strings.Contains(line, tc.notWant)) {
+			t.Errorf("%s: warning %q, want it to say %q and not %q", tc.reason, line, tc.want, tc.notWant)
+		}
 	}
 }

@@ -707,7 +707,14 @@ func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal 
 		return true
 	}
 	if tolerateRefusal && !influx.Retryable(err) {
-		j.log.Warn().Err(err).Int("points", len(pts)).Msg("alarm events refused (an alarm raised before the retention period cannot be stored)")
+		// The usual refusal is an event older than the retention
+		// period; any other (a series limit, a field type conflict) is
+		// named by the database's own reason in err.
+		msg := "alarm events refused by the database"
+		if strings.Contains(err.Error(), "beyond retention") {
+			msg = "alarm events refused: raised before the retention period, they cannot be stored"
+		}
+		j.log.Warn().Err(err).Int("points", len(pts)).Msg(msg)
 		return true // writing them again would be refused again
 	}
 	if sp := j.h.o.Spool; sp != nil && influx.Retryable(err) {
