@@ -55,7 +55,7 @@ func runBench(ctx context.Context, e env) error {
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
 	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
 	via := fs.String("collect-via", "direct", "COLLECT_VIA of the worker process: direct, orchestrator or auto (through the simulated Orchestrator's pass-through, minute statistics included, no rate limit)")
-	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1) , the heap and the goroutines right after it, allocations at the end")
+	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1), the heap and the goroutines right after it, allocations at the end")
 	profSecs := fs.Int("profile-seconds", 30, "length of the CPU profile")
 	var workerEnv []string
 	fs.Func("worker-env", "`KEY=VALUE` set in the worker processes' environment only, after everything else (repeatable), e.g. GOMEMLIMIT=140MiB, which would also reach influxd and this process through the shell", func(kv string) error {
