@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 	"github.com/ec-telemetry/ec-telemetry/orchestrator"
 )
 
@@ -17,15 +18,8 @@ func TestCycleLogsInWithTheLoginType(t *testing.T) {
 	now := time.Date(2026, 11, 30, 5, 0, 20, 0, time.UTC)
 	clock := func() time.Time { return now }
 	const appliances = 4
-	sim, err := simulator.New(simulator.Config{Appliances: appliances, Seed: 7, Now: clock,
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: appliances, Seed: 7, Now: clock,
 		OrchUser: "tac-user", OrchPassword: "tac-pw", OrchLoginType: int(orchestrator.LoginTACACS)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
 	client := func(lt orchestrator.LoginType) OrchestratorClient {
 		oc, err := orchestrator.New(orchestrator.Options{URL: sim.OrchestratorURL(), User: "tac-user", Password: "tac-pw",
 			LoginType: lt, InsecureSkipVerify: true, Timeout: 5 * time.Second})

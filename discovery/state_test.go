@@ -81,14 +81,7 @@ func (q *listQueue) Enqueue(_ context.Context, p tasks.AppliancePoll, _ time.Tim
 func TestCycleWritesOrchestratorHealthAndBGP(t *testing.T) {
 	now := time.Date(2026, 11, 30, 5, 0, 20, 0, time.UTC)
 	clock := func() time.Time { return now }
-	sim, err := simulator.New(simulator.Config{Appliances: 6, Seed: 5, Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 6, Seed: 5, Now: clock})
 	oc, err := orchestrator.New(orchestrator.Options{URL: sim.OrchestratorURL(), APIKey: simulator.DefaultAPIKey, InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)

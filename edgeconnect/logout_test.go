@@ -7,21 +7,15 @@ import (
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // slowLogoutAppliance starts a one-appliance simulator whose GET /logout
 // answers after delay, and returns it with a client of that appliance.
 func slowLogoutAppliance(t *testing.T, delay, timeout time.Duration) (*simulator.Simulator, string, *Client) {
 	t.Helper()
-	sim, err := simulator.New(simulator.Config{Appliances: 1, Seed: 1, Faults: simulator.Faults{
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 1, Seed: 1, Faults: simulator.Faults{
 		Appliances: simulator.Fault{SlowEndpoints: []simulator.Endpoint{simulator.EndpointLogout}, SlowDelay: delay}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
 	a := sim.Appliances()[0]
 	if !a.Reachable {
 		t.Fatal("the only appliance is unreachable")

@@ -113,14 +113,7 @@ func newFixtureWith(t *testing.T, cfg simulator.Config, mod func(*simulator.Simu
 	t.Helper()
 	clock := &testClock{t: time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC)}
 	cfg.Now = clock.Now
-	sim, err := simulator.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := testenv.StartSimulator(t, cfg)
 	rs := testenv.StartRedis(t)
 	rdb := rs.Client(t)
 	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true})

@@ -46,14 +46,7 @@ func readCheckEnv(t *testing.T, name string) map[string]string {
 // addresses read $ORCH_URL, $ORCH_HOST, $REDIS_ADDR, $DB_URL and $CLOSED_ADDR. Run with
 // -update to rewrite the .out files, then review the diff.
 func TestCheckReports(t *testing.T) {
-	sim, err := simulator.New(simulator.Config{Appliances: 3, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 2})
 	rs := testenv.StartRedis(t)
 	db := testenv.StartInfluxDB(t)
 	closed := testenv.ClosedPort(t)

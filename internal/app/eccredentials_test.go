@@ -71,17 +71,10 @@ func (w *memWatermarks) Reset(_ context.Context, id string) error {
 // of its appliance, and the error and log name the appliance and the entry.
 func TestApplianceCredentialsPerSubnet(t *testing.T) {
 	const emeaPW, amerPW = "emea-Pw-8c1f", "amer-Pw-77d2"
-	sim, err := simulator.New(simulator.Config{Appliances: 3, Seed: 2,
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 2,
 		ApplianceHosts: map[string]string{"1.NE": "127.0.1.1", "2.NE": "127.0.2.1"},
 		ApplianceCredentials: map[string]simulator.Credentials{
 			"1.NE": {User: "emea", Password: emeaPW}, "2.NE": {User: "amer", Password: amerPW}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
 	for _, a := range sim.Appliances() {
 		if !a.Reachable {
 			t.Fatalf("appliance %s is unreachable with this seed", a.ID)

@@ -7,6 +7,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // TestRelayDialerReadsThroughTheOrchestrator: with COLLECT_VIA other than
@@ -15,14 +16,7 @@ import (
 // counts each request (also when the limiter is built twice for one
 // registry, as discovery and worker in one process do).
 func TestRelayDialerReadsThroughTheOrchestrator(t *testing.T) {
-	sim, err := simulator.New(simulator.Config{Appliances: 2, Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 2, Seed: 4})
 	cfg := config.Config{OrchURL: sim.OrchestratorURL(), OrchAPIKey: simulator.DefaultAPIKey, CollectVia: config.ViaDirect,
 		OrchRateLimit: 50, OrchMaxConcurrency: 2, ECRequestTimeout: 5 * time.Second, ECArchiveTimeout: 5 * time.Second}
 	m := metrics.New()

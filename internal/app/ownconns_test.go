@@ -10,6 +10,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 	"github.com/ec-telemetry/ec-telemetry/worker"
 )
 
@@ -17,14 +18,7 @@ import (
 // a collection and after a refused login, instead of idling for the shared
 // transport's IdleConnTimeout; the next job still resumes the TLS session.
 func TestApplianceDialerClosesAJobsConnections(t *testing.T) {
-	sim, err := simulator.New(simulator.Config{Appliances: 1, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 1, Seed: 2})
 	a := sim.Appliances()[0]
 	if !a.Reachable {
 		t.Fatalf("appliance %s is unreachable with this seed", a.ID)

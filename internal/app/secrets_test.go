@@ -14,6 +14,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // TestEchoedLoginPasswordsNeverLogged: an appliance and an Orchestrator
@@ -25,15 +26,8 @@ func TestEchoedLoginPasswordsNeverLogged(t *testing.T) {
 	const ecPW = `P@ss"w0rd<&>\zzQ`
 	const orchPW = `0rch"Pw<&>\yyK`
 	echo := simulator.Fault{EchoLogin: true}
-	sim, err := simulator.New(simulator.Config{Appliances: 2, Seed: 4,
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 2, Seed: 4,
 		Faults: simulator.Faults{Appliances: echo, Orchestrator: echo}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
 	dir := t.TempDir()
 	cfg := config.Config{
 		OrchURL: sim.OrchestratorURL(), OrchUser: "admin", OrchPassword: orchPW, ECUser: "admin", ECPassword: ecPW,
