@@ -175,6 +175,7 @@ func (p *parser) finish() error {
 	p.handOver()
 	if p.opt.Emit != nil {
 		if cap(p.res.Points) <= maxPooledPoints {
+			clear(p.res.Points) // left after a failed Emit: not to be pinned by the pool
 			p.emitBuf = p.res.Points[:0]
 		}
 		p.res.Points = nil
