@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -134,5 +135,25 @@ func TestWriterTLSOptions(t *testing.T) {
 	}
 	if _, err := NewWriter(Options{URL: srv.URL, Bucket: "db", CAFile: caFile, InsecureSkipVerify: true}); err == nil {
 		t.Error("NewWriter with a CA file and verification off = nil error, want mutually exclusive")
+	}
+}
+
+// BeyondRetention tells InfluxDB's refusal of points older than the
+// retention period from its other refusals, also when wrapped.
+func TestBeyondRetention(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&WriteError{StatusCode: 400, Message: "partial write: points beyond retention policy dropped=1", Permanent: true}, true},
+		{fmt.Errorf("write 1 points: %w", &WriteError{StatusCode: 400, Message: "partial write: points beyond retention policy dropped=2", Permanent: true}), true},
+		{&WriteError{StatusCode: 400, Message: "partial write: max-series-per-database limit exceeded: (1000000) dropped=1", Permanent: true}, false},
+		{&WriteError{StatusCode: 503, Message: "points beyond retention policy", Permanent: false}, false},
+		{errors.New("points beyond retention policy"), false},
+		{nil, false},
+	} {
+		if got := BeyondRetention(tc.err); got != tc.want {
+			t.Errorf("BeyondRetention(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

@@ -471,6 +471,14 @@ func Retryable(err error) bool {
 	return true
 }
 
+// BeyondRetention reports whether err is InfluxDB refusing points older than
+// the retention period ("points beyond retention policy"), as opposed to
+// another permanent refusal such as a series limit.
+func BeyondRetention(err error) bool {
+	var we *WriteError
+	return errors.As(err, &we) && we.Permanent && strings.Contains(we.Message, "beyond retention")
+}
+
 // send writes one request body of n points, retrying retryable failures. It
 // returns the number of points the server accepted.
 func (w *Writer) send(ctx context.Context, body string, n int) (int, *WriteError) {

@@ -711,7 +711,7 @@ func (j *job) store(ctx context.Context, pts []telemetry.Point, tolerateRefusal 
 		// period; any other (a series limit, a field type conflict) is
 		// named by the database's own reason in err.
 		msg := "alarm events refused by the database"
-		if strings.Contains(err.Error(), "beyond retention") {
+		if influx.BeyondRetention(err) {
 			msg = "alarm events refused: raised before the retention period, they cannot be stored"
 		}
 		j.log.Warn().Err(err).Int("points", len(pts)).Msg(msg)
