@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
@@ -119,5 +122,62 @@ func TestJobLogsOutBeforeWritingMinuteStats(t *testing.T) {
 	}
 	if st.Logins != 1 || st.Logouts != 1 {
 		t.Errorf("logins %d, logouts %d; want 1 and 1", st.Logins, st.Logouts)
+	}
+}
+
+// inFlight is a RoundTripper that records the most requests other than
+// minute statistics it carried at once.
+type inFlight struct {
+	rt       http.RoundTripper
+	now, max atomic.Int64
+}
+
+func (f *inFlight) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.Contains(req.URL.Path, "/stats/minute") {
+		return f.rt.RoundTrip(req)
+	}
+	n := f.now.Add(1)
+	defer f.now.Add(-1)
+	for m := f.max.Load(); n > m && !f.max.CompareAndSwap(m, n); m = f.max.Load() {
+	}
+	return f.rt.RoundTrip(req)
+}
+
+// A direct job reads its point-in-time sources on no more goroutines than
+// it has connections (Options.Connections): the others would only wait.
+func TestDirectJobReadsSourcesOnItsConnections(t *testing.T) {
+	for _, tc := range []struct {
+		connections int
+		wantMax     func(int64) bool
+		want        string
+	}{
+		{1, func(m int64) bool { return m == 1 }, "1"},
+		{0, func(m int64) bool { return m > 1 }, "more than 1 (Parallel alone bounds them)"},
+	} {
+		tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true, MaxConnsPerHost: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := &inFlight{rt: tr}
+		f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 5 * time.Millisecond}}}, func(_ *simulator.Simulator, o *Options) {
+			o.Parallel, o.Connections = 6, tc.connections
+			o.Dial = func(addr string) (Appliance, error) {
+				return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
+					Password: simulator.DefaultECPassword, Transport: rt})
+			}
+		})
+		collected := 0
+		for _, p := range f.polls {
+			if rep := f.h.Collect(t.Context(), p); rep.Outcome == OutcomeOK {
+				collected++
+			}
+		}
+		if collected == 0 {
+			t.Fatalf("Connections %d: no job collected", tc.connections)
+		}
+		if m := rt.max.Load(); !tc.wantMax(m) {
+			t.Errorf("Connections %d: at most %d point-in-time requests at once, want %s", tc.connections, m, tc.want)
+		}
+		tr.CloseIdleConnections()
 	}
 }

@@ -126,6 +126,7 @@ type Options struct {
 	JobTimeout     time.Duration // whole job; default 55 s
 	SourceTimeout  time.Duration // one source (several requests); default 30 s
 	Parallel       int           // point-in-time sources collected at once; default 4
+	Connections    int           // a direct job's connections to its appliance (EC_CONNECTIONS); its sources run on no more goroutines, as more would only wait for one. 0: Parallel alone
 	BackfillMax    time.Duration // oldest minute fetched; default 24 h
 	FirstContact   int           // minutes fetched without a watermark; default 3
 	MaxBatchPoints int           // minute-stats points per write (a job holds at most two batches); default 5000
@@ -389,6 +390,7 @@ type job struct {
 	watermark     int64
 	watermarkRead bool
 	excess        excess // minute-stats points dropped by MaxArchivePoints
+	direct        bool   // the appliance is read over its own HTTPS session
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }
@@ -443,7 +445,7 @@ func (j *job) run(ctx context.Context) {
 		}
 	}
 	var next atomic.Int32
-	for range min(j.h.o.Parallel, len(due)) {
+	for range min(j.parallel(), len(due)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -458,6 +460,14 @@ func (j *job) run(ctx context.Context) {
 	mwg.Wait()
 	j.flush(ctx)
 	j.settle()
+}
+
+// parallel is how many goroutines read the job's point-in-time sources.
+func (j *job) parallel() int {
+	if j.direct && j.h.o.Connections > 0 {
+		return min(j.h.o.Parallel, j.h.o.Connections)
+	}
+	return j.h.o.Parallel
 }
 
 // settle sets the outcome of a job that got past login (or needed none).

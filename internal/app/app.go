@@ -338,7 +338,7 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 		Sink: w, Reacher: reach, Watermarks: &worker.RedisWatermarks{Client: rdb}, AlarmMemory: &worker.RedisAlarmMemory{Client: rdb},
 		StatusBoard: &tasks.RedisStatusBoard{Client: rdb},
 		Cycles:      &tasks.RedisCycles{Client: rdb}, Spool: spooler, Outputs: outs, Metrics: m, Logger: log,
-		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2,
+		JobTimeout: cfg.JobTimeout, SourceTimeout: cfg.ECRequestTimeout * 2, Connections: cfg.ECConnections,
 		BackfillMax: cfg.BackfillMax, FirstContact: cfg.FirstContactMins, MaxArchivePoints: cfg.MinuteMaxPoints, MinuteStatsJobs: min(cfg.MinuteStatsJobs, cfg.WorkerConcurrency), Now: d.Now,
 		Status: statusThresholds(cfg),
 	})
