@@ -394,7 +394,7 @@ func TestParseRealtimeStats(t *testing.T) {
 		{name: "null", in: `null`, wantErr: "answer is null"},
 		{name: "short pair", in: `{"X": [[1]]}`, wantErr: "want [timestamp, value]"},
 		{name: "null value", in: `{"X": [[1, null]]}`, wantErr: "null timestamp or value"},
-		{name: "not pairs", in: `{"X": 5}`, wantErr: "answer: got number, want an array"},
+		{name: "not pairs", in: `{"X": 5}`, wantErr: "key X: got number, want an array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

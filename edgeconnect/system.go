@@ -1,7 +1,6 @@
 package edgeconnect
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/apijson"
+	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 )
 
 // Memory is the memory usage of an appliance. The unit is not documented
@@ -116,27 +116,26 @@ func parseCPUStat(b []byte) (CPUStat, error) {
 // parseCPUElement decodes one {"<ms>": [cpu...], ...} object, keeping the
 // key order of the document.
 func parseCPUElement(raw json.RawMessage) ([]CPUSample, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
+	dec := restapi.NewDecoder(raw)
+	tok, err := dec.ReadToken()
 	if err != nil {
 		return nil, err
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	if tok.Kind() != '{' {
 		return nil, errors.New("want an object keyed by epoch milliseconds")
 	}
 	var out []CPUSample
-	for dec.More() {
-		tok, err := dec.Token()
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
 		if err != nil {
 			return nil, err
 		}
-		key, _ := tok.(string)
-		ms, err := strconv.ParseInt(key, 10, 64)
+		ms, err := strconv.ParseInt(tok.String(), 10, 64)
 		if err != nil || ms <= 0 {
 			return nil, errors.New("sample key is not epoch milliseconds")
 		}
 		var cpus []cpuWire
-		if err := dec.Decode(&cpus); err != nil {
+		if err := restapi.UnmarshalDecode(dec, &cpus); err != nil {
 			return nil, fmt.Errorf("sample %d: %w", ms, err)
 		}
 		s := CPUSample{Time: time.UnixMilli(ms).UTC(), CPUs: make([]CPUUsage, 0, len(cpus))}

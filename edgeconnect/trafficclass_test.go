@@ -31,7 +31,7 @@ func TestParseTrafficClassesErrors(t *testing.T) {
 		{in: `null`, wantErr: "answer is null"},
 		{in: `{"1": null}`, wantErr: `traffic class "1" has no name`},
 		{in: `{"1": {}}`, wantErr: `traffic class "1" has no name`},
-		{in: `{"request": "[GET]", "status_code": 500}`, wantErr: "answer: got string, want an object"},
+		{in: `{"request": "[GET]", "status_code": 500}`, wantErr: "key request: got string, want an object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

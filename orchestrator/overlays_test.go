@@ -41,7 +41,7 @@ func TestParseOverlays(t *testing.T) {
 		{name: "id as string, class as number", in: `[{"id": "7", "name": "X", "trafficClass": 5}]`, want: []Overlay{{ID: 7, Name: "X", TrafficClass: "5"}}},
 		{name: "no traffic class", in: `[{"id": 1, "name": "X"}]`, want: []Overlay{{ID: 1, Name: "X"}}},
 		{name: "no id", in: `[{"name": "X"}]`, wantErr: "overlay 0: missing or null keys: id"},
-		{name: "fractional id", in: `[{"id": 1.5}]`, wantErr: "key id"},
+		{name: "fractional id", in: `[{"id": 1.5}]`, wantErr: "key 0.id: got number (not an integer)"},
 		{name: "null", in: `null`, wantErr: "answer is null"},
 	}
 	for _, tt := range tests {

@@ -42,9 +42,11 @@ var (
 	typeBool    = reflect.TypeFor[bool]()
 )
 
-// typeError builds the error encoding/json decorates with the struct and key
-// path. what describes the JSON value without quoting it, so a value that
-// happens to be a secret never reaches an error message.
+// typeError builds the error a decoder reports with the key path of the
+// value (encoding/json of Go 1.26 fills in Field; internal/restapi, which
+// decodes with the engine of encoding/json/v2, adds the path itself). what
+// describes the JSON value without quoting it, so a value that happens to
+// be a secret never reaches an error message.
 func typeError(what string, t reflect.Type) error {
 	return &json.UnmarshalTypeError{Value: what, Type: t}
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
 )
 
 func TestIntUnmarshal(t *testing.T) {
@@ -161,20 +163,22 @@ func TestMissingKeyStaysInvalid(t *testing.T) {
 	}
 }
 
+// A refused value is named by its key, never by its value, as the
+// appliance and Orchestrator clients decode (internal/restapi).
 func TestErrorNamesKeyNotValue(t *testing.T) {
 	var v struct {
 		Secret Int `json:"newest"`
 	}
-	err := json.Unmarshal([]byte(`{"newest": "hunter2-secret"}`), &v)
+	err := restapi.Unmarshal([]byte(`{"newest": "hunter2-secret"}`), &v)
 	if err == nil {
 		t.Fatal("Unmarshal of a non-numeric string succeeded")
 	}
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
-		t.Fatalf("error %v is %T, want *json.UnmarshalTypeError", err, err)
+		t.Fatalf("error %v does not unwrap to the *json.UnmarshalTypeError of Int", err)
 	}
-	if te.Field != "newest" {
-		t.Errorf("UnmarshalTypeError.Field = %q, want %q", te.Field, "newest")
+	if want := "key newest: got non-numeric string, want an integer"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
 	}
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error %q echoes the value", err)

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 var (
@@ -258,11 +260,12 @@ func TestUnmarshal(t *testing.T) {
 		in, want string
 		off      int64
 	}{
-		{in: `{"a":{"b":"x"}}`, want: "key a.b: got string, want an integer", off: 13},
-		{in: `{"l":{}}`, want: "key l: got object, want an array", off: 6},
-		{in: `[1]`, want: "answer: got array, want an object", off: 1},
-		{in: `{"a":`, want: "unexpected end of JSON input", off: 5},
-		{in: `{"a" 1}`, want: "invalid character '1' after object key", off: 6},
+		{in: `{"a":{"b":"x"}}`, want: "key a.b: got string, want an integer", off: 10},
+		{in: `{"a":{"b":1.5}}`, want: "key a.b: got number, want an integer", off: 10},
+		{in: `{"l":{}}`, want: "key l: got object, want an array", off: 5},
+		{in: `[1]`, want: "answer: got array, want an object", off: 0},
+		{in: `{"a":`, want: "unexpected end of JSON input in key a at byte 5", off: 5},
+		{in: `{"a" 1}`, want: "invalid character '1' after object name (expecting ':') in key a at byte 5", off: 5},
 	}
 	for _, tt := range tests {
 		err := Unmarshal([]byte(tt.in), &v)
@@ -277,9 +280,9 @@ func TestUnmarshal(t *testing.T) {
 	if got := ErrorOffset(errors.New("other")); got != -1 {
 		t.Errorf("ErrorOffset(other) = %d, want -1", got)
 	}
-	var te *json.UnmarshalTypeError
-	if err := Unmarshal([]byte(`{"a":{"b":true}}`), &v); !errors.As(err, &te) {
-		t.Errorf("Unmarshal type error %v does not unwrap to *json.UnmarshalTypeError", err)
+	var se *jsonv2.SemanticError
+	if err := Unmarshal([]byte(`{"a":{"b":true}}`), &v); !errors.As(err, &se) {
+		t.Errorf("Unmarshal type error %v does not unwrap to *jsonv2.SemanticError", err)
 	}
 	if err := Unmarshal([]byte(`{"l":["x"]}`), &v); err != nil || v.L[0] != "x" {
 		t.Errorf("Unmarshal = %v, %v", err, v.L)
