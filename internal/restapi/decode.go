@@ -21,11 +21,11 @@ import (
 // errors are reworded to name the JSON key path instead of Go types.
 //
 // It decodes with the engine of encoding/json/v2 (the go-json-experiment
-// module, which Go 1.27's encoding/json also runs on) and encoding/json's
-// rules (V1): a third faster than encoding/json of Go 1.26. Its errors are
-// v2's, which say where in the document a value was refused even when one
-// of the lenient types of internal/apijson refused it; encoding/json of
-// Go 1.27 returns those bare.
+// module, the code Go 1.27's encoding/json runs on) under encoding/json's
+// rules: about 40 % faster than encoding/json of Go 1.26 on a job's
+// answers. Its errors are v2's, which say where in the document a value
+// was refused, also when one of the lenient types of internal/apijson
+// refused it (encoding/json of Go 1.27 returns those without the key).
 func Unmarshal(b []byte, v any) error {
 	return decodeError(jsonv2.Unmarshal(b, v, v1Rules))
 }
