@@ -7,7 +7,7 @@ FUZZTIME ?= 10s
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: help deps build test lint check fuzz demo bench profile clean
+.PHONY: help deps build test lint check fuzz demo bench profile pgo clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,10 @@ PROFILE_DIR ?= profile
 profile: deps ## bench with the worker profiled: CPU of a steady cycle, heap, allocations in PROFILE_DIR (make profile N=1000)
 	scripts/bench.sh --appliances $(N) --profile $(PROFILE_DIR) $(ARGS)
 	$(GO) tool pprof -top -nodecount=25 bin/ectelemetry $(PROFILE_DIR)/cpu.pprof
+
+pgo: deps ## refresh cmd/ectelemetry/default.pgo, the CPU profile the build optimises for: a steady cycle of 1,000 appliances at 100 ms
+	scripts/bench.sh --appliances 1000 --latency 100ms --cycles 2 --check-stored=false --catch-up-minutes 0 --profile $(PROFILE_DIR)
+	cp $(PROFILE_DIR)/cpu.pprof cmd/ectelemetry/default.pgo
 
 clean: ## remove build output
 	rm -rf bin
