@@ -142,7 +142,6 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 		j.flush(ctx)
 		return nil, nil
 	}
-	j.direct = true
 	// Always log out, even when the job's time is up or a source panicked.
 	// Logout runs detached from ctx under the request timeout
 	// (EC_REQUEST_TIMEOUT), like every other appliance call.

@@ -390,7 +390,6 @@ type job struct {
 	watermark     int64
 	watermarkRead bool
 	excess        excess // minute-stats points dropped by MaxArchivePoints
-	direct        bool   // the appliance is read over its own HTTPS session
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }
@@ -462,9 +461,10 @@ func (j *job) run(ctx context.Context) {
 	j.settle()
 }
 
-// parallel is how many goroutines read the job's point-in-time sources.
+// parallel is how many goroutines read the job's point-in-time sources:
+// a job that reads its appliance directly has Connections to it.
 func (j *job) parallel() int {
-	if j.direct && j.h.o.Connections > 0 {
+	if j.rep.CollectedVia == telemetry.ViaDirect && j.h.o.Connections > 0 {
 		return min(j.h.o.Parallel, j.h.o.Connections)
 	}
 	return j.h.o.Parallel
