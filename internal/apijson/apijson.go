@@ -71,29 +71,30 @@ func kind(b []byte) string {
 }
 
 // scalar classifies one JSON value. It returns the number text for numbers
-// and numeric-looking strings, ok=false for null and "".
-func scalar(b []byte, t reflect.Type) (text string, isString, ok bool, err error) {
+// and numeric-looking strings, ok=false for null and "". The text is a part
+// of b, not a copy: decoding a number allocates nothing.
+func scalar(b []byte, t reflect.Type) (text []byte, isString, ok bool, err error) {
 	b = bytes.TrimSpace(b)
 	switch {
 	case string(b) == "null":
-		return "", false, false, nil
+		return nil, false, false, nil
 	case len(b) > 0 && b[0] == '"':
-		s, err := unquote(b)
+		s, err := unquoteBytes(b)
 		if err != nil {
-			return "", true, false, err
+			return nil, true, false, err
 		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return "", true, false, nil
+		s = bytes.TrimSpace(s)
+		if len(s) == 0 {
+			return nil, true, false, nil
 		}
 		if !isNumber(s) {
-			return "", true, false, typeError("non-numeric string", t)
+			return nil, true, false, typeError("non-numeric string", t)
 		}
 		return s, true, true, nil
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
-		return string(b), false, true, nil
+		return b, false, true, nil
 	default:
-		return "", false, false, typeError(kind(b), t)
+		return nil, false, false, typeError(kind(b), t)
 	}
 }
 
@@ -155,6 +156,16 @@ func unquote(b []byte) (string, error) {
 	return s, err
 }
 
+// unquoteBytes is unquote for text that is only looked at: the text of a
+// plain string is a part of b, not a copy.
+func unquoteBytes(b []byte) ([]byte, error) {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && plainASCII(b[1:n-1]) {
+		return b[1 : n-1], nil
+	}
+	s, err := unquote(b)
+	return []byte(s), err
+}
+
 // plainASCII reports whether b is printable ASCII without a quote or a
 // backslash: the text of a JSON string that needs no decoding.
 func plainASCII(b []byte) bool {
@@ -190,13 +201,13 @@ var (
 	errRange  = errors.New("out of range")
 )
 
-func parseInt(text string) (int64, error) {
-	if v, err := strconv.ParseInt(text, 10, 64); err == nil {
+func parseInt(text []byte) (int64, error) {
+	if v, err := strconv.ParseInt(string(text), 10, 64); err == nil {
 		return v, nil
 	} else if errors.Is(err, strconv.ErrRange) {
 		return 0, errRange
 	}
-	f, err := strconv.ParseFloat(text, 64)
+	f, err := strconv.ParseFloat(string(text), 64)
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
 			return 0, errRange
@@ -228,7 +239,7 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 	if err != nil || !ok {
 		return err
 	}
-	v, err := strconv.ParseFloat(text, 64)
+	v, err := strconv.ParseFloat(string(text), 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		what := "number (not finite)"
 		if isString {

@@ -149,6 +149,25 @@ func TestBoolUnmarshal(t *testing.T) {
 	}
 }
 
+// Numbers, as numbers or as plain strings, decode without allocating: an
+// appliance answer holds hundreds of them.
+func TestNumbersDecodeWithoutAllocating(t *testing.T) {
+	for _, in := range []string{`1736503200`, `"1736503200"`, `" 42 "`, `-3`} {
+		var n Int
+		b := []byte(in)
+		if a := testing.AllocsPerRun(100, func() { _ = n.UnmarshalJSON(b) }); a != 0 || !n.Valid {
+			t.Errorf("Int.UnmarshalJSON(%s): %v allocations, valid %v; want 0 and valid", in, a, n.Valid)
+		}
+	}
+	for _, in := range []string{`50.25`, `"50.00"`, `0`, `"1e3"`} {
+		var f Float
+		b := []byte(in)
+		if a := testing.AllocsPerRun(100, func() { _ = f.UnmarshalJSON(b) }); a != 0 || !f.Valid {
+			t.Errorf("Float.UnmarshalJSON(%s): %v allocations, valid %v; want 0 and valid", in, a, f.Valid)
+		}
+	}
+}
+
 func TestMissingKeyStaysInvalid(t *testing.T) {
 	var v struct {
 		N Int    `json:"n"`
