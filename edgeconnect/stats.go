@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/apijson"
+	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // MinuteRange is the span of minute-statistics archives an appliance holds,
@@ -218,22 +220,56 @@ type realtimePair struct {
 	val apijson.Float
 }
 
-func (p *realtimePair) UnmarshalJSON(b []byte) error {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
+// UnmarshalJSONFrom reads the pair from the decoder's stream: a realtime
+// answer is hundreds of pairs, and decoding each element through
+// encoding/json again was most of its cost.
+func (p *realtimePair) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*p = realtimePair{}
+	tok, err := dec.ReadToken()
+	if err != nil {
 		return err
 	}
-	if len(raw) != 2 {
-		return fmt.Errorf("sample has %d elements, want [timestamp, value]", len(raw))
+	if tok.Kind() != '[' {
+		return errors.New("sample is not an array, want [timestamp, value]")
 	}
-	if err := json.Unmarshal(raw[0], &p.ts); err != nil {
+	n := 0
+	for dec.PeekKind() != ']' {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		switch n {
+		case 0:
+			err = p.ts.UnmarshalJSON(v)
+		case 1:
+			err = p.val.UnmarshalJSON(v)
+		}
+		if err != nil {
+			return err
+		}
+		n++
+	}
+	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(raw[1], &p.val); err != nil {
-		return err
+	if n != 2 {
+		return fmt.Errorf("sample has %d elements, want [timestamp, value]", n)
 	}
 	if !p.ts.Valid || !p.val.Valid {
 		return errors.New("sample has a null timestamp or value")
+	}
+	return nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler, for decoders that do not
+// stream.
+func (p *realtimePair) UnmarshalJSON(b []byte) error {
+	dec := restapi.NewDecoder(b)
+	if err := p.UnmarshalJSONFrom(dec); err != nil {
+		return err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return errors.New("sample is followed by more data")
 	}
 	return nil
 }

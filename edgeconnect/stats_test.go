@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ec-telemetry/ec-telemetry/internal/apijson"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -392,7 +394,11 @@ func TestParseRealtimeStats(t *testing.T) {
 		{name: "strings", in: `{"X": [["1000000", "2.5"]]}`, want: map[string][]RealtimeSample{"X": {{time.UnixMicro(1000000).UTC(), 2.5}}}},
 		{name: "empty series", in: `{"X": []}`, want: map[string][]RealtimeSample{"X": {}}},
 		{name: "null", in: `null`, wantErr: "answer is null"},
-		{name: "short pair", in: `{"X": [[1]]}`, wantErr: "want [timestamp, value]"},
+		{name: "short pair", in: `{"X": [[1]]}`, wantErr: "key X.0: sample has 1 elements, want [timestamp, value]"},
+		{name: "long pair", in: `{"X": [[1, 2], [1, 2, 3]]}`, wantErr: "key X.1: sample has 3 elements, want [timestamp, value]"},
+		{name: "pair not an array", in: `{"X": [{"t": 1}]}`, wantErr: "key X.0: sample is not an array"},
+		{name: "bad value", in: `{"X": [[1, "x"]]}`, wantErr: "key X.0: got non-numeric string, want a number"},
+		{name: "truncated", in: `{"X": [[1, 2`, wantErr: "unexpected end of JSON input"},
 		{name: "null value", in: `{"X": [[1, null]]}`, wantErr: "null timestamp or value"},
 		{name: "not pairs", in: `{"X": 5}`, wantErr: "key X: got number, want an array"},
 	}
@@ -401,6 +407,24 @@ func TestParseRealtimeStats(t *testing.T) {
 			got, err := parseRealtimeStats([]byte(tt.in))
 			checkParse(t, "parseRealtimeStats", tt.in, got, err, tt.want, tt.wantErr)
 		})
+	}
+}
+
+// A pair also decodes through encoding/json, which does not stream.
+func TestRealtimePairWithoutStream(t *testing.T) {
+	var got []realtimePair
+	if err := json.Unmarshal([]byte(`[[1000000, "2.5"], ["2000000", 3]]`), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []realtimePair{{apijson.Int{Value: 1000000, Valid: true}, apijson.Float{Value: 2.5, Valid: true}},
+		{apijson.Int{Value: 2000000, Valid: true}, apijson.Float{Value: 3, Valid: true}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("json.Unmarshal = %+v, want %+v", got, want)
+	}
+	for _, in := range []string{`[[1]]`, `[[1, 2] 3]`, `[[1, null]]`} {
+		if err := json.Unmarshal([]byte(in), &got); err == nil {
+			t.Errorf("json.Unmarshal(%s) = nil error, want one", in)
+		}
 	}
 }
 

@@ -2,15 +2,16 @@ package edgeconnect
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/apijson"
 	"github.com/ec-telemetry/ec-telemetry/internal/restapi"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Memory is the memory usage of an appliance. The unit is not documented
@@ -93,8 +94,8 @@ type cpuWire struct {
 
 func parseCPUStat(b []byte) (CPUStat, error) {
 	var w struct {
-		Latest apijson.Int       `json:"latestTimestamp"`
-		Data   []json.RawMessage `json:"data"`
+		Latest apijson.Int   `json:"latestTimestamp"`
+		Data   *[]cpuElement `json:"data"`
 	}
 	if err := unmarshal(b, &w); err != nil {
 		return CPUStat{}, err
@@ -102,41 +103,44 @@ func parseCPUStat(b []byte) (CPUStat, error) {
 	if w.Data == nil {
 		return CPUStat{}, errors.New("missing or null keys: data")
 	}
-	st := CPUStat{Latest: millis(w.Latest), Samples: make([]CPUSample, 0, len(w.Data))}
-	for i, raw := range w.Data {
-		samples, err := parseCPUElement(raw)
-		if err != nil {
-			return CPUStat{}, fmt.Errorf("data[%d]: %w", i, err)
-		}
-		st.Samples = append(st.Samples, samples...)
+	n := 0
+	for _, e := range *w.Data {
+		n += len(e)
+	}
+	st := CPUStat{Latest: millis(w.Latest), Samples: make([]CPUSample, 0, n)}
+	for _, e := range *w.Data {
+		st.Samples = append(st.Samples, e...)
 	}
 	return st, nil
 }
 
-// parseCPUElement decodes one {"<ms>": [cpu...], ...} object, keeping the
-// key order of the document.
-func parseCPUElement(raw json.RawMessage) ([]CPUSample, error) {
-	dec := restapi.NewDecoder(raw)
+// cpuElement is one element of data: {"<ms>": [cpu...], ...}, its samples
+// in the key order of the document.
+type cpuElement []CPUSample
+
+// UnmarshalJSONFrom reads the element from the decoder's stream, in the
+// same pass as the rest of the answer.
+func (e *cpuElement) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*e = nil
 	tok, err := dec.ReadToken()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if tok.Kind() != '{' {
-		return nil, errors.New("want an object keyed by epoch milliseconds")
+		return errors.New("want an object keyed by epoch milliseconds")
 	}
-	var out []CPUSample
 	for dec.PeekKind() != '}' {
 		tok, err := dec.ReadToken()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ms, err := strconv.ParseInt(tok.String(), 10, 64)
 		if err != nil || ms <= 0 {
-			return nil, errors.New("sample key is not epoch milliseconds")
+			return errors.New("sample key is not epoch milliseconds")
 		}
 		var cpus []cpuWire
 		if err := restapi.UnmarshalDecode(dec, &cpus); err != nil {
-			return nil, fmt.Errorf("sample %d: %w", ms, err)
+			return fmt.Errorf("sample %d: %w", ms, err)
 		}
 		s := CPUSample{Time: time.UnixMilli(ms).UTC(), CPUs: make([]CPUUsage, 0, len(cpus))}
 		for j, cw := range cpus {
@@ -150,13 +154,27 @@ func parseCPUElement(raw json.RawMessage) ([]CPUSample, error) {
 				Nice: chk.Float("pNice", cw.Nice),
 			}
 			if err := chk.Err(); err != nil {
-				return nil, fmt.Errorf("sample %d cpu %d: %w", ms, j, err)
+				return fmt.Errorf("sample %d cpu %d: %w", ms, j, err)
 			}
 			s.CPUs = append(s.CPUs, u)
 		}
-		out = append(out, s)
+		*e = append(*e, s)
 	}
-	return out, nil
+	_, err = dec.ReadToken()
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler, for decoders that do not
+// stream.
+func (e *cpuElement) UnmarshalJSON(b []byte) error {
+	dec := restapi.NewDecoder(b)
+	if err := e.UnmarshalJSONFrom(dec); err != nil {
+		return err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return errors.New("element is followed by more data")
+	}
+	return nil
 }
 
 // DiskUsage is the usage of one mount point, in 1 KiB blocks.

@@ -156,10 +156,10 @@ func TestParseCPUStatErrors(t *testing.T) {
 	}{
 		{name: "no data", in: `{"latestTimestamp": 1}`, wantErr: "missing or null keys: data"},
 		{name: "null data", in: `{"data": null}`, wantErr: "missing or null keys: data"},
-		{name: "key not a time", in: `{"data": [{"now": []}]}`, wantErr: "data[0]: sample key is not epoch milliseconds"},
-		{name: "element not an object", in: `{"data": [[1]]}`, wantErr: "data[0]: want an object"},
+		{name: "key not a time", in: `{"data": [{"now": []}]}`, wantErr: "key data.0.now: sample key is not epoch milliseconds"},
+		{name: "element not an object", in: `{"data": [[1]]}`, wantErr: "key data.0: want an object keyed by epoch milliseconds"},
 		{name: "missing pNice", in: `{"data": [{"1": [{"cpu_number":"ALL","pIdle":1,"pUser":1,"pSys":1,"pIRQ":1}]}]}`, wantErr: "missing or null keys: pNice"},
-		{name: "bad percent", in: `{"data": [{"1": [{"cpu_number":"ALL","pIdle":"x","pUser":1,"pSys":1,"pIRQ":1,"pNice":1}]}]}`, wantErr: "pIdle"},
+		{name: "bad percent", in: `{"data": [{"1": [{"cpu_number":"ALL","pIdle":"x","pUser":1,"pSys":1,"pIRQ":1,"pNice":1}]}]}`, wantErr: "key data.0.1.0.pIdle: got non-numeric string, want a number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

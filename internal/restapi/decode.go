@@ -36,6 +36,16 @@ func Unmarshal(b []byte, v any) error {
 func decodeError(err error) error {
 	var se *jsonv2.SemanticError
 	if errors.As(err, &se) {
+		// A type that reads its value from the decoder's stream itself
+		// (UnmarshalJSONFrom) may fail further in: the innermost error
+		// names the deepest key, as the stream is the whole document's.
+		for {
+			var in *jsonv2.SemanticError
+			if !errors.As(se.Err, &in) {
+				break
+			}
+			se = in
+		}
 		return &keyError{se: se}
 	}
 	var syn *jsontext.SyntacticError
