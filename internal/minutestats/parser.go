@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -47,6 +48,7 @@ type parser struct {
 	row2    telemetry.Fields // a second point's fields (tunnel peaks)
 	perms   []permCache      // the key order of recent rows, by measurement
 	key     []byte
+	keyText []byte // the bytes of the keys of index, one after the other
 	pending []pendingIssue
 	buf     []byte       // copy buffer for reading members
 	zr      *gzip.Reader // reused by every archive this parser reads
@@ -119,6 +121,10 @@ var parsers sync.Pool
 // parser that needed more gives its map up to the garbage collector.
 const maxPooledIndex = 4096
 
+// maxPooledKeyText is the most key bytes (see indexKey) a parser keeps
+// for reuse: those of about maxPooledIndex keys.
+const maxPooledKeyText = 256 << 10
+
 // maxPooledPoints is the largest Emit buffer a parser keeps for reuse.
 const maxPooledPoints = DefaultEmitPoints
 
@@ -128,6 +134,9 @@ const maxPooledPoints = DefaultEmitPoints
 func (p *parser) release() {
 	if len(p.index) > maxPooledIndex {
 		p.index = make(map[string]int, 256)
+	}
+	if cap(p.keyText) > maxPooledKeyText {
+		p.keyText = nil
 	}
 	clear(p.members)
 	clear(p.index)
@@ -140,7 +149,7 @@ func (p *parser) release() {
 	clear(p.row2[:cap(p.row2)])
 	*p = parser{
 		members: p.members, index: p.index, reported: p.reported,
-		cols: p.cols[:0], tags: p.tags[:0], key: p.key[:0], pending: p.pending[:0],
+		cols: p.cols[:0], tags: p.tags[:0], key: p.key[:0], keyText: p.keyText[:0], pending: p.pending[:0],
 		tagRow: p.tagRow[:0], row: p.row[:0], row2: p.row2[:0], perms: p.perms[:0],
 		buf: p.buf, zr: p.zr, emitBuf: p.emitBuf,
 	}
@@ -323,12 +332,24 @@ func (p *parser) emit(meas string, fields telemetry.Fields, ts time.Time) {
 	for i, j := range p.keyOrder(meas, fields) {
 		out[i] = fields[j]
 	}
-	p.index[string(p.key)] = p.emitted + len(p.res.Points)
+	p.index[p.indexKey()] = p.emitted + len(p.res.Points)
 	p.res.Points = append(p.res.Points, telemetry.Point{Measurement: meas, Tags: tags, Fields: out, Time: ts})
 	p.cur.Points++
 	if len(p.res.Points) >= p.opt.EmitPoints {
 		p.handOver()
 	}
+}
+
+// indexKey returns p.key as a string for index: its bytes are appended to
+// keyText and the string is a view of them, so a point's key costs no
+// allocation of its own. The bytes are never written again while index
+// holds the key: keyText only grows until release, which clears index
+// before it reuses keyText. A reallocation of keyText leaves the earlier
+// keys on the old array, which they keep alive.
+func (p *parser) indexKey() string {
+	start := len(p.keyText)
+	p.keyText = append(p.keyText, p.key...)
+	return unsafe.String(unsafe.SliceData(p.keyText[start:]), len(p.key))
 }
 
 // keyOrder returns the positions of fields in key order, which the line
@@ -342,8 +363,10 @@ func (p *parser) keyOrder(meas string, fields telemetry.Fields) []int {
 		}
 	}
 	if c == nil {
-		p.perms = append(p.perms, permCache{meas: meas})
+		// An entry of an earlier parse keeps its slices for this one.
+		p.perms = slices.Grow(p.perms, 1)[:len(p.perms)+1]
 		c = &p.perms[len(p.perms)-1]
+		c.meas = meas
 	} else if len(c.keys) == len(fields) {
 		same := true
 		for i := range fields {
