@@ -444,15 +444,20 @@ func (j *job) run(ctx context.Context) {
 		}
 	}
 	var next atomic.Int32
-	for range min(j.parallel(), len(due)) {
+	take := func() {
+		for i := next.Add(1) - 1; int(i) < len(due); i = next.Add(1) - 1 {
+			j.source(ctx, due[i].name, j.h.o.SourceTimeout, due[i].fn)
+		}
+	}
+	// The job's own goroutine is one of them.
+	for range min(j.parallel(), len(due)) - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := next.Add(1) - 1; int(i) < len(due); i = next.Add(1) - 1 {
-				j.source(ctx, due[i].name, j.h.o.SourceTimeout, due[i].fn)
-			}
+			take()
 		}()
 	}
+	take()
 	wg.Wait()
 	<-downloaded
 	logout()
