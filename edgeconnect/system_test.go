@@ -1,6 +1,7 @@
 package edgeconnect
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,27 @@ func TestParseSystemInfo(t *testing.T) {
 			got, err := parseSystemInfo([]byte(tt.in))
 			checkParse(t, "parseSystemInfo", tt.in, got, err, tt.want, tt.wantErr)
 		})
+	}
+}
+
+// An element of the CPU answer also decodes through encoding/json, which
+// does not stream, with the samples in the order sent.
+func TestCPUElementWithoutStream(t *testing.T) {
+	var e cpuElement
+	in := `{"1736503200000": [{"cpu_number": 1, "pIdle": 50, "pUser": 50, "pSys": 0, "pIRQ": 0, "pNice": 0}],
+		"1736503100000": [{"cpu_number": "ALL", "pIdle": 60, "pUser": 40, "pSys": 0, "pIRQ": 0, "pNice": 0}]}`
+	if err := json.Unmarshal([]byte(in), &e); err != nil {
+		t.Fatal(err)
+	}
+	want := cpuElement{
+		{Time: time.UnixMilli(1736503200000).UTC(), CPUs: []CPUUsage{{CPU: "1", Idle: 50, User: 50}}},
+		{Time: time.UnixMilli(1736503100000).UTC(), CPUs: []CPUUsage{{CPU: "ALL", Idle: 60, User: 40}}},
+	}
+	if diff := cmp.Diff(want, e); diff != "" {
+		t.Errorf("json.Unmarshal mismatch (-want +got):\n%s", diff)
+	}
+	if err := json.Unmarshal([]byte(`[1]`), &e); err == nil || !strings.Contains(err.Error(), "want an object keyed by epoch milliseconds") {
+		t.Errorf("json.Unmarshal([1]) error = %v, want one about the object", err)
 	}
 }
 
