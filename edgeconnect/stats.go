@@ -263,16 +263,7 @@ func (p *realtimePair) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 
 // UnmarshalJSON implements json.Unmarshaler, for decoders that do not
 // stream.
-func (p *realtimePair) UnmarshalJSON(b []byte) error {
-	dec := restapi.NewDecoder(b)
-	if err := p.UnmarshalJSONFrom(dec); err != nil {
-		return err
-	}
-	if _, err := dec.ReadToken(); err != io.EOF {
-		return errors.New("sample is followed by more data")
-	}
-	return nil
-}
+func (p *realtimePair) UnmarshalJSON(b []byte) error { return restapi.UnmarshalFrom(b, p) }
 
 func parseRealtimeStats(b []byte) (map[string][]RealtimeSample, error) {
 	var w map[string][]realtimePair

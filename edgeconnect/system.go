@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -166,16 +165,7 @@ func (e *cpuElement) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 
 // UnmarshalJSON implements json.Unmarshaler, for decoders that do not
 // stream.
-func (e *cpuElement) UnmarshalJSON(b []byte) error {
-	dec := restapi.NewDecoder(b)
-	if err := e.UnmarshalJSONFrom(dec); err != nil {
-		return err
-	}
-	if _, err := dec.ReadToken(); err != io.EOF {
-		return errors.New("element is followed by more data")
-	}
-	return nil
-}
+func (e *cpuElement) UnmarshalJSON(b []byte) error { return restapi.UnmarshalFrom(b, e) }
 
 // DiskUsage is the usage of one mount point, in 1 KiB blocks.
 type DiskUsage struct {

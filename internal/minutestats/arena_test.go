@@ -80,30 +80,36 @@ func TestArenaCutsLargeRequestsApart(t *testing.T) {
 
 // With an Arena and Emit, as the worker parses, a point costs no
 // allocation of its own once the parser and the arena are warm: what is
-// left is per archive and per member (mostly the tar headers), fewer than
-// one a point for a branch's minute. Each point's merge key used to be an
-// allocation, about 2.3 a point in all.
-func TestWarmParseAllocatesLessThanOnePerPoint(t *testing.T) {
-	data, _ := benchArchive(t) // a branch's minute: every file, 217 points
-	opt := benchOptions()
-	var a Arena
-	points := 0
-	opt.Arena = &a
-	opt.Emit = func(pts []telemetry.Point) error { points += len(pts); return nil }
-	parse := func() {
-		points = 0
-		if _, err := ParseArchive(bytes.NewReader(data), opt); err != nil {
-			t.Fatal(err)
+// left is per archive and per member (mostly the tar headers). Each
+// point's merge key used to be one. Measured as the difference between
+// two archives of the same members, one with 300 more points, so that the
+// parsers the race detector makes sync.Pool drop count on both sides.
+func TestWarmParseAllocatesNothingPerPoint(t *testing.T) {
+	parsed := func(tunnels int) (allocs float64, points int) {
+		data, _ := benchArchiveTunnels(t, tunnels)
+		opt := benchOptions()
+		var a Arena
+		opt.Arena = &a
+		opt.Emit = func(pts []telemetry.Point) error { points += len(pts); return nil }
+		parse := func() {
+			points = 0
+			if _, err := ParseArchive(bytes.NewReader(data), opt); err != nil {
+				t.Fatal(err)
+			}
+			a.Reset()
 		}
-		a.Reset()
+		parse()
+		allocs = testing.AllocsPerRun(50, parse)
+		return allocs, points
 	}
-	parse()
-	allocs := testing.AllocsPerRun(20, parse)
-	if points < 200 {
-		t.Fatalf("%d points per parse, want a branch's minute", points)
+	smallAllocs, small := parsed(30)
+	largeAllocs, large := parsed(130)
+	if large-small < 250 {
+		t.Fatalf("%d and %d points: want the second archive 300 points larger", small, large)
 	}
-	if per := allocs / float64(points); per >= 1 {
-		t.Errorf("%.0f allocations for %d points (%.2f a point), want fewer than one a point", allocs, points, per)
+	if per := (largeAllocs - smallAllocs) / float64(large-small); per > 0.5 {
+		t.Errorf("%.0f allocations for %d points, %.0f for %d: %.2f for each point more, want none (under 0.5)",
+			smallAllocs, small, largeAllocs, large, per)
 	}
-	t.Logf("%.0f allocations for %d points", allocs, points)
+	t.Logf("%.0f allocations for %d points, %.0f for %d", smallAllocs, small, largeAllocs, large)
 }

@@ -12,6 +12,12 @@ import (
 // interfaces, 30 tunnels with packed peaks, 12 probes, 10 traffic classes,
 // plus CSV members the parser skips.
 func benchArchive(b testing.TB) (archive []byte, uncompressed int) {
+	return benchArchiveTunnels(b, 30)
+}
+
+// benchArchiveTunnels is benchArchive with the given number of tunnels
+// (three points each), the rest alike.
+func benchArchiveTunnels(b testing.TB, tunnels int) (archive []byte, uncompressed int) {
 	const ts = 1736503200
 	zeros := func(n int) string { return strings.TrimSuffix(strings.Repeat("0,", n), ",") }
 	peak := func(v float32, at int) uint64 { return uint64(math.Float32bits(v))<<32 | uint64(at) }
@@ -31,7 +37,7 @@ func benchArchive(b testing.TB) (archive []byte, uncompressed int) {
 			add(FileInterfaceOverlay, "3.NE,%s,%d,%d,%d,12672,25344,36,72,12672,25344,36,72,100000,100000,%s,%d\n", ifc, labels[i], ov, ov%3, zeros(8), ts)
 		}
 	}
-	for i := range 30 {
+	for i := range tunnels {
 		peaks := make([]string, 9)
 		for j := range peaks {
 			peaks[j] = fmt.Sprint(peak(float32(1000*i+j), ts-60+i))
@@ -60,7 +66,7 @@ func benchArchive(b testing.TB) (archive []byte, uncompressed int) {
 			add(FileShaper, "3.NE,%d,%d,12884,12884,61,3,61,0,0,%d\n", tc, dir, ts)
 		}
 	}
-	add("tunnel_peak.csv", "%s\n", strings.Repeat("tunnel_1,"+zeros(68)+"\n", 30))
+	add("tunnel_peak.csv", "%s\n", strings.Repeat("tunnel_1,"+zeros(68)+"\n", tunnels))
 	entries := []tarEntry{{name: "st2-1736503200/", typ: '5'}}
 	for name, body := range files {
 		uncompressed += body.Len()

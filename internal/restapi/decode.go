@@ -65,6 +65,26 @@ func UnmarshalDecode(dec *jsontext.Decoder, v any) error {
 	return decodeError(jsonv2.UnmarshalDecode(dec, v, v1Rules))
 }
 
+// UnmarshalerFrom is a type that reads its value from a decoder's stream
+// (encoding/json/v2's UnmarshalJSONFrom).
+type UnmarshalerFrom interface {
+	UnmarshalJSONFrom(*jsontext.Decoder) error
+}
+
+// UnmarshalFrom decodes b, one whole JSON value, with v's own
+// UnmarshalJSONFrom: the UnmarshalJSON of such a type, for decoders that do
+// not stream. Data after the value is an error.
+func UnmarshalFrom(b []byte, v UnmarshalerFrom) error {
+	dec := NewDecoder(b)
+	if err := v.UnmarshalJSONFrom(dec); err != nil {
+		return err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return errors.New("the value is followed by more data")
+	}
+	return nil
+}
+
 // NewDecoder returns a decoder of b with Unmarshal's rules.
 func NewDecoder(b []byte) *jsontext.Decoder {
 	return jsontext.NewDecoder(bytes.NewReader(b), v1Rules)
