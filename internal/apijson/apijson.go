@@ -148,8 +148,8 @@ func digits[T string | []byte](s T, i int) int {
 // as it stands; anything else goes through encoding/json, which also
 // reports malformed strings.
 func unquote(b []byte) (string, error) {
-	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && plainASCII(b[1:n-1]) {
-		return string(b[1 : n-1]), nil
+	if t, ok := plainString(b); ok {
+		return string(t), nil
 	}
 	var s string
 	err := json.Unmarshal(b, &s)
@@ -159,11 +159,20 @@ func unquote(b []byte) (string, error) {
 // unquoteBytes is unquote for text that is only looked at: the text of a
 // plain string is a part of b, not a copy.
 func unquoteBytes(b []byte) ([]byte, error) {
-	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && plainASCII(b[1:n-1]) {
-		return b[1 : n-1], nil
+	if t, ok := plainString(b); ok {
+		return t, nil
 	}
 	s, err := unquote(b)
 	return []byte(s), err
+}
+
+// plainString returns the text of the JSON string b when it needs no
+// decoding (see plainASCII).
+func plainString(b []byte) ([]byte, bool) {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && plainASCII(b[1:n-1]) {
+		return b[1 : n-1], true
+	}
+	return nil, false
 }
 
 // plainASCII reports whether b is printable ASCII without a quote or a

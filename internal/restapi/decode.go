@@ -75,7 +75,7 @@ type UnmarshalerFrom interface {
 // UnmarshalJSONFrom: the UnmarshalJSON of such a type, for decoders that do
 // not stream. Data after the value is an error.
 func UnmarshalFrom(b []byte, v UnmarshalerFrom) error {
-	dec := NewDecoder(b)
+	dec := newDecoder(b)
 	if err := v.UnmarshalJSONFrom(dec); err != nil {
 		return err
 	}
@@ -85,8 +85,8 @@ func UnmarshalFrom(b []byte, v UnmarshalerFrom) error {
 	return nil
 }
 
-// NewDecoder returns a decoder of b with Unmarshal's rules.
-func NewDecoder(b []byte) *jsontext.Decoder {
+// newDecoder returns a decoder of b with Unmarshal's rules.
+func newDecoder(b []byte) *jsontext.Decoder {
 	return jsontext.NewDecoder(bytes.NewReader(b), v1Rules)
 }
 

@@ -12,7 +12,7 @@
 //   - Endpoint, which builds those errors for one server: status checks
 //     (CheckResponse), bounded body reading (ReadHead, ReadBody), JSON
 //     decoding with a content-type check (DecodeJSON, IsJSON, Unmarshal;
-//     NewDecoder, UnmarshalDecode and UnmarshalFrom for types that read
+//     UnmarshalDecode and UnmarshalFrom for types that read
 //     their value from the decoder's stream) and
 //     body excerpts in which every secret (password, API key, cookie, CSRF
 //     token), in any encoding, and the value of every secret-bearing JSON
