@@ -289,6 +289,16 @@ func TestUnmarshal(t *testing.T) {
 	}
 }
 
+// An answer decoded without error costs the rewording of errors nothing.
+func TestDecodeErrorOfNoErrorAllocatesNothing(t *testing.T) {
+	if err := decodeError(nil); err != nil {
+		t.Fatalf("decodeError(nil) = %v, want nil", err)
+	}
+	if a := testing.AllocsPerRun(100, func() { _ = decodeError(nil) }); a != 0 {
+		t.Errorf("decodeError(nil): %v allocations, want 0", a)
+	}
+}
+
 func TestTLSConfig(t *testing.T) {
 	if _, err := TLSConfig(true, "x.pem"); err == nil || !strings.Contains(err.Error(), "mutually exclusive") {
 		t.Errorf("TLSConfig(insecure, ca) error = %v", err)
