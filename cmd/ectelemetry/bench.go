@@ -232,12 +232,14 @@ func runBench(ctx context.Context, e env) error {
 	firstContact := map[string]int64{} // appliance → first minute its first contact fetched
 	var peakBefore int64               // the workers' peak RSS before the catch-up cycle
 	for i := 0; i < total; i++ {
-		kind := kindSteady
+		var prevLost int64
+		if i > 0 {
+			prevLost = rows[i-1].lost
+		}
+		kind := cycleKind(i, *cycles, prevLost)
 		switch {
 		case i == 0:
-			kind = kindFirst
-		case i == *cycles:
-			kind = kindCatchUp
+		case kind == kindCatchUp:
 			clock.Add(time.Duration(*catchUp) * time.Minute)
 		default:
 			clock.Add(time.Minute)

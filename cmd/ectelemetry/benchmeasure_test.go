@@ -39,6 +39,57 @@ func TestMarginalCPUPerPoint(t *testing.T) {
 	}
 }
 
+func TestCycleKind(t *testing.T) {
+	// Three cycles and a catch-up one; the first two lost jobs.
+	lost := []int64{5, 2, 0, 7}
+	var got []string
+	for i := range 4 {
+		var prev int64
+		if i > 0 {
+			prev = lost[i-1]
+		}
+		got = append(got, cycleKind(i, 3, prev))
+	}
+	if want := []string{kindFirst, kindBacklog, kindBacklog, kindCatchUp}; !cmp.Equal(got, want) {
+		t.Errorf("kinds = %v, want %v", got, want)
+	}
+	if k := cycleKind(2, 4, 0); k != kindSteady {
+		t.Errorf("cycle after one without lost jobs is %q, want steady", k)
+	}
+}
+
+// The targets leave out the backlog cycles that follow lost jobs, and
+// judge every cycle when none was steady.
+func TestPrintTargetsLeavesOutBacklog(t *testing.T) {
+	rows := []benchRow{
+		{kind: kindFirst, jobs: 100, points: 30000, seconds: 90, lost: 60, cpu: benchCPU{workers: 1}},
+		{kind: kindBacklog, jobs: 100, points: 20000, seconds: 80, lost: 10, cpu: benchCPU{workers: 0.9}},
+		{kind: kindBacklog, jobs: 100, points: 12000, seconds: 62, cpu: benchCPU{workers: 0.7}},
+		{kind: kindSteady, jobs: 100, points: 10000, seconds: 40, cpu: benchCPU{workers: 0.4}},
+		{kind: kindSteady, jobs: 100, points: 10000, seconds: 44, cpu: benchCPU{workers: 0.6}},
+	}
+	var b strings.Builder
+	printTargets(&b, 100, rows, 100e6, "all")
+	out := b.String()
+	for _, want := range []string{
+		"targets (steady cycles; 2 backlog cycles after lost jobs left out)",
+		"slowest cycle 44.0 s, 0 lost met",
+		"5.00 ms",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("targets lack %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	printTargets(&b, 100, rows[:2], 100e6, "all")
+	out = b.String()
+	for _, want := range []string{"targets (every cycle: none was steady)", "slowest cycle 90.0 s, 70 lost NOT met", "9.50 ms"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("targets without a steady cycle lack %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestTailBufferCountsWorkerWarnings(t *testing.T) {
 	b := &tailBuffer{max: 64}
 	log := `{"level":"warn","message":"Retry exhausted for task id=poll:12.NE"}` + "\n" +
