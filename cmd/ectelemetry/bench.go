@@ -237,9 +237,9 @@ func runBench(ctx context.Context, e env) error {
 			prevLost = rows[i-1].lost
 		}
 		kind := cycleKind(i, *cycles, prevLost)
-		switch {
-		case i == 0:
-		case kind == kindCatchUp:
+		switch kind {
+		case kindFirst:
+		case kindCatchUp:
 			clock.Add(time.Duration(*catchUp) * time.Minute)
 		default:
 			clock.Add(time.Minute)

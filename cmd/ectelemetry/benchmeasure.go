@@ -481,7 +481,11 @@ func printTargets(w io.Writer, n int, rows []benchRow, peakRSS int64, stored str
 	if ok {
 		fmt.Fprintf(w, "  %-52s %-14s %-28s %s\n", "worker CPU per point (marginal, "+which+")", "<= 5.0 us", fmt.Sprintf("%.2f us", per*1e6), verdict(per <= targetCPUPerPoint))
 	} else {
-		fmt.Fprintf(w, "  %-52s %-14s %-28s\n", "worker CPU per point (marginal)", "<= 5.0 us", "needs --cycles 2 or more")
+		why := "needs --cycles 2 or more"
+		if len(rows) > 1 {
+			why = "no steady cycle to compare with"
+		}
+		fmt.Fprintf(w, "  %-52s %-14s %-28s\n", "worker CPU per point (marginal)", "<= 5.0 us", why)
 	}
 	if ok && which != "cycle 1 vs steady" {
 		firstOnly := slices.DeleteFunc(slices.Clone(rows), func(r benchRow) bool { return r.kind == kindCatchUp })

@@ -83,7 +83,7 @@ func TestPrintTargetsLeavesOutBacklog(t *testing.T) {
 	b.Reset()
 	printTargets(&b, 100, rows[:2], 100e6, "all")
 	out = b.String()
-	for _, want := range []string{"targets (every cycle: none was steady)", "slowest cycle 90.0 s, 70 lost NOT met", "9.50 ms"} {
+	for _, want := range []string{"targets (every cycle: none was steady)", "slowest cycle 90.0 s, 70 lost NOT met", "9.50 ms", "no steady cycle to compare with"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("targets without a steady cycle lack %q:\n%s", want, out)
 		}
