@@ -356,23 +356,11 @@ func runBench(ctx context.Context, e env) error {
 	}
 	stored := "not checked (--check-stored=false)"
 	if *check {
-		count := influxQLCounts(cfg, 100)
+		count, again := influxQLCounts(cfg, 100), recount{}
 		if *store == "victoriametrics" {
-			count = metricsQLCounts(vmURL)
+			count, again = metricsQLCounts(vmURL), vmRecount
 		}
-		want, diffs, err := storedCheck(ctx, sim, count, firstMinute, lastMinute, firstContact)
-		// VictoriaMetrics makes what it accepted searchable within seconds,
-		// not at once, even after a flush: counts that fall short are taken
-		// again, after a new flush, before a point is called missing.
-		looks := 1
-		for ; *store == "victoriametrics" && err == nil && len(diffs) > 0 && looks < vmLooks; looks++ {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(vmLookInterval):
-			}
-			want, diffs, err = storedCheck(ctx, sim, metricsQLCounts(vmURL), firstMinute, lastMinute, firstContact)
-		}
+		want, diffs, waited, err := storedCheck(ctx, sim, count, firstMinute, lastMinute, firstContact, again)
 		later := 0
 		for _, m := range firstContact {
 			if m > firstMinute {
@@ -389,14 +377,11 @@ func runBench(ctx context.Context, e env) error {
 		case len(diffs) == 0:
 			stored = fmt.Sprintf("all %d minute-statistics points of minutes %s..%s found, field by field%s", want,
 				time.Unix(firstMinute, 0).UTC().Format("15:04"), time.Unix(lastMinute, 0).UTC().Format("15:04"), laterNote)
-			if looks > 1 {
-				stored += fmt.Sprintf(" (VictoriaMetrics showed the last of them %s after the first count)", time.Duration(looks-1)*vmLookInterval)
+			if waited > 0 {
+				stored += fmt.Sprintf(" (some only when counted again, after %s of waits)", waited)
 			}
 		default:
 			stored = fmt.Sprintf("MISSING: %d differences%s, first: %s", len(diffs), laterNote, strings.Join(diffs[:min(3, len(diffs))], "; "))
-			if looks > 1 {
-				stored += fmt.Sprintf(" (still after %d counts over %s)", looks, time.Duration(looks-1)*vmLookInterval)
-			}
 		}
 	}
 	printTargets(e.stdout, *n, rows, peakBefore, stored)
@@ -425,16 +410,15 @@ func minf(a, b float64) float64 {
 	return a
 }
 
-// The stored-points check counts VictoriaMetrics' points up to vmLooks
-// times, vmLookInterval apart, while some fall short: it makes new samples
+// vmRecount is how the stored-points check counts VictoriaMetrics' points
+// of the measurements that fell short again: it makes new samples
 // searchable within seconds of accepting them. In three of eight runs with
 // 1,000 appliances the first count, right after a flush, missed a minute
 // of some fields for every appliance; counted again, 5 s or some minutes
-// later, every point was there.
-const (
-	vmLooks        = 7
-	vmLookInterval = 5 * time.Second
-)
+// later, every point was there. Points that are truly missing (a lost job's
+// minutes) stay missing: counting stops when the differences no longer
+// shrink.
+var vmRecount = recount{times: 6, wait: 5 * time.Second}
 
 // benchStall is how long a cycle may go without a job reporting before the
 // jobs still missing count as lost: longer than a queued job's deadline

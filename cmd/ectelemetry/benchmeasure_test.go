@@ -114,6 +114,91 @@ func TestTailBufferCountsWorkerWarnings(t *testing.T) {
 // storedCheck finds every expected minute-statistics point in a real
 // InfluxDB that holds them, and names what is missing when one minute of
 // one appliance was not written.
+// A store that shows new points only after a while (VictoriaMetrics) is
+// counted again while its counts fall short; points truly missing are
+// named after one more count that finds no more of them.
+func TestStoredCheckCountsAgain(t *testing.T) {
+	sim, err := simulator.New(simulator.Config{Appliances: 2, Seed: 5, Now: func() time.Time { return time.Date(2026, 11, 30, 9, 0, 30, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := sim.Window()
+	first := last - 60
+	exact := map[string]map[string]map[string]int64{} // measurement -> appliance -> field -> values
+	for _, a := range sim.Appliances() {
+		for m := first; a.Reachable && m <= last; m += 60 {
+			pts, err := sim.ExpectedMinutePoints(a.ID, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range pts {
+				if exact[p.Measurement] == nil {
+					exact[p.Measurement] = map[string]map[string]int64{}
+				}
+				if exact[p.Measurement][a.ID] == nil {
+					exact[p.Measurement][a.ID] = map[string]int64{}
+				}
+				for k := range p.Fields.All() {
+					exact[p.Measurement][a.ID][k]++
+				}
+			}
+		}
+	}
+	// counter answers the first short[m] counts of measurement m with one
+	// value fewer per field, and later ones exactly; always short when
+	// short[m] is negative.
+	counter := func(short map[string]int, calls map[string]int) storedCounter {
+		return func(_ context.Context, m string, _, _ []string, _, _ int64) (map[string]map[string]int64, error) {
+			calls[m]++
+			got := map[string]map[string]int64{}
+			for app, fields := range exact[m] {
+				got[app] = map[string]int64{}
+				for f, n := range fields {
+					if short[m] < 0 || calls[m] <= short[m] {
+						n--
+					}
+					got[app][f] = n
+				}
+			}
+			return got, nil
+		}
+	}
+	const a, b = "interface_stats", "tunnel_stats"
+	if exact[a] == nil || exact[b] == nil {
+		t.Fatalf("the simulator's minutes lack %s or %s", a, b)
+	}
+	ctx := context.Background()
+	again := recount{times: 3, wait: time.Millisecond}
+
+	// a shows its points at the second count, b at the third: each pass
+	// leaves fewer differences.
+	calls := map[string]int{}
+	_, diffs, waited, err := storedCheck(ctx, sim, counter(map[string]int{a: 1, b: 2}, calls), first, last, nil, again)
+	if err != nil || len(diffs) != 0 || waited != 2*time.Millisecond {
+		t.Errorf("points shown late: differences %v, waited %v, error %v; want none, 2ms, nil", diffs, waited, err)
+	}
+	for m, n := range calls {
+		if want := map[string]int{a: 2, b: 3}[m]; (want == 0 && n != 1) || (want > 0 && n != want) {
+			t.Errorf("%s counted %d times", m, n)
+		}
+	}
+
+	// b never shows one point: one more count finds nothing more.
+	calls = map[string]int{}
+	_, diffs, waited, err = storedCheck(ctx, sim, counter(map[string]int{b: -1}, calls), first, last, nil, again)
+	if err != nil || len(diffs) == 0 || waited != 0 || !strings.Contains(diffs[0], " "+b+".") {
+		t.Errorf("points never shown: differences %v, waited %v, error %v; want those of %s, 0, nil", diffs, waited, err, b)
+	}
+	if calls[b] != 2 || calls[a] != 1 {
+		t.Errorf("counts while nothing more showed: %s %d, %s %d; want 2 and 1", b, calls[b], a, calls[a])
+	}
+
+	calls = map[string]int{}
+	if _, diffs, _, _ = storedCheck(ctx, sim, counter(map[string]int{a: 1}, calls), first, last, nil, recount{}); len(diffs) == 0 || calls[a] != 1 {
+		t.Errorf("without counting again: %d differences, %s counted %d times; want some and 1", len(diffs), a, calls[a])
+	}
+}
+
 func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 	db := testenv.StartInfluxDB(t)
 	sim, err := simulator.New(simulator.Config{Appliances: 3, Seed: 5, Now: func() time.Time { return time.Date(2026, 11, 30, 9, 0, 30, 0, time.UTC) }})
@@ -156,7 +241,7 @@ func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 		t.Fatal("the simulator has fewer than two reachable appliances")
 	}
 	from := map[string]int64{late: first + 60}
-	want, diffs, err := storedCheck(ctx, sim, influxQLCounts(cfg, 1), first, last-60, from)
+	want, diffs, _, err := storedCheck(ctx, sim, influxQLCounts(cfg, 1), first, last-60, from, recount{})
 	if err != nil || len(diffs) != 0 || want == 0 {
 		t.Fatalf("minutes all written: %d points expected, differences %v, error %v", want, diffs, err)
 	}
@@ -172,12 +257,12 @@ func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 		}
 	}
 	// Without its first contact, the late appliance's first minute is due.
-	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg, 2), first, last-60, nil)
+	_, diffs, _, err = storedCheck(ctx, sim, influxQLCounts(cfg, 2), first, last-60, nil, recount{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	namesOnly(diffs, late)
-	_, diffs, err = storedCheck(ctx, sim, influxQLCounts(cfg, 100), first, last, from)
+	_, diffs, _, err = storedCheck(ctx, sim, influxQLCounts(cfg, 100), first, last, from, recount{})
 	if err != nil {
 		t.Fatal(err)
 	}
