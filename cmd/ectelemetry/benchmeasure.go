@@ -182,33 +182,19 @@ type storedCounter func(ctx context.Context, measurement string, fields, apps []
 // later pass found every point (zero when the first did, or when
 // differences remain).
 func storedCheck(ctx context.Context, sim *simulator.Simulator, count storedCounter, first, last int64, from map[string]int64, again recount) (points int, diffs []string, waited time.Duration, err error) {
-	want := map[string]map[string]map[string]int64{} // measurement -> appliance -> field -> values
-	for _, a := range sim.Appliances() {
-		if !a.Reachable {
-			continue
-		}
-		for m := max(first, from[a.ID]); m <= last; m += 60 {
-			pts, err := sim.ExpectedMinutePoints(a.ID, m)
-			if err != nil {
-				return 0, nil, 0, err
-			}
-			points += len(pts)
-			for _, p := range pts {
-				byApp := want[p.Measurement]
-				if byApp == nil {
-					byApp = map[string]map[string]int64{}
-					want[p.Measurement] = byApp
-				}
-				f := byApp[a.ID]
-				if f == nil {
-					f = map[string]int64{}
-					byApp[a.ID] = f
-				}
-				for k := range p.Fields.All() {
-					f[k]++
-				}
+	want, points, err := expectedCounts(sim, first, last, from)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	fields := map[string][]string{} // measurement -> every field it has
+	for m, byApp := range want {
+		set := map[string]bool{}
+		for _, f := range byApp {
+			for k := range f {
+				set[k] = true
 			}
 		}
+		fields[m] = slices.Sorted(maps.Keys(set))
 	}
 	byM := map[string][]string{} // measurement -> its differences
 	pending := slices.Sorted(maps.Keys(want))
@@ -216,24 +202,11 @@ func storedCheck(ctx context.Context, sim *simulator.Simulator, count storedCoun
 	for try := 0; ; try++ {
 		total := 0
 		for _, m := range pending {
-			fields := map[string]bool{}
-			for _, f := range want[m] {
-				for k := range f {
-					fields[k] = true
-				}
-			}
-			got, err := count(ctx, m, slices.Sorted(maps.Keys(fields)), slices.Sorted(maps.Keys(want[m])), first, last)
+			got, err := count(ctx, m, fields[m], slices.Sorted(maps.Keys(want[m])), first, last)
 			if err != nil {
 				return points, nil, waited, fmt.Errorf("%s: %w", m, err)
 			}
-			byM[m] = nil
-			for _, app := range slices.Sorted(maps.Keys(want[m])) {
-				for _, f := range slices.Sorted(maps.Keys(want[m][app])) {
-					if w, g := want[m][app][f], got[app][f]; g != w {
-						byM[m] = append(byM[m], fmt.Sprintf("%s %s.%s: %d expected, %d stored", app, m, f, w, g))
-					}
-				}
-			}
+			byM[m] = differences(m, want[m], got)
 			total += len(byM[m])
 		}
 		if total == 0 && try > 0 {
@@ -255,6 +228,57 @@ func storedCheck(ctx context.Context, sim *simulator.Simulator, count storedCoun
 		diffs = append(diffs, byM[m]...)
 	}
 	return points, diffs, waited, nil
+}
+
+// expectedCounts tallies the minute-statistics values the simulator says a
+// correct collector stores for every reachable appliance and every minute
+// from first (or its minute in from, when later) to last: measurement ->
+// appliance -> field -> values, and the number of points.
+func expectedCounts(sim *simulator.Simulator, first, last int64, from map[string]int64) (map[string]map[string]map[string]int64, int, error) {
+	want := map[string]map[string]map[string]int64{}
+	points := 0
+	for _, a := range sim.Appliances() {
+		if !a.Reachable {
+			continue
+		}
+		for m := max(first, from[a.ID]); m <= last; m += 60 {
+			pts, err := sim.ExpectedMinutePoints(a.ID, m)
+			if err != nil {
+				return nil, 0, err
+			}
+			points += len(pts)
+			for _, p := range pts {
+				byApp := want[p.Measurement]
+				if byApp == nil {
+					byApp = map[string]map[string]int64{}
+					want[p.Measurement] = byApp
+				}
+				f := byApp[a.ID]
+				if f == nil {
+					f = map[string]int64{}
+					byApp[a.ID] = f
+				}
+				for k := range p.Fields.All() {
+					f[k]++
+				}
+			}
+		}
+	}
+	return want, points, nil
+}
+
+// differences names every field of measurement m whose stored count (got)
+// is not the expected one (want), appliance by appliance.
+func differences(m string, want, got map[string]map[string]int64) []string {
+	var out []string
+	for _, app := range slices.Sorted(maps.Keys(want)) {
+		for _, f := range slices.Sorted(maps.Keys(want[app])) {
+			if w, g := want[app][f], got[app][f]; g != w {
+				out = append(out, fmt.Sprintf("%s %s.%s: %d expected, %d stored", app, m, f, w, g))
+			}
+		}
+	}
+	return out
 }
 
 // recount is how often, and how far apart, storedCheck counts a

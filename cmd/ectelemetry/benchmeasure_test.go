@@ -111,9 +111,6 @@ func TestTailBufferCountsWorkerWarnings(t *testing.T) {
 	}
 }
 
-// storedCheck finds every expected minute-statistics point in a real
-// InfluxDB that holds them, and names what is missing when one minute of
-// one appliance was not written.
 // A store that shows new points only after a while (VictoriaMetrics) is
 // counted again while its counts fall short; points truly missing are
 // named after one more count that finds no more of them.
@@ -124,25 +121,9 @@ func TestStoredCheckCountsAgain(t *testing.T) {
 	}
 	last, _ := sim.Window()
 	first := last - 60
-	exact := map[string]map[string]map[string]int64{} // measurement -> appliance -> field -> values
-	for _, a := range sim.Appliances() {
-		for m := first; a.Reachable && m <= last; m += 60 {
-			pts, err := sim.ExpectedMinutePoints(a.ID, m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range pts {
-				if exact[p.Measurement] == nil {
-					exact[p.Measurement] = map[string]map[string]int64{}
-				}
-				if exact[p.Measurement][a.ID] == nil {
-					exact[p.Measurement][a.ID] = map[string]int64{}
-				}
-				for k := range p.Fields.All() {
-					exact[p.Measurement][a.ID][k]++
-				}
-			}
-		}
+	exact, _, err := expectedCounts(sim, first, last, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	// counter answers the first short[m] counts of measurement m with one
 	// value fewer per field, and later ones exactly; always short when
@@ -199,6 +180,9 @@ func TestStoredCheckCountsAgain(t *testing.T) {
 	}
 }
 
+// storedCheck finds every expected minute-statistics point in a real
+// InfluxDB that holds them, and names what is missing when one minute of
+// one appliance was not written.
 func TestStoredCheckAgainstInfluxDB(t *testing.T) {
 	db := testenv.StartInfluxDB(t)
 	sim, err := simulator.New(simulator.Config{Appliances: 3, Seed: 5, Now: func() time.Time { return time.Date(2026, 11, 30, 9, 0, 30, 0, time.UTC) }})
