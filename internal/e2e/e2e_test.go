@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
 	"github.com/ec-telemetry/ec-telemetry/discovery"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
@@ -352,18 +357,49 @@ func TestBackfillAfterWorkerOutage(t *testing.T) {
 // TestInfluxDBOutageLosesNothing stops InfluxDB after discovery queued a
 // cycle and before the workers ran it. The point-in-time values the workers
 // collected meanwhile wait in the Redis spool and are written when InfluxDB
-// is back; the minute stats of the outage are fetched again by the next
-// cycle (watermark). Nothing is lost and nothing is stored twice.
+// is back; so do the events of an alarm raised and one cleared during the
+// outage, spooled apart from the other points; the minute stats of the
+// outage are fetched again by the next cycle (watermark). Nothing is lost
+// and nothing is stored twice.
+//
+// The appliances serve fixed alarms: the modelled ones follow the clock,
+// which starts at the current minute, so whether one was raised or cleared
+// in the outage minute, and with it how many entries the spool holds,
+// would depend on when the test runs.
 func TestInfluxDBOutageLosesNothing(t *testing.T) {
 	p := Start(t, Options{Appliances: 3, Seed: 5, Config: func(c *config.Config) { c.SpoolReplay = 100 * time.Millisecond }})
 	ctx := t.Context()
 	first, _ := p.Sim.Window()
+	fixAlarms := func(id string, alarms ...simulator.Alarm) {
+		t.Helper()
+		if err := p.Sim.SetFault(id, simulator.Fault{FixedAlarms: true, Alarms: alarms}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	disk := simulator.Alarm{Severity: 3, SequenceID: 71, Name: "disk_health", Type: "HW", Source: "System",
+		Description: "Disk health degraded", Time: p.Clock.Now().Add(-time.Hour)}
+	for _, a := range p.Sim.Appliances() {
+		fixAlarms(a.ID, disk)
+	}
 	p.RunCycles(ctx, 1)
 
 	// The outage cycle: queued while InfluxDB answers, run while it is down.
 	p.StopWorkers()
 	p.Clock.Add(time.Minute)
 	outageAt := p.Clock.Now()
+	var changed simulator.ApplianceInfo // its disk alarm clears, a tunnel alarm is raised
+	for _, a := range p.Sim.Appliances() {
+		if a.Reachable {
+			changed = a
+			break
+		}
+	}
+	if changed.ID == "" {
+		t.Fatal("no reachable appliance")
+	}
+	tunnel := simulator.Alarm{Severity: 4, SequenceID: 72, Name: "tunnel_down", Type: "SW", Source: "to_HUB",
+		Description: "Tunnel to_HUB is down", Time: outageAt.Add(-30 * time.Second)}
+	fixAlarms(changed.ID, tunnel)
 	sum := p.Cycle(ctx)
 	p.Influx.Stop()
 	p.StartWorkers()
@@ -382,9 +418,28 @@ func TestInfluxDBOutageLosesNothing(t *testing.T) {
 	if len(served) == 0 {
 		t.Fatal("no reachable appliance")
 	}
-	spooled, err := p.rdb.LLen(ctx, spool.DefaultKey).Result()
-	if err != nil || spooled != int64(len(p.Sim.Appliances())) {
-		t.Fatalf("spool holds %d entries (%v) during the outage, want one per appliance (%d)", spooled, err, len(p.Sim.Appliances()))
+	// One entry per appliance with its metadata and point-in-time values,
+	// and one more with the events of the appliance whose alarms changed.
+	var hosts, pointsOf, events []string
+	for _, a := range p.Sim.Appliances() {
+		hosts = append(hosts, a.Hostname)
+	}
+	sort.Strings(hosts)
+	entries := spooledEntries(t, p)
+	for _, e := range entries {
+		host, meas, _ := strings.Cut(e, " ")
+		switch {
+		case meas == telemetry.MeasAlarmEvents:
+			events = append(events, host)
+		case strings.Contains(meas, telemetry.MeasAlarmEvents) || !strings.Contains(meas, telemetry.MeasApplianceMetadata):
+			t.Errorf("spool entry %q: want either an appliance's metadata and point-in-time values or its alarm events", e)
+		default:
+			pointsOf = append(pointsOf, host)
+		}
+	}
+	if !slices.Equal(pointsOf, hosts) || !slices.Equal(events, []string{changed.Hostname}) {
+		t.Fatalf("spool during the outage holds the points of %q and the events of %q, want %q and %q; entries:\n%s",
+			pointsOf, events, hosts, changed.Hostname, strings.Join(entries, "\n"))
 	}
 	if !strings.Contains(p.Logs.String(), "spooled in Redis") {
 		t.Error("no log line says points were spooled")
@@ -438,7 +493,91 @@ func TestInfluxDBOutageLosesNothing(t *testing.T) {
 				t.Errorf("%s %s (-served +stored):\n%s", a.Hostname, m, diff)
 			}
 		}
+		// The events: the disk alarm raised once (first seen in the
+		// first cycle); on the changed appliance, its clear and the
+		// tunnel alarm's raise, both from the spool.
+		want := []string{fmt.Sprintf("%d raised disk_health", disk.Time.Unix())}
+		if a.ID == changed.ID {
+			want = append(want, fmt.Sprintf("%d cleared disk_health", outageAt.Unix()), fmt.Sprintf("%d raised tunnel_down", tunnel.Time.Unix()))
+			sort.Strings(want)
+		}
+		if diff := cmp.Diff(want, alarmEvents(t, p, a.Hostname)); diff != "" {
+			t.Errorf("%s alarm_events (-want +stored):\n%s", a.Hostname, diff)
+		}
 	}
+}
+
+// spooledEntries describes each entry of the spool as the hostnames and
+// the measurements of its points ("host measurement,measurement ...",
+// hosts and measurements sorted), in sorted order.
+func spooledEntries(t *testing.T, p *Pipeline) []string {
+	t.Helper()
+	raw, err := p.rdb.LRange(t.Context(), spool.DefaultKey, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, z := range raw {
+		zr, err := gzip.NewReader(strings.NewReader(z))
+		if err != nil {
+			t.Fatalf("spool entry: %v", err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("spool entry: %v", err)
+		}
+		meas := map[string]map[string]bool{} // hostname → measurements
+		dec := lineprotocol.NewDecoderWithBytes(body)
+		for dec.Next() {
+			m, err := dec.Measurement()
+			if err != nil {
+				t.Fatalf("spool entry: %v", err)
+			}
+			host := ""
+			for {
+				k, v, err := dec.NextTag()
+				if err != nil {
+					t.Fatalf("spool entry: %v", err)
+				}
+				if k == nil {
+					break
+				}
+				if string(k) == "hostname" {
+					host = string(v)
+				}
+			}
+			if meas[host] == nil {
+				meas[host] = map[string]bool{}
+			}
+			meas[host][string(m)] = true
+		}
+		var hosts []string
+		for h, ms := range meas {
+			hosts = append(hosts, h+" "+strings.Join(slices.Sorted(maps.Keys(ms)), ","))
+		}
+		sort.Strings(hosts)
+		out = append(out, strings.Join(hosts, "; "))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// alarmEvents returns the stored alarm_events of hostname as "time event
+// name", sorted.
+func alarmEvents(t *testing.T, p *Pipeline, hostname string) []string {
+	t.Helper()
+	series, err := p.Influx.Query(t.Context(), fmt.Sprintf(`SELECT "event" FROM "alarm_events" WHERE "hostname"='%s' GROUP BY "name"`, hostname))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range series {
+		for _, v := range s.Values {
+			got = append(got, fmt.Sprintf("%v %v %s", v[0], v[1], s.Tags["name"]))
+		}
+	}
+	sort.Strings(got)
+	return got
 }
 
 // TestRedisOutageLosesNothing stops Redis between two cycles. Discovery
