@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -48,8 +49,30 @@ type Options struct {
 	Clock *Clock
 }
 
-// NewClock returns a clock at the current minute's boundary.
-func NewClock() *Clock { return &Clock{t: time.Now().UTC().Truncate(time.Minute)} }
+// StartEnv names the environment variable that pins the time NewClock
+// starts at (RFC 3339, e.g. 2026-12-01T12:13:00Z; truncated to the
+// minute), to replay a test that failed at a given time: the simulator's
+// alarms, tunnel outages and counters follow the clock.
+const StartEnv = "EC_E2E_START"
+
+// NewClock returns a clock at the current minute's boundary, or at the
+// minute StartEnv gives. It panics on a StartEnv that is not RFC 3339 or
+// lies in the future: points written after now are invisible to queries
+// bounded by now().
+func NewClock() *Clock {
+	now := time.Now().UTC()
+	t := now
+	if v := os.Getenv(StartEnv); v != "" {
+		var err error
+		if t, err = time.Parse(time.RFC3339, v); err != nil {
+			panic(fmt.Sprintf("%s: %v", StartEnv, err))
+		}
+		if t.After(now) {
+			panic(fmt.Sprintf("%s=%s lies in the future", StartEnv, v))
+		}
+	}
+	return &Clock{t: t.UTC().Truncate(time.Minute)}
+}
 
 // Pipeline is a running pipeline.
 type Pipeline struct {
@@ -87,6 +110,7 @@ func Start(t testing.TB, o Options) *Pipeline {
 	if clock == nil {
 		clock = NewClock()
 	}
+	t.Logf("e2e: clock starts at %s (%s=%s replays this run)", clock.Now().Format(time.RFC3339), StartEnv, clock.Now().Format(time.RFC3339))
 	p := &Pipeline{t: t, Clock: clock, Logs: &testenv.LogBuffer{}, nWorkers: o.Workers}
 	p.Redis = testenv.StartRedis(t)
 	p.Influx = o.Influx
