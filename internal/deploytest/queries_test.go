@@ -360,6 +360,17 @@ func column(t *testing.T, series []testenv.Series, name string) []float64 {
 	return out
 }
 
+// first is the first value of column name; the test fails when there is
+// none.
+func first(t *testing.T, series []testenv.Series, name string) float64 {
+	t.Helper()
+	v := column(t, series, name)
+	if len(v) == 0 {
+		t.Fatalf("no value in column %q of %v", name, series)
+	}
+	return v[0]
+}
+
 func query(t *testing.T, db *testenv.InfluxDB, q string) []testenv.Series {
 	t.Helper()
 	series, err := db.Query(t.Context(), q)
@@ -479,9 +490,9 @@ func checkValues(t *testing.T, db *testenv.InfluxDB, host string) {
 			t.Fatal(err)
 		}
 		got := query(t, db, q)
-		down := column(t, raw, "o")[0] + column(t, raw, "u")[0] + column(t, raw, "p")[0]
-		near("down tunnels", column(t, got, "Down")[0], down)
-		near("up overlay tunnels", column(t, got, "Up overlay")[0], column(t, raw, "up")[0])
+		down := first(t, raw, "o") + first(t, raw, "u") + first(t, raw, "p")
+		near("down tunnels", first(t, got, "Down"), down)
+		near("up overlay tunnels", first(t, got, "Up overlay"), first(t, raw, "up"))
 	})
 
 	t.Run("current WAN utilization", func(t *testing.T) {
