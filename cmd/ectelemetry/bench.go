@@ -231,6 +231,10 @@ func runBench(ctx context.Context, e env) error {
 	wm := &worker.RedisWatermarks{Client: rdb}
 	firstContact := map[string]int64{} // appliance → first minute its first contact fetched
 	var peakBefore int64               // the workers' peak RSS before the catch-up cycle
+	var runPeak, steadyPeak int64      // the workers' peak RSS of the run so far, and of its steady cycles
+	// Each cycle's own peak: the workers' peak RSS is set back to their
+	// current RSS before it, where Linux allows it.
+	perCycle := true
 	for i := 0; i < total; i++ {
 		var prevLost int64
 		if i > 0 {
@@ -255,6 +259,17 @@ func runBench(ctx context.Context, e env) error {
 		}
 		if prof != nil && i == min(1, *cycles-1) {
 			prof.startCPU(ctx, time.Duration(*profSecs)*time.Second)
+		}
+		if perCycle {
+			_, p, err := workersRSS(procs.workers) // the peak since the last cycle ended
+			if err != nil {
+				return err
+			}
+			runPeak = max(runPeak, p)
+			if err := resetPeakRSS(procs.workers); err != nil {
+				perCycle = false
+				fmt.Fprintf(e.stderr, "bench: the peak RSS is the run's so far, not each cycle's: %v\n", err)
+			}
 		}
 		relayed0 := passthroughRequests(sim)
 		conns0, resumed0 := sim.ConnectionTotals()
@@ -314,8 +329,12 @@ func runBench(ctx context.Context, e env) error {
 		if err != nil {
 			return err
 		}
+		runPeak = max(runPeak, rssPeak)
 		if kind != kindCatchUp {
-			peakBefore = rssPeak
+			peakBefore = runPeak
+		}
+		if kind == kindSteady && perCycle {
+			steadyPeak = max(steadyPeak, rssPeak)
 		}
 		rssPer = append(rssPer, fmt.Sprintf("%.0f (%.0f)", float64(rssNow)/1e6, float64(rssPeak)/1e6))
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%.2f\t%.2f\t%.0f\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\t\n", i+1, kind, st.Collected, st.Failed, st.Points, row.seconds, discSecs, rate,
@@ -326,11 +345,12 @@ func runBench(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	peak = max(peak, runPeak)
 	fmt.Fprintf(e.stdout, "\nworker peak RSS: %.1f MB%s\n", float64(peak)/1e6, map[bool]string{true: " (the largest of the worker processes)"}[*workers > 1])
 	if total > *cycles {
 		fmt.Fprintf(e.stdout, "worker peak RSS before the catch-up cycle: %.1f MB\n", float64(peakBefore)/1e6)
 	}
-	fmt.Fprintf(e.stdout, "worker RSS at the end of each cycle, MB (peak so far): %s\n", strings.Join(rssPer, ", "))
+	fmt.Fprintf(e.stdout, "worker RSS at the end of each cycle, MB (%s): %s\n", map[bool]string{true: "peak in the cycle", false: "peak so far"}[perCycle], strings.Join(rssPer, ", "))
 	if prof != nil {
 		files, err := prof.finish(ctx)
 		if err != nil {
@@ -384,7 +404,7 @@ func runBench(ctx context.Context, e env) error {
 			stored = fmt.Sprintf("MISSING: %d differences%s, first: %s", len(diffs), laterNote, strings.Join(diffs[:min(3, len(diffs))], "; "))
 		}
 	}
-	printTargets(e.stdout, *n, rows, peakBefore, stored)
+	printTargets(e.stdout, *n, rows, peakBefore, steadyPeak, stored)
 	return nil
 }
 
@@ -522,6 +542,19 @@ func procRSS(pid int) (now, peak int64, err error) {
 		return 0, 0, fmt.Errorf("VmRSS or VmHWM not found in /proc/%d/status", pid)
 	}
 	return now, peak, nil
+}
+
+// resetPeakRSS sets the peak RSS (VmHWM) of the worker processes back to
+// their current RSS, so that the next reading is the peak since then: "5"
+// written to /proc/<pid>/clear_refs (Linux 4.0 and later; the process's
+// owner may).
+func resetPeakRSS(pids []int) error {
+	for _, pid := range pids {
+		if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+			return fmt.Errorf("reset the peak RSS of worker %d: %w", pid, err)
+		}
+	}
+	return nil
 }
 
 // workersRSS returns the largest current and the largest peak RSS of the

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -69,24 +72,57 @@ func TestPrintTargetsLeavesOutBacklog(t *testing.T) {
 		{kind: kindSteady, jobs: 100, points: 10000, seconds: 44, cpu: benchCPU{workers: 0.6}},
 	}
 	var b strings.Builder
-	printTargets(&b, 100, rows, 100e6, "all")
+	printTargets(&b, 100, rows, 160e6, 120e6, "all")
 	out := b.String()
 	for _, want := range []string{
 		"targets (steady cycles; 2 backlog cycles after lost jobs left out)",
 		"slowest cycle 44.0 s, 0 lost met",
 		"5.00 ms",
+		"160.0 MB                     NOT met",
+		"for comparison: in the steady cycles alone", "120.0 MB",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("targets lack %q:\n%s", want, out)
 		}
 	}
 	b.Reset()
-	printTargets(&b, 100, rows[:2], 100e6, "all")
+	printTargets(&b, 100, rows[:2], 100e6, 0, "all")
 	out = b.String()
-	for _, want := range []string{"targets (every cycle: none was steady)", "slowest cycle 90.0 s, 70 lost NOT met", "9.50 ms", "no steady cycle to compare with"} {
+	for _, want := range []string{"targets (every cycle: none was steady)", "slowest cycle 90.0 s, 70 lost NOT met", "9.50 ms", "no steady cycle to compare with", "100.0 MB                     met"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("targets without a steady cycle lack %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "steady cycles alone") {
+		t.Errorf("targets without a steady cycle print a steady peak RSS:\n%s", out)
+	}
+}
+
+// resetPeakRSS sets the peak RSS back to the current RSS: after 64 MiB
+// were touched and given back, the peak read again is far below the peak
+// that held them.
+func TestResetPeakRSS(t *testing.T) {
+	pid := os.Getpid()
+	b := make([]byte, 64<<20)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	_, high, err := procRSS(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(b)
+	b = nil
+	debug.FreeOSMemory()
+	if err := resetPeakRSS([]int{pid}); err != nil {
+		t.Fatal(err)
+	}
+	now, peak, err := procRSS(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak > high-32<<20 || peak < now {
+		t.Errorf("after the reset: peak %d, RSS %d; the peak holding 64 MiB was %d", peak, now, high)
 	}
 }
 
