@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -45,6 +47,66 @@ func TestUnreachableAppliances(t *testing.T) {
 	}
 	if state2 == 0 {
 		t.Error("no appliance with Orchestrator state 2 in 40")
+	}
+}
+
+// The port of an unreachable appliance refuses connections and stays
+// taken while the simulator runs, so that no server started after it (a
+// worker's metrics endpoint on port 0) can answer in the appliance's name;
+// Close gives it back.
+func TestUnreachablePortsStayTaken(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the ports are held on Linux only")
+	}
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		t.Run(host, func(t *testing.T) {
+			if l, err := net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
+				t.Skipf("no %s here: %v", host, err)
+			} else {
+				l.Close()
+			}
+			checkUnreachablePorts(t, host)
+		})
+	}
+}
+
+func checkUnreachablePorts(t *testing.T, host string) {
+	s, err := New(Config{Appliances: 20, Seed: 2, ListenHost: host, Faults: Faults{UnreachableFraction: 0.3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var addrs []string
+	for _, a := range s.Appliances() {
+		if !a.Reachable {
+			addrs = append(addrs, a.Address)
+		}
+	}
+	if len(addrs) == 0 {
+		t.Fatal("no unreachable appliance")
+	}
+	for _, addr := range addrs {
+		if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s accepted a connection, want refused", addr)
+		} else if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("dial %s: %v, want connection refused", addr, err)
+		}
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			t.Errorf("%s could be bound by another server while the simulator runs", addr)
+		}
+	}
+	s.Close()
+	for _, addr := range addrs {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("%s still taken after Close: %v", addr, err)
+			continue
+		}
+		l.Close()
 	}
 }
 

@@ -61,6 +61,7 @@ type Simulator struct {
 	mu        sync.Mutex
 	started   bool
 	srv       *http.Server
+	reserved  []io.Closer // the ports held for the unreachable appliances, released by Close
 	byPort    map[int]*target
 	orchURL   string
 	certPEM   []byte
@@ -241,25 +242,19 @@ func (s *Simulator) Start(ctx context.Context) error {
 		s.byPort[portOf(l.Addr())] = t
 		t.address = net.JoinHostPort(s.hostOf(t, s.cfg.AdvertiseHost), strconv.Itoa(portOf(l.Addr())))
 	}
-	// Unreachable appliances get a port that was free and is closed again
-	// once every listener of ours exists, so none of ours can take it.
-	var reserved []net.Listener
+	// Unreachable appliances get a port that refuses connections, held
+	// until Close so that no server started later takes it.
 	for _, t := range s.apps {
 		if !t.unreachable {
 			continue
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort(s.hostOf(t, host), "0"))
+		port, hold, err := reservePort(s.hostOf(t, host))
 		if err != nil {
-			for _, r := range reserved {
-				r.Close()
-			}
-			return fail(fmt.Errorf("reserve a port for appliance %s: %w", t.def.id, err))
+			s.releasePorts()
+			return fail(fmt.Errorf("appliance %s: %w", t.def.id, err))
 		}
-		reserved = append(reserved, l)
-		t.address = net.JoinHostPort(s.hostOf(t, s.cfg.AdvertiseHost), strconv.Itoa(portOf(l.Addr())))
-	}
-	for _, r := range reserved {
-		r.Close()
+		s.reserved = append(s.reserved, hold)
+		t.address = net.JoinHostPort(s.hostOf(t, s.cfg.AdvertiseHost), strconv.Itoa(port))
 	}
 
 	s.srv = &http.Server{
@@ -332,9 +327,37 @@ func (s *Simulator) Close() error {
 		s.closeErr = srv.Close()
 		s.serveWG.Wait()
 		s.connWG.Wait()
+		s.releasePorts()
 	})
 	return s.closeErr
 }
+
+// releasePorts gives back the ports held for the unreachable appliances.
+func (s *Simulator) releasePorts() {
+	for _, r := range s.reserved {
+		r.Close()
+	}
+	s.reserved = nil
+}
+
+// reserveFreePort returns a port that was free on host, closed again: it
+// refuses connections until something else binds it.
+func reserveFreePort(host string) (int, io.Closer, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, nil, fmt.Errorf("reserve a port on %s: %w", host, err)
+	}
+	port := portOf(l.Addr())
+	if err := l.Close(); err != nil {
+		return 0, nil, fmt.Errorf("reserve a port on %s: %w", host, err)
+	}
+	return port, nothingHeld{}, nil
+}
+
+// nothingHeld is the hold of a port that is not held.
+type nothingHeld struct{}
+
+func (nothingHeld) Close() error { return nil }
 
 // OrchestratorURL returns https://host:port of the Orchestrator, or "" before
 // Start.
