@@ -136,29 +136,48 @@ func (b pointer) memoryPoint(m edgeconnect.Memory, ts time.Time) telemetry.Point
 	}, ts)
 }
 
-// cpuPoints returns a point per sample and CPU. All their tags and fields
-// are cut from two allocations: an appliance sends a dozen samples of
-// every core, which wait for the job's write.
+// cpuPoints returns a point per sample and CPU. Their fields are cut from
+// one allocation and the points of one CPU share their tags: an appliance
+// sends a dozen samples of every core, which wait for the job's write.
 func (b pointer) cpuPoints(c edgeconnect.CPUStat) []telemetry.Point {
 	n := 0
 	for _, s := range c.Samples {
 		n += len(s.CPUs)
 	}
 	out := make([]telemetry.Point, 0, n)
-	tags := make(telemetry.Tags, 0, 4*n)
 	fields := make(telemetry.Fields, 0, 5*n)
-	common := b.common(nil) // checked once, copied into every point
+	common := b.common(nil) // checked once, copied into the tags of every CPU
+	// The k-th CPU of a sample reuses the tags of the k-th CPU of the
+	// sample before when it is the same CPU (the samples list the CPUs in
+	// the same order): the points are a job's largest point-in-time batch,
+	// held until it ends.
+	var perCPU []telemetry.Tags
+	var tags telemetry.Tags // cut into each CPU's tags
+	if len(c.Samples) > 0 {
+		cpus := len(c.Samples[0].CPUs)
+		perCPU = make([]telemetry.Tags, 0, cpus)
+		tags = make(telemetry.Tags, 0, (len(common)+1)*cpus)
+	}
 	for _, s := range c.Samples {
 		ts := s.Time.UTC().Truncate(time.Second)
-		for _, u := range s.CPUs {
-			t := len(tags)
-			tags = append(append(tags, common...), telemetry.Tag{Key: telemetry.TagCPUNumber, Value: telemetry.TagValue(u.CPU)})
+		for k, u := range s.CPUs {
+			cpu := telemetry.TagValue(u.CPU)
+			if k == len(perCPU) || perCPU[k][len(common)].Value != cpu {
+				start := len(tags)
+				tags = append(append(tags, common...), telemetry.Tag{Key: telemetry.TagCPUNumber, Value: cpu})
+				t := tags[start:len(tags):len(tags)]
+				if k == len(perCPU) {
+					perCPU = append(perCPU, t)
+				} else {
+					perCPU[k] = t
+				}
+			}
 			f := len(fields)
 			fields = append(fields, // in key order, which the encoder then keeps
 				telemetry.FloatField(telemetry.FieldCPUPIRQ, u.IRQ), telemetry.FloatField(telemetry.FieldCPUPIdle, u.Idle),
 				telemetry.FloatField(telemetry.FieldCPUPNice, u.Nice), telemetry.FloatField(telemetry.FieldCPUPSys, u.Sys),
 				telemetry.FloatField(telemetry.FieldCPUPUser, u.User))
-			out = append(out, telemetry.Point{Measurement: telemetry.MeasCPUStats, Tags: tags[t:len(tags):len(tags)],
+			out = append(out, telemetry.Point{Measurement: telemetry.MeasCPUStats, Tags: perCPU[k],
 				Fields: fields[f:len(fields):len(fields)], Time: ts})
 		}
 	}
