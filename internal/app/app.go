@@ -96,10 +96,34 @@ func RedisTarget(cfg config.Config) string {
 	return redact.URL(cfg.RedisAddr)
 }
 
+// redisBuffer sizes the read and write buffers of every Redis connection,
+// pipelines' too. go-redis gives each 32 KiB (128 KiB for its pipeline
+// pool): about 3.4 MB of a worker's live heap for replies and commands of a
+// few hundred bytes (asynq's scripts, watermarks, cycle records). A larger
+// reply or command goes past the buffer.
+const redisBuffer = 4 << 10
+
 // NewRedis returns the Redis client of the configuration: a *redis.Client,
-// a failover client (Sentinel) or a cluster client, made from RedisConnOpt.
+// a failover client (Sentinel) or a cluster client, with the options of
+// RedisConnOpt and buffers of redisBuffer bytes.
 func NewRedis(cfg config.Config) redis.UniversalClient {
-	return RedisConnOpt(cfg).MakeRedisClient().(redis.UniversalClient)
+	switch o := RedisConnOpt(cfg).(type) {
+	case asynq.RedisFailoverClientOpt:
+		return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs,
+			SentinelPassword: o.SentinelPassword, Password: o.Password, DB: o.DB,
+			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+			ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer, PipelineReadBufferSize: redisBuffer, PipelineWriteBufferSize: redisBuffer})
+	case asynq.RedisClusterClientOpt:
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.Addrs, Password: o.Password,
+			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+			ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer, PipelineReadBufferSize: redisBuffer, PipelineWriteBufferSize: redisBuffer})
+	case asynq.RedisClientOpt:
+		return redis.NewClient(&redis.Options{Addr: o.Addr, Password: o.Password, DB: o.DB,
+			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+			ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer, PipelineReadBufferSize: redisBuffer, PipelineWriteBufferSize: redisBuffer})
+	default:
+		panic(fmt.Sprintf("app: unknown Redis options %T", o))
+	}
 }
 
 // NewWriter returns the InfluxDB writer of the configuration.

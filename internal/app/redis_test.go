@@ -24,8 +24,10 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 		t.Errorf("standalone: RedisTarget = %q", got)
 	}
 	rdb := NewRedis(base)
-	if _, ok := rdb.(*redis.Client); !ok {
+	if c, ok := rdb.(*redis.Client); !ok {
 		t.Errorf("standalone: NewRedis = %T, want *redis.Client", rdb)
+	} else if o := c.Options(); o.Addr != base.RedisAddr || o.Password != "data-pw" || o.DB != 2 || o.ReadTimeout != redisTimeout || !smallBuffers(o.ReadBufferSize, o.WriteBufferSize, o.PipelineReadBufferSize, o.PipelineWriteBufferSize) {
+		t.Errorf("standalone: client options %+v", o)
 	}
 	rdb.Close()
 
@@ -41,8 +43,10 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 		t.Errorf("sentinel: RedisTarget = %q, want %q", got, want)
 	}
 	rdb = NewRedis(s)
-	if _, ok := rdb.(*redis.Client); !ok { // go-redis's failover client is a *redis.Client
+	if c, ok := rdb.(*redis.Client); !ok { // go-redis's failover client is a *redis.Client
 		t.Errorf("sentinel: NewRedis = %T, want a failover *redis.Client", rdb)
+	} else if o := c.Options(); o.Password != "data-pw" || o.DB != 2 || !smallBuffers(o.ReadBufferSize, o.WriteBufferSize, o.PipelineReadBufferSize, o.PipelineWriteBufferSize) {
+		t.Errorf("sentinel: client options %+v", o)
 	}
 	rdb.Close()
 
@@ -56,8 +60,21 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 		t.Errorf("cluster: RedisTarget = %q, want %q", got, want)
 	}
 	rdb = NewRedis(c)
-	if _, ok := rdb.(*redis.ClusterClient); !ok {
+	if cc, ok := rdb.(*redis.ClusterClient); !ok {
 		t.Errorf("cluster: NewRedis = %T, want *redis.ClusterClient", rdb)
+	} else if o := cc.Options(); !slices.Equal(o.Addrs, []string{"127.0.0.1:7000", "127.0.0.1:7001"}) || o.Password != "data-pw" || !smallBuffers(o.ReadBufferSize, o.WriteBufferSize, o.PipelineReadBufferSize, o.PipelineWriteBufferSize) {
+		t.Errorf("cluster: client options %+v", o)
 	}
 	rdb.Close()
+}
+
+// smallBuffers reports whether every size is redisBuffer, not go-redis's
+// 32 KiB and 128 KiB.
+func smallBuffers(sizes ...int) bool {
+	for _, n := range sizes {
+		if n != redisBuffer {
+			return false
+		}
+	}
+	return true
 }
