@@ -64,25 +64,6 @@ func Secrets(cfg config.Config) []string {
 // redisTimeout bounds dialling, reading and writing one Redis command.
 const redisTimeout = 5 * time.Second
 
-// RedisConnOpt returns the asynq connection options of the configuration:
-// the one server of REDIS_ADDR, the primary the sentinels of
-// REDIS_SENTINEL_ADDRS name, or the Redis Cluster of REDIS_CLUSTER_ADDRS.
-// It is the one place that knows the deployment; NewRedis builds its
-// client from it.
-func RedisConnOpt(cfg config.Config) asynq.RedisConnOpt {
-	switch cfg.RedisMode() {
-	case config.RedisSentinel:
-		return asynq.RedisFailoverClientOpt{MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelList(),
-			SentinelPassword: cfg.RedisSentinelPassword, Password: cfg.RedisPassword, DB: cfg.RedisDB,
-			DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout}
-	case config.RedisCluster:
-		return asynq.RedisClusterClientOpt{Addrs: cfg.RedisClusterList(), Password: cfg.RedisPassword,
-			DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout}
-	}
-	return asynq.RedisClientOpt{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB,
-		DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout}
-}
-
 // RedisTarget describes the Redis of the configuration for humans: the
 // address of REDIS_ADDR (its password hidden), or the Sentinel master and
 // sentinels, or the Cluster seed nodes.
@@ -103,27 +84,30 @@ func RedisTarget(cfg config.Config) string {
 // reply or command goes past the buffer.
 const redisBuffer = 4 << 10
 
-// NewRedis returns the Redis client of the configuration: a *redis.Client,
-// a failover client (Sentinel) or a cluster client, with the options of
-// RedisConnOpt and buffers of redisBuffer bytes.
-func NewRedis(cfg config.Config) redis.UniversalClient {
-	switch o := RedisConnOpt(cfg).(type) {
-	case asynq.RedisFailoverClientOpt:
-		return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs,
-			SentinelPassword: o.SentinelPassword, Password: o.Password, DB: o.DB,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
-			ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer, PipelineReadBufferSize: redisBuffer, PipelineWriteBufferSize: redisBuffer})
-	case asynq.RedisClusterClientOpt:
-		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.Addrs, Password: o.Password,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
-			ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer, PipelineReadBufferSize: redisBuffer, PipelineWriteBufferSize: redisBuffer})
-	case asynq.RedisClientOpt:
-		return redis.NewClient(&redis.Options{Addr: o.Addr, Password: o.Password, DB: o.DB,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
-			ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer, PipelineReadBufferSize: redisBuffer, PipelineWriteBufferSize: redisBuffer})
+// redisOptions returns the Redis connection options of the configuration:
+// the one server of REDIS_ADDR, the primary the sentinels of
+// REDIS_SENTINEL_ADDRS name, or the Redis Cluster of REDIS_CLUSTER_ADDRS.
+// It is the one place that knows the deployment.
+func redisOptions(cfg config.Config) *redis.UniversalOptions {
+	o := &redis.UniversalOptions{Password: cfg.RedisPassword, DB: cfg.RedisDB,
+		DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout,
+		ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer, PipelineReadBufferSize: redisBuffer, PipelineWriteBufferSize: redisBuffer}
+	switch cfg.RedisMode() {
+	case config.RedisSentinel:
+		o.Addrs, o.MasterName, o.SentinelPassword = cfg.RedisSentinelList(), cfg.RedisSentinelMaster, cfg.RedisSentinelPassword
+	case config.RedisCluster:
+		o.Addrs, o.IsClusterMode, o.DB = cfg.RedisClusterList(), true, 0 // a cluster has database 0 only
 	default:
-		panic(fmt.Sprintf("app: unknown Redis options %T", o))
+		o.Addrs = []string{cfg.RedisAddr}
 	}
+	return o
+}
+
+// NewRedis returns the Redis client of the configuration: a *redis.Client,
+// a failover client (Sentinel) or a cluster client, as go-redis picks it
+// from redisOptions.
+func NewRedis(cfg config.Config) redis.UniversalClient {
+	return redis.NewUniversalClient(redisOptions(cfg))
 }
 
 // NewWriter returns the InfluxDB writer of the configuration.

@@ -4,21 +4,19 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 )
 
-// TestRedisConnOptFollowsMode checks that each Redis deployment gets the
-// matching asynq options and go-redis client, with the passwords and the
+// TestRedisOptionsFollowMode checks that each Redis deployment gets the
+// matching options and go-redis client, with the passwords and the
 // database where they belong.
-func TestRedisConnOptFollowsMode(t *testing.T) {
+func TestRedisOptionsFollowMode(t *testing.T) {
 	base := config.Config{RedisAddr: "127.0.0.1:6379", RedisPassword: "data-pw", RedisDB: 2}
 
-	opt := RedisConnOpt(base)
-	if o, ok := opt.(asynq.RedisClientOpt); !ok || o.Addr != base.RedisAddr || o.Password != "data-pw" || o.DB != 2 {
-		t.Errorf("standalone: RedisConnOpt = %#v", opt)
+	if o := redisOptions(base); !slices.Equal(o.Addrs, []string{base.RedisAddr}) || o.MasterName != "" || o.IsClusterMode || o.Password != "data-pw" || o.DB != 2 {
+		t.Errorf("standalone: redisOptions = %#v", o)
 	}
 	if got := RedisTarget(base); got != base.RedisAddr {
 		t.Errorf("standalone: RedisTarget = %q", got)
@@ -33,11 +31,10 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 
 	s := base
 	s.RedisSentinelAddrs, s.RedisSentinelMaster, s.RedisSentinelPassword = "127.0.0.1:26379, 127.0.0.1:26380", "ectelem", "sentinel-pw"
-	opt = RedisConnOpt(s)
-	if o, ok := opt.(asynq.RedisFailoverClientOpt); !ok || o.MasterName != "ectelem" ||
-		!slices.Equal(o.SentinelAddrs, []string{"127.0.0.1:26379", "127.0.0.1:26380"}) ||
+	if o := redisOptions(s); o.MasterName != "ectelem" ||
+		!slices.Equal(o.Addrs, []string{"127.0.0.1:26379", "127.0.0.1:26380"}) ||
 		o.SentinelPassword != "sentinel-pw" || o.Password != "data-pw" || o.DB != 2 {
-		t.Errorf("sentinel: RedisConnOpt = %#v", opt)
+		t.Errorf("sentinel: redisOptions = %#v", o)
 	}
 	if got, want := RedisTarget(s), `master "ectelem" of sentinels 127.0.0.1:26379,127.0.0.1:26380`; got != want {
 		t.Errorf("sentinel: RedisTarget = %q, want %q", got, want)
@@ -52,9 +49,8 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 
 	c := base
 	c.RedisDB, c.RedisClusterAddrs = 0, "127.0.0.1:7000,127.0.0.1:7001"
-	opt = RedisConnOpt(c)
-	if o, ok := opt.(asynq.RedisClusterClientOpt); !ok || !slices.Equal(o.Addrs, []string{"127.0.0.1:7000", "127.0.0.1:7001"}) || o.Password != "data-pw" {
-		t.Errorf("cluster: RedisConnOpt = %#v", opt)
+	if o := redisOptions(c); !o.IsClusterMode || o.MasterName != "" || !slices.Equal(o.Addrs, []string{"127.0.0.1:7000", "127.0.0.1:7001"}) || o.Password != "data-pw" {
+		t.Errorf("cluster: redisOptions = %#v", o)
 	}
 	if got, want := RedisTarget(c), "cluster 127.0.0.1:7000,127.0.0.1:7001"; got != want {
 		t.Errorf("cluster: RedisTarget = %q, want %q", got, want)
@@ -64,6 +60,13 @@ func TestRedisConnOptFollowsMode(t *testing.T) {
 		t.Errorf("cluster: NewRedis = %T, want *redis.ClusterClient", rdb)
 	} else if o := cc.Options(); !slices.Equal(o.Addrs, []string{"127.0.0.1:7000", "127.0.0.1:7001"}) || o.Password != "data-pw" || !smallBuffers(o.ReadBufferSize, o.WriteBufferSize, o.PipelineReadBufferSize, o.PipelineWriteBufferSize) {
 		t.Errorf("cluster: client options %+v", o)
+	}
+	rdb.Close()
+	// One seed node is a cluster still, not a single server.
+	c.RedisClusterAddrs = "127.0.0.1:7000"
+	rdb = NewRedis(c)
+	if _, ok := rdb.(*redis.ClusterClient); !ok {
+		t.Errorf("cluster of one seed: NewRedis = %T, want *redis.ClusterClient", rdb)
 	}
 	rdb.Close()
 }
