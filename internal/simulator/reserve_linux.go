@@ -20,18 +20,11 @@ func reservePort(host string) (int, io.Closer, error) {
 	if err != nil {
 		return reserveFreePort(host)
 	}
-	var (
-		fd     int
-		sa     syscall.Sockaddr
-		family = syscall.AF_INET6
-	)
-	if ip.Unmap().Is4() {
-		family = syscall.AF_INET
-		sa = &syscall.SockaddrInet4{Addr: ip.Unmap().As4()}
-	} else {
-		sa = &syscall.SockaddrInet6{Addr: ip.As16()}
+	family, sa := syscall.AF_INET6, syscall.Sockaddr(&syscall.SockaddrInet6{Addr: ip.As16()})
+	if ip4 := ip.Unmap(); ip4.Is4() {
+		family, sa = syscall.AF_INET, &syscall.SockaddrInet4{Addr: ip4.As4()}
 	}
-	fd, err = syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, nil, fmt.Errorf("reserve a port on %s: %w", host, os.NewSyscallError("socket", err))
 	}
