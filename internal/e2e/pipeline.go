@@ -110,7 +110,8 @@ func Start(t testing.TB, o Options) *Pipeline {
 	if clock == nil {
 		clock = NewClock()
 	}
-	t.Logf("e2e: clock starts at %s (%s=%s replays this run)", clock.Now().Format(time.RFC3339), StartEnv, clock.Now().Format(time.RFC3339))
+	start := clock.Now().Format(time.RFC3339)
+	t.Logf("e2e: clock starts at %s (%s=%s replays this run)", start, StartEnv, start)
 	p := &Pipeline{t: t, Clock: clock, Logs: &testenv.LogBuffer{}, nWorkers: o.Workers}
 	p.Redis = testenv.StartRedis(t)
 	p.Influx = o.Influx
