@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
+	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
@@ -98,8 +100,12 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 		j.rep.Reachability = Reachability{Reachable: j.p.State != OrchestratorUnreachable, Method: MethodOrchestrator}
 		return j.viaOrchestrator(ctx)
 	}
-	j.rep.Reachability = j.h.o.Reacher.Check(ctx, j.p.Address)
-	if !j.rep.Reachability.Reachable {
+	reach := j.h.o.Reacher.Check(ctx, j.p.Address)
+	conn, checked := reach.Conn, time.Now()
+	reach.Conn = nil
+	j.rep.Reachability = reach
+	if !reach.Reachable {
+		handOn(nil, conn, checked)
 		if j.route.CollectVia == CollectAuto {
 			return j.viaOrchestrator(ctx)
 		}
@@ -112,6 +118,7 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 	j.planSources(ctx)
 	if len(j.due) == 0 {
 		// Nothing is due: no login either.
+		handOn(nil, conn, checked)
 		j.collectedVia(telemetry.ViaDirect)
 		j.flush(ctx)
 		j.settle()
@@ -120,9 +127,11 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 	outcome := OutcomeLoginFailed
 	client, err := j.h.o.Dial(j.p.Address)
 	if err != nil {
+		handOn(nil, conn, checked)
 		outcome, err = OutcomeFailed, fmt.Errorf("build client: %w", err)
 		j.status.Login = LoginFailed
 	} else {
+		handOn(client, conn, checked)
 		err = client.Login(ctx)
 		j.status.Login = loginOutcome(err)
 		if err != nil {
@@ -150,6 +159,26 @@ func (j *job) connect(ctx context.Context) (Appliance, func()) {
 			j.log.Warn().Err(err).Dur(logging.FieldElapsed, j.elapsed()).Msg("logout failed")
 		}
 	}
+}
+
+// adoptWithin is how old the reachability check's connection may be when
+// the login starts and still be used: a server may close a connection on
+// which no TLS handshake begins, and the check and the login are normally
+// a few milliseconds apart.
+const adoptWithin = 5 * time.Second
+
+// handOn gives the reachability check's open connection, if any, to c
+// when c can use it and the check was made less than adoptWithin ago;
+// otherwise it closes the connection. A nil c closes it.
+func handOn(c Appliance, conn net.Conn, checked time.Time) {
+	if conn == nil {
+		return
+	}
+	if a, ok := c.(ConnAdopter); ok && time.Since(checked) < adoptWithin {
+		a.Adopt(conn)
+		return
+	}
+	conn.Close()
 }
 
 // viaOrchestrator readies the job to read the appliance through the

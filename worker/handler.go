@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sort"
 	"strings"
 	"sync"
@@ -51,6 +52,14 @@ var _ Appliance = (*edgeconnect.Client)(nil)
 // Dialer returns a client for the appliance at address (ip or host:port).
 // It must not do network I/O; a new session per job is expected.
 type Dialer func(address string) (Appliance, error)
+
+// ConnAdopter is an Appliance client that can take the open connection of
+// the reachability check as its first connection to the appliance, which
+// saves a TCP handshake per job. Adopt takes ownership of conn: the client
+// uses it or closes it, at the latest when it logs out.
+type ConnAdopter interface {
+	Adopt(conn net.Conn)
+}
 
 // Sink stores points (*influx.Writer implements it). Write returns how many
 // points were stored. Write must not keep the points' tags or fields after

@@ -26,9 +26,15 @@ type Reachability struct {
 	Method    string        // how reachability was established (or last tried)
 	RTT       time.Duration // round trip of the successful probe
 	Err       error         // why it is unreachable; nil when reachable
+	// Conn is the open connection of a successful TCP check, for the job's
+	// login to use instead of connecting again (see ConnAdopter); nil for
+	// the other methods. Whoever receives it closes it or hands it on.
+	Conn net.Conn
 }
 
 // Reacher checks whether an appliance answers before the worker logs in.
+// A check that connects to the HTTPS port returns that connection open in
+// Reachability.Conn.
 type Reacher interface {
 	Check(ctx context.Context, address string) Reachability
 }
@@ -61,6 +67,7 @@ type tcpReacher struct{ timeout time.Duration }
 
 // Check connects to the appliance's HTTPS port. Only a completed handshake
 // counts: a refused connection means the REST API cannot be used either.
+// The connection is returned open, in Reachability.Conn.
 func (r tcpReacher) Check(ctx context.Context, address string) Reachability {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -71,9 +78,7 @@ func (r tcpReacher) Check(ctx context.Context, address string) Reachability {
 	if err != nil {
 		return Reachability{Method: MethodTCP, Err: fmt.Errorf("tcp connect to %s: %w", hostport, err)}
 	}
-	rtt := time.Since(start)
-	conn.Close()
-	return Reachability{Reachable: true, Method: MethodTCP, RTT: rtt}
+	return Reachability{Reachable: true, Method: MethodTCP, RTT: time.Since(start), Conn: conn}
 }
 
 // icmpReacher remembers which ICMP socket kind works on this host, so the

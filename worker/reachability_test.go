@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -42,15 +43,51 @@ func TestTCPReacher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := listenLoopback(t)
-	if got := r.Check(t.Context(), open); !got.Reachable || got.Method != MethodTCP || got.Err != nil {
-		t.Errorf("Check(open %s) = %+v, want reachable by tcp", open, got)
+	open := echoLoopback(t)
+	got := r.Check(t.Context(), open)
+	if !got.Reachable || got.Method != MethodTCP || got.Err != nil || got.Conn == nil {
+		t.Fatalf("Check(open %s) = %+v, want reachable by tcp with its connection", open, got)
 	}
+	// The check's connection comes back open, for the login to use.
+	if _, err := got.Conn.Write([]byte("hello")); err != nil {
+		t.Fatalf("write on the check's connection: %v", err)
+	}
+	buf := make([]byte, 5)
+	got.Conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.ReadFull(got.Conn, buf); err != nil || string(buf) != "hello" {
+		t.Errorf("echo on the check's connection = %q, %v; want hello", buf, err)
+	}
+	got.Conn.Close()
+
 	closed := closedLoopbackPort(t)
-	got := r.Check(t.Context(), closed)
-	if got.Reachable || got.Err == nil || !strings.Contains(got.Err.Error(), "tcp connect to "+closed) {
-		t.Errorf("Check(closed %s) = %+v, want unreachable naming the address", closed, got)
+	got = r.Check(t.Context(), closed)
+	if got.Reachable || got.Err == nil || !strings.Contains(got.Err.Error(), "tcp connect to "+closed) || got.Conn != nil {
+		t.Errorf("Check(closed %s) = %+v, want unreachable naming the address, no connection", closed, got)
 	}
+}
+
+// echoLoopback listens on a loopback port and echoes what each connection
+// sends.
+func echoLoopback(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				io.Copy(c, c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // TestICMPReacherFallsBackToTCP covers every path the host allows: where
@@ -65,6 +102,12 @@ func TestICMPReacher(t *testing.T) {
 	got := r.Check(t.Context(), open)
 	if !got.Reachable || (got.Method != MethodICMP && got.Method != MethodTCP) {
 		t.Errorf("Check(%s) = %+v, want reachable", open, got)
+	}
+	if (got.Method == MethodTCP) != (got.Conn != nil) {
+		t.Errorf("Check(%s) by %s returned connection %v: want one after a TCP check only", open, got.Method, got.Conn)
+	}
+	if got.Conn != nil {
+		got.Conn.Close()
 	}
 	t.Logf("loopback reachable by %s (rtt %s)", got.Method, got.RTT)
 }
@@ -92,4 +135,45 @@ func TestHostPort(t *testing.T) {
 			t.Errorf("HostPort(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// closeRecorder is a connection that only records being closed.
+type closeRecorder struct {
+	net.Conn
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// adopter is an appliance client that takes the check's connection.
+type adopter struct {
+	Appliance
+	got net.Conn
+}
+
+func (a *adopter) Adopt(conn net.Conn) { a.got = conn }
+
+// The job gives the check's connection to a client that can use it while
+// it is fresh, and closes it in every other case.
+func TestHandOnGivesTheCheckConnectionOrClosesIt(t *testing.T) {
+	fresh, stale := time.Now(), time.Now().Add(-adoptWithin-time.Second)
+	for _, tc := range []struct {
+		name    string
+		client  Appliance
+		checked time.Time
+		adopted bool
+	}{
+		{"adopter, fresh", &adopter{}, fresh, true},
+		{"adopter, older than adoptWithin", &adopter{}, stale, false},
+		{"client that cannot adopt", struct{ Appliance }{}, fresh, false},
+		{"no client", nil, fresh, false},
+	} {
+		conn := &closeRecorder{}
+		handOn(tc.client, conn, tc.checked)
+		a, _ := tc.client.(*adopter)
+		if got := a != nil && a.got == conn; got != tc.adopted || conn.closed == tc.adopted {
+			t.Errorf("%s: adopted %v, closed %v; want adopted %v, closed %v", tc.name, got, conn.closed, tc.adopted, !tc.adopted)
+		}
+	}
+	handOn(&adopter{}, nil, fresh) // no connection: nothing to do, no panic
 }

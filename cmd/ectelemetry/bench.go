@@ -368,7 +368,7 @@ func runBench(ctx context.Context, e env) error {
 	if *via != config.ViaDirect {
 		fmt.Fprintf(e.stdout, "Orchestrator pass-through requests per job (unreachable appliances included): %s\n", strings.Join(relayedPer, ", "))
 	}
-	fmt.Fprintf(e.stdout, "connections per collected appliance (its TCP reachability check included): %s\n", strings.Join(connsPer, ", "))
+	fmt.Fprintf(e.stdout, "connections per collected appliance (the TCP reachability check's included, reused for HTTPS): %s\n", strings.Join(connsPer, ", "))
 	werr.printSummary(e.stdout)
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, total, unreachable)
 	for _, l := range lostNotes {

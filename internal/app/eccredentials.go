@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"sync"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
@@ -30,8 +32,10 @@ func ApplianceDialer(creds config.ApplianceCredentials, base edgeconnect.Options
 		o.Address = addr
 		o.User, o.Password, entry = creds.For(addr)
 		var own *http.Transport
+		first := &firstConn{}
 		if shared != nil {
 			own = shared.Clone()
+			own.DialContext = first.dial(own.DialContext)
 			o.Transport = own
 		}
 		c, err := edgeconnect.New(o)
@@ -47,23 +51,69 @@ func ApplianceDialer(creds config.ApplianceCredentials, base edgeconnect.Options
 			a = namedLogin{Appliance: a, via: via}
 		}
 		if own != nil {
-			a = ownConnections{Appliance: a, tr: own}
+			a = ownConnections{Appliance: a, tr: own, first: first}
 		}
 		return a, nil
 	}
 }
 
-// ownConnections is an appliance client with a transport of its own.
+// ownConnections is an appliance client with a transport of its own,
+// whose first connection may be one the client adopted.
 type ownConnections struct {
 	worker.Appliance
-	tr *http.Transport
+	tr    *http.Transport
+	first *firstConn
 }
 
+// Adopt makes conn, the reachability check's open TCP connection to the
+// appliance, the transport's first connection: the TLS handshake runs on
+// it instead of on a new one.
+func (a ownConnections) Adopt(conn net.Conn) { a.first.set(conn) }
+
 // Logout ends the session, then closes the client's connections (all idle
-// by then: the job's sources are done).
+// by then: the job's sources are done), an adopted one never used
+// included.
 func (a ownConnections) Logout(ctx context.Context) error {
+	defer a.first.set(nil)
 	defer a.tr.CloseIdleConnections()
 	return a.Appliance.Logout(ctx)
+}
+
+// firstConn holds one open connection for a transport's next dial.
+type firstConn struct {
+	mu   sync.Mutex
+	conn net.Conn
+}
+
+// set holds conn, closing the one held before; nil only closes that.
+func (f *firstConn) set(conn net.Conn) {
+	f.mu.Lock()
+	old := f.conn
+	f.conn = conn
+	f.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// dial returns a DialContext that answers with the held connection once,
+// then dials with next (a plain dialer when next is nil). The transport
+// only dials its one appliance, so the held connection is to the address
+// asked for.
+func (f *firstConn) dial(next func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if next == nil {
+		next = (&net.Dialer{}).DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		f.mu.Lock()
+		conn := f.conn
+		f.conn = nil
+		f.mu.Unlock()
+		if conn != nil {
+			return conn, nil
+		}
+		return next(ctx, network, addr)
+	}
 }
 
 // namedLogin is an appliance client whose login errors name the

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -91,9 +93,11 @@ func TestApplianceDialerClosesAJobsConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The TCP reachability check is one connection, never resumed.
-	if conns, resumed := after.Connections-before.Connections, after.ResumedConnections-before.ResumedConnections; conns < 2 || resumed != conns-1 {
-		t.Errorf("job made %d connections, %d resumed; want every TLS connection resumed (the clone shares the session cache)", conns, resumed)
+	// The TCP reachability check's connection carries the first TLS
+	// handshake: every connection of the job is a resumed TLS connection,
+	// none was made for the check alone.
+	if conns, resumed := after.Connections-before.Connections, after.ResumedConnections-before.ResumedConnections; conns < 1 || resumed != conns {
+		t.Errorf("job made %d connections, %d resumed; want every one a resumed TLS connection (the check's adopted, the clone sharing the session cache)", conns, resumed)
 	}
 
 	bad := good
@@ -103,5 +107,55 @@ func TestApplianceDialerClosesAJobsConnections(t *testing.T) {
 	}
 	if n := openAfter(5 * time.Second); n != 0 {
 		t.Errorf("%d connections of a job whose login was refused still open", n)
+	}
+}
+
+// closeRecorder is a connection that only records being closed.
+type closeRecorder struct {
+	net.Conn
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// The held connection answers the transport's first dial only; one never
+// used is closed when another replaces it or at logout.
+func TestFirstConnAnswersOneDial(t *testing.T) {
+	var f firstConn
+	held, dialled := &closeRecorder{}, &closeRecorder{}
+	dials := 0
+	dial := f.dial(func(context.Context, string, string) (net.Conn, error) { dials++; return dialled, nil })
+	f.set(held)
+	for i, want := range []net.Conn{held, dialled, dialled} {
+		if got, err := dial(t.Context(), "tcp", "127.0.0.1:443"); err != nil || got != want {
+			t.Errorf("dial %d = %v, %v; want %v", i+1, got, err, want)
+		}
+	}
+	if dials != 2 || held.closed {
+		t.Errorf("%d dials, held connection closed %v; want 2 dials after the held one, which stays open", dials, held.closed)
+	}
+
+	first, second := &closeRecorder{}, &closeRecorder{}
+	f.set(first)
+	f.set(second)
+	if !first.closed || second.closed {
+		t.Errorf("replaced connection closed %v, its replacement %v; want only the replaced one closed", first.closed, second.closed)
+	}
+
+	// A client that adopted a connection and never used it closes it when
+	// it logs out, without a session to end.
+	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ApplianceDialer(config.ApplianceCredentials{DefaultUser: "u", DefaultPasswd: "p"},
+		edgeconnect.Options{Transport: tr, Timeout: time.Second})("127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused := &closeRecorder{}
+	c.(worker.ConnAdopter).Adopt(unused)
+	if err := c.Logout(t.Context()); err != nil || !unused.closed {
+		t.Errorf("Logout = %v, adopted connection closed %v; want nil, closed", err, unused.closed)
 	}
 }
