@@ -120,18 +120,14 @@ func (r *icmpReacher) Check(ctx context.Context, address string) Reachability {
 	return r.tcp.Check(ctx, address)
 }
 
-// ping sends three echo requests within the timeout. sockErr is set when no
-// ICMP socket could be opened at all.
+// ping sends up to three echo requests 200 ms apart and stops at the first
+// reply, within the timeout. sockErr is set when no ICMP socket could be
+// opened at all.
 func (r *icmpReacher) ping(ctx context.Context, host string, privileged bool) (res Reachability, sockErr error) {
-	p, err := probing.NewPinger(host)
+	p, err := r.pinger(host, privileged)
 	if err != nil {
 		return Reachability{Method: MethodICMP, Err: fmt.Errorf("icmp %s: %w", host, err)}, nil
 	}
-	p.SetPrivileged(privileged)
-	p.SetLogger(probing.NoopLogger{})
-	p.Count = 3
-	p.Interval = 200 * time.Millisecond
-	p.Timeout = r.timeout
 	var stats *probing.Statistics
 	p.OnFinish = func(s *probing.Statistics) { stats = s }
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -146,6 +142,25 @@ func (r *icmpReacher) ping(ctx context.Context, host string, privileged bool) (r
 		return Reachability{Method: MethodICMP, Err: fmt.Errorf("icmp %s: no reply", host)}, nil
 	}
 	return Reachability{Reachable: true, Method: MethodICMP, RTT: stats.AvgRtt}, nil
+}
+
+// pinger returns a pinger of host that sends up to three echo requests
+// and stops at the first reply: one reply answers the question, and
+// waiting for three (400 ms and more) lengthened every job. Later requests
+// are there for an echo lost on the way, as the first often is while a
+// router resolves the address.
+func (r *icmpReacher) pinger(host string, privileged bool) (*probing.Pinger, error) {
+	p, err := probing.NewPinger(host)
+	if err != nil {
+		return nil, err
+	}
+	p.SetPrivileged(privileged)
+	p.SetLogger(probing.NoopLogger{})
+	p.Count = 3
+	p.Interval = 200 * time.Millisecond
+	p.Timeout = r.timeout
+	p.OnRecv = func(*probing.Packet) { p.Stop() }
+	return p, nil
 }
 
 // isSocketError reports whether err means no ICMP socket could be opened

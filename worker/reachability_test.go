@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	probing "github.com/prometheus-community/pro-bing"
 )
 
 func listenLoopback(t *testing.T) string {
@@ -110,6 +112,31 @@ func TestICMPReacher(t *testing.T) {
 		got.Conn.Close()
 	}
 	t.Logf("loopback reachable by %s (rtt %s)", got.Method, got.RTT)
+}
+
+// The ICMP check stops at the first reply instead of waiting for three.
+func TestPingerStopsAtTheFirstReply(t *testing.T) {
+	r := &icmpReacher{timeout: 2 * time.Second}
+	var stats *probing.Statistics
+	for _, privileged := range []bool{false, true} {
+		p, err := r.pinger("127.0.0.1", privileged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.OnFinish = func(s *probing.Statistics) { stats = s }
+		if err := p.RunWithContext(t.Context()); err != nil {
+			t.Logf("ICMP (privileged %v) cannot be used here: %v", privileged, err)
+			stats = nil
+			continue
+		}
+		break
+	}
+	if stats == nil {
+		t.Skip("no ICMP socket can be opened on this host: the TCP check covers it (TestICMPReacher)")
+	}
+	if stats.PacketsRecv != 1 || stats.PacketsSent != 1 {
+		t.Errorf("pinging the loopback sent %d echo requests and got %d replies, want 1 and 1", stats.PacketsSent, stats.PacketsRecv)
+	}
 }
 
 func TestNoneReacher(t *testing.T) {
