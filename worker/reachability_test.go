@@ -70,7 +70,7 @@ func TestTCPReacher(t *testing.T) {
 
 // echoLoopback listens on a loopback port and echoes what each connection
 // sends.
-func echoLoopback(t *testing.T) string {
+func echoLoopback(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -203,4 +203,34 @@ func TestHandOnGivesTheCheckConnectionOrClosesIt(t *testing.T) {
 		}
 	}
 	handOn(&adopter{}, nil, fresh) // no connection: nothing to do, no panic
+}
+
+// BenchmarkReachabilityCheck times one check of a loopback appliance by
+// each method: go test -run '^$' -bench ReachabilityCheck ./worker/
+func BenchmarkReachabilityCheck(b *testing.B) {
+	for _, mode := range []string{MethodICMP, MethodTCP} {
+		b.Run(mode, func(b *testing.B) {
+			r, err := NewReacher(mode, 2*time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			addr := echoLoopback(b)
+			check := func() {
+				got := r.Check(b.Context(), addr)
+				if !got.Reachable {
+					b.Fatalf("Check(%s) = %+v, want reachable", addr, got)
+				}
+				if got.Method != mode {
+					b.Skipf("no %s here: the check answered by %s", mode, got.Method)
+				}
+				if got.Conn != nil {
+					got.Conn.Close()
+				}
+			}
+			check()
+			for b.Loop() {
+				check()
+			}
+		})
+	}
 }
