@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
@@ -129,18 +131,23 @@ func TestJobLogsOutBeforeWritingMinuteStats(t *testing.T) {
 // minute statistics it carried at once.
 type inFlight struct {
 	rt       http.RoundTripper
+	counts   func(path string) bool // which requests are counted
 	now, max atomic.Int64
 }
 
 func (f *inFlight) RoundTrip(req *http.Request) (*http.Response, error) {
-	if strings.Contains(req.URL.Path, "/stats/minute") {
-		return f.rt.RoundTrip(req)
-	}
-	n := f.now.Add(1)
-	defer f.now.Add(-1)
-	for m := f.max.Load(); n > m && !f.max.CompareAndSwap(m, n); m = f.max.Load() {
+	if f.counts(req.URL.Path) {
+		n := f.now.Add(1)
+		defer f.now.Add(-1)
+		noteMax(&f.max, n)
 	}
 	return f.rt.RoundTrip(req)
+}
+
+// noteMax raises m to n if n is larger.
+func noteMax(m *atomic.Int64, n int64) {
+	for old := m.Load(); n > old && !m.CompareAndSwap(old, n); old = m.Load() {
+	}
 }
 
 // A direct job reads its point-in-time sources on no more goroutines than
@@ -158,7 +165,11 @@ func TestDirectJobReadsSourcesOnItsConnections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rt := &inFlight{rt: tr}
+		// The minute statistics and the traffic-class names they use are
+		// read on a goroutine of their own.
+		rt := &inFlight{rt: tr, counts: func(path string) bool {
+			return !strings.Contains(path, "/stats/minute") && !strings.HasSuffix(path, "/trafficclass")
+		}}
 		f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 5 * time.Millisecond}}}, func(_ *simulator.Simulator, o *Options) {
 			o.Parallel, o.Connections = 6, tc.connections
 			o.Dial = func(addr string) (Appliance, error) {
@@ -180,4 +191,87 @@ func TestDirectJobReadsSourcesOnItsConnections(t *testing.T) {
 		}
 		tr.CloseIdleConnections()
 	}
+}
+
+// The nine tunnel calls of a job run on as many goroutines as it has
+// connections, not one after another, and count what one after another
+// counts.
+func TestTunnelCallsRunOnTheJobsConnections(t *testing.T) {
+	counts := map[int][]string{} // tunnel_count_stats lines by connections
+	for _, connections := range []int{1, 2} {
+		tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true, MaxConnsPerHost: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := &inFlight{rt: tr, counts: func(path string) bool {
+			return strings.Contains(path, "unnelAllIDs") || strings.Contains(path, "unnels/allIDs") ||
+				strings.Contains(path, "unnelAliases") || strings.Contains(path, "unnels/aliases")
+		}}
+		f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 5 * time.Millisecond}}}, func(_ *simulator.Simulator, o *Options) {
+			o.Connections = connections
+			o.Dial = func(addr string) (Appliance, error) {
+				return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
+					Password: simulator.DefaultECPassword, Transport: rt})
+			}
+		})
+		collected := 0
+		for _, p := range f.polls {
+			if rep := f.h.Collect(t.Context(), p); rep.Outcome == OutcomeOK {
+				collected++
+			}
+		}
+		pts := f.sink.byMeasurement(telemetry.MeasTunnelCountStats)
+		if collected == 0 || len(pts) != collected {
+			t.Fatalf("Connections %d: %d jobs collected, %d tunnel count points; want some, one each", connections, collected, len(pts))
+		}
+		for _, p := range pts {
+			if len(p.Fields) != 4*len(tunnelFields) {
+				t.Errorf("Connections %d: tunnel count point %v, want every family's all, up, down and down list", connections, p)
+			}
+		}
+		counts[connections] = lines(t, pts)
+		if m := rt.max.Load(); m != int64(connections) {
+			t.Errorf("Connections %d: at most %d tunnel requests at once, want %d", connections, m, connections)
+		}
+		tr.CloseIdleConnections()
+	}
+	if diff := cmp.Diff(counts[1], counts[2]); diff != "" {
+		t.Errorf("tunnel counts read on two goroutines differ from those read on one (-one +two):\n%s", diff)
+	}
+}
+
+// runAll runs every function once, on at most par goroutines, and raises
+// a panic of one on the caller's goroutine after the others ran.
+func TestRunAll(t *testing.T) {
+	var ran [7]atomic.Int32
+	var now, most atomic.Int64
+	fns := make([]func(), len(ran))
+	for i := range fns {
+		fns[i] = func() {
+			noteMax(&most, now.Add(1))
+			defer now.Add(-1)
+			time.Sleep(2 * time.Millisecond)
+			ran[i].Add(1)
+			if i == 2 {
+				panic("source two")
+			}
+		}
+	}
+	got := func() (p any) {
+		defer func() { p = recover() }()
+		runAll(fns, 3)
+		return nil
+	}()
+	if got != "source two" {
+		t.Errorf("runAll raised %v, want the panic of the third function", got)
+	}
+	for i := range ran {
+		if n := ran[i].Load(); n != 1 {
+			t.Errorf("function %d ran %d times, want once", i, n)
+		}
+	}
+	if m := most.Load(); m < 2 || m > 3 {
+		t.Errorf("at most %d functions at once, want 2 or 3 (par 3)", m)
+	}
+	runAll(nil, 4) // nothing to run: returns
 }

@@ -417,15 +417,6 @@ func (j *job) run(ctx context.Context) {
 	logout := sync.OnceFunc(done)
 	defer logout()
 
-	// Traffic-class names label the minute statistics; fetch them first.
-	// Without them (traffic_class disabled) traffic_class_name is left out.
-	var classes map[string]string
-	j.source(ctx, SourceTrafficClass, j.h.o.SourceTimeout, func(ctx context.Context) error {
-		var err error
-		classes, err = client.TrafficClasses(ctx)
-		return err
-	})
-
 	// The session ends as soon as the job needs the appliance no more: when
 	// the point-in-time sources are done and the minute statistics are
 	// downloaded, before they are parsed and written. A job waiting for a
@@ -438,41 +429,74 @@ func (j *job) run(ctx context.Context) {
 	go func() {
 		defer mwg.Done()
 		defer release()
+		// Traffic-class names label the minute statistics, so they come
+		// first on this goroutine, while the point-in-time sources start on
+		// the others. Without them (traffic_class disabled)
+		// traffic_class_name is left out.
+		var classes map[string]string
+		j.source(ctx, SourceTrafficClass, j.h.o.SourceTimeout, func(ctx context.Context) error {
+			var err error
+			classes, err = client.TrafficClasses(ctx)
+			return err
+		})
 		// Minute stats use the job's whole budget (backfill keeps a reserve).
 		j.source(ctx, SourceMinuteStats, 0, func(ctx context.Context) error {
 			return j.backfill(ctx, client, classes, release)
 		})
 	}()
-	var wg sync.WaitGroup
 	// Parallel goroutines take the due sources in turn: one goroutine per
 	// source, most of them waiting, cost a stack each in every job in flight.
-	var due []namedSource
+	var due []func()
 	for _, s := range j.pointInTimeSources(client) {
 		if j.due[s.name] {
-			due = append(due, s)
+			due = append(due, func() { j.source(ctx, s.name, j.h.o.SourceTimeout, s.fn) })
 		}
 	}
-	var next atomic.Int32
-	take := func() {
-		for i := next.Add(1) - 1; int(i) < len(due); i = next.Add(1) - 1 {
-			j.source(ctx, due[i].name, j.h.o.SourceTimeout, due[i].fn)
-		}
-	}
-	// The job's own goroutine is one of them.
-	for range min(j.parallel(), len(due)) - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			take()
-		}()
-	}
-	take()
-	wg.Wait()
+	runAll(due, j.parallel())
 	<-downloaded
 	logout()
 	mwg.Wait()
 	j.flush(ctx)
 	j.settle()
+}
+
+// runAll calls every function of fns on at most par goroutines, the
+// caller's among them, each taking the next function not yet taken, and
+// returns when all have returned. A panic in one is raised again on the
+// caller's goroutine once the others are done (where a source's recover
+// turns it into the source's error); the functions not yet taken by then
+// still run.
+func runAll(fns []func(), par int) {
+	var (
+		next     atomic.Int32
+		mu       sync.Mutex
+		panicked any
+	)
+	var take func()
+	take = func() {
+		defer func() {
+			if p := recover(); p != nil {
+				mu.Lock()
+				if panicked == nil {
+					panicked = p
+				}
+				mu.Unlock()
+				take() // the rest of the list
+			}
+		}()
+		for i := next.Add(1) - 1; int(i) < len(fns); i = next.Add(1) - 1 {
+			fns[i]()
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(par, len(fns)) - 1 {
+		wg.Go(take)
+	}
+	take()
+	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 }
 
 // parallel is how many goroutines read the job's point-in-time sources:
@@ -665,32 +689,41 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 // tunnels makes the demo's nine tunnel calls. Fields of the calls that
 // succeeded are written; the error names the ones that failed.
 func (j *job) tunnels(ctx context.Context, c Appliance) error {
+	// The nine calls (three per family) do not depend on one another: they
+	// run on as many goroutines as the job has connections, not in a row,
+	// where they were the longest chain of a job's requests and left a
+	// connection idle while the job's other sources were long done.
+	n := len(tunnelFields)
+	all, up, down := make([][]string, n), make([][]string, n), make([][]edgeconnect.TunnelAlias, n)
+	errs := make([]error, 3*n) // in the order of the calls
+	calls := make([]func(), 0, 3*n)
+	for i, tf := range tunnelFields {
+		calls = append(calls,
+			func() { all[i], errs[3*i] = c.TunnelIDs(ctx, tf.family, "") },
+			func() { up[i], errs[3*i+1] = c.TunnelIDs(ctx, tf.family, "Up") },
+			func() { down[i], errs[3*i+2] = c.TunnelAliases(ctx, tf.family, 1000, "", "Down") })
+	}
+	runAll(calls, j.parallel())
 	tc := tunnelCounts{
 		all: map[edgeconnect.TunnelFamily][]string{}, up: map[edgeconnect.TunnelFamily][]string{},
 		down: map[edgeconnect.TunnelFamily][]edgeconnect.TunnelAlias{}, downFetched: map[edgeconnect.TunnelFamily]bool{},
 	}
-	var errs []error
-	for _, tf := range tunnelFields {
-		if ids, err := c.TunnelIDs(ctx, tf.family, ""); err == nil {
-			tc.all[tf.family] = ids
-		} else {
-			errs = append(errs, err)
+	for i, tf := range tunnelFields {
+		if errs[3*i] == nil {
+			tc.all[tf.family] = all[i]
 		}
-		if ids, err := c.TunnelIDs(ctx, tf.family, "Up"); err == nil {
-			tc.up[tf.family] = ids
-		} else {
-			errs = append(errs, err)
+		if errs[3*i+1] == nil {
+			tc.up[tf.family] = up[i]
 		}
-		if al, err := c.TunnelAliases(ctx, tf.family, 1000, "", "Down"); err == nil {
-			tc.down[tf.family], tc.downFetched[tf.family] = al, true
-		} else {
-			errs = append(errs, err)
+		if errs[3*i+2] == nil {
+			tc.down[tf.family], tc.downFetched[tf.family] = down[i], true
 		}
 	}
 	if pt, ok := j.b.tunnelCountPoint(tc, j.h.o.Now()); ok {
 		j.add(pt)
 	}
-	if len(errs) == 0 {
+	err := errors.Join(errs...)
+	if err == nil {
 		// Only a complete count may call tunnels down.
 		j.status.TunnelsRead = true
 		for _, tf := range tunnelFields {
@@ -699,7 +732,7 @@ func (j *job) tunnels(ctx context.Context, c Appliance) error {
 			j.status.TunnelsDown += int64(len(tc.down[tf.family]))
 		}
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // writePending writes the point-in-time points gathered so far, then the
