@@ -14,6 +14,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
@@ -274,4 +275,53 @@ func TestRunAll(t *testing.T) {
 		t.Errorf("at most %d functions at once, want 2 or 3 (par 3)", m)
 	}
 	runAll(nil, 4) // nothing to run: returns
+}
+
+// BenchmarkJob times a steady job (one archive) of an appliance whose
+// every answer comes 100 ms late, as over a WAN, on the job's two
+// connections, new ones each job with their TLS sessions resumed, as in a
+// worker: go test -run '^$' -bench Job -benchtime 5x ./worker/
+// ns/op is the job's wall time; requests/op what it asked of the appliance.
+func BenchmarkJob(b *testing.B) {
+	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := newFixtureWith(b, simulator.Config{Appliances: 3, Seed: 7, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 100 * time.Millisecond}}}, func(_ *simulator.Simulator, o *Options) {
+		o.Connections = 2
+		o.Dial = func(addr string) (Appliance, error) {
+			return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
+				Password: simulator.DefaultECPassword, Transport: tr})
+		}
+	})
+	var poll tasks.AppliancePoll
+	for _, p := range f.polls {
+		if poll.ApplianceID == "" || p.ApplianceID < poll.ApplianceID {
+			poll = p
+		}
+	}
+	collect := func() {
+		tr.CloseIdleConnections() // a job's connections close when it ends
+		if rep := f.h.Collect(b.Context(), poll); rep.Outcome != OutcomeOK {
+			b.Fatalf("%s: outcome %s (%v), want ok", poll.ApplianceID, rep.Outcome, rep.Err)
+		}
+	}
+	collect() // first contact: three archives
+	requests := func() int64 {
+		st, err := f.sim.Stats(poll.ApplianceID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var n int64
+		for _, c := range st.Requests {
+			n += c
+		}
+		return n
+	}
+	before := requests()
+	for b.Loop() {
+		f.clock.Add(time.Minute)
+		collect()
+	}
+	b.ReportMetric(float64(requests()-before)/float64(b.N), "requests/op")
 }

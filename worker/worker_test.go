@@ -109,7 +109,7 @@ func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 // newFixtureWith is newFixture with the simulator's configuration (its
 // clock is the fixture's) and a change to the handler's options (mod may
 // be nil; it runs before New and may use the started simulator).
-func newFixtureWith(t *testing.T, cfg simulator.Config, mod func(*simulator.Simulator, *Options)) *fixture {
+func newFixtureWith(t testing.TB, cfg simulator.Config, mod func(*simulator.Simulator, *Options)) *fixture {
 	t.Helper()
 	clock := &testClock{t: time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC)}
 	cfg.Now = clock.Now
@@ -158,7 +158,7 @@ func (f *fixture) useInflux(t *testing.T) *testenv.InfluxDB {
 
 // polls builds the payloads discovery would send, from the simulator's
 // Orchestrator API (decoded here independently of the orchestrator client).
-func polls(t *testing.T, sim *simulator.Simulator, now time.Time) map[string]tasks.AppliancePoll {
+func polls(t testing.TB, sim *simulator.Simulator, now time.Time) map[string]tasks.AppliancePoll {
 	t.Helper()
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsInsecure()}}
 	get := func(path string, v any) {
