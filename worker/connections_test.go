@@ -325,3 +325,39 @@ func BenchmarkJob(b *testing.B) {
 	}
 	b.ReportMetric(float64(requests()-before)/float64(b.N), "requests/op")
 }
+
+// A failing tunnel endpoint costs only the counts it gives: the other
+// families' counts and the failing family's down list are written, and
+// the source's error names the endpoint.
+func TestFailedTunnelCallKeepsTheOtherCounts(t *testing.T) {
+	f := newFixture(t, 4, simulator.Faults{})
+	a := reachable(t, f.sim)[0]
+	if err := f.sim.SetFault(a.ID, simulator.Fault{ErrorRate: map[simulator.Endpoint]float64{simulator.EndpointBondedTunnelIDs: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	if err := rep.SourceErrors[SourceTunnels]; rep.Outcome != OutcomePartial || err == nil || !strings.Contains(err.Error(), "bondedTunnels/allIDs") {
+		t.Fatalf("outcome %s, tunnels error %v; want partial, naming bondedTunnels/allIDs", rep.Outcome, err)
+	}
+	pts := f.sink.byMeasurement(telemetry.MeasTunnelCountStats)
+	if len(pts) != 1 {
+		t.Fatalf("%d tunnel count points, want 1", len(pts))
+	}
+	var got []string
+	for _, fl := range pts[0].Fields {
+		got = append(got, fl.Key)
+	}
+	var want []string
+	for i, tf := range tunnelFields {
+		if i != 1 { // the bonded family's id lists failed
+			want = append(want, tf.all, tf.up)
+		}
+		want = append(want, tf.down, tf.downList)
+	}
+	if tunnelFields[1].family != edgeconnect.TunnelOverlay {
+		t.Fatalf("tunnelFields[1] is %v, want the bonded (overlay) family", tunnelFields[1].family)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tunnel count fields (-want +got):\n%s", diff)
+	}
+}
