@@ -223,7 +223,8 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer, connsPer, rssPer []string
+	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer []string
+	logouts := map[string]int64{} // each appliance's logouts so far
 	var firstMinute, lastMinute int64
 	// An appliance whose first job was lost is first contacted in a later
 	// cycle, which fetches FIRST_CONTACT_MINUTES back from that cycle's
@@ -325,6 +326,11 @@ func runBench(ctx context.Context, e env) error {
 		relayedPer = append(relayedPer, fmt.Sprintf("%.1f (cycle %d)", float64(passthroughRequests(sim)-relayed0)/jobs, i+1))
 		conns1, resumed1 := sim.ConnectionTotals()
 		connsPer = append(connsPer, fmt.Sprintf("%.2f, %.0f%% resumed (cycle %d)", float64(conns1-conns0)/float64(st.Collected), 100*float64(resumed1-resumed0)/float64(max(conns1-conns0, 1)), i+1))
+		sessions, err := sessionTimes(sim, logouts)
+		if err != nil {
+			return err
+		}
+		sessionsPer = append(sessionsPer, fmt.Sprintf("%s (cycle %d)", sessionSummary(sessions), i+1))
 		rssNow, rssPeak, err := workersRSS(procs.workers)
 		if err != nil {
 			return err
@@ -369,6 +375,7 @@ func runBench(ctx context.Context, e env) error {
 		fmt.Fprintf(e.stdout, "Orchestrator pass-through requests per job (unreachable appliances included): %s\n", strings.Join(relayedPer, ", "))
 	}
 	fmt.Fprintf(e.stdout, "connections per collected appliance (the TCP reachability check's included, reused for HTTPS): %s\n", strings.Join(connsPer, ", "))
+	fmt.Fprintf(e.stdout, "appliance sessions, login to logout, s (median/90th percentile/longest): %s\n", strings.Join(sessionsPer, ", "))
 	werr.printSummary(e.stdout)
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, total, unreachable)
 	for _, l := range lostNotes {

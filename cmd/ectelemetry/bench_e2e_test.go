@@ -76,6 +76,11 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	} else if v, err := strconv.ParseFloat(c[1], 64); err != nil || v < 1 || v >= 1.5 {
 		t.Errorf("cycle 1: %s connections per appliance, want about 1 with EC_CONNECTIONS=1:\n%s", c[1], s)
 	}
+	// Every collected appliance's session, from its login to its logout, in
+	// each of the 3 cycles.
+	if !regexp.MustCompile(`appliance sessions, login to logout, s \(median/90th percentile/longest\): (\d+\.\d\d/\d+\.\d\d/\d+\.\d\d \(cycle \d\)(, |\n)){3}`).MatchString(s) {
+		t.Errorf("want the appliance sessions' lengths of each of the 3 cycles:\n%s", s)
+	}
 	if !regexp.MustCompile(`worker RSS at the end of each cycle, MB \(peak in the cycle\): [1-9]\d* \([1-9]\d*\), [1-9]\d* \([1-9]\d*\), [1-9]\d* \([1-9]\d*\)\n`).MatchString(s) {
 		t.Errorf("want the workers' RSS after each of the 3 cycles (2 and the catch-up one):\n%s", s)
 	}

@@ -559,3 +559,32 @@ func printTargets(w io.Writer, n int, rows []benchRow, peakRSS, steadyRSS int64,
 	}
 	fmt.Fprintf(w, "  %-52s %-14s %s\n", "every point stored", "all", stored)
 }
+
+// sessionTimes returns how long the session of every appliance that logged
+// out since logouts was taken lasted (its last one), and brings logouts
+// (appliance id to its logouts so far) up to date.
+func sessionTimes(sim *simulator.Simulator, logouts map[string]int64) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, a := range sim.Appliances() {
+		st, err := sim.Stats(a.ID)
+		if err != nil {
+			return nil, err
+		}
+		if st.Logouts > logouts[a.ID] {
+			out = append(out, st.LastSession)
+		}
+		logouts[a.ID] = st.Logouts
+	}
+	return out, nil
+}
+
+// sessionSummary formats the median, the 90th percentile and the longest
+// of d in seconds ("1.31/1.45/2.10"), or "none". It sorts d.
+func sessionSummary(d []time.Duration) string {
+	if len(d) == 0 {
+		return "none"
+	}
+	slices.Sort(d)
+	at := func(q float64) float64 { return d[min(len(d)-1, int(q*float64(len(d))))].Seconds() }
+	return fmt.Sprintf("%.2f/%.2f/%.2f", at(0.5), at(0.9), d[len(d)-1].Seconds())
+}

@@ -42,6 +42,25 @@ func TestMarginalCPUPerPoint(t *testing.T) {
 	}
 }
 
+func TestSessionSummary(t *testing.T) {
+	var d []time.Duration
+	for i := 10; i >= 1; i-- { // 1.0 s to 10.0 s, unsorted
+		d = append(d, time.Duration(i)*time.Second)
+	}
+	for _, tc := range []struct {
+		in   []time.Duration
+		want string
+	}{
+		{d, "6.00/10.00/10.00"},
+		{[]time.Duration{1500 * time.Millisecond}, "1.50/1.50/1.50"},
+		{nil, "none"},
+	} {
+		if got := sessionSummary(tc.in); got != tc.want {
+			t.Errorf("sessionSummary(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestCycleKind(t *testing.T) {
 	// Three cycles and a catch-up one; the first two lost jobs.
 	lost := []int64{5, 2, 0, 7}

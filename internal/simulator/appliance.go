@@ -102,8 +102,8 @@ func (s *Simulator) ecLogout(w http.ResponseWriter, r *http.Request, t *target) 
 	if c, err := r.Cookie(ecSessionCookie); err == nil {
 		id = c.Value
 	}
-	if t.sessions.remove(id) {
-		t.counters.out.Add(1)
+	if lasted, ok := t.sessions.remove(id); ok {
+		t.counters.loggedOut(lasted)
 	}
 	writeJSON(w, map[string]string{"status": "logged out"})
 }

@@ -53,10 +53,12 @@ func TestApplianceAuth(t *testing.T) {
 	}
 
 	c := newClient(t, s)
+	loginSent := time.Now()
 	st, resp := login(c, "u1", "p1")
 	if st != 200 {
 		t.Fatalf("login = %d, want 200", st)
 	}
+	loggedIn := time.Now()
 	got := map[string]string{}
 	for _, ck := range resp.Cookies() {
 		got[ck.Name] = ck.Path
@@ -83,8 +85,16 @@ func TestApplianceAuth(t *testing.T) {
 		}
 	}
 	hdr := map[string]string{"X-XSRF-TOKEN": csrf}
+	time.Sleep(20 * time.Millisecond) // a session that lasts at least this
+	logoutSent := time.Now()
 	if st, _, _ := doRequest(t, c, http.MethodGet, base+"/logout?source=menu_rest_apis_id", nil, hdr); st != 200 {
 		t.Errorf("logout = %d, want 200", st)
+	}
+	// The session lasted from the login's handling to the logout's: at
+	// least from the login's answer to the logout's request, at most from
+	// the login's request to now.
+	if st, err := s.Stats(a.ID); err != nil || st.LastSession < logoutSent.Sub(loggedIn) || st.LastSession > time.Since(loginSent) {
+		t.Errorf("Stats(%s).LastSession = %v (%v), want between %v and %v", a.ID, st.LastSession, err, logoutSent.Sub(loggedIn), time.Since(loginSent))
 	}
 	if st, _, _ := doRequest(t, c, http.MethodGet, mem, nil, hdr); st != 401 {
 		t.Errorf("GET /memory after logout = %d, want 401", st)
@@ -120,7 +130,7 @@ func TestApplianceAuth(t *testing.T) {
 	// Eight clients, each with one keep-alive connection, still open, and
 	// no session cache.
 	want := Stats{Logins: 3, FailedLogins: 3, Logouts: 1, OpenSessions: 1, Connections: 8, OpenConnections: 8}
-	stats.Requests = nil
+	stats.Requests, stats.LastSession = nil, 0 // checked above
 	if diff := cmp.Diff(want, stats); diff != "" {
 		t.Errorf("Stats(%s) (-want +got):\n%s", a.ID, diff)
 	}

@@ -113,8 +113,10 @@ func (s *Simulator) orchLogin(w http.ResponseWriter, r *http.Request, t *target)
 }
 
 func (s *Simulator) orchLogout(w http.ResponseWriter, r *http.Request, t *target) {
-	if c, err := r.Cookie(orchSessionCookie); err == nil && t.sessions.remove(c.Value) {
-		t.counters.out.Add(1)
+	if c, err := r.Cookie(orchSessionCookie); err == nil {
+		if lasted, ok := t.sessions.remove(c.Value); ok {
+			t.counters.loggedOut(lasted)
+		}
 	}
 	writeJSON(w, map[string]string{"status": "logged out"})
 }

@@ -113,6 +113,11 @@ type Stats struct {
 	Logins, FailedLogins int64
 	// Logouts counts successful logouts.
 	Logouts int64
+	// LastSession is how long the last session a logout ended lasted, from
+	// its login to its logout, on the real clock (not Config.Now): for a
+	// collector, the time it held the appliance. Zero before the first
+	// logout.
+	LastSession time.Duration
 	// OpenSessions is the number of sessions neither logged out nor expired.
 	OpenSessions int
 	// Connections counts the TCP connections the target accepted (each one
@@ -159,6 +164,7 @@ func (r *recorder) snapshot() Served {
 type counters struct {
 	requests            map[Endpoint]*atomic.Int64
 	logins, failed, out atomic.Int64
+	lastSession         atomic.Int64 // nanoseconds, Stats.LastSession
 	conns, resumed      atomic.Int64
 	open                atomic.Int64 // connections not closed yet
 }
@@ -171,6 +177,12 @@ func newCounters(eps []Endpoint) *counters {
 	return c
 }
 
+// loggedOut counts a logout that ended a session of the given length.
+func (c *counters) loggedOut(lasted time.Duration) {
+	c.out.Add(1)
+	c.lastSession.Store(int64(lasted))
+}
+
 func (c *counters) hit(ep Endpoint) int64 {
 	if n, ok := c.requests[ep]; ok {
 		return n.Add(1)
@@ -180,7 +192,7 @@ func (c *counters) hit(ep Endpoint) int64 {
 
 func (c *counters) stats(open int) Stats {
 	st := Stats{Requests: make(map[Endpoint]int64, len(c.requests)), Logins: c.logins.Load(),
-		FailedLogins: c.failed.Load(), Logouts: c.out.Load(), OpenSessions: open,
+		FailedLogins: c.failed.Load(), Logouts: c.out.Load(), LastSession: time.Duration(c.lastSession.Load()), OpenSessions: open,
 		Connections: c.conns.Load(), ResumedConnections: c.resumed.Load(), OpenConnections: c.open.Load()}
 	for ep, n := range c.requests {
 		if v := n.Load(); v > 0 {

@@ -17,7 +17,8 @@ const maxSessions = 256
 type session struct {
 	csrf     string
 	admin    bool
-	lastUsed time.Time
+	lastUsed time.Time // the simulator's clock (Config.Now)
+	opened   time.Time // the real clock, for Stats.LastSession
 }
 
 type sessionStore struct {
@@ -52,7 +53,7 @@ func (st *sessionStore) create(now time.Time, idle time.Duration, admin bool) (i
 		}
 		delete(st.m, oldest)
 	}
-	st.m[id] = &session{csrf: csrf, admin: admin, lastUsed: now}
+	st.m[id] = &session{csrf: csrf, admin: admin, lastUsed: now, opened: time.Now()}
 	return id, csrf
 }
 
@@ -87,15 +88,17 @@ func (st *sessionStore) check(id, csrf string, now time.Time, idle time.Duration
 	return s.admin, true
 }
 
-// remove ends a session; it reports whether it existed.
-func (st *sessionStore) remove(id string) bool {
+// remove ends a session; it reports whether it existed, and how long ago
+// (on the real clock) it was opened.
+func (st *sessionStore) remove(id string) (lasted time.Duration, ok bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if _, ok := st.m[id]; !ok {
-		return false
+	s, ok := st.m[id]
+	if !ok {
+		return 0, false
 	}
 	delete(st.m, id)
-	return true
+	return time.Since(s.opened), true
 }
 
 // open counts the sessions that are not expired.
