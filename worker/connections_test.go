@@ -162,36 +162,54 @@ func TestDirectJobReadsSourcesOnItsConnections(t *testing.T) {
 		{1, func(m int64) bool { return m == 1 }, "1"},
 		{0, func(m int64) bool { return m > 1 }, "more than 1 (Parallel alone bounds them)"},
 	} {
-		tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true, MaxConnsPerHost: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
 		// The minute statistics and the traffic-class names they use are
 		// read on a goroutine of their own.
-		rt := &inFlight{rt: tr, counts: func(path string) bool {
+		f, rt := countingFixture(t, 6, tc.connections, func(path string) bool {
 			return !strings.Contains(path, "/stats/minute") && !strings.HasSuffix(path, "/trafficclass")
-		}}
-		f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 5 * time.Millisecond}}}, func(_ *simulator.Simulator, o *Options) {
-			o.Parallel, o.Connections = 6, tc.connections
-			o.Dial = func(addr string) (Appliance, error) {
-				return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
-					Password: simulator.DefaultECPassword, Transport: rt})
-			}
 		})
-		collected := 0
-		for _, p := range f.polls {
-			if rep := f.h.Collect(t.Context(), p); rep.Outcome == OutcomeOK {
-				collected++
-			}
-		}
-		if collected == 0 {
+		if collectEach(t, f) == 0 {
 			t.Fatalf("Connections %d: no job collected", tc.connections)
 		}
 		if m := rt.max.Load(); !tc.wantMax(m) {
 			t.Errorf("Connections %d: at most %d point-in-time requests at once, want %s", tc.connections, m, tc.want)
 		}
-		tr.CloseIdleConnections()
 	}
+}
+
+// countingFixture is a fixture of three appliances answering 5 ms late,
+// read with the given Parallel (0: the default) and Connections through a
+// transport that counts the requests in flight whose path counts accepts.
+func countingFixture(t *testing.T, parallel, connections int, counts func(path string) bool) (*fixture, *inFlight) {
+	t.Helper()
+	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true, MaxConnsPerHost: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	rt := &inFlight{rt: tr, counts: counts}
+	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 5 * time.Millisecond}}}, func(_ *simulator.Simulator, o *Options) {
+		if parallel > 0 {
+			o.Parallel = parallel
+		}
+		o.Connections = connections
+		o.Dial = func(addr string) (Appliance, error) {
+			return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
+				Password: simulator.DefaultECPassword, Transport: rt})
+		}
+	})
+	return f, rt
+}
+
+// collectEach runs a job for every appliance of f and returns how many
+// were collected without error.
+func collectEach(t *testing.T, f *fixture) int {
+	collected := 0
+	for _, p := range f.polls {
+		if rep := f.h.Collect(t.Context(), p); rep.Outcome == OutcomeOK {
+			collected++
+		}
+	}
+	return collected
 }
 
 // The nine tunnel calls of a job run on as many goroutines as it has
@@ -200,27 +218,11 @@ func TestDirectJobReadsSourcesOnItsConnections(t *testing.T) {
 func TestTunnelCallsRunOnTheJobsConnections(t *testing.T) {
 	counts := map[int][]string{} // tunnel_count_stats lines by connections
 	for _, connections := range []int{1, 2} {
-		tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true, MaxConnsPerHost: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rt := &inFlight{rt: tr, counts: func(path string) bool {
+		f, rt := countingFixture(t, 0, connections, func(path string) bool {
 			return strings.Contains(path, "unnelAllIDs") || strings.Contains(path, "unnels/allIDs") ||
 				strings.Contains(path, "unnelAliases") || strings.Contains(path, "unnels/aliases")
-		}}
-		f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 5 * time.Millisecond}}}, func(_ *simulator.Simulator, o *Options) {
-			o.Connections = connections
-			o.Dial = func(addr string) (Appliance, error) {
-				return edgeconnect.New(edgeconnect.Options{Address: addr, User: simulator.DefaultECUser,
-					Password: simulator.DefaultECPassword, Transport: rt})
-			}
 		})
-		collected := 0
-		for _, p := range f.polls {
-			if rep := f.h.Collect(t.Context(), p); rep.Outcome == OutcomeOK {
-				collected++
-			}
-		}
+		collected := collectEach(t, f)
 		pts := f.sink.byMeasurement(telemetry.MeasTunnelCountStats)
 		if collected == 0 || len(pts) != collected {
 			t.Fatalf("Connections %d: %d jobs collected, %d tunnel count points; want some, one each", connections, collected, len(pts))
@@ -234,7 +236,6 @@ func TestTunnelCallsRunOnTheJobsConnections(t *testing.T) {
 		if m := rt.max.Load(); m != int64(connections) {
 			t.Errorf("Connections %d: at most %d tunnel requests at once, want %d", connections, m, connections)
 		}
-		tr.CloseIdleConnections()
 	}
 	if diff := cmp.Diff(counts[1], counts[2]); diff != "" {
 		t.Errorf("tunnel counts read on two goroutines differ from those read on one (-one +two):\n%s", diff)

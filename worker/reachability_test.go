@@ -10,25 +10,6 @@ import (
 	probing "github.com/prometheus-community/pro-bing"
 )
 
-func listenLoopback(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func closedLoopbackPort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -100,7 +81,7 @@ func TestICMPReacher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := listenLoopback(t)
+	open := echoLoopback(t)
 	got := r.Check(t.Context(), open)
 	if !got.Reachable || (got.Method != MethodICMP && got.Method != MethodTCP) {
 		t.Errorf("Check(%s) = %+v, want reachable", open, got)
