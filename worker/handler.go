@@ -689,10 +689,10 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 // tunnels makes the demo's nine tunnel calls. Fields of the calls that
 // succeeded are written; the error names the ones that failed.
 func (j *job) tunnels(ctx context.Context, c Appliance) error {
-	// The nine calls (three per family) do not depend on one another: they
-	// run on as many goroutines as the job has connections, not in a row,
-	// where they were the longest chain of a job's requests and left a
-	// connection idle while the job's other sources were long done.
+	// The nine calls (three per family) do not depend on one another, so
+	// they run on as many goroutines as the job has connections. One after
+	// another they were the longest chain of a job's requests, and a
+	// connection idled while the job's other sources were long done.
 	n := len(tunnelFields)
 	all, up, down := make([][]string, n), make([][]string, n), make([][]edgeconnect.TunnelAlias, n)
 	errs := make([]error, 3*n) // in the order of the calls
