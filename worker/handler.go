@@ -463,17 +463,15 @@ func (j *job) run(ctx context.Context) {
 // runAll calls every function of fns on at most par goroutines, the
 // caller's among them, each taking the next function not yet taken, and
 // returns when all have returned. A panic in one is raised again on the
-// caller's goroutine once the others are done (where a source's recover
-// turns it into the source's error); the functions not yet taken by then
-// still run.
+// caller's goroutine once all have run (where a source's recover turns it
+// into the source's error).
 func runAll(fns []func(), par int) {
 	var (
 		next     atomic.Int32
 		mu       sync.Mutex
 		panicked any
 	)
-	var take func()
-	take = func() {
+	call := func(fn func()) {
 		defer func() {
 			if p := recover(); p != nil {
 				mu.Lock()
@@ -481,11 +479,13 @@ func runAll(fns []func(), par int) {
 					panicked = p
 				}
 				mu.Unlock()
-				take() // the rest of the list
 			}
 		}()
+		fn()
+	}
+	take := func() {
 		for i := next.Add(1) - 1; int(i) < len(fns); i = next.Add(1) - 1 {
-			fns[i]()
+			call(fns[i])
 		}
 	}
 	var wg sync.WaitGroup
@@ -693,31 +693,37 @@ func (j *job) tunnels(ctx context.Context, c Appliance) error {
 	// they run on as many goroutines as the job has connections. One after
 	// another they were the longest chain of a job's requests, and a
 	// connection idled while the job's other sources were long done.
-	n := len(tunnelFields)
-	all, up, down := make([][]string, n), make([][]string, n), make([][]edgeconnect.TunnelAlias, n)
-	errs := make([]error, 3*n) // in the order of the calls
-	calls := make([]func(), 0, 3*n)
+	res := make([]struct {
+		all, up []string
+		down    []edgeconnect.TunnelAlias
+		errs    [3]error // of all, up and down
+	}, len(tunnelFields))
+	calls := make([]func(), 0, 3*len(tunnelFields))
 	for i, tf := range tunnelFields {
+		r := &res[i]
 		calls = append(calls,
-			func() { all[i], errs[3*i] = c.TunnelIDs(ctx, tf.family, "") },
-			func() { up[i], errs[3*i+1] = c.TunnelIDs(ctx, tf.family, "Up") },
-			func() { down[i], errs[3*i+2] = c.TunnelAliases(ctx, tf.family, 1000, "", "Down") })
+			func() { r.all, r.errs[0] = c.TunnelIDs(ctx, tf.family, "") },
+			func() { r.up, r.errs[1] = c.TunnelIDs(ctx, tf.family, "Up") },
+			func() { r.down, r.errs[2] = c.TunnelAliases(ctx, tf.family, 1000, "", "Down") })
 	}
 	runAll(calls, j.parallel())
 	tc := tunnelCounts{
 		all: map[edgeconnect.TunnelFamily][]string{}, up: map[edgeconnect.TunnelFamily][]string{},
 		down: map[edgeconnect.TunnelFamily][]edgeconnect.TunnelAlias{}, downFetched: map[edgeconnect.TunnelFamily]bool{},
 	}
+	var errs []error // in the order of the calls
 	for i, tf := range tunnelFields {
-		if errs[3*i] == nil {
-			tc.all[tf.family] = all[i]
+		r := res[i]
+		if r.errs[0] == nil {
+			tc.all[tf.family] = r.all
 		}
-		if errs[3*i+1] == nil {
-			tc.up[tf.family] = up[i]
+		if r.errs[1] == nil {
+			tc.up[tf.family] = r.up
 		}
-		if errs[3*i+2] == nil {
-			tc.down[tf.family], tc.downFetched[tf.family] = down[i], true
+		if r.errs[2] == nil {
+			tc.down[tf.family], tc.downFetched[tf.family] = r.down, true
 		}
+		errs = append(errs, r.errs[:]...)
 	}
 	if pt, ok := j.b.tunnelCountPoint(tc, j.h.o.Now()); ok {
 		j.add(pt)
