@@ -50,6 +50,7 @@ func runBench(ctx context.Context, e env) error {
 	conc := fs.Int("concurrency", 0, "WORKER_CONCURRENCY of each worker process (0: the worker's default)")
 	workers := fs.Int("workers", 1, "worker processes")
 	latency := fs.Duration("latency", 0, "added by the simulator before every appliance response (through the Orchestrator's pass-through too), e.g. 100ms: a WAN round trip")
+	handshake := fs.Duration("handshake-latency", 0, "added by the simulator before it answers a new appliance connection's TLS handshake, e.g. 200ms: the TCP and TLS round trips of a WAN connection (about twice --latency)")
 	store := fs.String("store", "influxdb", "where the points go: influxdb (DB_URL) or victoriametrics (VM_URL; 'make bench' starts one), through the same InfluxDB writer")
 	check := fs.Bool("check-stored", true, "after the last cycle, compare every minute-statistics point the simulator expects with what InfluxDB holds")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
@@ -98,7 +99,7 @@ func runBench(ctx context.Context, e env) error {
 		return fmt.Errorf("--outputs %s needs a broker at MQTT_URL ('make bench' starts one): %w", *outputs, errUsage)
 	}
 	clock := &benchClock{t: time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)}
-	simCfg := simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: *latency}}}
+	simCfg := simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: *latency, HandshakeLatency: *handshake}}}
 	sim, err := simulator.New(simCfg)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ func runSimulate(ctx context.Context, e env) error {
 	orchPassword := fs.String("orch-password", simulator.DefaultOrchPassword, "Orchestrator login password the simulator accepts")
 	unreachable := fs.Float64("unreachable-fraction", 0, "share (0..1) of the appliances reported reachable whose address refuses connections")
 	latency := fs.Duration("latency", 0, "latency added to every appliance response (e.g. 50ms)")
+	handshake := fs.Duration("handshake-latency", 0, "latency added before answering a new appliance connection's TLS handshake (e.g. 100ms: TCP's and TLS's round trips at 50ms)")
 	orchestrators := fs.Int("orchestrators", 1, "number of simulated Orchestrators: the n-th (from 2) listens on the listen port + n-1 (or a free port), uses seed + n-1 and prefixes its hostnames with O<n>-; the nePks of their appliances are the same (1.NE, 2.NE, ...)")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
@@ -62,7 +63,7 @@ func runSimulate(ctx context.Context, e env) error {
 			ECUser:           *user,
 			ECPassword:       *password,
 			Faults: simulator.Faults{
-				Appliances:          simulator.Fault{Latency: *latency},
+				Appliances:          simulator.Fault{Latency: *latency, HandshakeLatency: *handshake},
 				UnreachableFraction: *unreachable,
 			},
 		}

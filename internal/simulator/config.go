@@ -175,6 +175,12 @@ const OrchestratorID = "orchestrator"
 type Fault struct {
 	// Latency is added before every response.
 	Latency time.Duration
+	// HandshakeLatency is added before the server answers the TLS
+	// ClientHello of every new connection, resumed ones included: what a
+	// connection's set-up costs across a WAN before its first request
+	// (about two round trips, TCP's and TLS 1.3's). Loopback connections
+	// otherwise open at once, so without it only Latency shows the WAN.
+	HandshakeLatency time.Duration
 	// ErrorRate maps an endpoint (or EndpointAll) to the probability, 0 to 1,
 	// that a request to it fails with ErrorStatus. The draw is deterministic
 	// from the seed, the appliance and the endpoint's request counter.
@@ -398,6 +404,9 @@ func (f Fault) validate() error {
 	var errs []error
 	if f.Latency < 0 {
 		errs = append(errs, fmt.Errorf("fault latency must not be negative, got %v", f.Latency))
+	}
+	if f.HandshakeLatency < 0 {
+		errs = append(errs, fmt.Errorf("fault handshake latency must not be negative, got %v", f.HandshakeLatency))
 	}
 	for ep, r := range f.ErrorRate {
 		if r < 0 || r > 1 {

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"crypto/tls"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -87,4 +88,62 @@ func waitOpen(t *testing.T, s *Simulator, id string, n int64) {
 		}
 	}
 	t.Errorf("Stats(%s).OpenConnections = %d after 5 s, want %d", id, st.OpenConnections, n)
+}
+
+// TestHandshakeLatency: Fault.HandshakeLatency holds every new
+// connection's TLS handshake, a resumed one included, and Close ends a
+// held handshake at once.
+func TestHandshakeLatency(t *testing.T) {
+	const delay = 150 * time.Millisecond
+	s := startSim(t, Config{Appliances: 2, Seed: 1, Faults: Faults{Appliances: Fault{HandshakeLatency: delay}}})
+	a := reachableAppliance(t, s)
+	cfg := &tls.Config{RootCAs: s.RootCAs(), ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+	handshake := func() (time.Duration, error) {
+		start := time.Now()
+		c, err := tls.Dial("tcp", a.Address, cfg)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		// TLS 1.3 tickets come after the handshake: read them with a request.
+		if _, err := c.Write([]byte("GET /rest/json/stats/minuteRange HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); err != nil {
+			return 0, err
+		}
+		_, _ = io.ReadAll(c)
+		return time.Since(start), nil
+	}
+	for i := range 2 {
+		el, err := handshake()
+		if err != nil {
+			t.Fatalf("connection %d: %v", i+1, err)
+		}
+		if el < delay {
+			t.Errorf("connection %d answered after %v, want at least %v", i+1, el, delay)
+		}
+	}
+	if st, err := s.Stats(a.ID); err != nil || st.Connections != 2 || st.ResumedConnections != 1 {
+		t.Errorf("Stats(%s) connections, resumed = %d, %d (%v), want 2, 1", a.ID, st.Connections, st.ResumedConnections, err)
+	}
+
+	if err := s.SetFault(a.ID, Fault{HandshakeLatency: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := handshake()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	s.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("a handshake held by the simulator's Close succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end a held handshake")
+	}
+	if err := s.SetFault(a.ID, Fault{HandshakeLatency: -1}); err == nil {
+		t.Error("SetFault accepted a negative handshake latency")
+	}
 }

@@ -188,7 +188,7 @@ func (s *Simulator) Start(ctx context.Context) error {
 	}
 	s.certPEM = certPEM
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"},
-		MinVersion: tls.VersionTLS12}
+		MinVersion: tls.VersionTLS12, GetConfigForClient: s.delayHandshake}
 
 	var lns []net.Listener
 	fail := func(err error) error {
@@ -292,6 +292,19 @@ func (s *Simulator) Start(ctx context.Context) error {
 	}
 	context.AfterFunc(ctx, func() { _ = s.Close() })
 	return nil
+}
+
+// delayHandshake holds the answer to a ClientHello for the target's
+// Fault.HandshakeLatency. It keeps the listener's configuration.
+func (s *Simulator) delayHandshake(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+	t := s.byPort[portOf(hello.Conn.LocalAddr())]
+	if t == nil {
+		return nil, nil
+	}
+	if !s.wait(hello.Context(), t.fault.Load().HandshakeLatency) {
+		return nil, errors.New("handshake cut short")
+	}
+	return nil, nil
 }
 
 // hostOf returns the host of appliance t's own (Config.ApplianceHosts), or
