@@ -2,7 +2,11 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,32 +122,164 @@ type closeRecorder struct {
 
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
 
-// The held connection answers the transport's first dial only; one never
-// used is closed when another replaces it or at logout.
-func TestFirstConnAnswersOneDial(t *testing.T) {
-	var f firstConn
-	held, dialled := &closeRecorder{}, &closeRecorder{}
-	dials := 0
-	dial := f.dial(func(context.Context, string, string) (net.Conn, error) { dials++; return dialled, nil })
-	f.set(held)
-	for i, want := range []net.Conn{held, dialled, dialled} {
-		if got, err := dial(t.Context(), "tcp", "127.0.0.1:443"); err != nil || got != want {
-			t.Errorf("dial %d = %v, %v; want %v", i+1, got, err, want)
+// The first dial of a job's transport (the login's) opens the job's other
+// connection in the background: it is open before the job asks for it,
+// and the job opens no more. The login's handshake runs on the adopted
+// connection when there is one. Logging out closes them all, the one
+// opened ahead and never used included.
+func TestJobOpensItsOtherConnectionDuringTheLogin(t *testing.T) {
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 1, Seed: 2,
+		Faults: simulator.Faults{Appliances: simulator.Fault{HandshakeLatency: 100 * time.Millisecond}}})
+	a := sim.Appliances()[0]
+	if !a.Reachable {
+		t.Fatalf("appliance %s is unreachable with this seed", a.ID)
+	}
+	stats := func() simulator.Stats {
+		st, err := sim.Stats(a.ID)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return st
 	}
-	if dials != 2 || held.closed {
-		t.Errorf("%d dials, held connection closed %v; want 2 dials after the held one, which stays open", dials, held.closed)
+	// waitFor waits up to 5 s for the appliance's open connections to be n.
+	waitFor := func(n int64) int64 {
+		got := stats().OpenConnections
+		for deadline := time.Now().Add(5 * time.Second); got != n && time.Now().Before(deadline); got = stats().OpenConnections {
+			time.Sleep(10 * time.Millisecond)
+		}
+		return got
 	}
+	good := config.ApplianceCredentials{DefaultUser: simulator.DefaultECUser, DefaultPasswd: simulator.DefaultECPassword}
+	for _, tc := range []struct {
+		name        string
+		connections int
+		adopt       bool
+		requests    int // in parallel after the login
+	}{
+		{name: "two connections", connections: 2, requests: 2},
+		{name: "two connections, the check's adopted", connections: 2, adopt: true, requests: 2},
+		{name: "two connections, one used", connections: 2, adopt: true, requests: 0},
+		{name: "one connection", connections: 1, adopt: true, requests: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true, MaxConnsPerHost: tc.connections})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := stats().Connections
+			c, err := ApplianceDialer(good, edgeconnect.Options{Transport: tr, Timeout: 5 * time.Second})(a.Address)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.adopt {
+				conn, err := net.Dial("tcp", a.Address)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.(worker.ConnAdopter).Adopt(conn)
+			}
+			if err := c.Login(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if got := waitFor(int64(tc.connections)); got != int64(tc.connections) {
+				t.Errorf("%d connections open after the login alone, want %d", got, tc.connections)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, tc.requests)
+			for range tc.requests {
+				wg.Go(func() {
+					_, err := c.Memory(t.Context())
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Errorf("request after the login: %v", err)
+				}
+			}
+			if err := c.Logout(t.Context()); err != nil {
+				t.Errorf("Logout: %v", err)
+			}
+			if n := waitFor(0); n != 0 {
+				t.Errorf("%d connections open after the logout", n)
+			}
+			// The adopted connection carried the login: no other was made.
+			if n := stats().Connections - before; n != int64(tc.connections) {
+				t.Errorf("the job made %d connections, want %d", n, tc.connections)
+			}
+		})
+	}
+}
 
-	first, second := &closeRecorder{}, &closeRecorder{}
-	f.set(first)
-	f.set(second)
-	if !first.closed || second.closed {
-		t.Errorf("replaced connection closed %v, its replacement %v; want only the replaced one closed", first.closed, second.closed)
+// A connection that failed to open ahead is opened again when the
+// transport asks for it; one never asked for is closed with the others.
+func TestJobConnsRetryAFailedConnectionAndCloseTheRest(t *testing.T) {
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 1, Seed: 2})
+	addr := sim.Appliances()[0].Address
+	var mu sync.Mutex
+	var opened []*closeCounter
+	j := &jobConns{cfg: &tls.Config{InsecureSkipVerify: true}, want: 1, started: true,
+		dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			c := &closeCounter{Conn: conn}
+			mu.Lock()
+			opened = append(opened, c)
+			mu.Unlock()
+			return c, nil
+		}}
+	refused := &aheadConn{done: make(chan struct{}), err: errors.New("refused")}
+	close(refused.done)
+	j.ahead = []*aheadConn{refused, j.openAhead(t.Context(), "tcp", addr)}
+	conn, err := j.dialTLS(t.Context(), "tcp", addr)
+	if err != nil {
+		t.Fatalf("dial after a connection failed ahead: %v", err)
 	}
+	defer conn.Close()
+	used := conn.(*tls.Conn).NetConn().(*closeCounter)
+	j.close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(opened)
+		mu.Unlock()
+		if n == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(opened) != 2 {
+		t.Fatalf("%d connections opened, want 2: one again for the refused one, one ahead", len(opened))
+	}
+	unused := opened[0]
+	if unused == used {
+		unused = opened[1]
+	}
+	for unused.closes.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if u, n := used.closes.Load(), unused.closes.Load(); u != 0 || n != 1 {
+		t.Errorf("closes of the connection handed over and of the one opened ahead and never used = %d, %d; want 0, 1", u, n)
+	}
+}
 
-	// A client that adopted a connection and never used it closes it when
-	// it logs out, without a session to end.
+// closeCounter counts the closes of a connection.
+type closeCounter struct {
+	net.Conn
+	closes atomic.Int32
+}
+
+func (c *closeCounter) Close() error { c.closes.Add(1); return c.Conn.Close() }
+
+// A client that adopted a connection and never used it closes it when it
+// logs out, without a session to end.
+func TestUnusedAdoptedConnectionClosesAtLogout(t *testing.T) {
 	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
