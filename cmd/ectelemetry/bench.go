@@ -51,6 +51,7 @@ func runBench(ctx context.Context, e env) error {
 	workers := fs.Int("workers", 1, "worker processes")
 	latency := fs.Duration("latency", 0, "added by the simulator before every appliance response (through the Orchestrator's pass-through too), e.g. 100ms: a WAN round trip")
 	handshake := fs.Duration("handshake-latency", 0, "added by the simulator before it answers a new appliance connection's TLS handshake, e.g. 200ms: the TCP and TLS round trips of a WAN connection (about twice --latency)")
+	ownAddrs := fs.Bool("own-addresses", true, "each appliance listens on a loopback address of its own (127.16.0.1, 127.16.0.2, ...) with a certificate of its own, as in a fleet, so the worker keeps a TLS session per appliance; false: all on 127.0.0.1, where one cached TLS session serves them all")
 	store := fs.String("store", "influxdb", "where the points go: influxdb (DB_URL) or victoriametrics (VM_URL; 'make bench' starts one), through the same InfluxDB writer")
 	check := fs.Bool("check-stored", true, "after the last cycle, compare every minute-statistics point the simulator expects with what InfluxDB holds")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
@@ -100,6 +101,9 @@ func runBench(ctx context.Context, e env) error {
 	}
 	clock := &benchClock{t: time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)}
 	simCfg := simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: *latency, HandshakeLatency: *handshake}}}
+	if *ownAddrs {
+		simCfg.ApplianceHosts = ownAddresses(*n)
+	}
 	sim, err := simulator.New(simCfg)
 	if err != nil {
 		return err
@@ -694,4 +698,16 @@ func startOTLPSink() (endpoint string, stop func(), err error) {
 func passthroughRequests(sim *simulator.Simulator) int64 {
 	st, _ := sim.Stats(simulator.OrchestratorID)
 	return st.Requests[simulator.EndpointPassthrough]
+}
+
+// ownAddresses gives appliances 1.NE to n.NE loopback addresses of their
+// own: 127.16.0.1 to 127.16.0.254, 127.16.1.1, ... (Linux answers on every
+// address of 127.0.0.0/8 without set-up).
+func ownAddresses(n int) map[string]string {
+	hosts := make(map[string]string, n)
+	for i := range n {
+		a := i / 254
+		hosts[fmt.Sprintf("%d.NE", i+1)] = fmt.Sprintf("127.%d.%d.%d", 16+a/256, a%256, i%254+1)
+	}
+	return hosts
 }

@@ -1,9 +1,11 @@
 package simulator
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,6 +45,24 @@ func TestApplianceHostsAndCredentials(t *testing.T) {
 	} {
 		if got := login(tc.id, tc.user, tc.pw); got != tc.want {
 			t.Errorf("login to %s as %s = %d, want %d", tc.id, tc.user, got, tc.want)
+		}
+	}
+
+	// Each appliance on an address of its own presents a certificate for
+	// that address alone, which the simulator's root verifies; the others
+	// the simulator's own, which names none of those addresses.
+	for id, want := range map[string][]string{"1.NE": {"127.0.1.1"}, "2.NE": {"127.0.2.1"}, "3.NE": {"127.0.0.1", "::1"}} {
+		c, err := tls.Dial("tcp", addr[id], &tls.Config{RootCAs: s.RootCAs()})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		var got []string
+		for _, ip := range c.ConnectionState().PeerCertificates[0].IPAddresses {
+			got = append(got, ip.String())
+		}
+		c.Close()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s's certificate names %v, want %v", id, got, want)
 		}
 	}
 }

@@ -182,13 +182,28 @@ func (s *Simulator) Start(ctx context.Context) error {
 	}
 	s.started = true
 	host := s.cfg.ListenHost
-	cert, certPEM, err := selfSigned(append([]string{host, s.cfg.AdvertiseHost}, slices.Collect(maps.Values(s.cfg.ApplianceHosts))...)...)
+	cert, certPEM, err := selfSigned(host, s.cfg.AdvertiseHost)
 	if err != nil {
 		return fmt.Errorf("simulator certificate: %w", err)
 	}
 	s.certPEM = certPEM
-	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"},
-		MinVersion: tls.VersionTLS12, GetConfigForClient: s.delayHandshake}
+	own, err := hostCerts(cert, slices.Sorted(maps.Values(s.cfg.ApplianceHosts)))
+	if err != nil {
+		return fmt.Errorf("simulator certificate: %w", err)
+	}
+	tlsCfg := &tls.Config{NextProtos: []string{"http/1.1"},
+		MinVersion: tls.VersionTLS12, GetConfigForClient: s.delayHandshake,
+		// An appliance on an address of its own presents that address's
+		// certificate; the others the simulator's own. (Go asks this only
+		// without Certificates: clients of an IP address send no name.)
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if h, _, err := net.SplitHostPort(hello.Conn.LocalAddr().String()); err == nil {
+				if c, ok := own[h]; ok {
+					return c, nil
+				}
+			}
+			return &cert, nil
+		}}
 
 	var lns []net.Listener
 	fail := func(err error) error {
@@ -380,8 +395,10 @@ func (s *Simulator) OrchestratorURL() string {
 	return s.orchURL
 }
 
-// CertificatePEM returns the PEM of the self-signed certificate every
-// listener presents, or nil before Start.
+// CertificatePEM returns the PEM of the simulator's self-signed
+// certificate, or nil before Start. Every listener presents it, except an
+// appliance on a host of its own (Config.ApplianceHosts), which presents
+// a certificate for that host signed by it.
 func (s *Simulator) CertificatePEM() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
