@@ -137,7 +137,7 @@ func newTransport(tc *tls.Config, o TransportOptions) *http.Transport {
 	if o.SessionCache <= 0 {
 		o.SessionCache = DefaultSessionCache
 	}
-	tc.ClientSessionCache = tls.NewLRUClientSessionCache(o.SessionCache)
+	tc.ClientSessionCache = newSessionCache(o.SessionCache)
 	return restapi.NewTransport(tc, restapi.Pool{
 		MaxIdleConns:        o.MaxIdleConns,
 		MaxConnsPerHost:     o.MaxConnsPerHost,
