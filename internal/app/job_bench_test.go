@@ -1,29 +1,15 @@
 package app
 
 import (
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
-	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 	"github.com/ec-telemetry/ec-telemetry/worker"
 )
-
-// benchClock is a clock a benchmark moves by hand.
-type benchClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *benchClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *benchClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // BenchmarkApplianceJob times a steady job as the worker runs it (TCP
 // check, its connection adopted, the worker's appliance clients) across a
@@ -32,7 +18,7 @@ func (c *benchClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.
 //
 //	go test -run '^$' -bench ApplianceJob -benchtime 5x ./internal/app/
 func BenchmarkApplianceJob(b *testing.B) {
-	clock := &benchClock{t: time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC)}
+	clock := testenv.NewClockAt(time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC))
 	sim := testenv.StartSimulator(b, simulator.Config{Appliances: 3, Seed: 7, Now: clock.Now,
 		Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 100 * time.Millisecond, HandshakeLatency: 200 * time.Millisecond}}})
 	var a simulator.ApplianceInfo
@@ -45,25 +31,10 @@ func BenchmarkApplianceJob(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	reach, err := worker.NewReacher("tcp", 2*time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
 	good := config.ApplianceCredentials{DefaultUser: simulator.DefaultECUser, DefaultPasswd: simulator.DefaultECPassword}
-	h, err := worker.New(worker.Options{
-		Dial: ApplianceDialer(good, edgeconnect.Options{Transport: tr, Timeout: 5 * time.Second, ArchiveTimeout: 5 * time.Second}),
-		Sink: &memSink{byHost: map[string]int{}}, Reacher: reach,
-		Watermarks: &memWatermarks{m: map[string]int64{}}, Logger: zerolog.Nop(), Connections: 2,
-		JobTimeout: 20 * time.Second, SourceTimeout: 5 * time.Second, Now: clock.Now,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	h := testHandler(b, ApplianceDialer(good, edgeconnect.Options{Transport: tr, Timeout: 5 * time.Second, ArchiveTimeout: 5 * time.Second}), clock.Now)
 	collect := func() {
-		now := clock.Now()
-		r := h.Collect(b.Context(), tasks.AppliancePoll{ApplianceID: a.ID, Hostname: a.Hostname, Address: a.Address,
-			Model: a.Model, SoftwareVersion: a.SoftwareVersion, State: a.State, DiscoveredAt: now.Unix(), Cycle: now.Unix() - now.Unix()%60})
-		if r.Outcome != worker.OutcomeOK {
+		if r := h.Collect(b.Context(), pollOf(a, clock.Now())); r.Outcome != worker.OutcomeOK {
 			b.Fatalf("%s: outcome %s (%v), want ok", a.ID, r.Outcome, r.Err)
 		}
 	}
@@ -77,7 +48,7 @@ func BenchmarkApplianceJob(b *testing.B) {
 	}
 	before := conns()
 	for b.Loop() {
-		clock.add(time.Minute)
+		clock.Add(time.Minute)
 		collect()
 	}
 	b.ReportMetric(float64(conns()-before)/float64(b.N), "connections/op")

@@ -50,18 +50,7 @@ func TestApplianceDialerClosesAJobsConnections(t *testing.T) {
 		return n
 	}
 	collect := func(dial worker.Dialer) worker.Report {
-		reach, _ := worker.NewReacher("tcp", 2*time.Second)
-		h, err := worker.New(worker.Options{
-			Dial: dial, Sink: &memSink{byHost: map[string]int{}}, Reacher: reach,
-			Watermarks: &memWatermarks{m: map[string]int64{}}, Logger: zerolog.Nop(),
-			JobTimeout: 20 * time.Second, SourceTimeout: 5 * time.Second,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		return h.Collect(t.Context(), tasks.AppliancePoll{ApplianceID: a.ID, Hostname: a.Hostname, Address: a.Address,
-			Model: a.Model, SoftwareVersion: a.SoftwareVersion, State: a.State, DiscoveredAt: now.Unix(), Cycle: now.Unix() - now.Unix()%60})
+		return testHandler(t, dial, time.Now).Collect(t.Context(), pollOf(a, time.Now()))
 	}
 	base := edgeconnect.Options{Transport: tr, Timeout: 5 * time.Second, ArchiveTimeout: 5 * time.Second}
 	good := config.ApplianceCredentials{DefaultUser: simulator.DefaultECUser, DefaultPasswd: simulator.DefaultECPassword}
@@ -294,4 +283,30 @@ func TestUnusedAdoptedConnectionClosesAtLogout(t *testing.T) {
 	if err := c.Logout(t.Context()); err != nil || !unused.closed {
 		t.Errorf("Logout = %v, adopted connection closed %v; want nil, closed", err, unused.closed)
 	}
+}
+
+// testHandler returns a worker handler that checks reachability over TCP,
+// reads appliances with dial and keeps what it writes in memory; now is
+// its clock.
+func testHandler(tb testing.TB, dial worker.Dialer, now func() time.Time) *worker.Handler {
+	tb.Helper()
+	reach, err := worker.NewReacher("tcp", 2*time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h, err := worker.New(worker.Options{
+		Dial: dial, Sink: &memSink{byHost: map[string]int{}}, Reacher: reach,
+		Watermarks: &memWatermarks{m: map[string]int64{}}, Logger: zerolog.Nop(), Connections: 2,
+		JobTimeout: 20 * time.Second, SourceTimeout: 5 * time.Second, Now: now,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
+
+// pollOf is the job discovery would queue for appliance a at now.
+func pollOf(a simulator.ApplianceInfo, now time.Time) tasks.AppliancePoll {
+	return tasks.AppliancePoll{ApplianceID: a.ID, Hostname: a.Hostname, Address: a.Address, Model: a.Model,
+		SoftwareVersion: a.SoftwareVersion, State: a.State, DiscoveredAt: now.Unix(), Cycle: now.Unix() - now.Unix()%60}
 }

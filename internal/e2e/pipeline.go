@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,16 +22,7 @@ import (
 )
 
 // Clock is a settable clock shared by the simulator, discovery and workers.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Add moves the clock forward.
-func (c *Clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+type Clock = testenv.Clock
 
 // Options configures Start.
 type Options struct {
@@ -71,7 +61,7 @@ func NewClock() *Clock {
 			panic(fmt.Sprintf("%s=%s lies in the future", StartEnv, v))
 		}
 	}
-	return &Clock{t: t.UTC().Truncate(time.Minute)}
+	return testenv.NewClockAt(t.UTC().Truncate(time.Minute))
 }
 
 // Pipeline is a running pipeline.
