@@ -15,7 +15,7 @@ import (
 // own password only.
 func TestApplianceHostsAndCredentials(t *testing.T) {
 	s := startSim(t, Config{Appliances: 3, Seed: 2,
-		ApplianceHosts:       map[string]string{"1.NE": "127.0.1.1", "2.NE": "127.0.2.1"},
+		ApplianceHosts:       map[string]string{"1.NE": "127.0.1.1", "2.NE": "127.0.2.1", "3.NE": "127.0.0.1"},
 		ApplianceCredentials: map[string]Credentials{"1.NE": {"emea", "pw-emea"}, "2.NE": {"amer", "pw-amer"}}})
 	wantHost := map[string]string{"1.NE": "127.0.1.1", "2.NE": "127.0.2.1", "3.NE": "127.0.0.1"}
 	addr := map[string]string{}
@@ -50,7 +50,8 @@ func TestApplianceHostsAndCredentials(t *testing.T) {
 
 	// Each appliance on an address of its own presents a certificate for
 	// that address alone, which the simulator's root verifies; the others
-	// the simulator's own, which names none of those addresses.
+	// the simulator's own, which names none of those addresses (3.NE's
+	// address is the listen host, which it names).
 	for id, want := range map[string][]string{"1.NE": {"127.0.1.1"}, "2.NE": {"127.0.2.1"}, "3.NE": {"127.0.0.1", "::1"}} {
 		c, err := tls.Dial("tcp", addr[id], &tls.Config{RootCAs: s.RootCAs()})
 		if err != nil {

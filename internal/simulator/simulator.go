@@ -187,7 +187,13 @@ func (s *Simulator) Start(ctx context.Context) error {
 		return fmt.Errorf("simulator certificate: %w", err)
 	}
 	s.certPEM = certPEM
-	own, err := hostCerts(cert, slices.Sorted(maps.Values(s.cfg.ApplianceHosts)))
+	var ownHosts []string // those not already named by cert
+	for _, h := range s.cfg.ApplianceHosts {
+		if ip := net.ParseIP(h); !slices.ContainsFunc(cert.Leaf.IPAddresses, ip.Equal) {
+			ownHosts = append(ownHosts, ip.String())
+		}
+	}
+	own, err := hostCerts(cert, ownHosts)
 	if err != nil {
 		return fmt.Errorf("simulator certificate: %w", err)
 	}
@@ -198,7 +204,7 @@ func (s *Simulator) Start(ctx context.Context) error {
 		// without Certificates: clients of an IP address send no name.)
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			if h, _, err := net.SplitHostPort(hello.Conn.LocalAddr().String()); err == nil {
-				if c, ok := own[h]; ok {
+				if c, ok := own[net.ParseIP(h).String()]; ok {
 					return c, nil
 				}
 			}

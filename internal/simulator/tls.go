@@ -61,8 +61,9 @@ func selfSigned(hosts ...string) (tls.Certificate, []byte, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, certPEM, nil
 }
 
-// hostCerts issues, for each host, a certificate of its own valid for that
-// host alone and signed by ca (selfSigned's), with one key shared by all:
+// hostCerts issues, for each host (an IP address in its canonical form),
+// a certificate of its own valid for that host alone and signed by ca
+// (selfSigned's), with one key shared by all:
 // an appliance on an address of its own (Config.ApplianceHosts) presents
 // a certificate as small as a real appliance's, instead of one that names
 // every appliance's address, and clients that trust ca trust it.
