@@ -267,7 +267,8 @@ type closeCounter struct {
 func (c *closeCounter) Close() error { c.closes.Add(1); return c.Conn.Close() }
 
 // A client that adopted a connection and never used it closes it when it
-// logs out, without a session to end.
+// logs out, without a session to end; one it adopts instead of another
+// closes the other.
 func TestUnusedAdoptedConnectionClosesAtLogout(t *testing.T) {
 	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true})
 	if err != nil {
@@ -278,8 +279,12 @@ func TestUnusedAdoptedConnectionClosesAtLogout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unused := &closeRecorder{}
+	replaced, unused := &closeRecorder{}, &closeRecorder{}
+	c.(worker.ConnAdopter).Adopt(replaced)
 	c.(worker.ConnAdopter).Adopt(unused)
+	if !replaced.closed || unused.closed {
+		t.Errorf("replaced connection closed %v, its replacement %v; want only the replaced one closed", replaced.closed, unused.closed)
+	}
 	if err := c.Logout(t.Context()); err != nil || !unused.closed {
 		t.Errorf("Logout = %v, adopted connection closed %v; want nil, closed", err, unused.closed)
 	}
