@@ -102,6 +102,12 @@ type TransportOptions struct {
 	// a cache smaller than the fleet is emptied before the next cycle
 	// comes back to an appliance, and every handshake is a full one.
 	SessionCache int
+	// OnHandshake, when set, is called after every completed TLS handshake
+	// with an appliance, saying whether it resumed a cached session.
+	OnHandshake func(resumed bool)
+	// OnSessionEvicted, when set, is called each time the session cache
+	// lets the least recently used session go to make room for another.
+	OnSessionEvicted func()
 }
 
 // DefaultSessionCache is TransportOptions.SessionCache's default.
@@ -137,7 +143,14 @@ func newTransport(tc *tls.Config, o TransportOptions) *http.Transport {
 	if o.SessionCache <= 0 {
 		o.SessionCache = DefaultSessionCache
 	}
-	tc.ClientSessionCache = newSessionCache(o.SessionCache)
+	tc.ClientSessionCache = newSessionCache(o.SessionCache, o.OnSessionEvicted)
+	if on := o.OnHandshake; on != nil {
+		// Called for resumed handshakes too, whatever the verification.
+		tc.VerifyConnection = func(cs tls.ConnectionState) error {
+			on(cs.DidResume)
+			return nil
+		}
+	}
 	return restapi.NewTransport(tc, restapi.Pool{
 		MaxIdleConns:        o.MaxIdleConns,
 		MaxConnsPerHost:     o.MaxConnsPerHost,

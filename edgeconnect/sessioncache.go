@@ -15,7 +15,8 @@ import (
 // about 1.6 KB as bytes, map entry included. A resumption parses the
 // state again, once per connection.
 type sessionCache struct {
-	lru *lru.Cache[string, resumption]
+	lru     *lru.Cache[string, resumption]
+	evicted func() // nil, or called when a session goes to make room
 }
 
 // resumption is one cached session: the ticket the appliance issued and
@@ -25,13 +26,13 @@ type resumption struct {
 }
 
 // newSessionCache returns a cache of at most capacity sessions, the least
-// recently used going first.
-func newSessionCache(capacity int) *sessionCache {
+// recently used going first; evicted, when not nil, is called for each.
+func newSessionCache(capacity int, evicted func()) *sessionCache {
 	c, err := lru.New[string, resumption](capacity)
 	if err != nil { // only for a capacity below 1
 		c, _ = lru.New[string, resumption](1)
 	}
-	return &sessionCache{lru: c}
+	return &sessionCache{lru: c, evicted: evicted}
 }
 
 // Get returns the session kept for key, parsed again. A state that no
@@ -71,5 +72,7 @@ func (c *sessionCache) Put(key string, cs *tls.ClientSessionState) {
 		c.lru.Remove(key)
 		return
 	}
-	c.lru.Add(key, resumption{ticket: bytes.Clone(ticket), state: state})
+	if c.lru.Add(key, resumption{ticket: bytes.Clone(ticket), state: state}) && c.evicted != nil {
+		c.evicted()
+	}
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
@@ -57,7 +59,7 @@ func TestSessionCache(t *testing.T) {
 	}
 	for _, version := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
 		t.Run(tls.VersionName(version), func(t *testing.T) {
-			cache := newSessionCache(2)
+			cache := newSessionCache(2, nil)
 			cfg := &tls.Config{RootCAs: sim.RootCAs(), MaxVersion: version, ClientSessionCache: cache}
 			for i, want := range []bool{false, true, true} {
 				if got := handshake(t, addrs[0], cfg); got != want {
@@ -108,7 +110,7 @@ func BenchmarkSessionCache(b *testing.B) {
 		name string
 		new  func() tls.ClientSessionCache
 	}{
-		{"bytes", func() tls.ClientSessionCache { return newSessionCache(DefaultSessionCache) }},
+		{"bytes", func() tls.ClientSessionCache { return newSessionCache(DefaultSessionCache, nil) }},
 		{"crypto-tls-lru", func() tls.ClientSessionCache { return tls.NewLRUClientSessionCache(DefaultSessionCache) }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
@@ -141,5 +143,55 @@ func BenchmarkSessionCache(b *testing.B) {
 			b.ReportMetric(held/float64(len(addrs)), "B/session")
 			runtime.KeepAlive(cache)
 		})
+	}
+}
+
+// NewTransport reports every handshake, full or resumed, and every session
+// its cache lets go for room.
+func TestTransportReportsHandshakesAndEvictions(t *testing.T) {
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 1, ApplianceHosts: ownHosts(3)})
+	var addrs []string
+	for _, a := range sim.Appliances() {
+		if a.Reachable {
+			addrs = append(addrs, a.Address)
+		}
+	}
+	var mu sync.Mutex
+	var full, resumed, evicted int
+	tr, err := NewTransport(TransportOptions{InsecureSkipVerify: true, SessionCache: 2,
+		OnHandshake: func(r bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r {
+				resumed++
+			} else {
+				full++
+			}
+		},
+		OnSessionEvicted: func() { mu.Lock(); evicted++; mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: tr}
+	get := func(addr string) {
+		t.Helper()
+		resp, err := c.Get("https://" + addr + "/rest/json/stats/minuteRange")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		tr.CloseIdleConnections() // the next request needs a new connection
+	}
+	// Two connections to each appliance in turn: the second resumes; the
+	// third appliance's session pushes the first's out of the cache.
+	for _, a := range addrs[:3] {
+		get(a)
+		get(a)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if full != 3 || resumed != 3 || evicted != 1 {
+		t.Errorf("full handshakes %d, resumed %d, sessions evicted %d; want 3, 3, 1", full, resumed, evicted)
 	}
 }

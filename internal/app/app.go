@@ -272,6 +272,31 @@ func (w *Worker) Shutdown() {
 	}
 }
 
+// tlsHandshakeCounter counts appliance TLS handshakes in m, or nothing
+// without metrics.
+func tlsHandshakeCounter(m *metrics.Metrics) func(resumed bool) {
+	if m == nil {
+		return nil
+	}
+	resumed, full := m.TLSHandshakes.WithLabelValues("resumed"), m.TLSHandshakes.WithLabelValues("full")
+	return func(r bool) {
+		if r {
+			resumed.Inc()
+		} else {
+			full.Inc()
+		}
+	}
+}
+
+// tlsEvictionCounter counts the TLS sessions evicted in m, or nothing
+// without metrics.
+func tlsEvictionCounter(m *metrics.Metrics) func() {
+	if m == nil {
+		return nil
+	}
+	return m.TLSEvictions.Inc
+}
+
 // NewWorker wires the asynq server, the handler and the spool from the
 // configuration.
 func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
@@ -279,6 +304,7 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{
 		InsecureSkipVerify: !cfg.ECTLSVerify && cfg.ECCAFile == "", CAFile: cfg.ECCAFile,
 		MaxConnsPerHost: cfg.ECConnections, SessionCache: cfg.ECTLSSessions,
+		OnHandshake: tlsHandshakeCounter(m), OnSessionEvicted: tlsEvictionCounter(m),
 	})
 	if err != nil {
 		return nil, err

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
@@ -314,4 +316,47 @@ func testHandler(tb testing.TB, dial worker.Dialer, now func() time.Time) *worke
 func pollOf(a simulator.ApplianceInfo, now time.Time) tasks.AppliancePoll {
 	return tasks.AppliancePoll{ApplianceID: a.ID, Hostname: a.Hostname, Address: a.Address, Model: a.Model,
 		SoftwareVersion: a.SoftwareVersion, State: a.State, DiscoveredAt: now.Unix(), Cycle: now.Unix() - now.Unix()%60}
+}
+
+// A worker counts its jobs' TLS handshakes, full at first contact and
+// resumed after, and the sessions its cache lets go.
+func TestJobHandshakesAreCounted(t *testing.T) {
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 2,
+		ApplianceHosts: map[string]string{"1.NE": "127.0.3.1", "2.NE": "127.0.3.2", "3.NE": "127.0.3.3"}})
+	var apps []simulator.ApplianceInfo
+	for _, a := range sim.Appliances() {
+		if a.Reachable {
+			apps = append(apps, a)
+		}
+	}
+	if len(apps) < 2 {
+		t.Fatalf("%d reachable appliances with this seed, want 2", len(apps))
+	}
+	m := metrics.New()
+	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{InsecureSkipVerify: true, SessionCache: 1,
+		OnHandshake: tlsHandshakeCounter(m), OnSessionEvicted: tlsEvictionCounter(m)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := config.ApplianceCredentials{DefaultUser: simulator.DefaultECUser, DefaultPasswd: simulator.DefaultECPassword}
+	h := testHandler(t, ApplianceDialer(good, edgeconnect.Options{Transport: tr, Timeout: 5 * time.Second}), time.Now)
+	want := func(step string, full, resumed, evicted float64) {
+		t.Helper()
+		f, r := testutil.ToFloat64(m.TLSHandshakes.WithLabelValues("full")), testutil.ToFloat64(m.TLSHandshakes.WithLabelValues("resumed"))
+		if e := testutil.ToFloat64(m.TLSEvictions); f != full || r != resumed || e != evicted {
+			t.Errorf("%s: full handshakes %v, resumed %v, sessions evicted %v; want %v, %v, %v", step, f, r, e, full, resumed, evicted)
+		}
+	}
+	collect := func(a simulator.ApplianceInfo) {
+		t.Helper()
+		if r := h.Collect(t.Context(), pollOf(a, time.Now())); r.Outcome != worker.OutcomeOK {
+			t.Fatalf("%s: outcome %s (%v), want ok", a.ID, r.Outcome, r.Err)
+		}
+	}
+	collect(apps[0])
+	want("first contact", 2, 0, 0)
+	collect(apps[0])
+	want("next job", 2, 2, 0)
+	collect(apps[1]) // its session takes the cache's one place
+	want("another appliance", 4, 2, 1)
 }

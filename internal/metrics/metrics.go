@@ -38,7 +38,9 @@ type Metrics struct {
 	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent, auth, not_found
 	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred, capped, refused
 	ParseIssues     prometheus.Counter
-	BackfillMinutes prometheus.Histogram // minutes fetched per job
+	BackfillMinutes prometheus.Histogram   // minutes fetched per job
+	TLSHandshakes   *prometheus.CounterVec // session: resumed, full
+	TLSEvictions    prometheus.Counter
 
 	// Fleet gauges, set by discovery every cycle from the verdicts the
 	// workers published; reset each cycle, so an appliance no longer
@@ -129,6 +131,14 @@ func New() *Metrics {
 			Help:    "Minute-stats files fetched by one job (1 in steady state, more while backfilling).",
 			Buckets: []float64{0, 1, 2, 3, 5, 10, 30, 60, 180, 720, 1440},
 		}),
+		TLSHandshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "appliance_tls_handshakes_total",
+			Help: "TLS handshakes with appliances by session: resumed (from the session cache) or full. Full ones beyond each appliance's first contact mean sessions were not kept or not accepted (see tls_sessions_evicted_total).",
+		}, []string{"session"}),
+		TLSEvictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "tls_sessions_evicted_total",
+			Help: "Appliance TLS sessions the session cache let go to make room: steadily rising, EC_TLS_SESSION_CACHE is smaller than the fleet and the next jobs of those appliances do full handshakes.",
+		}),
 		FleetAppliances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "fleet", Name: "appliances",
 			Help: "Selected appliances by their latest appliance_status verdict (online, degraded, offline, unknown); appliances without a verdict yet are not counted.",
@@ -168,7 +178,7 @@ func New() *Metrics {
 	}
 	for _, c := range []prometheus.Collector{m.FleetAppliances, m.FleetByOrchState, m.FleetByVersion, m.FleetByModel, m.FleetTunnels, m.FleetOldestDataSeconds, m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
 		m.Enqueued, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
-		m.Minutes, m.ParseIssues, m.BackfillMinutes} {
+		m.Minutes, m.ParseIssues, m.BackfillMinutes, m.TLSHandshakes, m.TLSEvictions} {
 		f(c)
 	}
 	return m
