@@ -43,17 +43,23 @@ func ownHosts(n int) map[string]string {
 	return hosts
 }
 
-// The cache resumes TLS 1.3 and TLS 1.2 sessions, keeps at most its
-// capacity (the least recently used go first), and forgets a session the
-// TLS client removes.
-func TestSessionCache(t *testing.T) {
-	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 1, ApplianceHosts: ownHosts(3)})
+// reachableAddrs lists the addresses of sim's reachable appliances.
+func reachableAddrs(sim *simulator.Simulator) []string {
 	var addrs []string
 	for _, a := range sim.Appliances() {
 		if a.Reachable {
 			addrs = append(addrs, a.Address)
 		}
 	}
+	return addrs
+}
+
+// The cache resumes TLS 1.3 and TLS 1.2 sessions, keeps at most its
+// capacity (the least recently used go first), and forgets a session the
+// TLS client removes.
+func TestSessionCache(t *testing.T) {
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 1, ApplianceHosts: ownHosts(3)})
+	addrs := reachableAddrs(sim)
 	if len(addrs) < 3 {
 		t.Fatalf("%d reachable appliances with this seed, want 3", len(addrs))
 	}
@@ -100,12 +106,7 @@ func TestSessionCache(t *testing.T) {
 func BenchmarkSessionCache(b *testing.B) {
 	const n = 500
 	sim := testenv.StartSimulator(b, simulator.Config{Appliances: n, Seed: 1, ApplianceHosts: ownHosts(n)})
-	var addrs []string
-	for _, a := range sim.Appliances() {
-		if a.Reachable {
-			addrs = append(addrs, a.Address)
-		}
-	}
+	addrs := reachableAddrs(sim)
 	for _, tc := range []struct {
 		name string
 		new  func() tls.ClientSessionCache
@@ -150,12 +151,7 @@ func BenchmarkSessionCache(b *testing.B) {
 // its cache lets go for room.
 func TestTransportReportsHandshakesAndEvictions(t *testing.T) {
 	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 1, ApplianceHosts: ownHosts(3)})
-	var addrs []string
-	for _, a := range sim.Appliances() {
-		if a.Reachable {
-			addrs = append(addrs, a.Address)
-		}
-	}
+	addrs := reachableAddrs(sim)
 	var mu sync.Mutex
 	var full, resumed, evicted int
 	tr, err := NewTransport(TransportOptions{InsecureSkipVerify: true, SessionCache: 2,
