@@ -196,18 +196,33 @@ func (j *jobConns) open(ctx context.Context, network, addr string, raw net.Conn)
 		cfg = cfg.Clone()
 		cfg.ServerName = host
 	}
+	hctx := ctx
 	if j.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, j.timeout)
+		hctx, cancel = context.WithTimeout(ctx, j.timeout)
 		defer cancel()
 	}
 	tc := tls.Client(raw, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	if err := tc.HandshakeContext(hctx); err != nil {
 		raw.Close()
+		if ctx.Err() == nil && hctx.Err() != nil {
+			return nil, handshakeTimeout(j.timeout)
+		}
 		return nil, err
 	}
 	return tc, nil
 }
+
+// handshakeTimeout is a TLS handshake that outlasted the transport's
+// TLSHandshakeTimeout: a timeout of its own, not the request's deadline.
+type handshakeTimeout time.Duration
+
+func (e handshakeTimeout) Error() string {
+	return fmt.Sprintf("TLS handshake timeout (%s)", time.Duration(e))
+}
+
+func (handshakeTimeout) Timeout() bool   { return true }
+func (handshakeTimeout) Temporary() bool { return true }
 
 // close closes the adopted connection and those opened ahead that the
 // transport never took, and stops those still opening.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -359,4 +361,32 @@ func TestJobHandshakesAreCounted(t *testing.T) {
 	want("next job", 2, 2, 0)
 	collect(apps[1]) // its session takes the cache's one place
 	want("another appliance", 4, 2, 1)
+}
+
+// A handshake the appliance never answers ends at the transport's
+// TLSHandshakeTimeout with an error that says so, a timeout but not the
+// request's deadline.
+func TestJobConnsHandshakeTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accepts, reads, never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	j := &jobConns{cfg: &tls.Config{InsecureSkipVerify: true}, dial: (&net.Dialer{}).DialContext,
+		timeout: 100 * time.Millisecond, want: 1}
+	_, err = j.dialTLS(t.Context(), "tcp", ln.Addr().String())
+	var ne net.Error
+	if err == nil || !strings.Contains(err.Error(), "TLS handshake timeout") || !errors.As(err, &ne) || !ne.Timeout() ||
+		errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("dial of a silent server = %v; want a TLS handshake timeout, not the request's deadline", err)
+	}
 }
