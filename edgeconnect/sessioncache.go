@@ -25,13 +25,11 @@ type resumption struct {
 	ticket, state []byte
 }
 
-// newSessionCache returns a cache of at most capacity sessions, the least
-// recently used going first; evicted, when not nil, is called for each.
+// newSessionCache returns a cache of at most capacity (at least 1)
+// sessions, the least recently used going first; evicted, when not nil, is
+// called for each.
 func newSessionCache(capacity int, evicted func()) *sessionCache {
-	c, err := lru.New[string, resumption](capacity)
-	if err != nil { // only for a capacity below 1
-		c, _ = lru.New[string, resumption](1)
-	}
+	c, _ := lru.New[string, resumption](max(capacity, 1)) // fails only below 1
 	return &sessionCache{lru: c, evicted: evicted}
 }
 
@@ -43,11 +41,10 @@ func (c *sessionCache) Get(key string) (*tls.ClientSessionState, bool) {
 		return nil, false
 	}
 	st, err := tls.ParseSessionState(r.state)
-	if err != nil {
-		c.lru.Remove(key)
-		return nil, false
+	var cs *tls.ClientSessionState
+	if err == nil {
+		cs, err = tls.NewResumptionState(r.ticket, st)
 	}
-	cs, err := tls.NewResumptionState(r.ticket, st)
 	if err != nil {
 		c.lru.Remove(key)
 		return nil, false
@@ -58,21 +55,29 @@ func (c *sessionCache) Get(key string) (*tls.ClientSessionState, bool) {
 // Put keeps cs for key; a nil cs, or one that cannot be encoded, removes
 // what was kept.
 func (c *sessionCache) Put(key string, cs *tls.ClientSessionState) {
-	if cs == nil {
+	r, ok := encodeSession(cs)
+	if !ok {
 		c.lru.Remove(key)
 		return
+	}
+	if c.lru.Add(key, r) && c.evicted != nil {
+		c.evicted()
+	}
+}
+
+// encodeSession returns cs as the cache keeps it; false for a nil cs or
+// one that cannot be encoded.
+func encodeSession(cs *tls.ClientSessionState) (resumption, bool) {
+	if cs == nil {
+		return resumption{}, false
 	}
 	ticket, st, err := cs.ResumptionState()
 	if err != nil || st == nil {
-		c.lru.Remove(key)
-		return
+		return resumption{}, false
 	}
 	state, err := st.Bytes()
 	if err != nil {
-		c.lru.Remove(key)
-		return
+		return resumption{}, false
 	}
-	if c.lru.Add(key, resumption{ticket: bytes.Clone(ticket), state: state}) && c.evicted != nil {
-		c.evicted()
-	}
+	return resumption{ticket: bytes.Clone(ticket), state: state}, true
 }

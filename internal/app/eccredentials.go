@@ -97,9 +97,8 @@ type jobConns struct {
 
 	mu      sync.Mutex
 	adopted net.Conn
-	started bool
-	ahead   []*aheadConn // opened ahead, not yet handed to the transport
-	stop    context.CancelFunc
+	ahead   []*aheadConn       // opened ahead, not yet handed to the transport
+	stop    context.CancelFunc // stops those still opening; nil before the first dial
 }
 
 // aheadConn is a connection opened ahead of the transport's dial.
@@ -144,8 +143,7 @@ func (j *jobConns) dialTLS(ctx context.Context, network, addr string) (net.Conn,
 	if raw == nil && len(j.ahead) > 0 {
 		next, j.ahead = j.ahead[0], j.ahead[1:]
 	}
-	if !j.started {
-		j.started = true
+	if j.stop == nil {
 		var bg context.Context
 		bg, j.stop = context.WithCancel(context.WithoutCancel(ctx))
 		for range j.want - 1 {
@@ -242,22 +240,15 @@ func (j *jobConns) close() {
 	}
 }
 
-// closeWhenDone closes a's connection once it is open; it waits for a
-// handshake still running only in the background.
+// closeWhenDone closes a's connection once it is open, without waiting for
+// it.
 func closeWhenDone(a *aheadConn) {
-	select {
-	case <-a.done:
+	go func() {
+		<-a.done
 		if a.conn != nil {
 			a.conn.Close()
 		}
-	default:
-		go func() {
-			<-a.done
-			if a.conn != nil {
-				a.conn.Close()
-			}
-		}()
-	}
+	}()
 }
 
 // namedLogin is an appliance client whose login errors name the

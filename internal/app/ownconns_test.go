@@ -213,7 +213,7 @@ func TestJobConnsRetryAFailedConnectionAndCloseTheRest(t *testing.T) {
 	addr := sim.Appliances()[0].Address
 	var mu sync.Mutex
 	var opened []*closeCounter
-	j := &jobConns{cfg: &tls.Config{InsecureSkipVerify: true}, want: 1, started: true,
+	j := &jobConns{cfg: &tls.Config{InsecureSkipVerify: true}, want: 1,
 		dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 			if err != nil {
