@@ -2,7 +2,6 @@ package edgeconnect
 
 import (
 	"crypto/tls"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -33,16 +32,6 @@ func handshake(tb testing.TB, addr string, cfg *tls.Config) bool {
 	return c.ConnectionState().DidResume
 }
 
-// ownHosts gives appliances 1.NE to n.NE loopback addresses of their own,
-// each with a certificate of its own, as in a fleet.
-func ownHosts(n int) map[string]string {
-	hosts := make(map[string]string, n)
-	for i := range n {
-		hosts[fmt.Sprintf("%d.NE", i+1)] = fmt.Sprintf("127.17.%d.%d", i/254, i%254+1)
-	}
-	return hosts
-}
-
 // reachableAddrs lists the addresses of sim's reachable appliances.
 func reachableAddrs(sim *simulator.Simulator) []string {
 	var addrs []string
@@ -58,7 +47,7 @@ func reachableAddrs(sim *simulator.Simulator) []string {
 // capacity (the least recently used go first), and forgets a session the
 // TLS client removes.
 func TestSessionCache(t *testing.T) {
-	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 1, ApplianceHosts: ownHosts(3)})
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 1, ApplianceHosts: simulator.LoopbackHosts(3)})
 	addrs := reachableAddrs(sim)
 	if len(addrs) < 3 {
 		t.Fatalf("%d reachable appliances with this seed, want 3", len(addrs))
@@ -105,7 +94,7 @@ func TestSessionCache(t *testing.T) {
 //	go test -run '^$' -bench SessionCache -benchtime 20x ./edgeconnect/
 func BenchmarkSessionCache(b *testing.B) {
 	const n = 500
-	sim := testenv.StartSimulator(b, simulator.Config{Appliances: n, Seed: 1, ApplianceHosts: ownHosts(n)})
+	sim := testenv.StartSimulator(b, simulator.Config{Appliances: n, Seed: 1, ApplianceHosts: simulator.LoopbackHosts(n)})
 	addrs := reachableAddrs(sim)
 	for _, tc := range []struct {
 		name string
@@ -150,7 +139,7 @@ func BenchmarkSessionCache(b *testing.B) {
 // NewTransport reports every handshake, full or resumed, and every session
 // its cache lets go for room.
 func TestTransportReportsHandshakesAndEvictions(t *testing.T) {
-	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 1, ApplianceHosts: ownHosts(3)})
+	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 1, ApplianceHosts: simulator.LoopbackHosts(3)})
 	addrs := reachableAddrs(sim)
 	var mu sync.Mutex
 	var full, resumed, evicted int

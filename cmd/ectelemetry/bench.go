@@ -102,7 +102,7 @@ func runBench(ctx context.Context, e env) error {
 	clock := &benchClock{t: time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)}
 	simCfg := simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: *latency, HandshakeLatency: *handshake}}}
 	if *ownAddrs {
-		simCfg.ApplianceHosts = ownAddresses(*n)
+		simCfg.ApplianceHosts = simulator.LoopbackHosts(*n)
 	}
 	sim, err := simulator.New(simCfg)
 	if err != nil {
@@ -698,16 +698,4 @@ func startOTLPSink() (endpoint string, stop func(), err error) {
 func passthroughRequests(sim *simulator.Simulator) int64 {
 	st, _ := sim.Stats(simulator.OrchestratorID)
 	return st.Requests[simulator.EndpointPassthrough]
-}
-
-// ownAddresses gives appliances 1.NE to n.NE loopback addresses of their
-// own: 127.16.0.1 to 127.16.0.254, 127.16.1.1, ... (Linux answers on every
-// address of 127.0.0.0/8 without set-up).
-func ownAddresses(n int) map[string]string {
-	hosts := make(map[string]string, n)
-	for i := range n {
-		a := i / 254
-		hosts[fmt.Sprintf("%d.NE", i+1)] = fmt.Sprintf("127.%d.%d.%d", 16+a/256, a%256, i%254+1)
-	}
-	return hosts
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -345,24 +343,5 @@ func TestNoteFirstContacts(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]int64{reachable[0]: 900, reachable[1]: 960}, seen); diff != "" {
 		t.Errorf("first contacts (-want +got):\n%s", diff)
-	}
-}
-
-// Each appliance gets a loopback address of its own, none ending in 0 or
-// 255.
-func TestOwnAddresses(t *testing.T) {
-	const n = 70000
-	hosts := ownAddresses(n)
-	seen := map[string]bool{}
-	for i := 1; i <= n; i++ {
-		h := hosts[fmt.Sprintf("%d.NE", i)]
-		ip := net.ParseIP(h).To4()
-		if ip == nil || !ip.IsLoopback() || ip[3] == 0 || ip[3] == 255 || seen[h] {
-			t.Fatalf("%d.NE: address %q: want a loopback address of its own, not ending in 0 or 255", i, h)
-		}
-		seen[h] = true
-	}
-	if hosts["1.NE"] != "127.16.0.1" || hosts["255.NE"] != "127.16.1.1" {
-		t.Errorf("1.NE at %s, 255.NE at %s; want 127.16.0.1 and 127.16.1.1", hosts["1.NE"], hosts["255.NE"])
 	}
 }

@@ -324,7 +324,7 @@ func pollOf(a simulator.ApplianceInfo, now time.Time) tasks.AppliancePoll {
 // resumed after, and the sessions its cache lets go.
 func TestJobHandshakesAreCounted(t *testing.T) {
 	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 2,
-		ApplianceHosts: map[string]string{"1.NE": "127.0.3.1", "2.NE": "127.0.3.2", "3.NE": "127.0.3.3"}})
+		ApplianceHosts: simulator.LoopbackHosts(3)})
 	var apps []simulator.ApplianceInfo
 	for _, a := range sim.Appliances() {
 		if a.Reachable {

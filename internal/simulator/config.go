@@ -282,6 +282,20 @@ func (f Fault) clone() Fault {
 	return f
 }
 
+// LoopbackHosts gives appliances 1.NE to n.NE loopback addresses of their
+// own, for Config.ApplianceHosts: 127.16.0.1 to 127.16.0.254, 127.16.1.1,
+// and so on (Linux answers on every address of 127.0.0.0/8 without
+// set-up). A client then keeps a TLS session per appliance, as against a
+// fleet.
+func LoopbackHosts(n int) map[string]string {
+	hosts := make(map[string]string, n)
+	for i := range n {
+		a := i / 254
+		hosts[fmt.Sprintf("%d.NE", i+1)] = fmt.Sprintf("127.%d.%d.%d", 16+a/256, a%256, i%254+1)
+	}
+	return hosts
+}
+
 // Faults is the initial fault configuration of a Simulator.
 type Faults struct {
 	// Appliances applies to every appliance without an entry in

@@ -3,6 +3,7 @@ package simulator
 import (
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -84,5 +85,24 @@ func TestApplianceHostsAndCredentialsAreChecked(t *testing.T) {
 		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: New() error = %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// Each appliance gets a loopback address of its own, none ending in 0 or
+// 255.
+func TestLoopbackHosts(t *testing.T) {
+	const n = 70000
+	hosts := LoopbackHosts(n)
+	seen := map[string]bool{}
+	for i := 1; i <= n; i++ {
+		h := hosts[fmt.Sprintf("%d.NE", i)]
+		ip := net.ParseIP(h).To4()
+		if ip == nil || !ip.IsLoopback() || ip[3] == 0 || ip[3] == 255 || seen[h] {
+			t.Fatalf("%d.NE: address %q: want a loopback address of its own, not ending in 0 or 255", i, h)
+		}
+		seen[h] = true
+	}
+	if hosts["1.NE"] != "127.16.0.1" || hosts["255.NE"] != "127.16.1.1" {
+		t.Errorf("1.NE at %s, 255.NE at %s; want 127.16.0.1 and 127.16.1.1", hosts["1.NE"], hosts["255.NE"])
 	}
 }
