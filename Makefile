@@ -37,7 +37,7 @@ bench: deps ## measure the pipeline with N simulated appliances (make bench N=10
 	scripts/bench.sh --appliances $(N) $(ARGS)
 
 PROFILE_DIR ?= profile
-profile: deps ## bench with the worker profiled: CPU of a steady cycle, heap, allocations in PROFILE_DIR (make profile N=1000)
+profile: deps ## bench with the worker profiled: CPU of a steady cycle, heap, allocations, and the database's CPU (store-cpu.pprof) in PROFILE_DIR (make profile N=1000)
 	scripts/bench.sh --appliances $(N) --profile $(PROFILE_DIR) $(ARGS)
 	$(GO) tool pprof -top -nodecount=25 bin/ectelemetry $(PROFILE_DIR)/cpu.pprof
 

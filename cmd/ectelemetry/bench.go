@@ -57,7 +57,7 @@ func runBench(ctx context.Context, e env) error {
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
 	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
 	via := fs.String("collect-via", "direct", "COLLECT_VIA of the worker process: direct, orchestrator or auto (through the simulated Orchestrator's pass-through, minute statistics included, no rate limit)")
-	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1), the heap and the goroutines right after it, allocations at the end")
+	profDir := fs.String("profile", "", "write pprof profiles of the worker process to this directory: CPU for --profile-seconds from the start of cycle 2 (cycle 1 when --cycles 1), the heap and the goroutines right after it, allocations at the end; and the database's CPU over the same span (store-cpu.pprof)")
 	profSecs := fs.Int("profile-seconds", 30, "length of the CPU profile")
 	var workerEnv []string
 	fs.Func("worker-env", "`KEY=VALUE` set in the worker processes' environment only, after everything else (repeatable), e.g. GOMEMLIMIT=140MiB, which would also reach influxd and this process through the shell", func(kv string) error {
@@ -180,6 +180,7 @@ func runBench(ctx context.Context, e env) error {
 		if prof, err = newProfiler(*profDir); err != nil {
 			return err
 		}
+		prof.store = strings.TrimSuffix(cfg.DBURL, "/")
 	}
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
@@ -368,6 +369,12 @@ func runBench(ctx context.Context, e env) error {
 			return fmt.Errorf("profile: %w", err)
 		}
 		fmt.Fprintf(e.stdout, "profiles: %s (read with: go tool pprof -top %s %s)\n", strings.Join(files, ", "), self, files[0])
+		switch storeFile, storeErr := prof.storeProfile(); {
+		case storeFile != "":
+			fmt.Fprintf(e.stdout, "the database's CPU over the same span: %s (read with: go tool pprof -top %s)\n", storeFile, storeFile)
+		case storeErr != nil:
+			fmt.Fprintf(e.stdout, "the database gave no CPU profile: %v\n", storeErr)
+		}
 	}
 	if len(steadyRate) > 0 {
 		min := steadyRate[0]
