@@ -190,10 +190,13 @@ func TestFaultSlowEndpoint(t *testing.T) {
 
 	// A stalled request ends when the simulator closes.
 	wrote := make(chan struct{})
+	var wroteOnce sync.Once
 	done := make(chan error, 1)
 	go func() {
+		// net/http writes a GET again on a new connection when a reused one
+		// turns out closed, and reports each write.
 		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
-			WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) },
+			WroteRequest: func(httptrace.WroteRequestInfo) { wroteOnce.Do(func() { close(wrote) }) },
 		})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.base+"/memory", nil)
 		req.Header.Set("X-XSRF-TOKEN", e.csrf)
