@@ -72,21 +72,31 @@ func TestJobsUseFewConnectionsAndResumeTLSSessions(t *testing.T) {
 	}
 }
 
-// logoutProbeSink is a Sink that, at each write of minute statistics,
-// notes whether the appliance had been logged out by then.
+// logoutProbeSink is a Sink whose writes of minute statistics wait, up to
+// a while, for the appliance to be logged out, and note whether it was.
+// A job that logged out only after its minute statistics were written
+// would keep each of them waiting the whole while and noted as before.
 type logoutProbeSink struct {
 	sim     *simulator.Simulator
 	id      string
+	wait    time.Duration
 	writes  atomic.Int64 // writes of minute statistics
 	afterLO atomic.Int64 // ... of which after the logout
 }
 
-func (s *logoutProbeSink) Write(_ context.Context, pts []telemetry.Point) (int, error) {
+func (s *logoutProbeSink) Write(ctx context.Context, pts []telemetry.Point) (int, error) {
 	for _, p := range pts {
 		if p.Measurement == telemetry.MeasInterfaceStats {
 			s.writes.Add(1)
-			if st, err := s.sim.Stats(s.id); err == nil && st.Logouts == 1 && st.OpenSessions == 0 {
-				s.afterLO.Add(1)
+			for deadline := time.Now().Add(s.wait); ; {
+				if st, err := s.sim.Stats(s.id); err == nil && st.Logouts == 1 && st.OpenSessions == 0 {
+					s.afterLO.Add(1)
+					break
+				}
+				if time.Now().After(deadline) || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
 			break
 		}
@@ -95,14 +105,16 @@ func (s *logoutProbeSink) Write(_ context.Context, pts []telemetry.Point) (int, 
 }
 
 // A job logs out as soon as its sources are read and its archives
-// downloaded, before it parses and writes them: a job waiting for a
-// minute-stats slot holds no session on the appliance.
+// downloaded, without waiting for them to be parsed and written (a parse
+// may start earlier, while other sources are still being read): a job
+// waiting for a minute-stats slot or for the database holds no session on
+// the appliance.
 func TestJobLogsOutBeforeWritingMinuteStats(t *testing.T) {
 	var sink *logoutProbeSink
 	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, func(sim *simulator.Simulator, o *Options) {
 		for _, a := range sim.Appliances() {
 			if a.Reachable {
-				sink = &logoutProbeSink{sim: sim, id: a.ID}
+				sink = &logoutProbeSink{sim: sim, id: a.ID, wait: 10 * time.Second}
 				break
 			}
 		}

@@ -419,9 +419,11 @@ func (j *job) run(ctx context.Context) {
 
 	// The session ends as soon as the job needs the appliance no more: when
 	// the point-in-time sources are done and the minute statistics are
-	// downloaded, before they are parsed and written. A job waiting for a
-	// minute-stats slot then holds no session on the appliance and no
-	// connection in the worker.
+	// downloaded. It does not wait for them to be parsed and written (their
+	// parse starts as soon as they are downloaded, while other sources may
+	// still be read): a job waiting for a minute-stats slot or for the
+	// database then holds no session on the appliance and no connection in
+	// the worker.
 	downloaded := make(chan struct{})
 	release := sync.OnceFunc(func() { close(downloaded) })
 	var mwg sync.WaitGroup
