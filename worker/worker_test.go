@@ -86,20 +86,12 @@ func lines(t *testing.T, pts []telemetry.Point) []string {
 
 type fixture struct {
 	sim   *simulator.Simulator
-	clock *testClock
+	clock *simulator.Clock
 	sink  *recordingSink
 	wm    *RedisWatermarks
 	h     *Handler
 	polls map[string]tasks.AppliancePoll
 }
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 	t.Helper()
@@ -111,7 +103,7 @@ func newFixture(t *testing.T, n int, faults simulator.Faults) *fixture {
 // be nil; it runs before New and may use the started simulator).
 func newFixtureWith(t testing.TB, cfg simulator.Config, mod func(*simulator.Simulator, *Options)) *fixture {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC)}
+	clock := simulator.NewClock(time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC))
 	cfg.Now = clock.Now
 	sim := testenv.StartSimulator(t, cfg)
 	rs := testenv.StartRedis(t)

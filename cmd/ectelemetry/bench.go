@@ -99,7 +99,7 @@ func runBench(ctx context.Context, e env) error {
 	if (config.Config{Outputs: *outputs}).HasOutput("mqtt") && e.getenv("MQTT_URL") == "" {
 		return fmt.Errorf("--outputs %s needs a broker at MQTT_URL ('make bench' starts one): %w", *outputs, errUsage)
 	}
-	clock := &benchClock{t: time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)}
+	clock := simulator.NewClock(time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second))
 	simCfg := simulator.Config{Appliances: *n, Seed: 1, Now: clock.Now, Faults: simulator.Faults{Appliances: simulator.Fault{Latency: *latency, HandshakeLatency: *handshake}}}
 	if *ownAddrs {
 		simCfg.ApplianceHosts = simulator.LoopbackHosts(*n)
@@ -588,14 +588,6 @@ func workersRSS(pids []int) (now, peak int64, err error) {
 	}
 	return now, peak, nil
 }
-
-type benchClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *benchClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *benchClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // tailBuffer keeps the last max bytes written, for error messages, and
 // counts the worker's JSON log lines by level and message (the bench runs

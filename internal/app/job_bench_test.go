@@ -18,7 +18,7 @@ import (
 //
 //	go test -run '^$' -bench ApplianceJob -benchtime 5x ./internal/app/
 func BenchmarkApplianceJob(b *testing.B) {
-	clock := testenv.NewClockAt(time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC))
+	clock := simulator.NewClock(time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC))
 	sim := testenv.StartSimulator(b, simulator.Config{Appliances: 3, Seed: 7, Now: clock.Now,
 		Faults: simulator.Faults{Appliances: simulator.Fault{Latency: 100 * time.Millisecond, HandshakeLatency: 200 * time.Millisecond}}})
 	var a simulator.ApplianceInfo

@@ -22,7 +22,7 @@ import (
 )
 
 // Clock is a settable clock shared by the simulator, discovery and workers.
-type Clock = testenv.Clock
+type Clock = simulator.Clock
 
 // Options configures Start.
 type Options struct {
@@ -61,7 +61,7 @@ func NewClock() *Clock {
 			panic(fmt.Sprintf("%s=%s lies in the future", StartEnv, v))
 		}
 	}
-	return testenv.NewClockAt(t.UTC().Truncate(time.Minute))
+	return simulator.NewClock(t.UTC().Truncate(time.Minute))
 }
 
 // Pipeline is a running pipeline.
