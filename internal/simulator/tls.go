@@ -22,18 +22,9 @@ func selfSigned(hosts ...string) (tls.Certificate, []byte, error) {
 	if err != nil {
 		return tls.Certificate{}, nil, fmt.Errorf("generate key: %w", err)
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("generate serial: %w", err)
-	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "ec-telemetry simulator", Organization: []string{"ec-telemetry"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(365 * 24 * time.Hour),
+		Subject:               pkix.Name{CommonName: "ec-telemetry simulator"},
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
@@ -49,16 +40,12 @@ func selfSigned(hosts ...string) (tls.Certificate, []byte, error) {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, err := issue(tmpl, key, tmpl, key)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("create certificate: %w", err)
+		return tls.Certificate{}, nil, err
 	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("parse certificate: %w", err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, certPEM, nil
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	return cert, certPEM, nil
 }
 
 // hostCerts issues, for each host (an IP address in its canonical form),
@@ -76,33 +63,42 @@ func hostCerts(ca tls.Certificate, hosts []string) (map[string]*tls.Certificate,
 	if err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
-	now := time.Now()
 	for _, h := range hosts {
 		if _, done := certs[h]; done {
 			continue
 		}
-		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+		cert, err := issue(&x509.Certificate{
+			Subject:     pkix.Name{CommonName: h},
+			KeyUsage:    x509.KeyUsageDigitalSignature,
+			IPAddresses: []net.IP{net.ParseIP(h)},
+		}, key, ca.Leaf, ca.PrivateKey)
 		if err != nil {
-			return nil, fmt.Errorf("generate serial: %w", err)
+			return nil, fmt.Errorf("%s: %w", h, err)
 		}
-		tmpl := &x509.Certificate{
-			SerialNumber: serial,
-			Subject:      pkix.Name{CommonName: h, Organization: []string{"ec-telemetry"}},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.Add(365 * 24 * time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			IPAddresses:  []net.IP{net.ParseIP(h)},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Leaf, &key.PublicKey, ca.PrivateKey)
-		if err != nil {
-			return nil, fmt.Errorf("create certificate for %s: %w", h, err)
-		}
-		leaf, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, fmt.Errorf("parse certificate for %s: %w", h, err)
-		}
-		certs[h] = &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+		certs[h] = &cert
 	}
 	return certs, nil
+}
+
+// issue creates the server certificate tmpl describes for key, signed by
+// parent's signer, valid from an hour ago for a year, with a random serial.
+func issue(tmpl *x509.Certificate, key *ecdsa.PrivateKey, parent *x509.Certificate, signer any) (tls.Certificate, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("generate serial: %w", err)
+	}
+	now := time.Now()
+	tmpl.SerialNumber = serial
+	tmpl.Subject.Organization = []string{"ec-telemetry"}
+	tmpl.NotBefore, tmpl.NotAfter = now.Add(-time.Hour), now.Add(365*24*time.Hour)
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("create certificate: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("parse certificate: %w", err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
