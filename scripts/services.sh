@@ -12,7 +12,8 @@
 # EC_VM=1 a victoria-metrics on EC_VM_PORT (18428 or the next free port),
 # exporting VM_URL and EC_VM_PID. EC_INFLUX_CACHE_SNAPSHOT (1g) and
 # EC_INFLUX_CACHE_MAX (4g) set influxd's cache-snapshot-memory-size and
-# cache-max-memory-size.
+# cache-max-memory-size; EC_INFLUX_INDEX (inmem) its index-version (tsi1:
+# the series index on disk, as InfluxDB 2.x always has it).
 set -euo pipefail
 
 EC_TOOLS_DIR=${EC_TOOLS_DIR:-$HOME/.cache/ec-telemetry/bin}
@@ -23,6 +24,7 @@ EC_INFLUX_RPC_PORT=${EC_INFLUX_RPC_PORT:-18088}
 EC_DB=${EC_DB:-ectelem}
 EC_INFLUX_CACHE_SNAPSHOT=${EC_INFLUX_CACHE_SNAPSHOT:-1g}
 EC_INFLUX_CACHE_MAX=${EC_INFLUX_CACHE_MAX:-4g}
+EC_INFLUX_INDEX=${EC_INFLUX_INDEX:-inmem}
 EC_MQTT=${EC_MQTT:-0}
 EC_MQTT_PORT=${EC_MQTT_PORT:-11883}
 EC_VM=${EC_VM:-0}
@@ -105,6 +107,7 @@ bind-address = "127.0.0.1:$EC_INFLUX_RPC_PORT"
   # InfluxDB 1.x refuses new series past 1,000,000 per database by
   # default; an appliance makes about 220, so 5,000 appliances need more.
   max-series-per-database = 0
+  index-version = "$EC_INFLUX_INDEX"
 [http]
   bind-address = "127.0.0.1:$EC_INFLUX_PORT"
   auth-enabled = false
