@@ -318,6 +318,10 @@ type Report struct {
 // returned wrapping asynq.RevokeTask: the task is deleted instead of retried
 // or archived, because the next discovery cycle is the retry.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	if m := h.o.Metrics; m != nil {
+		m.JobsInFlight.Inc()
+		defer m.JobsInFlight.Dec()
+	}
 	p, err := tasks.ParseAppliancePollPayload(t.Payload())
 	if err != nil {
 		h.o.Logger.Error().Err(err).Msg("discarding malformed task")

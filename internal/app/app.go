@@ -379,6 +379,9 @@ func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m != nil {
+		m.JobSlots.Set(float64(cfg.WorkerConcurrency))
+	}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
 		Queues:          map[string]int{cfg.Queue: 1},

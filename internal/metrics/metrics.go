@@ -32,6 +32,8 @@ type Metrics struct {
 
 	Jobs            *prometheus.CounterVec   // result: ok, partial, unreachable, login_failed, failed
 	JobDuration     prometheus.Histogram     //
+	JobsInFlight    prometheus.Gauge         // jobs this worker runs now
+	JobSlots        prometheus.Gauge         // jobs it may run at once (WORKER_CONCURRENCY)
 	SourceResults   *prometheus.CounterVec   // source, result: ok, error
 	SourceDuration  *prometheus.HistogramVec // source
 	PointsWritten   prometheus.Counter
@@ -101,6 +103,14 @@ func New() *Metrics {
 		JobDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "job_duration_seconds",
 			Help: "Time one appliance job took.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+		}),
+		JobsInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "jobs_in_flight",
+			Help: "Appliance jobs this worker runs now; against job_slots, how full its WORKER_CONCURRENCY is.",
+		}),
+		JobSlots: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "job_slots",
+			Help: "Appliance jobs this worker may run at once (WORKER_CONCURRENCY); 0 in discovery.",
 		}),
 		SourceResults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "source_requests_total",
@@ -177,7 +187,7 @@ func New() *Metrics {
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.FleetAppliances, m.FleetByOrchState, m.FleetByVersion, m.FleetByModel, m.FleetTunnels, m.FleetOldestDataSeconds, m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
-		m.Enqueued, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
+		m.Enqueued, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.JobsInFlight, m.JobSlots, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
 		m.Minutes, m.ParseIssues, m.BackfillMinutes, m.TLSHandshakes, m.TLSEvictions} {
 		f(c)
 	}
