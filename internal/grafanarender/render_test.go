@@ -293,7 +293,7 @@ func TestRequestValidate(t *testing.T) {
 func TestDefaultHeightPerDashboard(t *testing.T) {
 	want := map[string]string{
 		"all-appliance-boost": "1158", "all-appliance-wan": "1500", "ec-appliance": "-1",
-		"ec-telemetry-stack": "2032", "fleet-overview": "2602", "shaper": "-1",
+		"ec-telemetry-stack": "2336", "fleet-overview": "2602", "shaper": "-1",
 	}
 	if len(Dashboards()) != len(want) {
 		t.Fatalf("Dashboards() has %d entries, this test knows %d: add the new one", len(Dashboards()), len(want))

@@ -6,7 +6,7 @@ var shipped = []Dashboard{
 	{UID: "all-appliance-boost", Title: "Boost Utilization", GridBottom: 29, Repeats: false},
 	{UID: "all-appliance-wan", Title: "WAN Utilization", GridBottom: 38, Repeats: false},
 	{UID: "ec-appliance", Title: "EdgeConnect Appliance", GridBottom: 177, Repeats: true},
-	{UID: "ec-telemetry-stack", Title: "ec-telemetry Stack", GridBottom: 52, Repeats: false},
+	{UID: "ec-telemetry-stack", Title: "ec-telemetry Stack", GridBottom: 60, Repeats: false},
 	{UID: "fleet-overview", Title: "EdgeConnect Fleet Overview", GridBottom: 67, Repeats: false},
 	{UID: "shaper", Title: "Shaper & Traffic Classes", GridBottom: 36, Repeats: true},
 }
