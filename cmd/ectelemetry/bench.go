@@ -193,12 +193,18 @@ func runBench(ctx context.Context, e env) error {
 			_ = c.Wait()
 		}
 	}()
+	metricsAddrs := make([]string, *workers) // where the bench reads each worker's job slots
 	for i := 0; i < *workers; i++ {
 		cmd := exec.CommandContext(wctx, self, "worker")
-		cmd.Env = env
 		if prof != nil && i == 0 {
 			// The first worker is profiled.
+			metricsAddrs[i] = prof.addr
 			cmd.Env = append(slices.Clone(env), "METRICS_ADDR="+prof.addr, "METRICS_PPROF=true")
+		} else {
+			if metricsAddrs[i], err = freeLoopbackAddr(); err != nil {
+				return err
+			}
+			cmd.Env = append(slices.Clone(env), "METRICS_ADDR="+metricsAddrs[i])
 		}
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 		cmd.WaitDelay = 30 * time.Second
@@ -229,7 +235,7 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer []string
+	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer []string
 	logouts := map[string]int64{} // each appliance's logouts so far
 	var firstMinute, lastMinute int64
 	// An appliance whose first job was lost is first contacted in a later
@@ -291,8 +297,15 @@ func runBench(ctx context.Context, e env) error {
 		}
 		wch := make(chan waited, 1)
 		wctx, wcancel := context.WithCancel(ctx)
+		// The workers' job slots are read while the jobs run, once a second
+		// (a scrape costs the worker some CPU, which counts), and not while
+		// discovery's own reads go on after them.
+		sctx, scancel := context.WithCancel(ctx)
+		sch := make(chan slotUse, 1)
+		go func() { sch <- sampleSlots(sctx, metricsAddrs, time.Second) }()
 		go func(cycle int64) {
 			st, last, err := waitAll(wctx, cyc, cycle, 10*time.Minute, benchStall, queueIdle(rdb, cfg.Queue))
+			scancel()
 			wch <- waited{st, last, err}
 		}(d.CycleOf(clock.Now()))
 		_, err = d.Cycle(ctx, clock.Now())
@@ -303,6 +316,7 @@ func runBench(ctx context.Context, e env) error {
 		}
 		w := <-wch
 		wcancel()
+		slotsPer = append(slotsPer, fmt.Sprintf("%s (cycle %d)", <-sch, i+1))
 		st, last := w.st, w.last
 		if w.err != nil {
 			return fmt.Errorf("cycle %d: %w (worker output: %s)", i+1, w.err, werr)
@@ -388,6 +402,7 @@ func runBench(ctx context.Context, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "connections per collected appliance (the TCP reachability check's included, reused for HTTPS): %s\n", strings.Join(connsPer, ", "))
 	fmt.Fprintf(e.stdout, "appliance sessions, login to logout, s (median/90th percentile/longest): %s\n", strings.Join(sessionsPer, ", "))
+	fmt.Fprintf(e.stdout, "worker job slots in use, mean over each cycle (jobs in flight of WORKER_CONCURRENCY, all workers): %s\n", strings.Join(slotsPer, ", "))
 	werr.printSummary(e.stdout)
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, total, unreachable)
 	for _, l := range lostNotes {

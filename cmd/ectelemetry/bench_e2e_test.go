@@ -84,6 +84,11 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if !regexp.MustCompile(`worker RSS at the end of each cycle, MB \(peak in the cycle\): [1-9]\d* \([1-9]\d*\), [1-9]\d* \([1-9]\d*\), [1-9]\d* \([1-9]\d*\)\n`).MatchString(s) {
 		t.Errorf("want the workers' RSS after each of the 3 cycles (2 and the catch-up one):\n%s", s)
 	}
+	// The two workers' 256 job slots each, read from their /metrics while
+	// the cycles ran (the first cycle may end before the workers serve it).
+	if !regexp.MustCompile(`worker job slots in use, mean over each cycle \(jobs in flight of WORKER_CONCURRENCY, all workers\): (not measured|\d+ of 512, \d+%) \(cycle 1\), \d+ of 512, \d+% \(cycle 2\), \d+ of 512, \d+% \(cycle 3\)\n`).MatchString(s) {
+		t.Errorf("want the workers' job slots in use in cycles 2 and 3, of 2 × 256:\n%s", s)
+	}
 	if strings.Contains(s, "MISSING") {
 		t.Errorf("stored-points check found missing points:\n%s", s)
 	}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+)
+
+// serveMetrics serves m's /metrics on a loopback port, as a worker process
+// does, and returns its address.
+func serveMetrics(t *testing.T, m *metrics.Metrics) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = metrics.ServeListener(ctx, ln, m.Registry, nil, false) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ln.Addr().String()
+}
+
+// The bench reads the job gauges of every worker from their /metrics and
+// adds them up.
+func TestReadSlotsSumsTheWorkers(t *testing.T) {
+	a, b := metrics.New(), metrics.New()
+	a.JobsInFlight.Set(3)
+	a.JobSlots.Set(8)
+	b.JobsInFlight.Set(5)
+	b.JobSlots.Set(16)
+	inFlight, slots, err := readSlots(t.Context(), []string{serveMetrics(t, a), serveMetrics(t, b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inFlight != 8 || slots != 24 {
+		t.Errorf("readSlots = %v in flight of %v slots, want 8 of 24", inFlight, slots)
+	}
+}
+
+// A worker that does not answer leaves no sample: the cycle's figure says
+// it was not measured instead of counting it as idle.
+func TestSampleSlotsWithoutAnAnsweringWorker(t *testing.T) {
+	closed, err := freeLoopbackAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New()
+	m.JobsInFlight.Set(4)
+	m.JobSlots.Set(16)
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Millisecond)
+	defer cancel()
+	u := sampleSlots(ctx, []string{serveMetrics(t, m), closed}, 20*time.Millisecond)
+	if u.samples != 0 || u.String() != "not measured" {
+		t.Errorf("with one worker not answering: %d samples, %q; want none, \"not measured\"", u.samples, u)
+	}
+}
+
+// The figure is the mean over the samples of the cycle.
+func TestSampleSlotsAverages(t *testing.T) {
+	m := metrics.New()
+	m.JobSlots.Set(16)
+	m.JobsInFlight.Set(12)
+	var scrapes atomic.Int64
+	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		scrapes.Add(1)
+	}))
+	defer srv.Close()
+	waitScrapes := func(n int64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); scrapes.Load() < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d scrapes in 10 s, want %d", scrapes.Load(), n)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	res := make(chan slotUse, 1)
+	go func() { res <- sampleSlots(ctx, []string{srv.Listener.Addr().String()}, 5*time.Millisecond) }()
+	waitScrapes(3)
+	m.JobsInFlight.Set(4)
+	waitScrapes(scrapes.Load() + 3) // at least two with 4 in flight
+	cancel()
+	u := <-res
+	if u.samples < 4 || u.slots != 16 || u.inFlight <= 4 || u.inFlight >= 12 {
+		t.Errorf("sampleSlots = %+v, want several samples of 16 slots averaging between 4 and 12 in flight", u)
+	}
+	if got := (slotUse{inFlight: 12, slots: 16, samples: 3}).String(); got != "12 of 16, 75%" {
+		t.Errorf("String() = %q, want \"12 of 16, 75%%\"", got)
+	}
+}
