@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -15,18 +14,17 @@ import (
 )
 
 // serveMetrics serves m's /metrics on a loopback port, as a worker process
-// does, and returns its address.
-func serveMetrics(t *testing.T, m *metrics.Metrics) string {
+// does, and returns its address and the count of scrapes it answered.
+func serveMetrics(t *testing.T, m *metrics.Metrics) (string, *atomic.Int64) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = metrics.ServeListener(ctx, ln, m.Registry, nil, false) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return ln.Addr().String()
+	scrapes := new(atomic.Int64)
+	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		scrapes.Add(1)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), scrapes
 }
 
 // The bench reads the job gauges of every worker from their /metrics and
@@ -37,7 +35,9 @@ func TestReadSlotsSumsTheWorkers(t *testing.T) {
 	a.JobSlots.Set(8)
 	b.JobsInFlight.Set(5)
 	b.JobSlots.Set(16)
-	inFlight, slots, err := readSlots(t.Context(), []string{serveMetrics(t, a), serveMetrics(t, b)})
+	addrA, _ := serveMetrics(t, a)
+	addrB, _ := serveMetrics(t, b)
+	inFlight, slots, err := readSlots(t.Context(), []string{addrA, addrB})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,8 @@ func TestSampleSlotsWithoutAnAnsweringWorker(t *testing.T) {
 	m.JobSlots.Set(16)
 	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Millisecond)
 	defer cancel()
-	u := sampleSlots(ctx, []string{serveMetrics(t, m), closed}, 20*time.Millisecond)
+	addr, _ := serveMetrics(t, m)
+	u := sampleSlots(ctx, []string{addr, closed}, 20*time.Millisecond)
 	if u.samples != 0 || u.String() != "not measured" {
 		t.Errorf("with one worker not answering: %d samples, %q; want none, \"not measured\"", u.samples, u)
 	}
@@ -69,13 +70,7 @@ func TestSampleSlotsAverages(t *testing.T) {
 	m := metrics.New()
 	m.JobSlots.Set(16)
 	m.JobsInFlight.Set(12)
-	var scrapes atomic.Int64
-	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r)
-		scrapes.Add(1)
-	}))
-	defer srv.Close()
+	addr, scrapes := serveMetrics(t, m)
 	waitScrapes := func(n int64) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); scrapes.Load() < n; time.Sleep(time.Millisecond) {
@@ -86,7 +81,7 @@ func TestSampleSlotsAverages(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	res := make(chan slotUse, 1)
-	go func() { res <- sampleSlots(ctx, []string{srv.Listener.Addr().String()}, 5*time.Millisecond) }()
+	go func() { res <- sampleSlots(ctx, []string{addr}, 5*time.Millisecond) }()
 	waitScrapes(3)
 	m.JobsInFlight.Set(4)
 	waitScrapes(scrapes.Load() + 3) // at least two with 4 in flight
