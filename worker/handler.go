@@ -192,10 +192,14 @@ type Handler struct {
 // outputs are configured: they keep the points after the write.
 func (h *Handler) withMinuteSlot(ctx context.Context, fn func(arena *minutestats.Arena) error) error {
 	var arena *minutestats.Arena
+	start := time.Now()
 	select {
 	case arena = <-h.minuteSlot:
 	case <-ctx.Done():
 		return fmt.Errorf("wait for a minute-stats slot: %w", ctx.Err())
+	}
+	if m := h.o.Metrics; m != nil {
+		m.MinuteSlotWait.Observe(time.Since(start).Seconds())
 	}
 	defer func() {
 		arena.Reset()
@@ -811,11 +815,14 @@ func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
 	// was collected is stored.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	start := time.Now()
 	n, err := j.h.o.Sink.Write(wctx, pts)
+	took := time.Since(start)
 	if o := j.h.o.Outputs; o != nil {
 		o.Offer(pts) // whatever InfluxDB said: the secondary outputs do not depend on it
 	}
 	if m := j.h.o.Metrics; m != nil {
+		m.WriteDuration.Observe(took.Seconds())
 		m.PointsWritten.Add(float64(n))
 		if err != nil {
 			m.WriteErrors.WithLabelValues(influx.ErrorKind(err)).Inc() // auth and not_found need an operator

@@ -8,11 +8,14 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
 
 // heldReacher holds every reachability check until release is closed,
@@ -82,4 +85,82 @@ func TestJobsInFlightGauge(t *testing.T) {
 	if got := testutil.ToFloat64(m.Jobs.WithLabelValues(string(OutcomeOK))); got != 2 {
 		t.Errorf(`jobs_total{result="ok"} = %v, want 2`, got)
 	}
+}
+
+// slowSink takes delay to answer every write.
+type slowSink struct {
+	next  Sink
+	delay time.Duration
+}
+
+func (s slowSink) Write(ctx context.Context, pts []telemetry.Point) (int, error) {
+	time.Sleep(s.delay)
+	return s.next.Write(ctx, pts)
+}
+
+// loggingOut tells out when its appliance's job logs out.
+type loggingOut struct {
+	Appliance
+	out chan<- struct{}
+}
+
+func (a loggingOut) Logout(ctx context.Context) error {
+	err := a.Appliance.Logout(ctx)
+	select {
+	case a.out <- struct{}{}:
+	default: // told already
+	}
+	return err
+}
+
+// A job's waits that hold its slot are timed: each write of its points
+// (ectelemetry_worker_write_duration_seconds), here against a database
+// that takes 100 ms, and its wait for a minute-stats slot
+// (ectelemetry_worker_minute_slot_wait_seconds), here the only slot, held
+// by the test until 500 ms after the job logged out with its archives.
+func TestJobWaitsAreTimed(t *testing.T) {
+	m := metrics.New()
+	out := make(chan struct{}, 1)
+	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, func(_ *simulator.Simulator, o *Options) {
+		dial := o.Dial
+		o.Dial = func(addr string) (Appliance, error) {
+			a, err := dial(addr)
+			return loggingOut{Appliance: a, out: out}, err
+		}
+		o.Sink = slowSink{next: o.Sink, delay: 100 * time.Millisecond}
+		o.MinuteStatsJobs, o.Metrics = 1, m
+	})
+	a := reachable(t, f.sim)[0]
+	arena := <-f.h.minuteSlot
+	done := make(chan Report, 1)
+	go func() { done <- f.h.Collect(t.Context(), f.polls[a.ID]) }()
+	select {
+	case <-out:
+	case r := <-done:
+		t.Fatalf("job ended before it logged out: %s (%v)", r.Outcome, r.Err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	f.h.minuteSlot <- arena
+	if r := <-done; r.Outcome != OutcomeOK || r.MinutesStored == 0 {
+		t.Fatalf("outcome %s, %d minutes stored (%v); want ok with minutes", r.Outcome, r.MinutesStored, r.Err)
+	}
+
+	wait := histogramOf(t, m.MinuteSlotWait)
+	if wait.GetSampleCount() != 1 || wait.GetSampleSum() < 0.25 || wait.GetSampleSum() > 10 {
+		t.Errorf("minute_slot_wait_seconds: %d waits, %.3f s in all; want one of about 0.5 s", wait.GetSampleCount(), wait.GetSampleSum())
+	}
+	writes := histogramOf(t, m.WriteDuration)
+	if n := writes.GetSampleCount(); n < 2 || writes.GetSampleSum() < 0.1*float64(n) {
+		t.Errorf("write_duration_seconds: %d writes, %.3f s in all; want the minute statistics' and the other sources' writes, each 0.1 s or more", n, writes.GetSampleSum())
+	}
+}
+
+// histogramOf returns what h has observed.
+func histogramOf(t *testing.T, h prometheus.Histogram) *dto.Histogram {
+	t.Helper()
+	var pb dto.Metric
+	if err := h.Write(&pb); err != nil {
+		t.Fatal(err)
+	}
+	return pb.GetHistogram()
 }

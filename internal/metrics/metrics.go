@@ -37,6 +37,8 @@ type Metrics struct {
 	SourceResults   *prometheus.CounterVec   // source, result: ok, error
 	SourceDuration  *prometheus.HistogramVec // source
 	PointsWritten   prometheus.Counter
+	WriteDuration   prometheus.Histogram   // one write of a job's points, its wait for a write slot and retries included
+	MinuteSlotWait  prometheus.Histogram   // a job's wait for a minute-stats slot
 	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent, auth, not_found
 	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred, capped, refused
 	ParseIssues     prometheus.Counter
@@ -124,6 +126,16 @@ func New() *Metrics {
 			Namespace: namespace, Subsystem: "worker", Name: "points_written_total",
 			Help: "Points InfluxDB accepted.",
 		}),
+		WriteDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "write_duration_seconds",
+			Help:    "Time one write of a job's points to InfluxDB took, from its wait for one of DB_WRITE_CONCURRENCY to InfluxDB's answer, retries included. A job holds its slot meanwhile.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 13),
+		}),
+		MinuteSlotWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "minute_slot_wait_seconds",
+			Help:    "Time a job waited for one of MINUTE_STATS_CONCURRENCY slots before parsing and writing its downloaded minute-stats archives.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}),
 		WriteErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "write_errors_total",
 			Help: "Failed InfluxDB writes by kind: retryable, permanent, auth (401/403: token), not_found (404: database or bucket).",
@@ -187,7 +199,7 @@ func New() *Metrics {
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.FleetAppliances, m.FleetByOrchState, m.FleetByVersion, m.FleetByModel, m.FleetTunnels, m.FleetOldestDataSeconds, m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
-		m.Enqueued, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.JobsInFlight, m.JobSlots, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteErrors,
+		m.Enqueued, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.JobsInFlight, m.JobSlots, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteDuration, m.MinuteSlotWait, m.WriteErrors,
 		m.Minutes, m.ParseIssues, m.BackfillMinutes, m.TLSHandshakes, m.TLSEvictions} {
 		f(c)
 	}
