@@ -235,7 +235,7 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer []string
+	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, writesPer, waitsPer []string
 	logouts := map[string]int64{} // each appliance's logouts so far
 	var firstMinute, lastMinute int64
 	// An appliance whose first job was lost is first contacted in a later
@@ -300,6 +300,9 @@ func runBench(ctx context.Context, e env) error {
 		// The workers' job slots are read while the jobs run, once a second
 		// (a scrape costs the worker some CPU, which counts), and not while
 		// discovery's own reads go on after them.
+		// Before the first cycle a worker that does not answer yet has
+		// waited for nothing: zero is right then, and only then.
+		waited0, err0 := readWorkers(ctx, metricsAddrs)
 		sctx, scancel := context.WithCancel(ctx)
 		sch := make(chan slotUse, 1)
 		go func() { sch <- sampleSlots(sctx, metricsAddrs, time.Second) }()
@@ -317,6 +320,13 @@ func runBench(ctx context.Context, e env) error {
 		w := <-wch
 		wcancel()
 		slotsPer = append(slotsPer, fmt.Sprintf("%s (cycle %d)", <-sch, i+1))
+		if waited1, err := readWorkers(ctx, metricsAddrs); err != nil || (err0 != nil && i > 0) {
+			writesPer = append(writesPer, fmt.Sprintf("not measured (cycle %d)", i+1))
+			waitsPer = append(waitsPer, fmt.Sprintf("not measured (cycle %d)", i+1))
+		} else {
+			writesPer = append(writesPer, fmt.Sprintf("%s (cycle %d)", waited1.writes.meanSince(waited0.writes), i+1))
+			waitsPer = append(waitsPer, fmt.Sprintf("%s (cycle %d)", waited1.waits.meanSince(waited0.waits), i+1))
+		}
 		st, last := w.st, w.last
 		if w.err != nil {
 			return fmt.Errorf("cycle %d: %w (worker output: %s)", i+1, w.err, werr)
@@ -403,6 +413,8 @@ func runBench(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "connections per collected appliance (the TCP reachability check's included, reused for HTTPS): %s\n", strings.Join(connsPer, ", "))
 	fmt.Fprintf(e.stdout, "appliance sessions, login to logout, s (median/90th percentile/longest): %s\n", strings.Join(sessionsPer, ", "))
 	fmt.Fprintf(e.stdout, "worker job slots in use, mean over each cycle (jobs in flight of WORKER_CONCURRENCY, all workers): %s\n", strings.Join(slotsPer, ", "))
+	fmt.Fprintf(e.stdout, "a job's write to the database, mean, waiting for a write slot and retries included: %s\n", strings.Join(writesPer, ", "))
+	fmt.Fprintf(e.stdout, "a job's wait for a minute-stats slot, mean: %s\n", strings.Join(waitsPer, ", "))
 	werr.printSummary(e.stdout)
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, total, unreachable)
 	for _, l := range lostNotes {

@@ -89,6 +89,12 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if !regexp.MustCompile(`worker job slots in use, mean over each cycle \(jobs in flight of WORKER_CONCURRENCY, all workers\): (not measured|\d+ of 512, \d+%) \(cycle 1\), \d+ of 512, \d+% \(cycle 2\), \d+ of 512, \d+% \(cycle 3\)\n`).MatchString(s) {
 		t.Errorf("want the workers' job slots in use in cycles 2 and 3, of 2 × 256:\n%s", s)
 	}
+	// Every cycle's jobs wrote to InfluxDB and waited for minute-stats
+	// slots, the first perhaps before the workers served their metrics.
+	if !regexp.MustCompile(`a job's write to the database, mean, waiting for a write slot and retries included: (not measured|\d+ ms) \(cycle 1\), \d+ ms \(cycle 2\), \d+ ms \(cycle 3\)\n`).MatchString(s) ||
+		!regexp.MustCompile(`a job's wait for a minute-stats slot, mean: (not measured|\d+ ms) \(cycle 1\), \d+ ms \(cycle 2\), \d+ ms \(cycle 3\)\n`).MatchString(s) {
+		t.Errorf("want the mean write and minute-stats slot wait of cycles 2 and 3:\n%s", s)
+	}
 	if strings.Contains(s, "MISSING") {
 		t.Errorf("stored-points check found missing points:\n%s", s)
 	}

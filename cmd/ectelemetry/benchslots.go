@@ -12,10 +12,12 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Gauges each worker process serves on its METRICS_ADDR.
+// What the bench reads from each worker process's METRICS_ADDR.
 const (
-	metricJobsInFlight = "ectelemetry_worker_jobs_in_flight"
-	metricJobSlots     = "ectelemetry_worker_job_slots"
+	metricJobsInFlight   = "ectelemetry_worker_jobs_in_flight"
+	metricJobSlots       = "ectelemetry_worker_job_slots"
+	metricWriteDuration  = "ectelemetry_worker_write_duration_seconds"
+	metricMinuteSlotWait = "ectelemetry_worker_minute_slot_wait_seconds"
 )
 
 // freeLoopbackAddr returns a loopback address nothing listens on now, for
@@ -52,10 +54,10 @@ func sampleSlots(ctx context.Context, addrs []string, every time.Duration) slotU
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		inFlight, slots, err := readSlots(ctx, addrs)
+		w, err := readWorkers(ctx, addrs)
 		if err == nil {
-			sum += inFlight
-			u.slots = slots
+			sum += w.inFlight
+			u.slots = w.slots
 			u.samples++
 		}
 		select {
@@ -69,33 +71,64 @@ func sampleSlots(ctx context.Context, addrs []string, every time.Duration) slotU
 	}
 }
 
-// readSlots returns the jobs in flight and the job slots of the workers at
-// addrs, summed.
-func readSlots(ctx context.Context, addrs []string) (inFlight, slots float64, err error) {
+// workerStats is what the workers' /metrics said, summed over the workers.
+type workerStats struct {
+	inFlight, slots float64 // jobs in flight, job slots
+	writes, waits   timing  // writes to the database, waits for a minute-stats slot
+}
+
+// timing is a histogram's count and sum of seconds.
+type timing struct{ n, secs float64 }
+
+// meanSince is the mean of the observations since then, in milliseconds.
+func (t timing) meanSince(then timing) string {
+	if t.n <= then.n {
+		return "none"
+	}
+	return fmt.Sprintf("%.0f ms", 1e3*(t.secs-then.secs)/(t.n-then.n))
+}
+
+// readWorkers reads the /metrics of the workers at addrs.
+func readWorkers(ctx context.Context, addrs []string) (workerStats, error) {
+	var w workerStats
 	for _, a := range addrs {
 		body, err := httpGet(ctx, "http://"+a+"/metrics")
 		if err != nil {
-			return 0, 0, err
+			return workerStats{}, err
 		}
 		p := expfmt.NewTextParser(model.UTF8Validation)
 		fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
 		if err != nil {
-			return 0, 0, fmt.Errorf("worker %s /metrics: %w", a, err)
+			return workerStats{}, fmt.Errorf("worker %s /metrics: %w", a, err)
 		}
 		f, s := gaugeOf(fams[metricJobsInFlight]), gaugeOf(fams[metricJobSlots])
-		if f < 0 || s < 0 {
-			return 0, 0, fmt.Errorf("worker %s /metrics has no %s or %s", a, metricJobsInFlight, metricJobSlots)
+		wr, wt := histogramOf(fams[metricWriteDuration]), histogramOf(fams[metricMinuteSlotWait])
+		if f == nil || s == nil || wr == nil || wt == nil {
+			return workerStats{}, fmt.Errorf("worker %s /metrics lacks one of %s, %s, %s, %s", a,
+				metricJobsInFlight, metricJobSlots, metricWriteDuration, metricMinuteSlotWait)
 		}
-		inFlight += f
-		slots += s
+		w.inFlight += f.GetValue()
+		w.slots += s.GetValue()
+		w.writes.n += float64(wr.GetSampleCount())
+		w.writes.secs += wr.GetSampleSum()
+		w.waits.n += float64(wt.GetSampleCount())
+		w.waits.secs += wt.GetSampleSum()
 	}
-	return inFlight, slots, nil
+	return w, nil
 }
 
-// gaugeOf returns the value of a family's only gauge, -1 when there is none.
-func gaugeOf(f *dto.MetricFamily) float64 {
-	if f == nil || len(f.GetMetric()) != 1 || f.GetMetric()[0].GetGauge() == nil {
-		return -1
+// gaugeOf returns a family's only gauge, nil when there is none.
+func gaugeOf(f *dto.MetricFamily) *dto.Gauge {
+	if f == nil || len(f.GetMetric()) != 1 {
+		return nil
 	}
-	return f.GetMetric()[0].GetGauge().GetValue()
+	return f.GetMetric()[0].GetGauge()
+}
+
+// histogramOf returns a family's only histogram, nil when there is none.
+func histogramOf(f *dto.MetricFamily) *dto.Histogram {
+	if f == nil || len(f.GetMetric()) != 1 {
+		return nil
+	}
+	return f.GetMetric()[0].GetHistogram()
 }

@@ -27,22 +27,35 @@ func serveMetrics(t *testing.T, m *metrics.Metrics) (string, *atomic.Int64) {
 	return srv.Listener.Addr().String(), scrapes
 }
 
-// The bench reads the job gauges of every worker from their /metrics and
-// adds them up.
-func TestReadSlotsSumsTheWorkers(t *testing.T) {
+// The bench reads the job gauges and the wait histograms of every worker
+// from their /metrics and adds them up.
+func TestReadWorkersSumsTheWorkers(t *testing.T) {
 	a, b := metrics.New(), metrics.New()
 	a.JobsInFlight.Set(3)
 	a.JobSlots.Set(8)
 	b.JobsInFlight.Set(5)
 	b.JobSlots.Set(16)
+	a.WriteDuration.Observe(0.1)
+	b.WriteDuration.Observe(0.3)
+	b.WriteDuration.Observe(0.2)
+	a.MinuteSlotWait.Observe(2)
 	addrA, _ := serveMetrics(t, a)
 	addrB, _ := serveMetrics(t, b)
-	inFlight, slots, err := readSlots(t.Context(), []string{addrA, addrB})
+	w, err := readWorkers(t.Context(), []string{addrA, addrB})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inFlight != 8 || slots != 24 {
-		t.Errorf("readSlots = %v in flight of %v slots, want 8 of 24", inFlight, slots)
+	if w.inFlight != 8 || w.slots != 24 {
+		t.Errorf("readWorkers: %v in flight of %v slots, want 8 of 24", w.inFlight, w.slots)
+	}
+	if got := w.writes.meanSince(timing{}); w.writes.n != 3 || got != "200 ms" {
+		t.Errorf("writes: %v, mean %s; want 3 with a mean of 200 ms", w.writes, got)
+	}
+	if got := w.waits.meanSince(timing{}); got != "2000 ms" {
+		t.Errorf("waits: mean %s, want 2000 ms", got)
+	}
+	if got := w.waits.meanSince(w.waits); got != "none" {
+		t.Errorf("no wait since: %q, want none", got)
 	}
 }
 
