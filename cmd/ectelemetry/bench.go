@@ -193,7 +193,7 @@ func runBench(ctx context.Context, e env) error {
 			_ = c.Wait()
 		}
 	}()
-	metricsAddrs := make([]string, *workers) // where the bench reads each worker's job slots
+	metricsAddrs := make([]string, *workers) // each worker's /metrics, which the bench reads
 	for i := 0; i < *workers; i++ {
 		cmd := exec.CommandContext(wctx, self, "worker")
 		if prof != nil && i == 0 {
@@ -266,6 +266,10 @@ func runBench(ctx context.Context, e env) error {
 			firstMinute = newest - int64(max(cfg.FirstContactMins, 1)-1)*60
 		}
 		lastMinute = newest
+		// What the workers have waited for so far. Before the first cycle a
+		// worker that does not answer yet has waited for nothing: zero is
+		// right then, and only then.
+		waited0, err0 := readWorkers(ctx, metricsAddrs)
 		cpu0, err := procs.read()
 		if err != nil {
 			return fmt.Errorf("%w (output: %s)", err, werr)
@@ -300,9 +304,6 @@ func runBench(ctx context.Context, e env) error {
 		// The workers' job slots are read while the jobs run, once a second
 		// (a scrape costs the worker some CPU, which counts), and not while
 		// discovery's own reads go on after them.
-		// Before the first cycle a worker that does not answer yet has
-		// waited for nothing: zero is right then, and only then.
-		waited0, err0 := readWorkers(ctx, metricsAddrs)
 		sctx, scancel := context.WithCancel(ctx)
 		sch := make(chan slotUse, 1)
 		go func() { sch <- sampleSlots(sctx, metricsAddrs, time.Second) }()
