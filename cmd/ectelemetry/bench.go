@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -53,6 +54,7 @@ func runBench(ctx context.Context, e env) error {
 	handshake := fs.Duration("handshake-latency", 0, "added by the simulator before it answers a new appliance connection's TLS handshake, e.g. 200ms: the TCP and TLS round trips of a WAN connection (about twice --latency)")
 	ownAddrs := fs.Bool("own-addresses", true, "each appliance listens on a loopback address of its own (127.16.0.1, 127.16.0.2, ...) with a certificate of its own, as in a fleet, so the worker keeps a TLS session per appliance; false: all on 127.0.0.1, where one cached TLS session serves them all")
 	store := fs.String("store", "influxdb", "where the points go: influxdb (DB_URL) or victoriametrics (VM_URL; 'make bench' starts one), through the same InfluxDB writer")
+	spread := fs.Bool("spread", false, "queue each appliance at its own offset in DISCOVERY_INTERVAL, as a deployment does (DISCOVERY_SPREAD=true), instead of the whole fleet at once: a cycle then lasts the interval, and the figures are a worker's as deployed rather than how fast it clears the fleet")
 	check := fs.Bool("check-stored", true, "after the last cycle, compare every minute-statistics point the simulator expects with what InfluxDB holds")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
 	outputs := fs.String("outputs", "influxdb", "OUTPUTS of the worker process, e.g. influxdb,mqtt,otlp (mqtt needs MQTT_URL; 'make bench' starts a mosquitto for it; otlp goes to a loopback receiver in this process)")
@@ -125,7 +127,7 @@ func runBench(ctx context.Context, e env) error {
 	}
 	cfg.OrchURL, cfg.OrchAPIKey, cfg.OrchUser, cfg.OrchPassword = sim.OrchestratorURL(), simulator.DefaultAPIKey, "", ""
 	cfg.ECUser, cfg.ECPassword = simulator.DefaultECUser, simulator.DefaultECPassword
-	cfg.CollectAll, cfg.DiscoverySpread = true, false
+	cfg.CollectAll, cfg.DiscoverySpread = true, *spread
 	cfg.Outputs = *outputs
 	storePID := pidFromEnv(e.getenv, "EC_INFLUXD_PID")
 	if *store == "victoriametrics" {
@@ -144,7 +146,17 @@ func runBench(ctx context.Context, e env) error {
 		return err
 	}
 	defer w.Close()
-	d, err := app.NewDiscovery(cfg, app.Deps{Log: zerolog.Nop(), Metrics: metrics.New(), Redis: rdb, Writer: w, Now: clock.Now})
+	// Discovery's clock: the simulator's, which the bench sets per cycle;
+	// with --spread it runs in real time from the interval's start in each
+	// cycle, so that discovery paces the enqueue over the interval.
+	discNow := clock.Now
+	var discBase, discReal atomic.Int64 // with --spread: discovery's time and the real time at the cycle's start
+	if *spread {
+		discNow = func() time.Time {
+			return time.Unix(0, discBase.Load()).Add(time.Since(time.Unix(0, discReal.Load())))
+		}
+	}
+	d, err := app.NewDiscovery(cfg, app.Deps{Log: zerolog.Nop(), Metrics: metrics.New(), Redis: rdb, Writer: w, Now: discNow})
 	if err != nil {
 		return err
 	}
@@ -225,7 +237,11 @@ func runBench(ctx context.Context, e env) error {
 	if len(workerEnv) > 0 {
 		fmt.Fprintf(e.stdout, "       worker environment: %s\n", strings.Join(workerEnv, " "))
 	}
-	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, each enqueueing every appliance at once\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), total)
+	pacing := "each enqueueing every appliance at once"
+	if *spread {
+		pacing = fmt.Sprintf("each pacing the appliances over %s (DISCOVERY_SPREAD=true, as deployed)", cfg.DiscoveryInterval)
+	}
+	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, %s\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), total, pacing)
 	storeName := map[string]string{"influxdb": "influxd", "victoriametrics": "victoria-metrics"}[*store]
 	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; storage: %s%s\n\n",
 		unknownPID(procs.redis, "(pid not known: Redis is not local)"), storeName, unknownPID(procs.store, "(pid not known: 'make bench' exports EC_INFLUXD_PID and EC_VM_PID)"))
@@ -294,6 +310,8 @@ func runBench(ctx context.Context, e env) error {
 		// only when its own Orchestrator reads are done, which can be long
 		// after the last job reported.
 		start := time.Now()
+		discBase.Store(clock.Now().Truncate(cfg.DiscoveryInterval).UnixNano())
+		discReal.Store(start.UnixNano())
 		type waited struct {
 			st   tasks.CycleStats
 			last time.Time
@@ -311,8 +329,8 @@ func runBench(ctx context.Context, e env) error {
 			st, last, err := waitAll(wctx, cyc, cycle, 10*time.Minute, benchStall, queueIdle(rdb, cfg.Queue))
 			scancel()
 			wch <- waited{st, last, err}
-		}(d.CycleOf(clock.Now()))
-		_, err = d.Cycle(ctx, clock.Now())
+		}(d.CycleOf(discNow()))
+		_, err = d.Cycle(ctx, discNow())
 		discSecs := time.Since(start).Seconds()
 		if err != nil {
 			wcancel()
@@ -401,7 +419,7 @@ func runBench(ctx context.Context, e env) error {
 			fmt.Fprintf(e.stdout, "the database gave no CPU profile: %v\n", storeErr)
 		}
 	}
-	if len(steadyRate) > 0 {
+	if len(steadyRate) > 0 && !*spread {
 		min := steadyRate[0]
 		for _, r := range steadyRate {
 			min = minf(min, r)
@@ -451,7 +469,11 @@ func runBench(ctx context.Context, e env) error {
 			stored = fmt.Sprintf("MISSING: %d differences%s, first: %s", len(diffs), laterNote, strings.Join(diffs[:min(3, len(diffs))], "; "))
 		}
 	}
-	printTargets(e.stdout, *n, rows, peakBefore, steadyPeak, stored)
+	paced := time.Duration(0)
+	if *spread {
+		paced = cfg.DiscoveryInterval
+	}
+	printTargets(e.stdout, *n, rows, peakBefore, steadyPeak, stored, paced)
 	return nil
 }
 

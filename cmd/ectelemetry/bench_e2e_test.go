@@ -100,6 +100,55 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 }
 
+// TestBenchPacedEndToEnd runs the bench as a deployment queues its jobs,
+// each appliance at its own offset in the interval (--spread): every cycle
+// collects every reachable appliance over about the interval, none is
+// lost, and every point is stored.
+func TestBenchPacedEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ectelemetry and runs it with redis-server and influxd")
+	}
+	_, bin := buildEctelemetry(t)
+	rs := testenv.StartRedis(t)
+	db := testenv.StartInfluxDB(t)
+	cmd := exec.CommandContext(t.Context(), bin, "bench", "--appliances", "12", "--cycles", "2", "--catch-up-minutes", "0",
+		"--latency", "20ms", "--spread")
+	cmd.Env = append(os.Environ(), "REDIS_ADDR="+rs.Addr, "DB_URL="+db.URL, "DB_BUCKET="+db.Database, "DB_ORG=", "DB_TOKEN=",
+		"DISCOVERY_INTERVAL=10s")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	s := string(out)
+	m := regexp.MustCompile(`bench: 12 appliances \((\d+) unreachable by design\)`).FindStringSubmatch(s)
+	if m == nil || !strings.Contains(s, "each pacing the appliances over 10s (DISCOVERY_SPREAD=true, as deployed)") {
+		t.Fatalf("no header naming 12 appliances paced over 10s:\n%s", s)
+	}
+	reachable := 12 - atoi(t, m[1])
+	for _, cycle := range []string{"1\\s+first", "2\\s+steady"} {
+		row := regexp.MustCompile(`(?m)^\s+` + cycle + `\s+(\d+)\s+\d+\s+\d+\s+(\d+\.\d+)`).FindStringSubmatch(s)
+		if row == nil || atoi(t, row[1]) != reachable {
+			t.Errorf("cycle %q: row %v, want %d collected:\n%s", cycle, row, reachable, s)
+			continue
+		}
+		// Paced over 10 s: the last appliances are queued late in it.
+		if secs, _ := strconv.ParseFloat(row[2], 64); secs < 5 || secs > 30 {
+			t.Errorf("cycle %q took %s s, want about the 10 s interval:\n%s", cycle, row[2], s)
+		}
+	}
+	for _, want := range []string{
+		"12 appliances collected, paced over 10s", "0 lost, slowest cycle",
+		"every point stored                                   all            all ",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "steady state: at least") {
+		t.Errorf("a paced bench claims a rate per 60 s:\n%s", s)
+	}
+}
+
 func atoi(t *testing.T, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)

@@ -91,7 +91,7 @@ func TestPrintTargetsLeavesOutBacklog(t *testing.T) {
 		{kind: kindSteady, jobs: 100, points: 10000, seconds: 44, cpu: benchCPU{workers: 0.6}},
 	}
 	var b strings.Builder
-	printTargets(&b, 100, rows, 160e6, 120e6, "all")
+	printTargets(&b, 100, rows, 160e6, 120e6, "all", 0)
 	out := b.String()
 	for _, want := range []string{
 		"targets (steady cycles; 2 backlog cycles after lost jobs left out)",
@@ -105,7 +105,7 @@ func TestPrintTargetsLeavesOutBacklog(t *testing.T) {
 		}
 	}
 	b.Reset()
-	printTargets(&b, 100, rows[:2], 100e6, 0, "all")
+	printTargets(&b, 100, rows[:2], 100e6, 0, "all", 0)
 	out = b.String()
 	for _, want := range []string{"targets (every cycle: none was steady)", "slowest cycle 90.0 s, 70 lost NOT met", "9.50 ms", "no steady cycle to compare with", "100.0 MB                     met"} {
 		if !strings.Contains(out, want) {
@@ -114,6 +114,26 @@ func TestPrintTargetsLeavesOutBacklog(t *testing.T) {
 	}
 	if strings.Contains(out, "steady cycles alone") {
 		t.Errorf("targets without a steady cycle print a steady peak RSS:\n%s", out)
+	}
+}
+
+// A paced cycle lasts its interval by design: its target is that no job
+// was lost, whatever its length.
+func TestPrintTargetsPaced(t *testing.T) {
+	rows := []benchRow{
+		{kind: kindFirst, jobs: 100, points: 30000, seconds: 61, cpu: benchCPU{workers: 1}},
+		{kind: kindSteady, jobs: 100, points: 10000, seconds: 61.5, cpu: benchCPU{workers: 0.4}},
+	}
+	var b strings.Builder
+	printTargets(&b, 100, rows, 100e6, 90e6, "all", time.Minute)
+	if out := b.String(); !strings.Contains(out, "100 appliances collected, paced over 1m0s") || !strings.Contains(out, "0 lost, slowest cycle 61.5 s met") {
+		t.Errorf("paced targets:\n%s", out)
+	}
+	rows[1].lost = 3
+	b.Reset()
+	printTargets(&b, 100, rows, 100e6, 90e6, "all", time.Minute)
+	if out := b.String(); !strings.Contains(out, "3 lost, slowest cycle 61.5 s NOT met") {
+		t.Errorf("paced targets with lost jobs:\n%s", out)
 	}
 }
 
