@@ -19,17 +19,8 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ectelemetry and runs it with redis-server and influxd")
 	}
-	_, bin := buildEctelemetry(t)
-	rs := testenv.StartRedis(t)
-	db := testenv.StartInfluxDB(t)
-	cmd := exec.CommandContext(t.Context(), bin, "bench", "--appliances", "12", "--cycles", "2", "--workers", "2", "--latency", "20ms",
+	s := benchOutput(t, nil, "--appliances", "12", "--cycles", "2", "--workers", "2", "--latency", "20ms",
 		"--worker-env", "EC_CONNECTIONS=1")
-	cmd.Env = append(os.Environ(), "REDIS_ADDR="+rs.Addr, "DB_URL="+db.URL, "DB_BUCKET="+db.Database, "DB_ORG=", "DB_TOKEN=")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out)
-	}
-	s := string(out)
 	m := regexp.MustCompile(`bench: 12 appliances \((\d+) unreachable by design\), 2 worker process`).FindStringSubmatch(s)
 	if m == nil {
 		t.Fatalf("no header naming 12 appliances and 2 workers:\n%s", s)
@@ -108,18 +99,8 @@ func TestBenchPacedEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ectelemetry and runs it with redis-server and influxd")
 	}
-	_, bin := buildEctelemetry(t)
-	rs := testenv.StartRedis(t)
-	db := testenv.StartInfluxDB(t)
-	cmd := exec.CommandContext(t.Context(), bin, "bench", "--appliances", "12", "--cycles", "2", "--catch-up-minutes", "0",
+	s := benchOutput(t, []string{"DISCOVERY_INTERVAL=10s"}, "--appliances", "12", "--cycles", "2", "--catch-up-minutes", "0",
 		"--latency", "20ms", "--spread")
-	cmd.Env = append(os.Environ(), "REDIS_ADDR="+rs.Addr, "DB_URL="+db.URL, "DB_BUCKET="+db.Database, "DB_ORG=", "DB_TOKEN=",
-		"DISCOVERY_INTERVAL=10s")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out)
-	}
-	s := string(out)
 	m := regexp.MustCompile(`bench: 12 appliances \((\d+) unreachable by design\)`).FindStringSubmatch(s)
 	if m == nil || !strings.Contains(s, "each pacing the appliances over 10s (DISCOVERY_SPREAD=true, as deployed)") {
 		t.Fatalf("no header naming 12 appliances paced over 10s:\n%s", s)
@@ -147,6 +128,23 @@ func TestBenchPacedEndToEnd(t *testing.T) {
 	if strings.Contains(s, "steady state: at least") {
 		t.Errorf("a paced bench claims a rate per 60 s:\n%s", s)
 	}
+}
+
+// benchOutput runs 'ectelemetry bench' with args, and env on top of this
+// process's environment, against a fresh Redis and InfluxDB, and returns
+// its output.
+func benchOutput(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	_, bin := buildEctelemetry(t)
+	rs := testenv.StartRedis(t)
+	db := testenv.StartInfluxDB(t)
+	cmd := exec.CommandContext(t.Context(), bin, append([]string{"bench"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "REDIS_ADDR="+rs.Addr, "DB_URL="+db.URL, "DB_BUCKET="+db.Database, "DB_ORG=", "DB_TOKEN="), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	return string(out)
 }
 
 func atoi(t *testing.T, s string) int {
