@@ -150,11 +150,11 @@ func runBench(ctx context.Context, e env) error {
 	// with --spread it runs in real time from the interval's start in each
 	// cycle, so that discovery paces the enqueue over the interval.
 	discNow := clock.Now
-	var discBase, discReal atomic.Int64 // with --spread: discovery's time and the real time at the cycle's start
+	var discAhead atomic.Int64 // with --spread: how far discovery's clock is from the real one, set at each cycle's start
+	var paced time.Duration    // with --spread: the interval each cycle's enqueue is spread over
 	if *spread {
-		discNow = func() time.Time {
-			return time.Unix(0, discBase.Load()).Add(time.Since(time.Unix(0, discReal.Load())))
-		}
+		paced = cfg.DiscoveryInterval
+		discNow = func() time.Time { return time.Now().Add(time.Duration(discAhead.Load())) }
 	}
 	d, err := app.NewDiscovery(cfg, app.Deps{Log: zerolog.Nop(), Metrics: metrics.New(), Redis: rdb, Writer: w, Now: discNow})
 	if err != nil {
@@ -238,8 +238,8 @@ func runBench(ctx context.Context, e env) error {
 		fmt.Fprintf(e.stdout, "       worker environment: %s\n", strings.Join(workerEnv, " "))
 	}
 	pacing := "each enqueueing every appliance at once"
-	if *spread {
-		pacing = fmt.Sprintf("each pacing the appliances over %s (DISCOVERY_SPREAD=true, as deployed)", cfg.DiscoveryInterval)
+	if paced > 0 {
+		pacing = fmt.Sprintf("each pacing the appliances over %s (DISCOVERY_SPREAD=true, as deployed)", paced)
 	}
 	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, %s\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), total, pacing)
 	storeName := map[string]string{"influxdb": "influxd", "victoriametrics": "victoria-metrics"}[*store]
@@ -310,8 +310,7 @@ func runBench(ctx context.Context, e env) error {
 		// only when its own Orchestrator reads are done, which can be long
 		// after the last job reported.
 		start := time.Now()
-		discBase.Store(clock.Now().Truncate(cfg.DiscoveryInterval).UnixNano())
-		discReal.Store(start.UnixNano())
+		discAhead.Store(int64(clock.Now().Truncate(cfg.DiscoveryInterval).Sub(start)))
 		type waited struct {
 			st   tasks.CycleStats
 			last time.Time
@@ -419,7 +418,7 @@ func runBench(ctx context.Context, e env) error {
 			fmt.Fprintf(e.stdout, "the database gave no CPU profile: %v\n", storeErr)
 		}
 	}
-	if len(steadyRate) > 0 && !*spread {
+	if len(steadyRate) > 0 && paced == 0 {
 		min := steadyRate[0]
 		for _, r := range steadyRate {
 			min = minf(min, r)
@@ -468,10 +467,6 @@ func runBench(ctx context.Context, e env) error {
 		default:
 			stored = fmt.Sprintf("MISSING: %d differences%s, first: %s", len(diffs), laterNote, strings.Join(diffs[:min(3, len(diffs))], "; "))
 		}
-	}
-	paced := time.Duration(0)
-	if *spread {
-		paced = cfg.DiscoveryInterval
 	}
 	printTargets(e.stdout, *n, rows, peakBefore, steadyPeak, stored, paced)
 	return nil
