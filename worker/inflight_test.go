@@ -98,21 +98,6 @@ func (s slowSink) Write(ctx context.Context, pts []telemetry.Point) (int, error)
 	return s.next.Write(ctx, pts)
 }
 
-// loggingOut tells out when its appliance's job logs out.
-type loggingOut struct {
-	Appliance
-	out chan<- struct{}
-}
-
-func (a loggingOut) Logout(ctx context.Context) error {
-	err := a.Appliance.Logout(ctx)
-	select {
-	case a.out <- struct{}{}:
-	default: // told already
-	}
-	return err
-}
-
 // A job's waits that hold its slot are timed: each write of its points
 // (ectelemetry_worker_write_duration_seconds), here against a database
 // that takes 100 ms, and its wait for a minute-stats slot
@@ -120,13 +105,7 @@ func (a loggingOut) Logout(ctx context.Context) error {
 // by the test until 500 ms after the job logged out with its archives.
 func TestJobWaitsAreTimed(t *testing.T) {
 	m := metrics.New()
-	out := make(chan struct{}, 1)
 	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, func(_ *simulator.Simulator, o *Options) {
-		dial := o.Dial
-		o.Dial = func(addr string) (Appliance, error) {
-			a, err := dial(addr)
-			return loggingOut{Appliance: a, out: out}, err
-		}
 		o.Sink = slowSink{next: o.Sink, delay: 100 * time.Millisecond}
 		o.MinuteStatsJobs, o.Metrics = 1, m
 	})
@@ -134,10 +113,18 @@ func TestJobWaitsAreTimed(t *testing.T) {
 	arena := <-f.h.minuteSlot
 	done := make(chan Report, 1)
 	go func() { done <- f.h.Collect(t.Context(), f.polls[a.ID]) }()
-	select {
-	case <-out:
-	case r := <-done:
-		t.Fatalf("job ended before it logged out: %s (%v)", r.Outcome, r.Err)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if st, err := f.sim.Stats(a.ID); err == nil && st.Logouts == 1 {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("job ended before it logged out: %s (%v)", r.Outcome, r.Err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the job did not log out within 20 s")
+		}
 	}
 	time.Sleep(500 * time.Millisecond)
 	f.h.minuteSlot <- arena
