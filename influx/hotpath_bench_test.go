@@ -13,6 +13,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // hotPathLookups are the names the simulator's Orchestrator and appliances
@@ -84,11 +85,11 @@ func BenchmarkHotPath(b *testing.B) {
 		// perPoint starts the CPU clock and returns what reports the
 		// figures per point once the loop is done.
 		perPoint := func(b *testing.B) func() {
-			cpu0, cpuOK := processCPU()
+			cpu0, cpuOK := testenv.ProcessCPU()
 			return func() {
 				n := float64(b.N * len(pts))
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/point")
-				if cpu1, ok := processCPU(); ok && cpuOK {
+				if cpu1, ok := testenv.ProcessCPU(); ok && cpuOK {
 					b.ReportMetric(float64(cpu1-cpu0)/n, "cpu-ns/point")
 				}
 				b.ReportMetric(float64(len(pts)), "points/op")

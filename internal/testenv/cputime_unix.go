@@ -1,13 +1,13 @@
 //go:build unix
 
-package influx_test
+package testenv
 
 import "syscall"
 
-// processCPU returns the CPU time (user and system, every thread, the
+// ProcessCPU returns the CPU time (user and system, every thread, the
 // garbage collector's included) the process has used so far, in
 // nanoseconds; ok is false where it cannot be read.
-func processCPU() (ns int64, ok bool) {
+func ProcessCPU() (ns int64, ok bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, false
