@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,9 +103,17 @@ type TransportOptions struct {
 	// a cache smaller than the fleet is emptied before the next cycle
 	// comes back to an appliance, and every handshake is a full one.
 	SessionCache int
+	// Curves are the key exchanges offered in each handshake, in order of
+	// preference (tls.Config.CurvePreferences). Nil keeps crypto/tls's
+	// defaults, which with Go 1.26 offer the hybrid post-quantum
+	// X25519MLKEM768 first. An appliance that supports none of them fails
+	// the handshake.
+	Curves []tls.CurveID
 	// OnHandshake, when set, is called after every completed TLS handshake
-	// with an appliance, saying whether it resumed a cached session.
-	OnHandshake func(resumed bool)
+	// with an appliance, saying whether it resumed a cached session and
+	// which key exchange it used (0 when none did, as in a TLS 1.2
+	// resumption).
+	OnHandshake func(resumed bool, keyExchange tls.CurveID)
 	// OnSessionEvicted, when set, is called each time the session cache
 	// lets the least recently used session go to make room for another.
 	OnSessionEvicted func()
@@ -144,10 +153,13 @@ func newTransport(tc *tls.Config, o TransportOptions) *http.Transport {
 		o.SessionCache = DefaultSessionCache
 	}
 	tc.ClientSessionCache = newSessionCache(o.SessionCache, o.OnSessionEvicted)
+	if len(o.Curves) > 0 {
+		tc.CurvePreferences = slices.Clone(o.Curves)
+	}
 	if on := o.OnHandshake; on != nil {
 		// Called for resumed handshakes too, whatever the verification.
 		tc.VerifyConnection = func(cs tls.ConnectionState) error {
-			on(cs.DidResume)
+			on(cs.DidResume, cs.CurveID)
 			return nil
 		}
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -274,17 +275,19 @@ func (w *Worker) Shutdown() {
 
 // tlsHandshakeCounter counts appliance TLS handshakes in m, or nothing
 // without metrics.
-func tlsHandshakeCounter(m *metrics.Metrics) func(resumed bool) {
+func tlsHandshakeCounter(m *metrics.Metrics) func(resumed bool, keyExchange tls.CurveID) {
 	if m == nil {
 		return nil
 	}
-	resumed, full := m.TLSHandshakes.WithLabelValues("resumed"), m.TLSHandshakes.WithLabelValues("full")
-	return func(r bool) {
+	return func(r bool, kx tls.CurveID) {
+		session, name := "full", "none"
 		if r {
-			resumed.Inc()
-		} else {
-			full.Inc()
+			session = "resumed"
 		}
+		if kx != 0 {
+			name = kx.String()
+		}
+		m.TLSHandshakes.WithLabelValues(session, name).Inc()
 	}
 }
 
@@ -301,9 +304,13 @@ func tlsEvictionCounter(m *metrics.Metrics) func() {
 // configuration.
 func NewWorker(cfg config.Config, d Deps) (*Worker, error) {
 	log, m, rdb, w := d.Log, d.Metrics, d.Redis, d.Writer
+	curves, err := cfg.ECCurves()
+	if err != nil {
+		return nil, err
+	}
 	tr, err := edgeconnect.NewTransport(edgeconnect.TransportOptions{
 		InsecureSkipVerify: !cfg.ECTLSVerify && cfg.ECCAFile == "", CAFile: cfg.ECCAFile,
-		MaxConnsPerHost: cfg.ECConnections, SessionCache: cfg.ECTLSSessions,
+		MaxConnsPerHost: cfg.ECConnections, SessionCache: cfg.ECTLSSessions, Curves: curves,
 		OnHandshake: tlsHandshakeCounter(m), OnSessionEvicted: tlsEvictionCounter(m),
 	})
 	if err != nil {

@@ -81,6 +81,7 @@ type Config struct {
 	ECArchiveTimeout  time.Duration `envconfig:"EC_ARCHIVE_TIMEOUT" default:"30s"`    // one minute-stats download
 	ECConnections     int           `envconfig:"EC_CONNECTIONS" default:"2"`          // HTTPS connections a job opens to its appliance at most
 	ECTLSSessions     int           `envconfig:"EC_TLS_SESSION_CACHE" default:"8192"` // appliances whose TLS session a worker keeps for resumption
+	ECTLSCurves       string        `envconfig:"EC_TLS_CURVES"`                       // key exchanges offered to appliances, in order; empty: Go's defaults
 	RedisAddr         string        `envconfig:"REDIS_ADDR" default:"redis:6379"`     // host:port
 	RedisPassword     string        `envconfig:"REDIS_PASSWORD" secret:"true"`        // Redis AUTH
 	RedisDB           int           `envconfig:"REDIS_DB" default:"0"`                // Redis database number
@@ -295,6 +296,9 @@ func (c Config) Validate(role Role) error {
 		}
 		if c.ECTLSSessions < 1 {
 			errs = append(errs, fmt.Errorf("EC_TLS_SESSION_CACHE %d must be at least 1", c.ECTLSSessions))
+		}
+		if _, err := c.ECCurves(); err != nil {
+			errs = append(errs, err)
 		}
 		if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 4096 {
 			errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY %d must be between 1 and 4096", c.WorkerConcurrency))

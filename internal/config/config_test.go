@@ -65,6 +65,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"WORKER_CONCURRENCY": "0", "DISCOVERY_INTERVAL": "1s", "MINUTE_STATS_MAX_POINTS": "10",
 		"SOURCES_DISABLED": "disk,floppy", "SOURCE_INTERVALS": "cpu=10s",
 		"EC_CONNECTIONS": "17", "EC_TLS_SESSION_CACHE": "0", "DB_WRITE_CONCURRENCY": "0",
+		"EC_TLS_CURVES": "X25519,P-257",
 	})
 	c, err := Load()
 	if err != nil {
@@ -87,6 +88,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"WORKER_CONCURRENCY 0 must be between 1 and 4096",
 		"EC_CONNECTIONS 17 must be between 1 and 16",
 		"EC_TLS_SESSION_CACHE 0 must be at least 1",
+		`EC_TLS_CURVES: unknown key exchange "P-257"`,
 		"DB_WRITE_CONCURRENCY 0 must be between 1 and 1024",
 		"DISCOVERY_INTERVAL 1s is shorter than 10s",
 		"MINUTE_STATS_MAX_POINTS 10 must be at least 1000",

@@ -43,7 +43,7 @@ type Metrics struct {
 	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred, capped, refused
 	ParseIssues     prometheus.Counter
 	BackfillMinutes prometheus.Histogram   // minutes fetched per job
-	TLSHandshakes   *prometheus.CounterVec // session: resumed, full
+	TLSHandshakes   *prometheus.CounterVec // session: resumed, full; key_exchange: tls.CurveID's name, or none
 	TLSEvictions    prometheus.Counter
 
 	// Fleet gauges, set by discovery every cycle from the verdicts the
@@ -155,8 +155,8 @@ func New() *Metrics {
 		}),
 		TLSHandshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "appliance_tls_handshakes_total",
-			Help: "TLS handshakes with appliances by session: resumed (from the session cache) or full. Full ones beyond each appliance's first contact mean sessions were not kept or not accepted (see tls_sessions_evicted_total).",
-		}, []string{"session"}),
+			Help: "TLS handshakes with appliances by session: resumed (from the session cache) or full, and by the key exchange the appliance chose among EC_TLS_CURVES (none: a TLS 1.2 resumption). Full ones beyond each appliance's first contact mean sessions were not kept or not accepted (see tls_sessions_evicted_total).",
+		}, []string{"session", "key_exchange"}),
 		TLSEvictions: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "tls_sessions_evicted_total",
 			Help: "Appliance TLS sessions the session cache let go to make room: steadily rising, EC_TLS_SESSION_CACHE is smaller than the fleet and the next jobs of those appliances do full handshakes.",
