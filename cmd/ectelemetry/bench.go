@@ -318,12 +318,14 @@ func runBench(ctx context.Context, e env) error {
 		}
 		wch := make(chan waited, 1)
 		wctx, wcancel := context.WithCancel(ctx)
-		// The workers' job slots are read while the jobs run, once a second
-		// (a scrape costs the worker some CPU, which counts), and not while
-		// discovery's own reads go on after them.
+		// The workers' job slots are read while the jobs run, and not while
+		// discovery's own reads go on after them: once a second, or twelve
+		// times in a paced cycle, which lasts the interval. A read costs a
+		// worker some CPU, which counts.
 		sctx, scancel := context.WithCancel(ctx)
 		sch := make(chan slotUse, 1)
-		go func() { sch <- sampleSlots(sctx, metricsAddrs, time.Second) }()
+		every := max(time.Second, paced/12)
+		go func() { sch <- sampleSlots(sctx, metricsAddrs, every) }()
 		go func(cycle int64) {
 			st, last, err := waitAll(wctx, cyc, cycle, 10*time.Minute, benchStall, queueIdle(rdb, cfg.Queue))
 			scancel()
