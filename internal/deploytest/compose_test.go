@@ -1,6 +1,7 @@
 package deploytest
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -396,6 +397,10 @@ func TestComposeWorker(t *testing.T) {
 	// The Go soft memory limit sits below the container's.
 	if got, _ := envValue(w, "GOMEMLIMIT"); got != "400MiB" || lim == nil || 400<<20 >= int64(lim.MemoryBytes) {
 		t.Errorf("worker GOMEMLIMIT = %q with a memory limit of %v bytes, want 400MiB below it", got, lim)
+	}
+	// As many Go scheduler threads as the CPU limit allows, rounded up.
+	if got, _ := envValue(w, "GOMAXPROCS"); lim != nil && got != strconv.Itoa(int(math.Ceil(float64(lim.NanoCPUs)))) {
+		t.Errorf("worker GOMAXPROCS = %q with a limit of %v CPUs, want the limit rounded up", got, lim.NanoCPUs)
 	}
 	// Pass-through: set in example.env → copied; not set → absent so the
 	// binary's default applies.
