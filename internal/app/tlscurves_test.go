@@ -19,11 +19,14 @@ func TestWorkerOffersECTLSCurves(t *testing.T) {
 	rs := testenv.StartRedis(t)
 	db := testenv.StartInfluxDB(t)
 	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 3, Seed: 2, ApplianceHosts: simulator.LoopbackHosts(3)})
-	var app simulator.ApplianceInfo
+	var ap simulator.ApplianceInfo
 	for _, a := range sim.Appliances() {
 		if a.Reachable {
-			app = a
+			ap = a
 		}
+	}
+	if ap.ID == "" {
+		t.Fatal("no reachable appliance with this seed")
 	}
 	env := map[string]string{"DB_URL": db.URL, "DB_BUCKET": db.Database, "REDIS_ADDR": rs.Addr, "METRICS_ADDR": "",
 		"EC_USER": simulator.DefaultECUser, "EC_PW": simulator.DefaultECPassword, "REACHABILITY": "tcp",
@@ -41,15 +44,15 @@ func TestWorkerOffersECTLSCurves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err := tasks.NewAppliancePollTask(pollOf(app, time.Now()))
+	task, err := tasks.NewAppliancePollTask(pollOf(ap, time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Mux.ProcessTask(t.Context(), task); err != nil {
-		t.Fatalf("job of %s: %v", app.ID, err)
+		t.Fatalf("job of %s: %v", ap.ID, err)
 	}
-	if n, err := db.QueryValue(t.Context(), `SELECT count("bytes_tx") FROM "interface_stats" WHERE "hostname" = '`+app.Hostname+`'`); err != nil || n == nil {
-		t.Errorf("no interface statistics of %s stored (%v)", app.Hostname, err)
+	if n, err := db.QueryValue(t.Context(), `SELECT count("bytes_tx") FROM "interface_stats" WHERE "hostname" = '`+ap.Hostname+`'`); err != nil || n == nil {
+		t.Errorf("no interface statistics of %s stored (%v)", ap.Hostname, err)
 	}
 	hs := d.Metrics.TLSHandshakes
 	if n := testutil.ToFloat64(hs.WithLabelValues("full", "CurveP256")); n < 1 {
