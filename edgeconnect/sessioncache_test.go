@@ -39,6 +39,18 @@ func connect(tb testing.TB, addr string, cfg *tls.Config) tls.ConnectionState {
 	return c.ConnectionState()
 }
 
+// oneAppliance starts a simulator of one reachable appliance and returns
+// its address.
+func oneAppliance(tb testing.TB) string {
+	tb.Helper()
+	sim := testenv.StartSimulator(tb, simulator.Config{Appliances: 1, Seed: 1, ApplianceHosts: simulator.LoopbackHosts(1)})
+	addrs := reachableAddrs(sim)
+	if len(addrs) == 0 {
+		tb.Fatal("no reachable appliance with this seed")
+	}
+	return addrs[0]
+}
+
 // reachableAddrs lists the addresses of sim's reachable appliances.
 func reachableAddrs(sim *simulator.Simulator) []string {
 	var addrs []string
@@ -192,11 +204,7 @@ func TestTransportReportsHandshakesAndEvictions(t *testing.T) {
 // their order, in full and resumed handshakes alike; without them it keeps
 // crypto/tls's defaults, whose first choice is the hybrid post-quantum one.
 func TestTransportCurves(t *testing.T) {
-	sim := testenv.StartSimulator(t, simulator.Config{Appliances: 1, Seed: 1, ApplianceHosts: simulator.LoopbackHosts(1)})
-	addrs := reachableAddrs(sim)
-	if len(addrs) == 0 {
-		t.Fatal("no reachable appliance with this seed")
-	}
+	addr := oneAppliance(t)
 	for _, tc := range []struct {
 		name   string
 		curves []tls.CurveID
@@ -212,7 +220,7 @@ func TestTransportCurves(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, resumed := range []bool{false, true} {
-				st := connect(t, addrs[0], tr.TLSClientConfig)
+				st := connect(t, addr, tr.TLSClientConfig)
 				if st.DidResume != resumed || st.CurveID != tc.want {
 					t.Errorf("connection %d: resumed %v with %v, want resumed %v with %v", i+1, st.DidResume, st.CurveID, resumed, tc.want)
 				}
@@ -229,11 +237,7 @@ func TestTransportCurves(t *testing.T) {
 //
 //	go test -run '^$' -bench ResumedHandshake -count 5 ./edgeconnect/
 func BenchmarkResumedHandshake(b *testing.B) {
-	sim := testenv.StartSimulator(b, simulator.Config{Appliances: 1, Seed: 1, ApplianceHosts: simulator.LoopbackHosts(1)})
-	addrs := reachableAddrs(sim)
-	if len(addrs) == 0 {
-		b.Fatal("no reachable appliance with this seed")
-	}
+	addr := oneAppliance(b)
 	for _, tc := range []struct {
 		name   string
 		curves []tls.CurveID
@@ -247,10 +251,10 @@ func BenchmarkResumedHandshake(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			connect(b, addrs[0], tr.TLSClientConfig) // the session to resume
+			connect(b, addr, tr.TLSClientConfig) // the session to resume
 			cpu0, cpuOK := testenv.ProcessCPU()
 			for b.Loop() {
-				if !connect(b, addrs[0], tr.TLSClientConfig).DidResume {
+				if !connect(b, addr, tr.TLSClientConfig).DidResume {
 					b.Fatal("not resumed")
 				}
 			}

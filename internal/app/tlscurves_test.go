@@ -1,13 +1,11 @@
 package app
 
 import (
-	"io"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
@@ -28,17 +26,9 @@ func TestWorkerOffersECTLSCurves(t *testing.T) {
 	if ap.ID == "" {
 		t.Fatal("no reachable appliance with this seed")
 	}
-	env := map[string]string{"DB_URL": db.URL, "DB_BUCKET": db.Database, "REDIS_ADDR": rs.Addr, "METRICS_ADDR": "",
-		"EC_USER": simulator.DefaultECUser, "EC_PW": simulator.DefaultECPassword, "REACHABILITY": "tcp",
-		"EC_TLS_CURVES": "P-256"}
-	cfg, err := config.LoadFrom(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, stop, err := Start(t.Context(), cfg, "worker", io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, d, stop := startWorkerDeps(t, map[string]string{"DB_URL": db.URL, "DB_BUCKET": db.Database, "REDIS_ADDR": rs.Addr,
+		"METRICS_ADDR": "", "EC_USER": simulator.DefaultECUser, "EC_PW": simulator.DefaultECPassword, "REACHABILITY": "tcp",
+		"EC_TLS_CURVES": "P-256"})
 	defer stop()
 	w, err := NewWorker(cfg, d)
 	if err != nil {
