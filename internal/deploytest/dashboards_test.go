@@ -500,11 +500,14 @@ func checkThresholds(t *testing.T, where string, p panel) {
 }
 
 // TestStackDashboardMetricsExist checks the Prometheus dashboard against the
-// collectors internal/metrics registers.
+// collectors internal/metrics registers: the metrics it names, and the
+// labels its sums are taken by.
 func TestStackDashboardMetricsExist(t *testing.T) {
-	known := map[string]bool{}
+	known := map[string][]string{} // metric name: its labels
 	m := metrics.New()
 	v := reflect.ValueOf(m).Elem()
+	descName := regexp.MustCompile(`fqName: "([^"]+)"`)
+	descLabels := regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
 	for i := range v.NumField() {
 		c, ok := v.Field(i).Interface().(prometheus.Collector)
 		if !ok {
@@ -513,15 +516,22 @@ func TestStackDashboardMetricsExist(t *testing.T) {
 		ch := make(chan *prometheus.Desc, 16)
 		go func() { c.Describe(ch); close(ch) }()
 		for d := range ch {
-			name := regexp.MustCompile(`fqName: "([^"]+)"`).FindStringSubmatch(d.String())
-			if name != nil {
-				for _, suffix := range []string{"", "_bucket", "_sum", "_count"} {
-					known[name[1]+suffix] = true
-				}
+			name := descName.FindStringSubmatch(d.String())
+			if name == nil {
+				continue
 			}
+			var labels []string
+			if l := descLabels.FindStringSubmatch(d.String()); l != nil && l[1] != "" {
+				labels = strings.Split(l[1], ",")
+			}
+			for _, suffix := range []string{"", "_sum", "_count"} {
+				known[name[1]+suffix] = labels
+			}
+			known[name[1]+"_bucket"] = append(slices.Clone(labels), "le")
 		}
 	}
 	ref := regexp.MustCompile(`ectelemetry_[a-z_]+`)
+	by := regexp.MustCompile(`\bby \(([^)]*)\)`)
 	for _, d := range loadDashboards(t) {
 		if wantDashboards[d.UID] != promUID {
 			continue
@@ -531,9 +541,24 @@ func TestStackDashboardMetricsExist(t *testing.T) {
 				if tg.Expr == "" {
 					t.Errorf("panel %q target %s has no PromQL", p.Title, tg.RefID)
 				}
+				// Every label a sum is taken by is one of the expression's
+				// metrics' own, or one Prometheus adds to each target.
+				labels := []string{"instance", "job"}
 				for _, name := range ref.FindAllString(tg.Expr, -1) {
-					if !known[name] {
+					l, ok := known[name]
+					if !ok {
 						t.Errorf("panel %q uses %s, which internal/metrics does not register", p.Title, name)
+					}
+					labels = append(labels, l...)
+				}
+				for _, b := range by.FindAllStringSubmatch(tg.Expr, -1) {
+					if containerRef.MatchString(tg.Expr) {
+						break // cAdvisor's labels are its own
+					}
+					for _, l := range strings.Split(b[1], ",") {
+						if l = strings.TrimSpace(l); !slices.Contains(labels, l) {
+							t.Errorf("panel %q target %s sums by %q, a label none of its metrics has", p.Title, tg.RefID, l)
+						}
 					}
 				}
 				for _, m := range containerRef.FindAllStringSubmatch(tg.Expr, -1) {
