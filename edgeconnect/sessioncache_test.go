@@ -3,11 +3,15 @@ package edgeconnect
 import (
 	"crypto/tls"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
@@ -226,6 +230,35 @@ func TestTransportCurves(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An appliance that supports none of the key exchanges offered refuses the
+// handshake; the login fails with an error that names the appliance and
+// says why.
+func TestTransportCurvesNoneShared(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{CurvePreferences: []tls.CurveID{tls.CurveP384}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	srv.StartTLS()
+	defer srv.Close()
+	tr, err := NewTransport(TransportOptions{InsecureSkipVerify: true, Curves: []tls.CurveID{tls.X25519}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Listener.Addr().String()
+	c, err := New(Options{Address: addr, User: "admin", Password: "pw-secret", Transport: tr, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Login(t.Context())
+	if err == nil {
+		t.Fatal("login succeeded without a shared key exchange")
+	}
+	for _, want := range []string{addr, "handshake failure"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("login error %q does not say %q", err, want)
+		}
 	}
 }
 
