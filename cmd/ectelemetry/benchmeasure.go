@@ -505,10 +505,9 @@ func verdict(ok bool) string {
 // cycle that lost jobs. Without a steady cycle (cycle 1 the only one, or
 // jobs lost in every cycle) it takes every cycle but the catch-up one.
 // steadyRSS, the steady cycles' own peak RSS, is printed beside the run's
-// when known (not 0).
-// printTargets prints the targets against rows. paced is the interval the
-// enqueue was spread over (0: the fleet at once): a paced cycle lasts
-// about that long by design, so its target is that no job is lost.
+// when known (not 0). paced is the interval the enqueue was spread over
+// (0: the fleet at once): a paced cycle lasts about that long by design, so
+// its target is that no job is lost.
 func printTargets(w io.Writer, n int, rows []benchRow, peakRSS, steadyRSS int64, stored string, paced time.Duration) {
 	var steady []benchRow
 	backlog := 0

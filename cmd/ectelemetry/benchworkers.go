@@ -101,8 +101,8 @@ func readWorkers(ctx context.Context, addrs []string) (workerStats, error) {
 		if err != nil {
 			return workerStats{}, fmt.Errorf("worker %s /metrics: %w", a, err)
 		}
-		f, s := gaugeOf(fams[metricJobsInFlight]), gaugeOf(fams[metricJobSlots])
-		wr, wt := histogramOf(fams[metricWriteDuration]), histogramOf(fams[metricMinuteSlotWait])
+		f, s := onlyMetric(fams[metricJobsInFlight]).GetGauge(), onlyMetric(fams[metricJobSlots]).GetGauge()
+		wr, wt := onlyMetric(fams[metricWriteDuration]).GetHistogram(), onlyMetric(fams[metricMinuteSlotWait]).GetHistogram()
 		if f == nil || s == nil || wr == nil || wt == nil {
 			return workerStats{}, fmt.Errorf("worker %s /metrics lacks one of %s, %s, %s, %s", a,
 				metricJobsInFlight, metricJobSlots, metricWriteDuration, metricMinuteSlotWait)
@@ -117,18 +117,12 @@ func readWorkers(ctx context.Context, addrs []string) (workerStats, error) {
 	return w, nil
 }
 
-// gaugeOf returns a family's only gauge, nil when there is none.
-func gaugeOf(f *dto.MetricFamily) *dto.Gauge {
-	if f == nil || len(f.GetMetric()) != 1 {
+// onlyMetric returns a family's only metric, nil when the family is
+// missing or has several (its getters, GetGauge and the like, then return
+// nil too).
+func onlyMetric(f *dto.MetricFamily) *dto.Metric {
+	if len(f.GetMetric()) != 1 {
 		return nil
 	}
-	return f.GetMetric()[0].GetGauge()
-}
-
-// histogramOf returns a family's only histogram, nil when there is none.
-func histogramOf(f *dto.MetricFamily) *dto.Histogram {
-	if f == nil || len(f.GetMetric()) != 1 {
-		return nil
-	}
-	return f.GetMetric()[0].GetHistogram()
+	return f.GetMetric()[0]
 }
