@@ -7,21 +7,31 @@ import (
 	"strings"
 )
 
-// curveNames maps the names EC_TLS_CURVES accepts, lower-cased, to the key
-// exchanges of crypto/tls: Go's own names (CurveID.String) and the
-// P-256 / P256 spelling that OpenSSL, curl and most TLS settings use.
+// curveIDs are the key exchanges EC_TLS_CURVES may name.
+var curveIDs = []tls.CurveID{
+	tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024,
+	tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521,
+}
+
+// curveName is the name the documentation gives a key exchange: Go's
+// (CurveID.String), but P-256 for CurveP256, as OpenSSL, curl and most TLS
+// settings spell it.
+func curveName(id tls.CurveID) string {
+	if short, ok := strings.CutPrefix(id.String(), "Curve"); ok {
+		return short[:1] + "-" + short[1:]
+	}
+	return id.String()
+}
+
+// curveNames maps the names EC_TLS_CURVES accepts, lower-cased, to their
+// key exchanges: Go's, the documented ones, and P256 without the hyphen.
 var curveNames = func() map[string]tls.CurveID {
 	m := map[string]tls.CurveID{}
-	for _, id := range []tls.CurveID{
-		tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024,
-		tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521,
-	} {
-		name := strings.ToLower(id.String())
+	for _, id := range curveIDs {
+		name := strings.ToLower(curveName(id))
 		m[name] = id
-		if short, ok := strings.CutPrefix(name, "curve"); ok { // CurveP256
-			m[short] = id                   // p256
-			m[short[:1]+"-"+short[1:]] = id // p-256
-		}
+		m[strings.ToLower(id.String())] = id      // curvep256
+		m[strings.ReplaceAll(name, "-", "")] = id // p256
 	}
 	return m
 }()
@@ -38,7 +48,11 @@ func (c Config) ECCurves() ([]tls.CurveID, error) {
 		}
 		id, ok := curveNames[strings.ToLower(name)]
 		if !ok {
-			return nil, fmt.Errorf("EC_TLS_CURVES: unknown key exchange %q (known: X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, X25519, P-256, P-384, P-521)", name)
+			known := make([]string, len(curveIDs))
+			for i, id := range curveIDs {
+				known[i] = curveName(id)
+			}
+			return nil, fmt.Errorf("EC_TLS_CURVES: unknown key exchange %q (known: %s)", name, strings.Join(known, ", "))
 		}
 		if slices.Contains(ids, id) {
 			return nil, fmt.Errorf("EC_TLS_CURVES: %s is named twice", name)
