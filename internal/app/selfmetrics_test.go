@@ -1,10 +1,8 @@
 package app
 
 import (
-	"io"
 	"testing"
 
-	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/outputs"
 	"github.com/ec-telemetry/ec-telemetry/internal/outputs/otlptest"
 )
@@ -31,16 +29,9 @@ func TestStartSelfMetrics(t *testing.T) {
 			if on {
 				env["OTLP_SELF_METRICS"] = "true"
 			}
-			cfg, err := config.LoadFrom(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg, d, stop := startWorkerDeps(t, env)
 			if cfg.OTLPSelfMetrics != on {
 				t.Fatalf("OTLPSelfMetrics = %v", cfg.OTLPSelfMetrics)
-			}
-			d, stop, err := Start(t.Context(), cfg, "worker", io.Discard)
-			if err != nil {
-				t.Fatal(err)
 			}
 			d.Metrics.Cycles.WithLabelValues("ok").Add(2)
 			stop()
