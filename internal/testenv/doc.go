@@ -3,7 +3,8 @@
 // Redis Cluster: StartRedisCluster), an
 // InfluxDB 1.8 (influxd), mosquitto and a single-node VictoriaMetrics. Tests
 // in this repository never use mocks for these; they talk to the same
-// servers the product talks to in production.
+// servers the product talks to in production. StartDelayProxy puts a
+// network's round trip between a client and one of them.
 //
 // Every server binds 127.0.0.1 on a free port, keeps its files in a
 // directory from t.TempDir, runs in its own process group and is stopped at
