@@ -105,6 +105,11 @@ type Options struct {
 	// With fewer, each cycle reads the appliances asked longest ago, so
 	// every appliance is read once in ceil(appliances/BGPBudget) cycles.
 	BGPBudget int
+	// Enqueuers is how many enqueues may be in flight at once; default
+	// 16. Each costs Redis four round trips in a row, so one at a time
+	// would queue under 2,000 appliances a second with Redis on the same
+	// host and under 70 with Redis 2.5 ms away (BenchmarkCycleEnqueue).
+	Enqueuers int
 }
 
 // Discovery runs cycles. Create it with New.
@@ -152,6 +157,9 @@ func New(o Options) (*Discovery, error) {
 	}
 	if o.RetryWait <= 0 {
 		o.RetryWait = 3 * time.Second
+	}
+	if o.Enqueuers <= 0 {
+		o.Enqueuers = 16
 	}
 	if o.RecoveryWindow <= 0 {
 		o.RecoveryWindow = 24 * time.Hour
@@ -254,10 +262,6 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	discoveredAt := d.o.Now().Unix()
 
 	// Pace: each appliance at its own offset in the interval, in offset order.
-	type planned struct {
-		at time.Time
-		p  tasks.AppliancePoll
-	}
 	var plan []planned
 	var fleet []FleetMember
 	var failed []error
@@ -321,38 +325,7 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		})
 	}
 
-	for i, pl := range plan {
-		if !sleepUntil(ctx, d.o.Now, pl.at) {
-			sum.Interrupted, sum.NotQueued = true, len(plan)-i
-			break
-		}
-		p := pl.p
-		// Start-by and deadline are on the real clock, as asynq's.
-		startBy := time.Now().Add(d.o.Interval)
-		p.StartBy = startBy.Unix()
-		res, err := d.o.Queue.Enqueue(ctx, p, startBy.Add(d.o.JobTimeout))
-		if m := d.o.Metrics; m != nil {
-			m.Enqueued.WithLabelValues(res).Inc()
-		}
-		switch res {
-		case ResultEnqueued:
-			sum.Queued++
-		case ResultRequeued:
-			sum.Queued++
-			sum.Requeued++
-			logAppliance(log.Info(), p).
-				Msg("previous job of this appliance was left behind (archived, not started in its slot, or its worker died): replaced")
-		case ResultPeerQueued:
-			sum.PeerQueued++
-		case ResultStillQueued:
-			sum.StillQueued++
-			logAppliance(log.Warn(), p).
-				Msg("previous job of this appliance has not finished: not queued again this cycle")
-		default:
-			sum.Errors++
-			logAppliance(log.Error().Err(err), p).Msg("cannot queue appliance")
-		}
-	}
+	d.enqueue(ctx, log, plan, &sum)
 	sum.Duration = d.o.Now().Sub(start)
 	if d.o.Cycles != nil {
 		if err := d.o.Cycles.RecordEnqueue(context.WithoutCancel(ctx), sum.Cycle, tasks.CycleStats{
@@ -384,6 +357,74 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	}
 	ev.Msg("discovery cycle: appliances queued")
 	return sum, nil
+}
+
+// planned is an appliance's task and when to queue it.
+type planned struct {
+	at time.Time
+	p  tasks.AppliancePoll
+}
+
+// enqueue queues the plan's tasks in order, each not before its time, with
+// up to Enqueuers in flight, and counts the results in sum. When ctx ends
+// it stops handing out tasks and counts those left as not queued; the ones
+// in flight finish.
+func (d *Discovery) enqueue(ctx context.Context, log zerolog.Logger, plan []planned, sum *Summary) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex // guards sum
+		slots = make(chan struct{}, d.o.Enqueuers)
+	)
+	defer wg.Wait()
+	for i, pl := range plan {
+		if !sleepUntil(ctx, d.o.Now, pl.at) || !acquire(ctx, slots) {
+			mu.Lock()
+			sum.Interrupted, sum.NotQueued = true, len(plan)-i
+			mu.Unlock()
+			return
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			p := pl.p
+			// Start-by and deadline are on the real clock, as asynq's.
+			startBy := time.Now().Add(d.o.Interval)
+			p.StartBy = startBy.Unix()
+			res, err := d.o.Queue.Enqueue(ctx, p, startBy.Add(d.o.JobTimeout))
+			if m := d.o.Metrics; m != nil {
+				m.Enqueued.WithLabelValues(res).Inc()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch res {
+			case ResultEnqueued:
+				sum.Queued++
+			case ResultRequeued:
+				sum.Queued++
+				sum.Requeued++
+				logAppliance(log.Info(), p).
+					Msg("previous job of this appliance was left behind (archived, not started in its slot, or its worker died): replaced")
+			case ResultPeerQueued:
+				sum.PeerQueued++
+			case ResultStillQueued:
+				sum.StillQueued++
+				logAppliance(log.Warn(), p).
+					Msg("previous job of this appliance has not finished: not queued again this cycle")
+			default:
+				sum.Errors++
+				logAppliance(log.Error().Err(err), p).Msg("cannot queue appliance")
+			}
+		})
+	}
+}
+
+// acquire takes a slot of the semaphore slots; false when ctx ends first.
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // logAppliance adds the appliance's identity to a log event.

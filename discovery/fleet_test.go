@@ -2,8 +2,10 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,6 +157,8 @@ func (b memBoard) Prune(context.Context, map[string]bool) (int, error) { return 
 // first out: the appliances whose last job ran longest ago go first (one
 // never collected before any), so that an overloaded worker pool does not
 // lose the same appliances' jobs every cycle. The others keep their order.
+// One enqueue at a time, the queue holds them in that order; with more in
+// flight, the order holds within Enqueuers.
 func TestUnspreadCycleQueuesTheLeastRecentlyCollectedFirst(t *testing.T) {
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	at := func(ago time.Duration) tasks.ApplianceStatus {
@@ -166,7 +170,7 @@ func TestUnspreadCycleQueuesTheLeastRecentlyCollectedFirst(t *testing.T) {
 	}
 	q := &listQueue{}
 	d, err := New(Options{Orchestrator: &fakeOrch{inv: testInventory()}, Queue: q, CollectAll: true, StatusBoard: board,
-		Interval: time.Minute, Logger: zerolog.Nop(), Now: func() time.Time { return now }})
+		Interval: time.Minute, Logger: zerolog.Nop(), Now: func() time.Time { return now }, Enqueuers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,5 +179,53 @@ func TestUnspreadCycleQueuesTheLeastRecentlyCollectedFirst(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"6.NE", "2.NE", "4.NE", "1.NE", "3.NE", "5.NE"}, q.ids); diff != "" {
 		t.Errorf("enqueue order (-want +got):\n%s", diff)
+	}
+}
+
+// gateQueue lets each Enqueue return only once `width` of its round are
+// in flight together (rounds of width, in the order they arrive), and
+// fails one that waits 5 s.
+type gateQueue struct {
+	width int
+
+	mu      sync.Mutex
+	entered int
+	in, max int
+}
+
+func (q *gateQueue) Enqueue(context.Context, tasks.AppliancePoll, time.Time) (string, error) {
+	q.mu.Lock()
+	q.entered++
+	q.in++
+	q.max = max(q.max, q.in)
+	round := (q.entered + q.width - 1) / q.width
+	q.mu.Unlock()
+	defer func() { q.mu.Lock(); q.in--; q.mu.Unlock() }()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		q.mu.Lock()
+		done := q.entered >= round*q.width
+		q.mu.Unlock()
+		if done {
+			return ResultEnqueued, nil
+		}
+	}
+	return ResultError, errors.New("waited 5 s for the rest of its round")
+}
+
+// A cycle has up to Enqueuers enqueues in flight at once, and no more:
+// each Enqueue of gateQueue returns only when three are in flight.
+func TestCycleEnqueuesSeveralAtOnce(t *testing.T) {
+	q := &gateQueue{width: 3}
+	d, err := New(Options{Orchestrator: &fakeOrch{inv: testInventory()}, Queue: q, CollectAll: true,
+		Interval: time.Minute, Logger: zerolog.Nop(), Enqueuers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := d.Cycle(t.Context(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(testInventory().Appliances); sum.Queued != n || sum.Errors != 0 || q.max != 3 {
+		t.Errorf("queued %d with %d errors, at most %d in flight; want all %d, at most 3 in flight", sum.Queued, sum.Errors, q.max, n)
 	}
 }
