@@ -224,3 +224,39 @@ func TestOrphanOfAKilledWorkerIsReplaced(t *testing.T) {
 		t.Errorf("following cycle = %+v, %v", sum, err)
 	}
 }
+
+// An enqueue looks at the appliance's rerun task before it takes the first
+// TaskID: while a rerun is queued the appliance is not queued under the
+// first TaskID too, and once the rerun is left behind (archived) the
+// appliance goes in under the first TaskID, counted as requeued.
+func TestRerunTaskKeepsItsApplianceOut(t *testing.T) {
+	e := newEnv(t, `{"appliance_subset": ["BR-2"]}`)
+	q := e.d.o.Queue.(*AsynqQueue)
+	p := tasks.AppliancePoll{ApplianceID: "2.NE", Hostname: "BR-2", Address: "127.0.0.1:1", DiscoveredAt: 1796000000,
+		Cycle: 1796000000, StartBy: time.Now().Add(time.Minute).Unix()}
+	task, err := tasks.NewAppliancePollTask(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClientFromRedisClient(e.rdb)
+	if _, err := client.Enqueue(task, asynq.Queue("ectelem"), asynq.TaskID(tasks.RerunTaskID(p.Key()))); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := q.Enqueue(t.Context(), p, time.Now().Add(time.Minute)); res != ResultStillQueued || err != nil {
+		t.Errorf("Enqueue with the rerun pending = %s, %v; want %s", res, err, ResultStillQueued)
+	}
+	if _, err := e.insp.GetTaskInfo("ectelem", tasks.TaskID(p.Key())); !errors.Is(err, asynq.ErrTaskNotFound) {
+		t.Errorf("first TaskID: %v, want it free", err)
+	}
+
+	if err := e.insp.ArchiveTask("ectelem", tasks.RerunTaskID(p.Key())); err != nil {
+		t.Fatal(err)
+	}
+	p.Cycle += 60
+	if res, err := q.Enqueue(t.Context(), p, time.Now().Add(time.Minute)); res != ResultRequeued || err != nil {
+		t.Errorf("Enqueue with the rerun archived = %s, %v; want %s", res, err, ResultRequeued)
+	}
+	if info, err := e.insp.GetTaskInfo("ectelem", tasks.TaskID(p.Key())); err != nil || info.State != asynq.TaskStatePending {
+		t.Errorf("first TaskID: %+v, %v; want a pending task", info, err)
+	}
+}
