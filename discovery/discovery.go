@@ -232,6 +232,10 @@ type Summary struct {
 	PeerQueued  int // queued in this cycle by another discovery process on the same Redis
 	Errors      int
 	Duration    time.Duration
+	// Lag is the most an appliance was queued after its place in the
+	// interval (its offset with Spread, the cycle's start without): a slow
+	// inventory read, or enqueues slower than the fleet needs.
+	Lag time.Duration
 	// Interrupted is set when ctx ended before every selected appliance was
 	// queued: NotQueued of them were left out.
 	Interrupted bool
@@ -258,7 +262,9 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		return sum, err
 	}
 	d.checkRedisKept(ctx)
+	readStart := d.o.Now()
 	reads := d.readAll(ctx)
+	readTime := d.o.Now().Sub(readStart)
 	discoveredAt := d.o.Now().Unix()
 
 	// Pace: each appliance at its own offset in the interval, in offset order.
@@ -344,10 +350,16 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 	d.count(result)
 	if m := d.o.Metrics; m != nil {
 		m.CycleDuration.Observe(sum.Duration.Seconds())
+		m.EnqueueLag.Set(sum.Lag.Seconds())
+		m.DiscoveryInterval.Set(d.o.Interval.Seconds())
+	}
+	if sum.Lag > d.o.Interval/4 {
+		log.Warn().Time("cycle", cycle).Dur("lag", sum.Lag).Dur("interval", d.o.Interval).Dur("inventory_read", readTime).Int("selected", sum.Selected).
+			Msg("discovery queued appliances behind their place in the interval: the Orchestrator's inventory or Redis answers too slowly for the fleet")
 	}
 	ev := log.Info().Time("cycle", cycle).Int("listed", sum.Listed).Int("selected", sum.Selected).
 		Int("queued", sum.Queued).Int("requeued", sum.Requeued).Int("still_queued", sum.StillQueued).Int("peer_queued", sum.PeerQueued).Int("errors", sum.Errors).
-		Dur("duration", sum.Duration)
+		Dur("duration", sum.Duration).Dur("inventory_read", readTime).Dur("lag", sum.Lag)
 	if len(d.sources) > 1 {
 		ev.Int("orchestrators", len(d.sources)).Int("orchestrators_failed", sum.OrchestratorErrors)
 	}
@@ -390,11 +402,13 @@ func (d *Discovery) enqueue(ctx context.Context, log zerolog.Logger, plan []plan
 			startBy := time.Now().Add(d.o.Interval)
 			p.StartBy = startBy.Unix()
 			res, err := d.o.Queue.Enqueue(ctx, p, startBy.Add(d.o.JobTimeout))
+			lag := d.o.Now().Sub(pl.at)
 			if m := d.o.Metrics; m != nil {
 				m.Enqueued.WithLabelValues(res).Inc()
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			sum.Lag = max(sum.Lag, lag)
 			switch res {
 			case ResultEnqueued:
 				sum.Queued++

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"maps"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 func TestCountFleet(t *testing.T) {
@@ -227,5 +230,62 @@ func TestCycleEnqueuesSeveralAtOnce(t *testing.T) {
 	}
 	if n := len(testInventory().Appliances); sum.Queued != n || sum.Errors != 0 || q.max != 3 {
 		t.Errorf("queued %d with %d errors, at most %d in flight; want all %d, at most 3 in flight", sum.Queued, sum.Errors, q.max, n)
+	}
+}
+
+// slowQueue moves the clock on by step for each task it takes.
+type slowQueue struct {
+	mu   sync.Mutex
+	now  time.Time
+	step time.Duration
+}
+
+func (q *slowQueue) Enqueue(context.Context, tasks.AppliancePoll, time.Time) (string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.now = q.now.Add(q.step)
+	return ResultEnqueued, nil
+}
+
+func (q *slowQueue) clock() time.Time { q.mu.Lock(); defer q.mu.Unlock(); return q.now }
+
+// A cycle reports how far behind their place it queued the appliances, in
+// its summary, its metrics and, past a quarter of the interval, a warning.
+func TestCycleReportsItsEnqueueLag(t *testing.T) {
+	for _, tt := range []struct {
+		step time.Duration
+		warn bool
+	}{{step: time.Second}, {step: 4 * time.Second, warn: true}} {
+		start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+		q := &slowQueue{now: start, step: tt.step}
+		m := metrics.New()
+		logs := &testenv.LogBuffer{}
+		d, err := New(Options{Orchestrator: &fakeOrch{inv: testInventory()}, Queue: q, CollectAll: true,
+			Interval: time.Minute, Logger: zerolog.New(logs), Now: q.clock, Metrics: m, Enqueuers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := d.Cycle(t.Context(), start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(testInventory().Appliances)
+		want := time.Duration(n) * tt.step // one at a time, every one due at the start
+		if sum.Lag != want {
+			t.Errorf("step %v: lag %v, want %v", tt.step, sum.Lag, want)
+		}
+		if got := testutil.ToFloat64(m.EnqueueLag); got != want.Seconds() {
+			t.Errorf("step %v: ectelemetry_discovery_enqueue_lag_seconds = %v, want %v", tt.step, got, want.Seconds())
+		}
+		if got := testutil.ToFloat64(m.DiscoveryInterval); got != 60 {
+			t.Errorf("ectelemetry_discovery_interval_seconds = %v, want 60", got)
+		}
+		out := logs.String()
+		if !strings.Contains(out, `"lag":`+strconv.Itoa(int(want.Milliseconds()))) {
+			t.Errorf("step %v: summary lacks the lag of %v:\n%s", tt.step, want, out)
+		}
+		if warned := strings.Contains(out, "discovery queued appliances behind their place in the interval"); warned != tt.warn {
+			t.Errorf("step %v: lag %v of 60 s warned = %v, want %v:\n%s", tt.step, want, warned, tt.warn, out)
+		}
 	}
 }

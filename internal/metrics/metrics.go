@@ -26,6 +26,8 @@ type Metrics struct {
 	AppliancesDiscovered prometheus.Gauge
 	AppliancesSelected   prometheus.Gauge
 	Enqueued             *prometheus.CounterVec // result: enqueued, requeued, still_queued, peer_queued, error
+	EnqueueLag           prometheus.Gauge       // the last cycle's most an appliance was queued after its place
+	DiscoveryInterval    prometheus.Gauge       // DISCOVERY_INTERVAL
 	// Per Orchestrator (named ones: ORCHESTRATORS_FILE or ORCH_NAME).
 	OrchestratorReads      *prometheus.CounterVec // orchestrator, result: ok, down, error, limit_file_error
 	OrchestratorAppliances *prometheus.GaugeVec   // orchestrator, stage: listed, selected
@@ -90,6 +92,14 @@ func New() *Metrics {
 			Namespace: namespace, Subsystem: "discovery", Name: "tasks_total",
 			Help: "Enqueue attempts by result: enqueued, requeued (a task left behind by a crash or a dead worker was replaced), still_queued (the previous job of that appliance had not finished: cycle overrun), peer_queued (another discovery process queued it in this cycle), error.",
 		}, []string{"result"}),
+		EnqueueLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "enqueue_lag_seconds",
+			Help: "In the last cycle, the most an appliance was queued after its place in the interval (its offset with DISCOVERY_SPREAD, the cycle's start without): a slow inventory read, or Redis too slow or far for the fleet's enqueues.",
+		}),
+		DiscoveryInterval: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "discovery", Name: "interval_seconds",
+			Help: "How often discovery queues the fleet (DISCOVERY_INTERVAL).",
+		}),
 		OrchestratorReads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "discovery", Name: "orchestrator_reads_total",
 			Help: "Inventory reads per Orchestrator and cycle by result: ok, down (not ready), error (inventory failed), limit_file_error.",
@@ -199,7 +209,7 @@ func New() *Metrics {
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.FleetAppliances, m.FleetByOrchState, m.FleetByVersion, m.FleetByModel, m.FleetTunnels, m.FleetOldestDataSeconds, m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
-		m.Enqueued, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.JobsInFlight, m.JobSlots, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteDuration, m.MinuteSlotWait, m.WriteErrors,
+		m.Enqueued, m.EnqueueLag, m.DiscoveryInterval, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.JobsInFlight, m.JobSlots, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteDuration, m.MinuteSlotWait, m.WriteErrors,
 		m.Minutes, m.ParseIssues, m.BackfillMinutes, m.TLSHandshakes, m.TLSEvictions} {
 		f(c)
 	}
