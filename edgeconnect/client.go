@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -187,7 +188,8 @@ type Client struct {
 
 	ep   restapi.Endpoint[service] // builds errors, redacts secrets
 	rc   *resty.Client
-	sess *restapi.Session // cookie jar and login state
+	sess *restapi.Session              // cookie jar and login state
+	hdr  atomic.Pointer[sessionHeader] // what setSessionHeaders last read from the jar
 
 	relay Relay // when set, every request goes through it (see NewRelayed)
 }

@@ -87,21 +87,37 @@ func (c *Client) login(ctx context.Context) error {
 
 // setSessionHeaders adds X-XSRF-TOKEN from the edgeosCsrfToken cookie. Like
 // pyedgeconnect, when the appliance set only vxoaSessionID its value is
-// echoed in a header of that name.
+// echoed in a header of that name. The jar is read again only after its
+// cookies may have changed (a response set one, or the session was
+// dropped): a token the appliance rotates is sent from the next request
+// on, and a request does not look the jar up twice (net/http's client
+// looks it up for the Cookie header).
 func (c *Client) setSessionHeaders(h http.Header) {
-	var session string
-	for _, ck := range c.sess.Jar.Cookies(c.baseURL) {
-		switch ck.Name {
-		case cookieCSRF:
-			h.Set(headerCSRF, ck.Value)
-			return
-		case cookieSession:
-			session = ck.Value
+	changes := c.sess.Jar.Changes()
+	sh := c.hdr.Load()
+	if sh == nil || sh.changes != changes {
+		sh = &sessionHeader{changes: changes}
+		for _, ck := range c.sess.Jar.Cookies(c.baseURL) {
+			if ck.Name == cookieCSRF {
+				sh.name, sh.value = headerCSRF, ck.Value
+				break
+			}
+			if ck.Name == cookieSession {
+				sh.name, sh.value = cookieSession, ck.Value
+			}
 		}
+		c.hdr.Store(sh)
 	}
-	if session != "" {
-		h.Set(cookieSession, session)
+	if sh.name != "" {
+		h.Set(sh.name, sh.value)
 	}
+}
+
+// sessionHeader is the header setSessionHeaders sends (none when name is
+// empty), as read from the jar after changes changes.
+type sessionHeader struct {
+	changes     uint64
+	name, value string
 }
 
 // secrets lists what must never reach an error message: the password and

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,40 @@ func TestFirstRequestLogsIn(t *testing.T) {
 	}
 	if got := f.logins.Load(); got != 1 {
 		t.Errorf("login calls = %d, want 1", got)
+	}
+}
+
+// A CSRF token the appliance sets in any answer (rotates) is sent from the
+// next request on, and a new login's from the first request after it.
+func TestRotatedCSRFTokenIsSentNext(t *testing.T) {
+	f := setup(t)
+	var want, got []string
+	f.mux.HandleFunc("/memory", func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get(headerCSRF))
+		if len(got) == 2 {
+			http.SetCookie(w, &http.Cookie{Name: cookieCSRF, Value: "rotated", Path: "/", Secure: true})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, memoryJSON)
+	})
+	f.mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {})
+	_, first := session(1)
+	_, second := session(2)
+	want = []string{first, first, "rotated", "rotated"}
+	for range 4 {
+		if _, err := f.client.Memory(t.Context()); err != nil {
+			t.Fatalf("Memory() error = %v", err)
+		}
+	}
+	if err := f.client.Logout(t.Context()); err != nil {
+		t.Fatalf("Logout() error = %v", err)
+	}
+	if _, err := f.client.Memory(t.Context()); err != nil {
+		t.Fatalf("Memory() error = %v", err)
+	}
+	want = append(want, second)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s sent = %q, want %q", headerCSRF, got, want)
 	}
 }
 

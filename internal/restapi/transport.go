@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -111,8 +112,9 @@ func (discardLogger) Debugf(string, ...any) {}
 // server has its own session even over a shared transport. It is safe for
 // concurrent use; create it with NewSessionJar.
 type SessionJar struct {
-	mu  sync.Mutex
-	jar *cookiejar.Jar
+	mu      sync.Mutex
+	jar     *cookiejar.Jar
+	changes atomic.Uint64 // SetCookies and Reset calls
 }
 
 // NewSessionJar returns an empty jar.
@@ -134,11 +136,18 @@ func (j *SessionJar) Reset() {
 	j.mu.Lock()
 	j.jar = jar
 	j.mu.Unlock()
+	j.changes.Add(1)
 }
+
+// Changes counts the calls that may have changed the jar's cookies
+// (SetCookies, Reset): what Cookies returns for a URL stays the same while
+// it does, but for cookies expiring meanwhile.
+func (j *SessionJar) Changes() uint64 { return j.changes.Load() }
 
 // SetCookies implements http.CookieJar.
 func (j *SessionJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 	j.current().SetCookies(u, cookies)
+	j.changes.Add(1)
 }
 
 // Cookies implements http.CookieJar.
