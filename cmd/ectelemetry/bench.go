@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -36,9 +35,6 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/worker"
 )
 
-// clockTicks is the kernel's USER_HZ for /proc/<pid>/stat times (100 on
-// Linux for every architecture Go supports).
-const clockTicks = 100
 
 func runBench(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "bench", "bench [flags]\n\nMeasures the pipeline: a simulator with N appliances and discovery run in this process,\n"+
@@ -556,27 +552,6 @@ func queueIdle(rdb redis.UniversalClient, queue string) func(context.Context) bo
 	}
 }
 
-// procCPU returns the user+system CPU seconds of a process.
-func procCPU(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name in parentheses; utime and stime are the
-	// 14th and 15th fields of the line.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / clockTicks, nil
-}
 
 // procRSS returns the resident set size (VmRSS) and its peak (VmHWM) of a
 // process, in bytes, from one read of /proc/<pid>/status.

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/procstat"
 	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
@@ -51,7 +52,7 @@ type benchCPU struct {
 func (p benchProcs) read() (benchCPU, error) {
 	var c benchCPU
 	for _, pid := range p.workers {
-		s, err := procCPU(pid)
+		s, err := procstat.CPU(pid)
 		if err != nil {
 			return c, fmt.Errorf("worker process %d: %w", pid, err)
 		}
@@ -78,7 +79,7 @@ func optionalCPU(pid int) float64 {
 	if pid <= 0 {
 		return benchCPUNotAvailable
 	}
-	s, err := procCPU(pid)
+	s, err := procstat.CPU(pid)
 	if err != nil {
 		return benchCPUNotAvailable
 	}
