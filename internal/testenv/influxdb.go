@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/procstat"
 )
 
 // InfluxDB is an InfluxDB 1.8 server (influxd) started for one test, with
@@ -33,6 +36,7 @@ type InfluxDB struct {
 	// StartInfluxDBWithAuth; Query and WriteLines use them.
 	User, Password string
 
+	opts     InfluxDBOptions
 	t        testing.TB
 	bin      string
 	dir      string
@@ -61,18 +65,38 @@ const testDatabase = "ectelem"
 // fails the test when influxd is missing, and skips it in -short mode.
 func StartInfluxDB(t testing.TB) *InfluxDB {
 	t.Helper()
-	return startInfluxDB(t, "", "")
+	return startInfluxDB(t, InfluxDBOptions{})
 }
 
 // StartInfluxDBWithAuth is StartInfluxDB with authentication on and one
 // admin user, user with password.
 func StartInfluxDBWithAuth(t testing.TB, user, password string) *InfluxDB {
 	t.Helper()
-	return startInfluxDB(t, user, password)
+	return StartInfluxDBWith(t, InfluxDBOptions{User: user, Password: password})
 }
 
-func startInfluxDB(t testing.TB, user, password string) *InfluxDB {
+// InfluxDBOptions are the settings of StartInfluxDBWith; the zero value
+// is StartInfluxDB's.
+type InfluxDBOptions struct {
+	// User and Password turn authentication on with one admin user.
+	User, Password string
+	// CacheSnapshot, CacheMax and WALFsyncDelay set influxd's
+	// cache-snapshot-memory-size, cache-max-memory-size and
+	// wal-fsync-delay ("1g", "4g", "100ms"); empty: influxd's defaults,
+	// and no fsync delay.
+	CacheSnapshot, CacheMax, WALFsyncDelay string
+}
+
+// StartInfluxDBWith is StartInfluxDB with options, such as the cache
+// settings of the bench's influxd for benchmarks of InfluxDB's own cost.
+func StartInfluxDBWith(t testing.TB, o InfluxDBOptions) *InfluxDB {
 	t.Helper()
+	return startInfluxDB(t, o)
+}
+
+func startInfluxDB(t testing.TB, o InfluxDBOptions) *InfluxDB {
+	t.Helper()
+	user, password := o.User, o.Password
 	if testing.Short() {
 		t.Skip("testenv: -short: skipping a test that needs a real InfluxDB")
 	}
@@ -85,6 +109,7 @@ func startInfluxDB(t testing.TB, user, password string) *InfluxDB {
 		client:   &http.Client{Timeout: 30 * time.Second},
 		User:     user,
 		Password: password,
+		opts:     o,
 	}
 	t.Cleanup(db.cleanup)
 	var err error
@@ -298,7 +323,7 @@ bind-address = ` + addr(db.rpcPort) + `
 [data]
   dir = ` + path("data") + `
   wal-dir = ` + path("wal") + `
-  wal-fsync-delay = "0s"
+  wal-fsync-delay = ` + strconv.Quote(cmp.Or(db.opts.WALFsyncDelay, "0s")) + cacheSettings(db.opts) + `
   index-version = "inmem"
   query-log-enabled = false
   trace-logging-enabled = false
@@ -336,4 +361,29 @@ bind-address = ` + addr(db.rpcPort) + `
 		return fmt.Errorf("write influxd config: %w", err)
 	}
 	return nil
+}
+
+// cacheSettings are the [data] lines of o's cache sizes, each on a line of
+// its own after a newline.
+func cacheSettings(o InfluxDBOptions) string {
+	var s string
+	if o.CacheSnapshot != "" {
+		s += "\n  cache-snapshot-memory-size = " + strconv.Quote(o.CacheSnapshot)
+	}
+	if o.CacheMax != "" {
+		s += "\n  cache-max-memory-size = " + strconv.Quote(o.CacheMax)
+	}
+	return s
+}
+
+// CPU returns the user+system CPU seconds the running server has used
+// (Linux only: it reads /proc).
+func (db *InfluxDB) CPU() (float64, error) {
+	db.mu.Lock()
+	p := db.proc
+	db.mu.Unlock()
+	if p == nil {
+		return 0, errors.New("influxd is stopped")
+	}
+	return procstat.CPU(p.cmd.Process.Pid)
 }
