@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -129,6 +131,32 @@ func TestInfluxDB(t *testing.T) {
 	db.Restart()
 	if diff := cmp.Diff(want, query()); diff != "" {
 		t.Fatalf("Query after Restart mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// StartInfluxDBWith writes its cache settings into influxd's
+// configuration, and CPU reads the server's CPU while it runs.
+func TestInfluxDBWithOptions(t *testing.T) {
+	t.Parallel()
+	db := StartInfluxDBWith(t, InfluxDBOptions{CacheSnapshot: "1g", CacheMax: "4g", WALFsyncDelay: "100ms"})
+	conf, err := os.ReadFile(db.configPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`cache-snapshot-memory-size = "1g"`, `cache-max-memory-size = "4g"`, `wal-fsync-delay = "100ms"`} {
+		if !strings.Contains(string(conf), want) {
+			t.Errorf("influxd's configuration lacks %s:\n%s", want, conf)
+		}
+	}
+	if err := db.WriteLines(t.Context(), "m f=1 1736503200\n"); err != nil {
+		t.Fatalf("WriteLines: %v", err)
+	}
+	if cpu, err := db.CPU(); runtime.GOOS == "linux" && (err != nil || cpu <= 0) {
+		t.Errorf("CPU = %v, %v; want the seconds influxd has used", cpu, err)
+	}
+	db.Stop()
+	if _, err := db.CPU(); err == nil {
+		t.Error("CPU of a stopped influxd succeeded")
 	}
 }
 
