@@ -35,7 +35,6 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/worker"
 )
 
-
 func runBench(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "bench", "bench [flags]\n\nMeasures the pipeline: a simulator with N appliances and discovery run in this process,\n"+
 		"'ectelemetry worker' child processes (--workers) collect, writing to the InfluxDB at DB_URL through the\n"+
@@ -247,7 +246,7 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, writesPer, waitsPer []string
+	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, redisMemPer, writesPer, waitsPer []string
 	logouts := map[string]int64{} // each appliance's logouts so far
 	var firstMinute, lastMinute int64
 	// An appliance whose first job was lost is first contacted in a later
@@ -260,6 +259,10 @@ func runBench(ctx context.Context, e env) error {
 	// Each cycle's own peak: the workers' peak RSS is set back to their
 	// current RSS before it, where Linux allows it.
 	perCycle := true
+	redisMem0 := "not measured"
+	if v, err := usedMemory(ctx, rdb); err == nil {
+		redisMem0 = fmt.Sprintf("%.1f", float64(v)/1e6)
+	}
 	for i := 0; i < total; i++ {
 		var prevLost int64
 		if i > 0 {
@@ -320,8 +323,10 @@ func runBench(ctx context.Context, e env) error {
 		// worker some CPU, which counts.
 		sctx, scancel := context.WithCancel(ctx)
 		sch := make(chan slotUse, 1)
+		mch := make(chan redisMemory, 1)
 		every := max(time.Second, paced/12)
 		go func() { sch <- sampleSlots(sctx, metricsAddrs, every) }()
+		go func() { mch <- sampleRedisMemory(sctx, rdb, every) }()
 		go func(cycle int64) {
 			st, last, err := waitAll(wctx, cyc, cycle, 10*time.Minute, benchStall, queueIdle(rdb, cfg.Queue))
 			scancel()
@@ -336,6 +341,7 @@ func runBench(ctx context.Context, e env) error {
 		w := <-wch
 		wcancel()
 		slotsPer = append(slotsPer, fmt.Sprintf("%s (cycle %d)", <-sch, i+1))
+		redisMemPer = append(redisMemPer, fmt.Sprintf("%s (cycle %d)", <-mch, i+1))
 		if waited1, err := readWorkers(ctx, metricsAddrs); err != nil || (err0 != nil && i > 0) {
 			writesPer = append(writesPer, fmt.Sprintf("not measured (cycle %d)", i+1))
 			waitsPer = append(waitsPer, fmt.Sprintf("not measured (cycle %d)", i+1))
@@ -429,6 +435,7 @@ func runBench(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "connections per collected appliance (the TCP reachability check's included, reused for HTTPS): %s\n", strings.Join(connsPer, ", "))
 	fmt.Fprintf(e.stdout, "appliance sessions, login to logout, s (median/90th percentile/longest): %s\n", strings.Join(sessionsPer, ", "))
 	fmt.Fprintf(e.stdout, "worker job slots in use, mean over each cycle (jobs in flight of WORKER_CONCURRENCY, all workers): %s\n", strings.Join(slotsPer, ", "))
+	fmt.Fprintf(e.stdout, "Redis memory (used_memory), MB: %s before the first cycle; when each cycle's jobs were done (peak in the cycle): %s\n", redisMem0, strings.Join(redisMemPer, ", "))
 	fmt.Fprintf(e.stdout, "a job's write to the database, mean, waiting for a write slot and retries included: %s\n", strings.Join(writesPer, ", "))
 	fmt.Fprintf(e.stdout, "a job's wait for a minute-stats slot, mean: %s\n", strings.Join(waitsPer, ", "))
 	werr.printSummary(e.stdout)
@@ -551,7 +558,6 @@ func queueIdle(rdb redis.UniversalClient, queue string) func(context.Context) bo
 		return err == nil && d["pending"]+d["active"]+d["scheduled"]+d["retry"] == 0
 	}
 }
-
 
 // procRSS returns the resident set size (VmRSS) and its peak (VmHWM) of a
 // process, in bytes, from one read of /proc/<pid>/status.

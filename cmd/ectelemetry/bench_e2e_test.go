@@ -80,6 +80,19 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	if !regexp.MustCompile(`worker job slots in use, mean over each cycle \(jobs in flight of WORKER_CONCURRENCY, all workers\): (not measured|\d+ of 512, \d+%) \(cycle 1\), \d+ of 512, \d+% \(cycle 2\), \d+ of 512, \d+% \(cycle 3\)\n`).MatchString(s) {
 		t.Errorf("want the workers' job slots in use in cycles 2 and 3, of 2 × 256:\n%s", s)
 	}
+	// Redis's memory before the first cycle, and at the end of each cycle
+	// with its peak, which is no less.
+	if m := regexp.MustCompile(`Redis memory \(used_memory\), MB: (\d+\.\d) before the first cycle; when each cycle's jobs were done \(peak in the cycle\): (\d+\.\d) \((\d+\.\d)\) \(cycle 1\), (\d+\.\d) \((\d+\.\d)\) \(cycle 2\), (\d+\.\d) \((\d+\.\d)\) \(cycle 3\)\n`).FindStringSubmatch(s); m == nil {
+		t.Errorf("want Redis's memory before and in each of the 3 cycles:\n%s", s)
+	} else {
+		for i := 2; i < len(m); i += 2 {
+			end, _ := strconv.ParseFloat(m[i], 64)
+			peak, _ := strconv.ParseFloat(m[i+1], 64)
+			if end <= 0 || peak < end {
+				t.Errorf("Redis memory in cycle %d: %s MB at the end, peak %s MB; want a peak no less than the end", i/2, m[i], m[i+1])
+			}
+		}
+	}
 	// Every cycle's jobs wrote to InfluxDB and waited for minute-stats
 	// slots, the first perhaps before the workers served their metrics.
 	if !regexp.MustCompile(`a job's write to the database, mean, waiting for a write slot and retries included: (not measured|\d+ ms) \(cycle 1\), \d+ ms \(cycle 2\), \d+ ms \(cycle 3\)\n`).MatchString(s) ||

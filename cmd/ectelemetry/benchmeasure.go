@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -109,6 +110,60 @@ func redisPID(ctx context.Context, rdb redis.UniversalClient) int {
 		}
 	}
 	return 0
+}
+
+// usedMemory is the memory Redis holds (INFO memory's used_memory), in
+// bytes.
+func usedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, errors.New("INFO memory has no used_memory")
+}
+
+// redisMemory is the most memory Redis held over a cycle and what it held
+// at its end, in bytes; samples 0: not measured.
+type redisMemory struct {
+	peak, end int64
+	samples   int
+}
+
+func (m redisMemory) String() string {
+	if m.samples == 0 {
+		return "not measured"
+	}
+	return fmt.Sprintf("%.1f (%.1f)", float64(m.end)/1e6, float64(m.peak)/1e6)
+}
+
+// sampleRedisMemory reads Redis's memory every interval, and once more when
+// ctx ends, until then.
+func sampleRedisMemory(ctx context.Context, rdb redis.UniversalClient, every time.Duration) redisMemory {
+	var m redisMemory
+	read := func(ctx context.Context) {
+		if v, err := usedMemory(ctx, rdb); err == nil {
+			m.peak, m.end = max(m.peak, v), v
+			m.samples++
+		}
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		read(ctx)
+		select {
+		case <-ctx.Done():
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			read(rctx)
+			cancel()
+			return m
+		case <-t.C:
+		}
+	}
 }
 
 // pidFromEnv reads the pid of a local process from an environment
