@@ -75,7 +75,8 @@ type Options struct {
 	// MaxRetryWait caps a single wait between attempts, including the one a
 	// Retry-After header asks for. Default 30 s.
 	MaxRetryWait time.Duration
-	// UseGzip compresses request bodies (Content-Encoding: gzip).
+	// UseGzip compresses request bodies (Content-Encoding: gzip), at the
+	// fastest level: about a tenth of the bytes, for more CPU.
 	UseGzip bool
 	// CAFile is a PEM bundle of extra certificate authorities trusted for
 	// an https URL, besides the system ones.
@@ -145,11 +146,14 @@ func NewWriter(opts Options) (*Writer, error) {
 	transport.MaxIdleConnsPerHost = 16
 	transport.TLSClientConfig = tc
 	hc := &http.Client{Timeout: opts.Timeout, Transport: transport}
+	if opts.UseGzip {
+		hc.Transport = gzipBodies{next: transport}
+	}
 
 	co := influxdb2.DefaultOptions().
 		SetHTTPClient(hc).
 		SetPrecision(time.Second).
-		SetUseGZip(opts.UseGzip).
+		SetUseGZip(false). // gzipBodies compresses, when UseGzip is set
 		SetBatchSize(uint(opts.BatchSize)).
 		SetApplicationName("ec-telemetry").
 		SetLogLevel(0) // errors only; the blocking write path logs nothing at that level
