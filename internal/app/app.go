@@ -115,7 +115,7 @@ func NewRedis(cfg config.Config) redis.UniversalClient {
 func NewWriter(cfg config.Config) (*influx.Writer, error) {
 	return influx.NewWriter(influx.Options{URL: cfg.DBURL, Token: cfg.DBToken, Org: cfg.DBOrg, Bucket: cfg.DBBucket,
 		CAFile: cfg.DBCAFile, InsecureSkipVerify: !cfg.DBTLSVerify && cfg.DBCAFile == "",
-		MaxConcurrentWrites: cfg.DBWrites})
+		MaxConcurrentWrites: cfg.DBWrites, UseGzip: cfg.DBGzip})
 }
 
 // InfluxCheck is discovery's InfluxDB dependency: the server answers

@@ -2,12 +2,16 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
@@ -86,5 +91,54 @@ func TestNewWriterFollowsDBTLSVariables(t *testing.T) {
 				t.Errorf("Health = %v, want error %v", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// DB_GZIP=true makes the writer send its writes gzipped, which a real
+// InfluxDB stores as it stores plain ones.
+func TestWriterGzipFromConfig(t *testing.T) {
+	db := testenv.StartInfluxDB(t)
+	target, err := url.Parse(db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	var encodings []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v2/write" {
+			mu.Lock()
+			encodings = append(encodings, r.Header.Get("Content-Encoding"))
+			mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("DB_URL", srv.URL)
+	t.Setenv("DB_BUCKET", db.Bucket)
+	t.Setenv("DB_GZIP", "true")
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	pts := []telemetry.Point{
+		{Measurement: "memory_stats", Tags: telemetry.Tags{{Key: "hostname", Value: "EC-1"}},
+			Fields: telemetry.Fields{telemetry.IntField("free", 42)}, Time: time.Unix(1736503200, 0)},
+	}
+	if n, err := w.Write(t.Context(), pts); err != nil || n != 1 {
+		t.Fatalf("Write = %d, %v; want 1 point written", n, err)
+	}
+	if got, err := db.QueryValue(t.Context(), `SELECT "free" FROM "memory_stats" WHERE "hostname" = 'EC-1'`); err != nil || got != json.Number("42") {
+		t.Errorf("stored free = %v, %v; want 42", got, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(encodings) != 1 || encodings[0] != "gzip" {
+		t.Errorf("writes' Content-Encoding = %q, want one gzip write", encodings)
 	}
 }

@@ -77,6 +77,7 @@ type Config struct {
 	DBTLSVerify       bool          `envconfig:"DB_TLS_VERIFY" default:"true"`        // verify the InfluxDB certificate (https DB_URL)
 	DBCAFile          string        `envconfig:"DB_CA_FILE"`                          // extra CA bundle (PEM) for InfluxDB
 	DBWrites          int           `envconfig:"DB_WRITE_CONCURRENCY" default:"64"`   // InfluxDB writes one process sends at once
+	DBGzip            bool          `envconfig:"DB_GZIP" default:"false"`             // compress InfluxDB writes (Content-Encoding: gzip)
 	ECRequestTimeout  time.Duration `envconfig:"EC_REQUEST_TIMEOUT" default:"12s"`    // one appliance API call
 	ECArchiveTimeout  time.Duration `envconfig:"EC_ARCHIVE_TIMEOUT" default:"30s"`    // one minute-stats download
 	ECConnections     int           `envconfig:"EC_CONNECTIONS" default:"2"`          // HTTPS connections a job opens to its appliance at most

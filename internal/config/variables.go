@@ -16,7 +16,7 @@ import (
 // a test checks this table against Config and against the docs.
 var variableRoles = map[string]string{
 	"ORCH_URL": "D", "ORCH_API_KEY": "D", "EC_USER": "W", "EC_PW": "W", "EC_TIMEOUT": "W",
-	"DB_URL": "D W", "DB_TOKEN": "D W", "DB_ORG": "D W", "DB_BUCKET": "D W", "DB_TLS_VERIFY": "D W", "DB_CA_FILE": "D W", "DB_WRITE_CONCURRENCY": "D W",
+	"DB_URL": "D W", "DB_TOKEN": "D W", "DB_ORG": "D W", "DB_BUCKET": "D W", "DB_TLS_VERIFY": "D W", "DB_CA_FILE": "D W", "DB_WRITE_CONCURRENCY": "D W", "DB_GZIP": "D W",
 	"DB_USER": "compose", "DB_PW": "compose", "DB_RETENTION": "compose", "WORKER_COUNT": "compose",
 	"LOG_LEVEL": "D W", "LOG_MAX_BYTES": "D W", "LOG_MAX_BACKUPS": "D W",
 
