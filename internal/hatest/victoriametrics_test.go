@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/e2e"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
@@ -183,4 +184,31 @@ func TestVictoriaMetricsStoresThePoints(t *testing.T) {
 	sort.Strings(strings_)
 	t.Logf("%d points written, %d minute-stats samples compared; db label: %s; string fields of minute stats: %v; string-field series VictoriaMetrics kept (as numbers): %v",
 		written, checked, dbLabel, strings_, slices.Sorted(maps.Keys(stringSeries)))
+}
+
+// VictoriaMetrics takes the writer's gzipped writes (DB_GZIP=true).
+func TestVictoriaMetricsTakesGzipWrites(t *testing.T) {
+	vm := testenv.StartVictoriaMetrics(t)
+	w, err := influx.NewWriter(influx.Options{URL: vm.URL, Bucket: "ECTELEM", UseGzip: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	at := time.Unix(1736503200, 0)
+	pts := []telemetry.Point{
+		{Measurement: "memory_stats", Tags: telemetry.Tags{{Key: "hostname", Value: "EC-1"}},
+			Fields: telemetry.Fields{telemetry.IntField("free", 42)}, Time: at},
+		{Measurement: "memory_stats", Tags: telemetry.Tags{{Key: "hostname", Value: "EC-1"}},
+			Fields: telemetry.Fields{telemetry.IntField("free", 43)}, Time: at.Add(time.Minute)},
+	}
+	if n, err := w.Write(t.Context(), pts); err != nil || n != len(pts) {
+		t.Fatalf("Write = %d, %v; want %d", n, err, len(pts))
+	}
+	series, err := vm.Export(t.Context(), `{__name__="memory_stats_free"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 1 || !slices.Equal(series[0].Values, []float64{42, 43}) || series[0].Metric["hostname"] != "EC-1" {
+		t.Errorf("memory_stats_free = %+v, want EC-1's 42 and 43", series)
+	}
 }
