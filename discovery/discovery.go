@@ -233,8 +233,9 @@ type Summary struct {
 	Errors      int
 	Duration    time.Duration
 	// Lag is the most an appliance was queued after its place in the
-	// interval (its offset with Spread, the cycle's start without): a slow
-	// inventory read, or enqueues slower than the fleet needs.
+	// interval (its offset with Spread, the cycle's start without, and
+	// neither before the dependencies answered): a slow inventory read, or
+	// enqueues slower than the fleet needs.
 	Lag time.Duration
 	// Interrupted is set when ctx ended before every selected appliance was
 	// queued: NotQueued of them were left out.
@@ -297,12 +298,11 @@ func (d *Discovery) Cycle(ctx context.Context, start time.Time) (Summary, error)
 		for _, a := range r.sel.Appliances {
 			p := d.payload(src, a, r.inv, discoveredAt, cycle.Unix())
 			fleet = append(fleet, FleetMember{Key: p.Key(), Appliance: a})
-			at := start
-			if d.o.Spread {
-				at = cycle.Add(Offset(p.Key(), d.o.Interval))
-				if at.Before(start) {
-					at = start
-				}
+			// Not before the dependencies answered: the enqueue lag counts
+			// the inventory's read, not an outage waited out.
+			at := readStart
+			if off := cycle.Add(Offset(p.Key(), d.o.Interval)); d.o.Spread && off.After(readStart) {
+				at = off
 			}
 			plan = append(plan, planned{at, p})
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,5 +288,46 @@ func TestCycleReportsItsEnqueueLag(t *testing.T) {
 		if warned := strings.Contains(out, "discovery queued appliances behind their place in the interval"); warned != tt.warn {
 			t.Errorf("step %v: lag %v of 60 s warned = %v, want %v:\n%s", tt.step, want, warned, tt.warn, out)
 		}
+	}
+}
+
+// stallingOrch is down for its first Ready, which takes a five-minute step
+// of the queue's clock, as an outage waited out.
+type stallingOrch struct {
+	fakeOrch
+	q      *slowQueue
+	called atomic.Bool
+}
+
+func (o *stallingOrch) Ready(context.Context) error {
+	if o.called.CompareAndSwap(false, true) {
+		o.q.mu.Lock()
+		o.q.now = o.q.now.Add(5 * time.Minute)
+		o.q.mu.Unlock()
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+// The lag counts from when the dependencies answered: a cycle that waited
+// out an outage reports its enqueues' lag, not the outage.
+func TestEnqueueLagLeavesOutAnOutage(t *testing.T) {
+	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	q := &slowQueue{now: start, step: time.Second}
+	logs := &testenv.LogBuffer{}
+	d, err := New(Options{Orchestrator: &stallingOrch{fakeOrch: fakeOrch{inv: testInventory()}, q: q}, Queue: q, CollectAll: true,
+		Interval: time.Minute, RetryWait: time.Millisecond, Logger: zerolog.New(logs), Now: q.clock, Enqueuers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := d.Cycle(t.Context(), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Duration(len(testInventory().Appliances)) * time.Second; sum.Lag != want {
+		t.Errorf("lag %v after a five-minute wait for the Orchestrator, want %v", sum.Lag, want)
+	}
+	if strings.Contains(logs.String(), "behind their place in the interval") {
+		t.Errorf("the outage was reported as enqueue lag:\n%s", logs)
 	}
 }
