@@ -94,7 +94,7 @@ func New() *Metrics {
 		}, []string{"result"}),
 		EnqueueLag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "discovery", Name: "enqueue_lag_seconds",
-			Help: "In the last cycle, the most an appliance was queued after its place in the interval (its offset with DISCOVERY_SPREAD, the cycle's start without): a slow inventory read, or Redis too slow or far for the fleet's enqueues.",
+			Help: "In the last cycle, the most an appliance was queued after its place in the interval (its offset with DISCOVERY_SPREAD, the cycle's start without; a wait for the dependencies not counted): a slow inventory read, or Redis too slow or far for the fleet's enqueues.",
 		}),
 		DiscoveryInterval: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "discovery", Name: "interval_seconds",
