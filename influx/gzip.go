@@ -42,6 +42,14 @@ func (g gzipBodies) RoundTrip(r *http.Request) (*http.Response, error) {
 	return g.next.RoundTrip(out)
 }
 
+// CloseIdleConnections closes the idle connections of the transport
+// underneath, as http.Client.CloseIdleConnections asks.
+func (g gzipBodies) CloseIdleConnections() {
+	if c, ok := g.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // compress returns body gzipped; size is its length when known (or -1).
 func compress(body io.Reader, size int64) ([]byte, error) {
 	var buf bytes.Buffer

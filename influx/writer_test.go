@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -901,5 +902,40 @@ func TestLineSizerSizesFromTheRequestsBefore(t *testing.T) {
 	l.learn(1000, 10) // shorter ones: an eighth of the way
 	if got := l.bytesFor(1); got != 275+34+64 {
 		t.Errorf("bytesFor(1) after 300- then 100-byte lines = %d, want %d", got, 275+34+64)
+	}
+}
+
+// With UseGzip, Close still closes the writer's idle connections to the
+// database.
+func TestWriterGzipCloseClosesIdleConnections(t *testing.T) {
+	t.Parallel()
+	var conns sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			conns.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			conns.Done()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	w, err := NewWriter(Options{URL: srv.URL, Bucket: "b", UseGzip: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Write(t.Context(), seqPoints("m", 2)); err != nil || n != 2 {
+		t.Fatalf("Write = %d, %v, want 2, nil", n, err)
+	}
+	w.Close()
+	done := make(chan struct{})
+	go func() { conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Error("the writer's connection is still open 5 s after Close")
 	}
 }
