@@ -61,6 +61,14 @@ func (p *delayProxy) track(c net.Conn) bool {
 	return true
 }
 
+// untrack closes c and forgets it.
+func (p *delayProxy) untrack(c net.Conn) {
+	c.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	p.mu.Unlock()
+}
+
 func (p *delayProxy) closeAll() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -76,15 +84,15 @@ func (p *delayProxy) serve(client net.Conn) {
 	}
 	server, err := net.Dial("tcp", p.target)
 	if err != nil || !p.track(server) {
-		client.Close()
+		p.untrack(client)
 		return
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { p.pump(server, client) })
 	wg.Go(func() { p.pump(client, server) })
 	wg.Wait()
-	client.Close()
-	server.Close()
+	p.untrack(client)
+	p.untrack(server)
 }
 
 // pump copies from src to dst, each chunk oneWay after it was read.
