@@ -13,9 +13,9 @@ import (
 // gzipBodies is an http.RoundTripper that sends every request body
 // compressed (Content-Encoding: gzip) at the fastest level, with gzip
 // writers kept for reuse. influxdb-client-go's own compression makes a new
-// default-level writer for each request, which cost the worker about
-// 12 µs of CPU per point (BenchmarkWriteGzip), three times what encoding
-// and writing a point costs without it.
+// default-level writer for each request: it added about 12 µs of CPU per
+// point to the 5 µs of encoding and writing a point plain, where this adds
+// about 3.5 µs (BenchmarkWriteGzip).
 type gzipBodies struct {
 	next http.RoundTripper
 }
@@ -54,7 +54,7 @@ func (g gzipBodies) CloseIdleConnections() {
 func compress(body io.Reader, size int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if size > 0 {
-		buf.Grow(int(size/8) + 64) // line protocol shrinks about tenfold
+		buf.Grow(int(size/6) + 64) // line protocol shrinks about sevenfold
 	}
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)

@@ -76,7 +76,7 @@ type Options struct {
 	// Retry-After header asks for. Default 30 s.
 	MaxRetryWait time.Duration
 	// UseGzip compresses request bodies (Content-Encoding: gzip), at the
-	// fastest level: about a tenth of the bytes, for more CPU.
+	// fastest level: about a seventh of the bytes, for more CPU.
 	UseGzip bool
 	// CAFile is a PEM bundle of extra certificate authorities trusted for
 	// an https URL, besides the system ones.
