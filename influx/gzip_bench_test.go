@@ -9,9 +9,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/ec-telemetry/ec-telemetry/influx"
-	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
-	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
-	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
@@ -23,27 +20,11 @@ import (
 //
 //	go test -run '^$' -bench WriteGzip -count 3 ./influx/
 func BenchmarkWriteGzip(b *testing.B) {
-	const fleet = 100
-	now := time.Date(2026, 3, 25, 14, 30, 30, 0, time.UTC)
-	s, err := simulator.New(simulator.Config{Appliances: fleet, Seed: 1, Now: func() time.Time { return now }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := now.Truncate(time.Minute).Add(-time.Minute).Unix()
-	var jobs [][]telemetry.Point
+	s, now := simFleet(b, 100)
+	jobs := minutePoints(b, s, now.Truncate(time.Minute).Add(-time.Minute).Unix())
 	points := 0
-	for _, a := range s.Appliances() {
-		data, err := s.Archive(a.ID, m)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := minutestats.ParseArchive(bytes.NewReader(data),
-			minutestats.Options{ApplianceID: a.ID, Hostname: a.Hostname, Lookups: hotPathLookups})
-		if err != nil {
-			b.Fatal(err)
-		}
-		jobs = append(jobs, res.Points)
-		points += len(res.Points)
+	for _, pts := range jobs {
+		points += len(pts)
 	}
 	// The bytes on the wire: each job's line protocol, and gzipped as the
 	// writer does (the fastest level).

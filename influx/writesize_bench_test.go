@@ -9,6 +9,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
@@ -21,28 +22,15 @@ import (
 // influxd's CPU per point from /proc (Linux), so it says whether gathering
 // jobs' points into larger writes would spare the database.
 //
-//	go test -run '^$' -bench InfluxDBWriteSize -benchtime 3x -count 2 ./influx/
+//	go test -run '^$' -bench InfluxDBWriteSize -benchtime 3x ./influx/
 func BenchmarkInfluxDBWriteSize(b *testing.B) {
 	const fleet = 1000
-	now := time.Date(2026, 3, 25, 14, 30, 30, 0, time.UTC)
-	s, err := simulator.New(simulator.Config{Appliances: fleet, Seed: 1, Now: func() time.Time { return now }})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, now := simFleet(b, fleet)
 	// minute returns each appliance's lines of minute m.
 	minute := func(b *testing.B, m int64) (lines [][]byte, points int) {
-		for _, a := range s.Appliances() {
-			data, err := s.Archive(a.ID, m)
-			if err != nil {
-				b.Fatal(err)
-			}
-			res, err := minutestats.ParseArchive(bytes.NewReader(data),
-				minutestats.Options{ApplianceID: a.ID, Hostname: a.Hostname, Lookups: hotPathLookups})
-			if err != nil {
-				b.Fatal(err)
-			}
-			lines = append(lines, encodeAll(b, nil, res.Points))
-			points += len(res.Points)
+		for _, pts := range minutePoints(b, s, m) {
+			lines = append(lines, encodeAll(b, nil, pts))
+			points += len(pts)
 		}
 		return lines, points
 	}
@@ -100,4 +88,34 @@ func influxdCPU(b *testing.B, db *testenv.InfluxDB) float64 {
 		b.Skipf("influxd's CPU: %v", err)
 	}
 	return s
+}
+
+// simFleet is a simulator of fleet appliances whose clock stands still at
+// the time it returns.
+func simFleet(b *testing.B, fleet int) (*simulator.Simulator, time.Time) {
+	now := time.Date(2026, 3, 25, 14, 30, 30, 0, time.UTC)
+	s, err := simulator.New(simulator.Config{Appliances: fleet, Seed: 1, Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, now
+}
+
+// minutePoints are the minute statistics of minute m, parsed, one slice
+// per appliance of s.
+func minutePoints(b *testing.B, s *simulator.Simulator, m int64) [][]telemetry.Point {
+	var out [][]telemetry.Point
+	for _, a := range s.Appliances() {
+		data, err := s.Archive(a.ID, m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := minutestats.ParseArchive(bytes.NewReader(data),
+			minutestats.Options{ApplianceID: a.ID, Hostname: a.Hostname, Lookups: hotPathLookups})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, res.Points)
+	}
+	return out
 }

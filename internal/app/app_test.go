@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/ec-telemetry/ec-telemetry/influx"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
@@ -54,6 +55,27 @@ func TestRouteRedisLogs(t *testing.T) {
 	}
 }
 
+// writerFromEnv is NewWriter of the configuration with env set (empty
+// values left unset), closed at the end of the test.
+func writerFromEnv(t *testing.T, env map[string]string) *influx.Writer {
+	t.Helper()
+	for k, v := range env {
+		if v != "" {
+			t.Setenv(k, v)
+		}
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	return w
+}
+
 // DB_TLS_VERIFY and DB_CA_FILE reach the InfluxDB writer.
 func TestNewWriterFollowsDBTLSVariables(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -72,21 +94,7 @@ func TestNewWriterFollowsDBTLSVariables(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("DB_URL", srv.URL)
-			for k, v := range map[string]string{"DB_TLS_VERIFY": tc.verify, "DB_CA_FILE": tc.caFile} {
-				if v != "" {
-					t.Setenv(k, v)
-				}
-			}
-			cfg, err := config.Load()
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := NewWriter(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
+			w := writerFromEnv(t, map[string]string{"DB_URL": srv.URL, "DB_TLS_VERIFY": tc.verify, "DB_CA_FILE": tc.caFile})
 			if err := w.Health(t.Context()); (err != nil) != tc.wantErr {
 				t.Errorf("Health = %v, want error %v", err, tc.wantErr)
 			}
@@ -114,18 +122,7 @@ func TestWriterGzipFromConfig(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	t.Setenv("DB_URL", srv.URL)
-	t.Setenv("DB_BUCKET", db.Bucket)
-	t.Setenv("DB_GZIP", "true")
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := NewWriter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := writerFromEnv(t, map[string]string{"DB_URL": srv.URL, "DB_BUCKET": db.Bucket, "DB_GZIP": "true"})
 	pts := []telemetry.Point{
 		{Measurement: "memory_stats", Tags: telemetry.Tags{{Key: "hostname", Value: "EC-1"}},
 			Fields: telemetry.Fields{telemetry.IntField("free", 42)}, Time: time.Unix(1736503200, 0)},
