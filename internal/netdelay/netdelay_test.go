@@ -1,4 +1,4 @@
-package testenv
+package netdelay_test
 
 import (
 	"strings"
@@ -6,15 +6,17 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
 // Through the proxy a Redis answers as before, each command at least two
 // delays later, and a pipeline of commands in one round trip.
 func TestDelayProxy(t *testing.T) {
 	t.Parallel()
-	r := StartRedis(t)
+	r := testenv.StartRedis(t)
 	const delay = 50 * time.Millisecond
-	c := redis.NewClient(&redis.Options{Addr: StartDelayProxy(t, r.Addr, delay), DisableIdentity: true})
+	c := redis.NewClient(&redis.Options{Addr: testenv.StartDelayProxy(t, r.Addr, delay), DisableIdentity: true})
 	t.Cleanup(func() { c.Close() })
 	ctx := t.Context()
 	if err := c.Ping(ctx).Err(); err != nil { // connects
