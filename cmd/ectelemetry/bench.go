@@ -29,6 +29,7 @@ import (
 	"github.com/ec-telemetry/ec-telemetry/internal/app"
 	"github.com/ec-telemetry/ec-telemetry/internal/config"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
+	"github.com/ec-telemetry/ec-telemetry/internal/netdelay"
 	"github.com/ec-telemetry/ec-telemetry/internal/redact"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
@@ -49,6 +50,7 @@ func runBench(ctx context.Context, e env) error {
 	handshake := fs.Duration("handshake-latency", 0, "added by the simulator before it answers a new appliance connection's TLS handshake, e.g. 200ms: the TCP and TLS round trips of a WAN connection (about twice --latency)")
 	ownAddrs := fs.Bool("own-addresses", true, "each appliance listens on a loopback address of its own (127.16.0.1, 127.16.0.2, ...) with a certificate of its own, as in a fleet, so the worker keeps a TLS session per appliance; false: all on 127.0.0.1, where one cached TLS session serves them all")
 	store := fs.String("store", "influxdb", "where the points go: influxdb (DB_URL) or victoriametrics (VM_URL; 'make bench' starts one), through the same InfluxDB writer")
+	redisDelay := fs.Duration("redis-delay", 0, "reach Redis through a proxy in this process that holds every message this long each way, as a Redis on another host (discovery, the workers and the bench's own reads; a round trip takes twice it and about half a millisecond more; REDIS_ADDR only)")
 	spread := fs.Bool("spread", false, "queue each appliance at its own offset in DISCOVERY_INTERVAL, as a deployment does (DISCOVERY_SPREAD=true), instead of the whole fleet at once: a cycle then lasts the interval, and the figures are a worker's as deployed rather than how fast it clears the fleet")
 	check := fs.Bool("check-stored", true, "after the last cycle, compare every minute-statistics point the simulator expects with what InfluxDB holds")
 	reach := fs.String("reachability", "tcp", "REACHABILITY of the worker process: icmp, tcp or none")
@@ -134,8 +136,25 @@ func runBench(ctx context.Context, e env) error {
 	if err := cfg.Validate(config.RoleDiscovery); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
+	var redisRTT time.Duration // through the proxy, with --redis-delay
+	if *redisDelay > 0 {
+		if cfg.RedisMode() != config.RedisStandalone {
+			return fmt.Errorf("--redis-delay needs one Redis at REDIS_ADDR, not %s", cfg.RedisMode())
+		}
+		p, err := netdelay.Start(cfg.RedisAddr, *redisDelay)
+		if err != nil {
+			return fmt.Errorf("redis delay proxy: %w", err)
+		}
+		defer p.Close()
+		cfg.RedisAddr = p.Addr() // the workers' too
+	}
 	rdb := app.NewRedis(cfg)
 	defer rdb.Close()
+	if *redisDelay > 0 {
+		if redisRTT, err = pingTime(ctx, rdb); err != nil {
+			return fmt.Errorf("redis through the delay proxy: %w", err)
+		}
+	}
 	w, err := app.NewWriter(cfg)
 	if err != nil {
 		return err
@@ -164,6 +183,9 @@ func runBench(ctx context.Context, e env) error {
 		"OUTPUTS="+*outputs, "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=WARN", "LOG_FILE=",
 		"LOG_FORMAT=json", "ORCH_URL=", "ORCH_API_KEY=", "COLLECT_VIA="+*via,
 		"DB_URL="+cfg.DBURL, "DB_TOKEN="+cfg.DBToken, "DB_ORG="+cfg.DBOrg, "DB_BUCKET="+cfg.DBBucket)
+	if *redisDelay > 0 {
+		env = append(env, "REDIS_ADDR="+cfg.RedisAddr)
+	}
 	if *conc > 0 {
 		env = append(env, "WORKER_CONCURRENCY="+strconv.Itoa(*conc))
 	}
@@ -237,6 +259,9 @@ func runBench(ctx context.Context, e env) error {
 		pacing = fmt.Sprintf("each pacing the appliances over %s (DISCOVERY_SPREAD=true, as deployed)", paced)
 	}
 	fmt.Fprintf(e.stdout, "       Redis %s, InfluxDB %s, %d cycles back to back, %s\n", redact.URL(cfg.RedisAddr), redact.URL(cfg.DBURL), total, pacing)
+	if *redisDelay > 0 {
+		fmt.Fprintf(e.stdout, "       Redis reached through a proxy holding each message %s each way: a PING takes %.1f ms\n", *redisDelay, float64(redisRTT.Microseconds())/1e3)
+	}
 	storeName := map[string]string{"influxdb": "influxd", "victoriametrics": "victoria-metrics"}[*store]
 	fmt.Fprintf(e.stdout, "       CPU s per cycle of: the worker process(es); this process (simulator and discovery); redis-server%s; storage: %s%s\n\n",
 		unknownPID(procs.redis, "(pid not known: Redis is not local)"), storeName, unknownPID(procs.store, "(pid not known: 'make bench' exports EC_INFLUXD_PID and EC_VM_PID)"))

@@ -112,8 +112,14 @@ func TestBenchPacedEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ectelemetry and runs it with redis-server and influxd")
 	}
+	// As deployed: paced, and Redis on another host (1 ms each way).
 	s := benchOutput(t, []string{"DISCOVERY_INTERVAL=10s"}, "--appliances", "12", "--cycles", "2", "--catch-up-minutes", "0",
-		"--latency", "20ms", "--spread")
+		"--latency", "20ms", "--spread", "--redis-delay", "1ms")
+	if m := regexp.MustCompile(`Redis reached through a proxy holding each message 1ms each way: a PING takes (\d+\.\d) ms\n`).FindStringSubmatch(s); m == nil {
+		t.Errorf("no line on the Redis delay proxy:\n%s", s)
+	} else if ms, _ := strconv.ParseFloat(m[1], 64); ms < 2 {
+		t.Errorf("a PING through the delay proxy took %s ms, want at least the 2 ms of its holds", m[1])
+	}
 	m := regexp.MustCompile(`bench: 12 appliances \((\d+) unreachable by design\)`).FindStringSubmatch(s)
 	if m == nil || !strings.Contains(s, "each pacing the appliances over 10s (DISCOVERY_SPREAD=true, as deployed)") {
 		t.Fatalf("no header naming 12 appliances paced over 10s:\n%s", s)

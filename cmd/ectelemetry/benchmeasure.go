@@ -112,6 +112,18 @@ func redisPID(ctx context.Context, rdb redis.UniversalClient) int {
 	return 0
 }
 
+// pingTime is the mean time of ten PINGs.
+func pingTime(ctx context.Context, rdb redis.UniversalClient) (time.Duration, error) {
+	const n = 10
+	start := time.Now()
+	for range n {
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start) / n, nil
+}
+
 // usedMemory is the memory Redis holds (INFO memory's used_memory), in
 // bytes.
 func usedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
