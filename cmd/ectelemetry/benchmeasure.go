@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -97,19 +96,29 @@ func fmtCPU(s float64) string {
 // redisPID asks Redis for its process id (INFO server); 0 when Redis runs
 // on another machine or does not say.
 func redisPID(ctx context.Context, rdb redis.UniversalClient) int {
-	info, err := rdb.Info(ctx, "server").Result()
+	v, err := infoField(ctx, rdb, "server", "process_id")
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
-			pid, _ := strconv.Atoi(v)
-			if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-				return pid
-			}
+	pid, _ := strconv.Atoi(v)
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", pid)); err != nil {
+		return 0
+	}
+	return pid
+}
+
+// infoField is the value of key in Redis's INFO section.
+func infoField(ctx context.Context, rdb redis.UniversalClient, section, key string) (string, error) {
+	info, err := rdb.Info(ctx, section).Result()
+	if err != nil {
+		return "", err
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+":"); ok {
+			return v, nil
 		}
 	}
-	return 0
+	return "", fmt.Errorf("INFO %s has no %s", section, key)
 }
 
 // pingTime is the mean time of ten PINGs.
@@ -127,16 +136,11 @@ func pingTime(ctx context.Context, rdb redis.UniversalClient) (time.Duration, er
 // usedMemory is the memory Redis holds (INFO memory's used_memory), in
 // bytes.
 func usedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
-	info, err := rdb.Info(ctx, "memory").Result()
+	v, err := infoField(ctx, rdb, "memory", "used_memory")
 	if err != nil {
 		return 0, err
 	}
-	for line := range strings.Lines(info) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
-			return strconv.ParseInt(v, 10, 64)
-		}
-	}
-	return 0, errors.New("INFO memory has no used_memory")
+	return strconv.ParseInt(v, 10, 64)
 }
 
 // redisMemory is the most memory Redis held over a cycle and what it held
