@@ -2,8 +2,6 @@ package discovery
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +59,7 @@ func BenchmarkCycleEnqueue(b *testing.B) {
 					b.Fatal(err)
 				}
 				q.Reset()
-				before := totalCommands(b, direct)
+				before := testenv.RedisInfoInt(b, direct, "stats", "total_commands_processed")
 				b.StartTimer()
 				start, cpu0 := time.Now(), processCPU(b)
 				sum, err := d.Cycle(b.Context(), cycle)
@@ -70,7 +68,7 @@ func BenchmarkCycleEnqueue(b *testing.B) {
 				if err != nil || sum.Queued != fleet {
 					b.Fatalf("cycle queued %d of %d: %v", sum.Queued, fleet, err)
 				}
-				commands += totalCommands(b, direct) - before - 1 // the INFO itself
+				commands += testenv.RedisInfoInt(b, direct, "stats", "total_commands_processed") - before - 1 // the INFO itself
 				queued += sum.Queued
 				cycle = cycle.Add(time.Minute)
 				b.StartTimer()
@@ -105,24 +103,4 @@ func processCPU(b *testing.B) int64 {
 		b.Skip("no process CPU time on this system")
 	}
 	return ns
-}
-
-// totalCommands is Redis's count of the commands it has run.
-func totalCommands(b *testing.B, rdb *redis.Client) int64 {
-	b.Helper()
-	info, err := rdb.Info(b.Context(), "stats").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for l := range strings.Lines(info) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "total_commands_processed:"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return n
-		}
-	}
-	b.Fatal("INFO stats has no total_commands_processed")
-	return 0
 }

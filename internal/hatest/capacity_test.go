@@ -88,7 +88,7 @@ func TestCapacityRatios(t *testing.T) {
 	ctx := t.Context()
 	rdb := redis.NewClient(&redis.Options{Addr: p.Redis.Addr})
 	defer rdb.Close()
-	mem0 := usedMemory(ctx, t, rdb)
+	mem0 := testenv.RedisInfoInt(t, rdb, "memory", "used_memory")
 	p.RunCycles(ctx, 1) // first contact: FIRST_CONTACT_MINUTES of minute stats
 	p.WaitIdle(ctx, 30*time.Second)
 
@@ -113,7 +113,7 @@ func TestCapacityRatios(t *testing.T) {
 	st := p.WaitCycle(ctx, sum.Cycle, 60*time.Second)
 	p.WaitIdle(ctx, 30*time.Second)
 	cyc := readRedisCounters(ctx, t, rdb)
-	mem := float64(usedMemory(ctx, t, rdb)-mem0) / n
+	mem := float64(testenv.RedisInfoInt(t, rdb, "memory", "used_memory")-mem0) / n
 	secs := time.Since(start).Seconds()
 	orch1, app1 := requests(t, p.Sim)
 	influxBytes := influxWriteBytes(t, p.Influx) - influxBytes0
@@ -160,23 +160,6 @@ func TestCapacityRatios(t *testing.T) {
 	if st.Points == 0 || influxBytes <= 0 {
 		t.Errorf("points %d, influx bytes %d: nothing measured", st.Points, influxBytes)
 	}
-}
-
-// usedMemory returns Redis's used_memory.
-func usedMemory(ctx context.Context, t *testing.T, rdb *redis.Client) int64 {
-	t.Helper()
-	info, err := rdb.Info(ctx, "memory").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	t.Fatal("INFO memory has no used_memory")
-	return 0
 }
 
 // influxWriteBytes returns the bytes of line protocol InfluxDB 1.8 has

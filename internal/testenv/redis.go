@@ -69,6 +69,28 @@ func (r *Redis) Client(t testing.TB) *redis.Client {
 	return c
 }
 
+// RedisInfoInt is the integer value of key in the INFO section of the
+// Redis rdb talks to (e.g. "memory", "used_memory"); it fails the test
+// when there is none.
+func RedisInfoInt(t testing.TB, rdb redis.UniversalClient, section, key string) int64 {
+	t.Helper()
+	info, err := rdb.Info(t.Context(), section).Result()
+	if err != nil {
+		t.Fatalf("testenv: INFO %s: %v", section, err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+":"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("testenv: INFO %s %s: %v", section, key, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("testenv: INFO %s has no %s", section, key)
+	return 0
+}
+
 // Stop shuts the server down with SHUTDOWN SAVE, so its keys are written to
 // its directory, and waits for the process to exit. Connections are refused
 // until Restart. Stop on a stopped server does nothing.

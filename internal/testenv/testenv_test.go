@@ -70,6 +70,13 @@ func TestRedis(t *testing.T) {
 	if got, err := c.Get(ctx, "ec:key").Result(); err != nil || got != "value with spaces" {
 		t.Fatalf("GET = %q, %v, want %q", got, err, "value with spaces")
 	}
+	if mem := RedisInfoInt(t, c, "memory", "used_memory"); mem <= 0 {
+		t.Errorf("used_memory = %d, want some bytes", mem)
+	}
+	before := RedisInfoInt(t, c, "stats", "total_commands_processed")
+	if after := RedisInfoInt(t, c, "stats", "total_commands_processed"); after != before+1 {
+		t.Errorf("total_commands_processed %d, then %d after one INFO; want one more", before, after)
+	}
 
 	r.Stop()
 	r.Stop() // a second Stop does nothing
