@@ -65,7 +65,7 @@ const testDatabase = "ectelem"
 // fails the test when influxd is missing, and skips it in -short mode.
 func StartInfluxDB(t testing.TB) *InfluxDB {
 	t.Helper()
-	return startInfluxDB(t, InfluxDBOptions{})
+	return StartInfluxDBWith(t, InfluxDBOptions{})
 }
 
 // StartInfluxDBWithAuth is StartInfluxDB with authentication on and one
@@ -91,12 +91,6 @@ type InfluxDBOptions struct {
 // settings of the bench's influxd for benchmarks of InfluxDB's own cost.
 func StartInfluxDBWith(t testing.TB, o InfluxDBOptions) *InfluxDB {
 	t.Helper()
-	return startInfluxDB(t, o)
-}
-
-func startInfluxDB(t testing.TB, o InfluxDBOptions) *InfluxDB {
-	t.Helper()
-	user, password := o.User, o.Password
 	if testing.Short() {
 		t.Skip("testenv: -short: skipping a test that needs a real InfluxDB")
 	}
@@ -107,8 +101,8 @@ func startInfluxDB(t testing.TB, o InfluxDBOptions) *InfluxDB {
 		bin:      influxdPath(t),
 		dir:      t.TempDir(),
 		client:   &http.Client{Timeout: 30 * time.Second},
-		User:     user,
-		Password: password,
+		User:     o.User,
+		Password: o.Password,
 		opts:     o,
 	}
 	t.Cleanup(db.cleanup)
@@ -130,8 +124,8 @@ func startInfluxDB(t testing.TB, o InfluxDBOptions) *InfluxDB {
 	if err != nil {
 		t.Fatalf("testenv: start influxd: %v\nlog %s:\n%s", err, db.logPath(), logTail(db.logPath()))
 	}
-	if user != "" { // with no user yet, influxd lets the first admin be created without credentials
-		if _, err := db.Query(t.Context(), "CREATE USER "+strconv.Quote(user)+" WITH PASSWORD '"+password+"' WITH ALL PRIVILEGES"); err != nil {
+	if o.User != "" { // with no user yet, influxd lets the first admin be created without credentials
+		if _, err := db.Query(t.Context(), "CREATE USER "+strconv.Quote(o.User)+" WITH PASSWORD '"+o.Password+"' WITH ALL PRIVILEGES"); err != nil {
 			t.Fatalf("testenv: create admin user: %v", err)
 		}
 	}
