@@ -271,7 +271,7 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, redisMemPer, writesPer, waitsPer []string
+	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, redisMemPer, redisPer, writesPer, waitsPer []string
 	logouts := map[string]int64{} // each appliance's logouts so far
 	var firstMinute, lastMinute int64
 	// An appliance whose first job was lost is first contacted in a later
@@ -310,6 +310,7 @@ func runBench(ctx context.Context, e env) error {
 		// worker that does not answer yet has waited for nothing: zero is
 		// right then, and only then.
 		waited0, err0 := readWorkers(ctx, metricsAddrs)
+		traffic0, terr0 := readRedisTraffic(ctx, rdb)
 		cpu0, err := procs.read()
 		if err != nil {
 			return fmt.Errorf("%w (output: %s)", err, werr)
@@ -395,6 +396,11 @@ func runBench(ctx context.Context, e env) error {
 		row.cpu = cpu1.sub(cpu0)
 		rows = append(rows, row)
 		jobs := float64(row.jobs)
+		if traffic1, err := readRedisTraffic(ctx, rdb); err != nil || terr0 != nil {
+			redisPer = append(redisPer, fmt.Sprintf("not measured (cycle %d)", i+1))
+		} else {
+			redisPer = append(redisPer, fmt.Sprintf("%s (cycle %d)", traffic1.perJob(traffic0, row.cpu.redis, jobs), i+1))
+		}
 		rate := jobs / row.seconds * 60
 		if kind == kindSteady {
 			steadyRate = append(steadyRate, rate)
@@ -461,6 +467,7 @@ func runBench(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "appliance sessions, login to logout, s (median/90th percentile/longest): %s\n", strings.Join(sessionsPer, ", "))
 	fmt.Fprintf(e.stdout, "worker job slots in use, mean over each cycle (jobs in flight of WORKER_CONCURRENCY, all workers): %s\n", strings.Join(slotsPer, ", "))
 	fmt.Fprintf(e.stdout, "Redis memory (used_memory), MB: %s before the first cycle; when each cycle's jobs were done (peak in the cycle): %s\n", redisMem0, strings.Join(redisMemPer, ", "))
+	fmt.Fprintf(e.stdout, "Redis per job (INFO stats; discovery, the workers and this process's own reads): %s\n", strings.Join(redisPer, ", "))
 	fmt.Fprintf(e.stdout, "a job's write to the database, mean, waiting for a write slot and retries included: %s\n", strings.Join(writesPer, ", "))
 	fmt.Fprintf(e.stdout, "a job's wait for a minute-stats slot, mean: %s\n", strings.Join(waitsPer, ", "))
 	werr.printSummary(e.stdout)

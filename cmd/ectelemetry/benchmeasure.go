@@ -121,6 +121,38 @@ func infoField(ctx context.Context, rdb redis.UniversalClient, section, key stri
 	return "", fmt.Errorf("INFO %s has no %s", section, key)
 }
 
+// redisTraffic is what Redis has served so far (INFO stats): the reads of
+// client requests it processed, each one round trip (a pipeline's commands
+// come in one), and the commands, those its Lua scripts call included.
+type redisTraffic struct{ reads, commands int64 }
+
+func readRedisTraffic(ctx context.Context, rdb redis.UniversalClient) (redisTraffic, error) {
+	var t redisTraffic
+	for _, f := range []struct {
+		key string
+		v   *int64
+	}{{"total_reads_processed", &t.reads}, {"total_commands_processed", &t.commands}} {
+		s, err := infoField(ctx, rdb, "stats", f.key)
+		if err != nil {
+			return redisTraffic{}, err
+		}
+		if *f.v, err = strconv.ParseInt(s, 10, 64); err != nil {
+			return redisTraffic{}, fmt.Errorf("INFO stats %s: %w", f.key, err)
+		}
+	}
+	return t, nil
+}
+
+// perJob formats the traffic from t0 to t, with Redis's CPU seconds over
+// the same span, per job.
+func (t redisTraffic) perJob(t0 redisTraffic, cpu, jobs float64) string {
+	s := fmt.Sprintf("%.1f round trips, %.1f commands", float64(t.reads-t0.reads)/jobs, float64(t.commands-t0.commands)/jobs)
+	if cpu >= 0 {
+		s += fmt.Sprintf(", %.0f µs of CPU", cpu/jobs*1e6)
+	}
+	return s
+}
+
 // pingTime is the mean time of ten PINGs.
 func pingTime(ctx context.Context, rdb redis.UniversalClient) (time.Duration, error) {
 	const n = 10
