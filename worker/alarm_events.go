@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"time"
@@ -74,18 +75,50 @@ func (m *RedisAlarmMemory) key(id string) string {
 
 // Load implements AlarmMemory. A damaged entry is dropped.
 func (m *RedisAlarmMemory) Load(ctx context.Context, applianceID string) (map[string]KnownAlarm, error) {
-	h, err := m.Client.HGetAll(ctx, m.key(applianceID)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read outstanding alarms of %s: %w", applianceID, err)
-	}
-	out := make(map[string]KnownAlarm, len(h))
-	for k, v := range h {
-		var a KnownAlarm
-		if json.Unmarshal([]byte(v), &a) == nil {
-			out[k] = a
+	return m.load(ctx, m.Client, applianceID)()
+}
+
+// QueueLoad queues Load's read on p; what it returns gives Load's result
+// once p was sent.
+func (m *RedisAlarmMemory) QueueLoad(ctx context.Context, p redis.Pipeliner, applianceID string) func() (map[string]KnownAlarm, error) {
+	return m.load(ctx, p, applianceID)
+}
+
+// load sends Load's read on c, a client or a pipeline, and returns its
+// result's reader.
+func (m *RedisAlarmMemory) load(ctx context.Context, c redis.Cmdable, applianceID string) func() (map[string]KnownAlarm, error) {
+	cmd := c.HGetAll(ctx, m.key(applianceID))
+	return func() (map[string]KnownAlarm, error) {
+		h, err := cmd.Result()
+		if err != nil {
+			return nil, fmt.Errorf("read outstanding alarms of %s: %w", applianceID, err)
 		}
+		out := make(map[string]KnownAlarm, len(h))
+		for k, v := range h {
+			var a KnownAlarm
+			if json.Unmarshal([]byte(v), &a) == nil {
+				out[k] = a
+			}
+		}
+		return out, nil
 	}
-	return out, nil
+}
+
+// QueueKeep queues on p what Store of the same alarms as those remembered
+// does: the hash's expiry, TTL from now. What it returns gives its error
+// once p was sent.
+func (m *RedisAlarmMemory) QueueKeep(ctx context.Context, p redis.Pipeliner, applianceID string) func() error {
+	ttl := m.TTL
+	if ttl <= 0 {
+		ttl = DefaultAlarmMemoryTTL
+	}
+	cmd := p.Expire(ctx, m.key(applianceID), ttl)
+	return func() error {
+		if err := cmd.Err(); err != nil {
+			return fmt.Errorf("keep outstanding alarms of %s: %w", applianceID, err)
+		}
+		return nil
+	}
 }
 
 // Store implements AlarmMemory: the hash is replaced in one MULTI/EXEC.
@@ -156,7 +189,7 @@ func alarmKey(a edgeconnect.Alarm) string {
 // point again for an alarm already written) and no clear is detected; an
 // alarm without a time then takes the job time. It also returns what to
 // remember once the events are stored (nil: nothing to remember).
-func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) (events []telemetry.Point, remember map[string]KnownAlarm) {
+func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) (events []telemetry.Point, remember map[string]KnownAlarm, same bool) {
 	current := make(map[string]KnownAlarm, len(outstanding))
 	for _, a := range outstanding {
 		k := KnownAlarm{Severity: severityName(a.Severity), Name: a.Name, Type: a.Type, Source: a.Source,
@@ -171,7 +204,7 @@ func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) 
 	known := false
 	if mem := j.h.o.AlarmMemory; mem != nil {
 		var err error
-		if prev, err = mem.Load(ctx, j.p.Key()); err != nil {
+		if prev, err = j.loadAlarms(ctx); err != nil {
 			j.log.Warn().Err(err).Msg("alarm clears not detected this job: outstanding alarms of the last job unknown")
 		} else {
 			known = true
@@ -198,24 +231,28 @@ func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) 
 		}
 	}
 	if !known {
-		return out, nil
+		return out, nil, false
 	}
-	return out, current
+	return out, current, maps.Equal(prev, current)
 }
 
 // rememberAlarms stores the outstanding alarms once their events are
 // stored (or spooled), so that an event that could not be stored is
-// written again by the next job.
-func (j *job) rememberAlarms(ctx context.Context, current map[string]KnownAlarm) {
+// written again by the next job. Alarms the same as those remembered
+// (same) only have their memory renewed, with the job's last writes.
+func (j *job) rememberAlarms(current map[string]KnownAlarm, same bool) {
 	mem := j.h.o.AlarmMemory
 	if mem == nil || current == nil {
 		return
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := mem.Store(rctx, j.p.Key(), current); err != nil {
-		j.log.Warn().Err(err).Msg("outstanding alarms not remembered: their clears may be missed")
+	key := j.p.Key()
+	var queue func(context.Context, redis.Pipeliner) func() error
+	if q, ok := mem.(alarmQueuer); ok && same {
+		queue = func(ctx context.Context, p redis.Pipeliner) func() error { return q.QueueKeep(ctx, p, key) }
 	}
+	j.atEnd(queue, func(ctx context.Context) error { return mem.Store(ctx, key, current) }, func(err error) {
+		j.log.Warn().Err(err).Msg("outstanding alarms not remembered: their clears may be missed")
+	})
 }
 
 func (b pointer) alarmEventPoint(k KnownAlarm, event string, ts time.Time) telemetry.Point {

@@ -62,7 +62,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 	if err != nil {
 		return err
 	}
-	wm, ok, err := h.o.Watermarks.Get(ctx, j.p.Key())
+	wm, ok, err := j.readWatermark(ctx)
 	if err != nil {
 		return err
 	}
@@ -121,11 +121,21 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		pending = pending[:0]
 		return nil
 	}
+	// lastChunk: the chunk being parsed is the backfill's last. Its
+	// advances wait for the job's last Redis writes when they can
+	// (pipeline.go): only the last of them counts, the watermark never
+	// moving back. An earlier chunk's advance is sent at once, so that a
+	// long backfill cut short keeps what it stored.
+	lastChunk := false
 	advance := func() error {
 		if doneCount == 0 {
 			return nil
 		}
-		if err := h.o.Watermarks.Advance(context.WithoutCancel(ctx), j.p.Key(), doneLast); err != nil {
+		if lastChunk && j.advancesAtEnd() {
+			j.mu.Lock()
+			j.finalAdvance = doneLast
+			j.mu.Unlock()
+		} else if err := h.o.Watermarks.Advance(context.WithoutCancel(ctx), j.p.Key(), doneLast); err != nil {
 			return err
 		}
 		j.mu.Lock()
@@ -180,6 +190,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 			h.holdArchives(cap(d.body))
 		}
 		if m > last || derr != nil || deferred {
+			lastChunk = true
 			downloaded() // the appliance is needed no more
 		}
 		// Parse and write the chunk under a slot: the parsed points are

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
@@ -130,7 +131,12 @@ type Options struct {
 	// StatusBoard (optional) receives each job's verdict for discovery's
 	// fleet gauges.
 	StatusBoard StatusBoard
-	Logger      zerolog.Logger
+	// Redis (optional) is the client of the Redis stores: a job then reads
+	// what it needs from them in one pipeline at its start and writes in
+	// one at its end (pipeline.go). Every store that can queue its
+	// commands must use this client.
+	Redis  redis.UniversalClient
+	Logger zerolog.Logger
 
 	JobTimeout     time.Duration // whole job; default 55 s
 	SourceTimeout  time.Duration // one source (several requests); default 30 s
@@ -379,6 +385,7 @@ func (h *Handler) Collect(ctx context.Context, p tasks.AppliancePoll) Report {
 		Str(logging.FieldHostname, p.Hostname).Str(logging.FieldAddress, p.Address).Logger()
 	j := &job{h: h, p: p, log: log, b: pointer{p.ApplianceID, p.Hostname, p.Orchestrator}, start: start,
 		rep: Report{SourceErrors: map[string]error{}}, route: h.route(p.Orchestrator)}
+	j.prefetch(ctx)
 	j.run(ctx)
 	j.rep.Duration = h.o.Now().Sub(start)
 	j.finish()
@@ -407,6 +414,15 @@ type job struct {
 	watermark     int64
 	watermarkRead bool
 	excess        excess // minute-stats points dropped by MaxArchivePoints
+	// alarmsSame says the outstanding alarms to remember are those
+	// remembered already.
+	alarmsSame bool
+	// finalAdvance is the minute the backfill's last advance left for the
+	// job's last pipeline; 0: none.
+	finalAdvance int64
+
+	pre prefetched // read in the job's first pipeline
+	end *endWrites // the job's last pipeline, once a write was queued
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }
@@ -539,7 +555,7 @@ func (j *job) planSources(ctx context.Context) {
 	var last map[string]time.Time
 	if pl.HasIntervals() {
 		var err error
-		if last, err = j.h.o.SourceTimes.Last(ctx, j.p.Key()); err != nil {
+		if last, err = j.lastCollected(ctx); err != nil {
 			j.log.Warn().Err(err).Msg("collecting every enabled source: when each was last collected is unknown")
 		}
 	}
@@ -656,10 +672,10 @@ func (j *job) pointInTimeSources(c Appliance) []namedSource {
 			a, err := c.Alarms(ctx)
 			if err == nil {
 				j.add(j.b.alarmPoint(a.Summary, now()))
-				ev, remember := j.alarmEvents(ctx, a.Outstanding)
+				ev, remember, same := j.alarmEvents(ctx, a.Outstanding)
 				j.mu.Lock()
 				j.events = append(j.events, ev...)
-				j.alarms = remember
+				j.alarms, j.alarmsSame = remember, same
 				j.mu.Unlock()
 			}
 			return err
@@ -757,12 +773,12 @@ func (j *job) tunnels(ctx context.Context, c Appliance) error {
 // points nor fail the job.
 func (j *job) writePending(ctx context.Context) {
 	j.mu.Lock()
-	pts, events, alarms := j.points, j.events, j.alarms
+	pts, events, alarms, same := j.points, j.events, j.alarms, j.alarmsSame
 	j.points, j.events, j.alarms = nil, nil, nil
 	j.mu.Unlock()
 	j.store(ctx, pts, false)
 	if j.store(ctx, events, true) {
-		j.rememberAlarms(ctx, alarms)
+		j.rememberAlarms(alarms, same)
 	}
 }
 
@@ -831,16 +847,34 @@ func (j *job) write(ctx context.Context, pts []telemetry.Point) (int, error) {
 	return n, err
 }
 
-// finish logs the outcome, updates the metrics and the cycle record.
+// finish sends the job's last Redis writes, with the cycle record, then
+// logs the outcome and updates the metrics.
 func (j *job) finish() {
 	r := &j.rep
+	if j.finalAdvance > 0 {
+		j.advanceAtEnd(j.finalAdvance)
+	}
+	if c := j.h.o.Cycles; c != nil {
+		// A failed final advance makes an OK job partial: collected all
+		// the same.
+		cycle, collected, points := j.p.Cycle, r.Outcome == OutcomeOK || r.Outcome == OutcomePartial, r.Points
+		var queue func(context.Context, redis.Pipeliner) func() error
+		if q, ok := c.(cycleQueuer); ok {
+			queue = func(ctx context.Context, p redis.Pipeliner) func() error {
+				q.QueueRecordJob(ctx, p, cycle, collected, points)
+				return func() error { return nil } // ignored, as RecordJob does
+			}
+		}
+		j.atEnd(queue, func(ctx context.Context) error {
+			c.RecordJob(ctx, cycle, collected, points)
+			return nil
+		}, func(error) {})
+	}
+	j.sendEnd()
 	if m := j.h.o.Metrics; m != nil {
 		m.Jobs.WithLabelValues(string(r.Outcome)).Inc()
 		m.JobDuration.Observe(r.Duration.Seconds())
 		m.BackfillMinutes.Observe(float64(r.MinutesStored))
-	}
-	if c := j.h.o.Cycles; c != nil {
-		c.RecordJob(context.Background(), j.p.Cycle, r.Outcome == OutcomeOK || r.Outcome == OutcomePartial, r.Points)
 	}
 	ev := j.log.Debug()
 	switch r.Outcome {

@@ -40,17 +40,32 @@ func (s *RedisSourceTimes) key(id string) string {
 
 // Last implements SourceTimes. A damaged value counts as never collected.
 func (s *RedisSourceTimes) Last(ctx context.Context, applianceID string) (map[string]time.Time, error) {
-	m, err := s.Client.HGetAll(ctx, s.key(applianceID)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read when the sources of %s were collected: %w", applianceID, err)
-	}
-	out := make(map[string]time.Time, len(m))
-	for src, v := range m {
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			out[src] = time.UnixMilli(ms).UTC()
+	return s.last(ctx, s.Client, applianceID)()
+}
+
+// QueueLast queues Last's read on p; what it returns gives Last's result
+// once p was sent.
+func (s *RedisSourceTimes) QueueLast(ctx context.Context, p redis.Pipeliner, applianceID string) func() (map[string]time.Time, error) {
+	return s.last(ctx, p, applianceID)
+}
+
+// last sends Last's read on c, a client or a pipeline, and returns its
+// result's reader.
+func (s *RedisSourceTimes) last(ctx context.Context, c redis.Cmdable, applianceID string) func() (map[string]time.Time, error) {
+	cmd := c.HGetAll(ctx, s.key(applianceID))
+	return func() (map[string]time.Time, error) {
+		m, err := cmd.Result()
+		if err != nil {
+			return nil, fmt.Errorf("read when the sources of %s were collected: %w", applianceID, err)
 		}
+		out := make(map[string]time.Time, len(m))
+		for src, v := range m {
+			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+				out[src] = time.UnixMilli(ms).UTC()
+			}
+		}
+		return out, nil
 	}
-	return out, nil
 }
 
 // Collected implements SourceTimes; the hash expires keep after its last

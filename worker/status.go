@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
@@ -202,7 +204,7 @@ func (j *job) addStatus(ctx context.Context) {
 	j.mu.Unlock()
 	var err error
 	if !read {
-		newest, ok, err = j.h.o.Watermarks.Get(rctx, j.p.Key())
+		newest, ok, err = j.readWatermark(rctx)
 	}
 	if err != nil {
 		j.log.Warn().Err(err).Msg("status written without data age: newest stored minute unknown")
@@ -219,9 +221,14 @@ func (j *job) addStatus(ctx context.Context) {
 		if in.HasData {
 			st.NewestMinute = newest
 		}
-		if err := sb.Publish(rctx, j.p.Key(), st); err != nil {
-			j.log.Warn().Err(err).Msg("status not published for the fleet gauges")
+		key := j.p.Key()
+		var queue func(context.Context, redis.Pipeliner) func() error
+		if q, ok := sb.(statusQueuer); ok {
+			queue = func(ctx context.Context, p redis.Pipeliner) func() error { return q.QueuePublish(ctx, p, key, st) }
 		}
+		j.atEnd(queue, func(ctx context.Context) error { return sb.Publish(ctx, key, st) }, func(err error) {
+			j.log.Warn().Err(err).Msg("status not published for the fleet gauges")
+		})
 	}
 }
 

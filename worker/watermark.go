@@ -42,19 +42,34 @@ func (w *RedisWatermarks) key(id string) string {
 
 // Get implements Watermarks.
 func (w *RedisWatermarks) Get(ctx context.Context, applianceID string) (int64, bool, error) {
-	s, err := w.Client.Get(ctx, w.key(applianceID)).Result()
-	if errors.Is(err, redis.Nil) {
-		return 0, false, nil
+	return w.get(ctx, w.Client, applianceID)()
+}
+
+// QueueGet queues Get's read on p; what it returns gives Get's result once
+// p was sent.
+func (w *RedisWatermarks) QueueGet(ctx context.Context, p redis.Pipeliner, applianceID string) func() (int64, bool, error) {
+	return w.get(ctx, p, applianceID)
+}
+
+// get sends Get's read on c, a client or a pipeline, and returns its
+// result's reader.
+func (w *RedisWatermarks) get(ctx context.Context, c redis.Cmdable, applianceID string) func() (int64, bool, error) {
+	cmd := c.Get(ctx, w.key(applianceID))
+	return func() (int64, bool, error) {
+		s, err := cmd.Result()
+		if errors.Is(err, redis.Nil) {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("read watermark of %s: %w", applianceID, err)
+		}
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			// A damaged value is treated as absent: the next job starts afresh.
+			return 0, false, nil
+		}
+		return v, true, nil
 	}
-	if err != nil {
-		return 0, false, fmt.Errorf("read watermark of %s: %w", applianceID, err)
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		// A damaged value is treated as absent: the next job starts afresh.
-		return 0, false, nil
-	}
-	return v, true, nil
 }
 
 // advanceScript sets the key only when the new value is greater.
@@ -70,6 +85,19 @@ func (w *RedisWatermarks) Advance(ctx context.Context, applianceID string, minut
 		return fmt.Errorf("advance watermark of %s: %w", applianceID, err)
 	}
 	return nil
+}
+
+// QueueAdvance queues Advance on p; what it returns gives Advance's error
+// once p was sent. The script is sent whole (EVAL): a pipeline cannot load
+// it first when Redis does not know it yet.
+func (w *RedisWatermarks) QueueAdvance(ctx context.Context, p redis.Pipeliner, applianceID string, minute int64) func() error {
+	cmd := advanceScript.Eval(ctx, p, []string{w.key(applianceID)}, minute)
+	return func() error {
+		if err := cmd.Err(); err != nil {
+			return fmt.Errorf("advance watermark of %s: %w", applianceID, err)
+		}
+		return nil
+	}
 }
 
 // Reset implements Watermarks.

@@ -120,7 +120,7 @@ func newFixtureWith(t testing.TB, cfg simulator.Config, mod func(*simulator.Simu
 				Password: simulator.DefaultECPassword, Transport: tr, Timeout: 2 * time.Second, ArchiveTimeout: 5 * time.Second})
 		},
 		Sink: f.sink, Reacher: reach, Watermarks: f.wm, AlarmMemory: &RedisAlarmMemory{Client: rdb},
-		StatusBoard: &tasks.RedisStatusBoard{Client: rdb}, Logger: zerolog.Nop(),
+		StatusBoard: &tasks.RedisStatusBoard{Client: rdb}, Redis: rdb, Logger: zerolog.Nop(),
 		JobTimeout: 20 * time.Second, SourceTimeout: 3 * time.Second, Now: clock.Now,
 	}
 	if mod != nil {

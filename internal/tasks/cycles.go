@@ -39,16 +39,25 @@ func (r *RedisCycles) RecordJob(ctx context.Context, cycle int64, collected bool
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	pipe := r.Client.Pipeline()
+	r.QueueRecordJob(ctx, pipe, cycle, collected, points)
+	pipe.Exec(ctx)
+}
+
+// QueueRecordJob queues RecordJob's counts on p, whose sender ignores
+// their errors as RecordJob does.
+func (r *RedisCycles) QueueRecordJob(ctx context.Context, p redis.Pipeliner, cycle int64, collected bool, points int) {
+	if cycle == 0 {
+		return
+	}
 	field := "failed"
 	if collected {
 		field = "collected"
 	}
 	k := cycleKey(cycle)
-	pipe := r.Client.Pipeline()
-	pipe.HIncrBy(ctx, k, field, 1)
-	pipe.HIncrBy(ctx, k, "points", int64(points))
-	pipe.Expire(ctx, k, cycleTTL)
-	pipe.Exec(ctx)
+	p.HIncrBy(ctx, k, field, 1)
+	p.HIncrBy(ctx, k, "points", int64(points))
+	p.Expire(ctx, k, cycleTTL)
 }
 
 // RecordLate counts a job dropped because it was dequeued after its

@@ -40,14 +40,29 @@ func (b *RedisStatusBoard) key() string {
 
 // Publish stores the appliance's latest status.
 func (b *RedisStatusBoard) Publish(ctx context.Context, applianceID string, s ApplianceStatus) error {
+	return b.publish(ctx, b.Client, applianceID, s)()
+}
+
+// QueuePublish queues Publish on p; what it returns gives Publish's error
+// once p was sent.
+func (b *RedisStatusBoard) QueuePublish(ctx context.Context, p redis.Pipeliner, applianceID string, s ApplianceStatus) func() error {
+	return b.publish(ctx, p, applianceID, s)
+}
+
+// publish sends Publish's write on c, a client or a pipeline, and returns
+// its error's reader.
+func (b *RedisStatusBoard) publish(ctx context.Context, c redis.Cmdable, applianceID string, s ApplianceStatus) func() error {
 	v, err := json.Marshal(s)
 	if err != nil {
-		return fmt.Errorf("encode status of %s: %w", applianceID, err)
+		return func() error { return fmt.Errorf("encode status of %s: %w", applianceID, err) }
 	}
-	if err := b.Client.HSet(ctx, b.key(), applianceID, v).Err(); err != nil {
-		return fmt.Errorf("publish status of %s: %w", applianceID, err)
+	cmd := c.HSet(ctx, b.key(), applianceID, v)
+	return func() error {
+		if err := cmd.Err(); err != nil {
+			return fmt.Errorf("publish status of %s: %w", applianceID, err)
+		}
+		return nil
 	}
-	return nil
 }
 
 // All returns every published status by appliance id. A damaged entry is
