@@ -106,9 +106,10 @@ type Options struct {
 	// every appliance is read once in ceil(appliances/BGPBudget) cycles.
 	BGPBudget int
 	// Enqueuers is how many enqueues may be in flight at once; default
-	// 16. Each costs Redis four round trips in a row, so one at a time
-	// would queue under 2,000 appliances a second with Redis on the same
-	// host and under 70 with Redis 2.5 ms away (BenchmarkCycleEnqueue).
+	// 16. Each costs Redis two round trips in a row (the claim, which
+	// also sees whether the rerun TaskID is held, and the enqueue), so
+	// one at a time would queue under 200 appliances a second with Redis
+	// 2.5 ms away (BenchmarkCycleEnqueue measures 16 at a time).
 	Enqueuers int
 }
 

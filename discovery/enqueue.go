@@ -88,16 +88,14 @@ func (q *AsynqQueue) Enqueue(ctx context.Context, p tasks.AppliancePoll, deadlin
 	if err != nil {
 		return ResultError, err
 	}
-	if p.Cycle != 0 {
-		mine, err := q.claim(ctx, p, deadline)
-		if err != nil {
-			return ResultError, err
-		}
-		if !mine {
-			return ResultPeerQueued, nil
-		}
+	mine, rerunHeld, err := q.claim(ctx, p, deadline)
+	if err != nil {
+		return ResultError, err
 	}
-	res, err := q.enqueue(ctx, task, p, deadline)
+	if !mine {
+		return ResultPeerQueued, nil
+	}
+	res, err := q.enqueue(ctx, task, p, deadline, rerunHeld)
 	if res == ResultError && p.Cycle != 0 {
 		// Let a peer (or the next attempt) queue it.
 		q.rdb.HDel(context.WithoutCancel(ctx), claimKey(p.Cycle), p.Key())
@@ -109,35 +107,54 @@ func (q *AsynqQueue) Enqueue(ctx context.Context, p tasks.AppliancePoll, deadlin
 // claiming AsynqQueue's owner id.
 func claimKey(cycle int64) string { return "ectelemetry:queued:" + strconv.FormatInt(cycle, 10) }
 
-// claim claims the appliance for its cycle. It reports whether the claim
-// is this queue's: new, or made by this queue before (a cycle run again by
-// the same process behaves as without claims). The hash outlives the
-// cycle's deadline by a minute.
-func (q *AsynqQueue) claim(ctx context.Context, p tasks.AppliancePoll, deadline time.Time) (bool, error) {
-	k := claimKey(p.Cycle)
+// claim claims the appliance for its cycle (p.Cycle; 0: no claim). It
+// reports whether the claim is this queue's: new, or made by this queue
+// before (a cycle run again by the same process behaves as without
+// claims). The hash outlives the cycle's deadline by a minute. In the same
+// round trip it looks whether a task holds the appliance's rerun TaskID
+// (rerunHeld), which is almost never so.
+func (q *AsynqQueue) claim(ctx context.Context, p tasks.AppliancePoll, deadline time.Time) (mine, rerunHeld bool, err error) {
 	var holder *redis.StringCmd
-	_, err := q.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+	// A plain pipeline: the claim and the task are in different hash
+	// slots of a Redis Cluster, and nothing else writes a claimed field
+	// but its holder.
+	pipe := q.rdb.Pipeline()
+	if p.Cycle != 0 {
+		k := claimKey(p.Cycle)
 		pipe.HSetNX(ctx, k, p.Key(), q.owner)
 		holder = pipe.HGet(ctx, k, p.Key())
 		pipe.ExpireAt(ctx, k, deadline.Add(time.Minute))
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("claim %s (%s) for cycle %d: %w", p.Hostname, p.ApplianceID, p.Cycle, err)
 	}
-	return holder.Val() == q.owner, nil
+	rerun := pipe.Exists(ctx, asynqTaskKey(q.queue, tasks.RerunTaskID(p.Key())))
+	if _, err := pipe.Exec(ctx); err != nil {
+		if p.Cycle != 0 {
+			return false, false, fmt.Errorf("claim %s (%s) for cycle %d: %w", p.Hostname, p.ApplianceID, p.Cycle, err)
+		}
+		return false, false, fmt.Errorf("inspect tasks of %s (%s): %w", p.Hostname, p.ApplianceID, err)
+	}
+	return holder == nil || holder.Val() == q.owner, rerun.Val() > 0, nil
 }
+
+// asynqTaskKey is the Redis hash asynq keeps a task in, which exists
+// while the task does (asynq's internal/base.TaskKey, which it does not
+// export; TestAsynqTaskKeyIsAsynqs holds it to the asynq in go.mod). Only
+// whether it exists is read: what holds it is asked of asynq's inspector.
+func asynqTaskKey(queue, id string) string { return "asynq:{" + queue + "}:t:" + id }
 
 // enqueue queues task under the appliance's first free TaskID.
 //
 // Most often the previous job has finished and left no task, so the first
-// TaskID is free. Only the rerun TaskID is looked at before enqueueing
-// under the first, as a job running under it must not overlap a new one;
-// that costs Redis four round trips with the claim instead of six. When
-// the first is taken, both are looked at.
-func (q *AsynqQueue) enqueue(ctx context.Context, task *asynq.Task, p tasks.AppliancePoll, deadline time.Time) (string, error) {
+// TaskID is free. Only the rerun TaskID must be free before enqueueing
+// under the first, as a job running under it must not overlap a new one:
+// the claim's round trip saw whether it is (rerunHeld), and only a held
+// one is looked at. An appliance then costs Redis two round trips, the
+// claim and the enqueue. When the first is taken, both are looked at.
+func (q *AsynqQueue) enqueue(ctx context.Context, task *asynq.Task, p tasks.AppliancePoll, deadline time.Time, rerunHeld bool) (string, error) {
 	ids := []string{tasks.TaskID(p.Key()), tasks.RerunTaskID(p.Key())}
-	rerun, err := q.state(ids[1])
+	rerun, err := slotFree, error(nil)
+	if rerunHeld {
+		rerun, err = q.state(ids[1])
+	}
 	switch {
 	case errors.Is(err, asynq.ErrQueueNotFound):
 		q.Reset() // Redis lost its data: the enqueue registers the queue again
