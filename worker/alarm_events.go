@@ -188,7 +188,8 @@ func alarmKey(a edgeconnect.Alarm) string {
 // when it fails, every outstanding alarm gets its raised event (the same
 // point again for an alarm already written) and no clear is detected; an
 // alarm without a time then takes the job time. It also returns what to
-// remember once the events are stored (nil: nothing to remember).
+// remember once the events are stored (nil: nothing to remember), and
+// whether that is what the memory holds already (same).
 func (j *job) alarmEvents(ctx context.Context, outstanding []edgeconnect.Alarm) (events []telemetry.Point, remember map[string]KnownAlarm, same bool) {
 	current := make(map[string]KnownAlarm, len(outstanding))
 	for _, a := range outstanding {
