@@ -1,16 +1,20 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
+	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
 )
 
@@ -137,6 +141,51 @@ func TestFailedFinalAdvanceFailsMinuteStats(t *testing.T) {
 	f.clock.Add(time.Minute)
 	if rep := f.h.Collect(t.Context(), f.polls[a.ID]); rep.Outcome != OutcomeOK || rep.MinutesStored != 3 {
 		t.Errorf("next job: %s, %d minutes; want ok and the first contact's 3 again (%v)", rep.Outcome, rep.MinutesStored, rep.SourceErrors)
+	}
+}
+
+// sinkThen runs then once, before the first write reaches the sink.
+type sinkThen struct {
+	Sink
+	once sync.Once
+	then func()
+}
+
+func (s *sinkThen) Write(ctx context.Context, pts []telemetry.Point) (int, error) {
+	s.once.Do(s.then)
+	return s.Sink.Write(ctx, pts)
+}
+
+// Redis going away while a job writes: its last pipeline fails, and each
+// write in it says so as a write of its own would. The points are stored,
+// the minute statistics are reported failed naming the appliance (their
+// watermark did not move), and the job ends.
+func TestRedisGoneBeforeTheJobsEnd(t *testing.T) {
+	var rdb redis.UniversalClient
+	f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, func(_ *simulator.Simulator, o *Options) {
+		rdb = o.Redis
+		o.Cycles = &tasks.RedisCycles{Client: o.Redis}
+		o.Sink = &sinkThen{Sink: o.Sink, then: func() {
+			// SHUTDOWN answers with the connection closing.
+			_ = rdb.Do(context.Background(), "SHUTDOWN", "NOSAVE").Err()
+		}}
+	})
+	var logs bytes.Buffer
+	f.h.o.Logger = zerolog.New(&logs)
+	a := reachable(t, f.sim)[0]
+	rep := f.h.Collect(t.Context(), f.polls[a.ID])
+	err := rep.SourceErrors[SourceMinuteStats]
+	if rep.Outcome != OutcomePartial || err == nil || !strings.Contains(err.Error(), "advance watermark of "+a.ID) {
+		t.Fatalf("Outcome %s, sources %v, err %v; want partial with the watermark's advance failed for %s", rep.Outcome, rep.SourceErrors, rep.Err, a.ID)
+	}
+	if len(f.sink.minutePoints()) == 0 || len(f.sink.byMeasurement(telemetry.MeasMemoryStats)) != 1 {
+		t.Errorf("stored %d minute points and %d memory points; want the minutes and 1", len(f.sink.minutePoints()),
+			len(f.sink.byMeasurement(telemetry.MeasMemoryStats)))
+	}
+	for _, want := range []string{"status not published for the fleet gauges", "appliance collected with failed sources"} {
+		if line := grepLine(logs.String(), want); !strings.Contains(line, a.Hostname) {
+			t.Errorf("no log line %q naming %s:\n%s", want, a.Hostname, logs.String())
+		}
 	}
 }
 
