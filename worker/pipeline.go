@@ -168,11 +168,12 @@ func (j *job) sendEnd() {
 // that failed at once would, and the job's next collection fetches those
 // minutes again (stored again, they overwrite themselves).
 func (j *job) advanceAtEnd(minute int64) {
-	q := j.h.o.Watermarks.(watermarkQueuer)
-	key := j.p.Key()
-	j.atEnd(func(ctx context.Context, p redis.Pipeliner) func() error {
-		return q.QueueAdvance(ctx, p, key, minute)
-	}, nil, func(err error) {
+	wm, key := j.h.o.Watermarks, j.p.Key()
+	var queue func(context.Context, redis.Pipeliner) func() error
+	if q, ok := wm.(watermarkQueuer); ok {
+		queue = func(ctx context.Context, p redis.Pipeliner) func() error { return q.QueueAdvance(ctx, p, key, minute) }
+	}
+	j.atEnd(queue, func(ctx context.Context) error { return wm.Advance(ctx, key, minute) }, func(err error) {
 		j.mu.Lock()
 		defer j.mu.Unlock()
 		j.rep.SourceErrors[SourceMinuteStats] = errors.Join(j.rep.SourceErrors[SourceMinuteStats], err)
