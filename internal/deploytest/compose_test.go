@@ -574,7 +574,7 @@ func TestComposeGrafanaAndRenderer(t *testing.T) {
 
 func TestComposeMonitorOverlay(t *testing.T) {
 	p := mustLoad(t, loadOpts{files: []string{composeFile, monitorFile}})
-	for _, name := range []string{"cadvisor", "prometheus", "asynqmon", "alertmanager"} {
+	for _, name := range []string{"cadvisor", "prometheus", "asynqmon", "alertmanager", "redis-exporter"} {
 		s := service(t, p, name)
 		for _, port := range s.Ports {
 			if port.HostIP != "127.0.0.1" {
@@ -591,7 +591,7 @@ func TestComposeMonitorOverlay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, target := range []string{"cadvisor:8080", "ec-telemetry-worker", "ec-telemetry-discover", "asynqmon:8080"} {
+			for _, target := range []string{"cadvisor:8080", "ec-telemetry-worker", "ec-telemetry-discover", "asynqmon:8080", "redis-exporter:9121"} {
 				if !strings.Contains(string(b), target) {
 					t.Errorf("prometheus.yml does not scrape %s", target)
 				}
@@ -601,21 +601,29 @@ func TestComposeMonitorOverlay(t *testing.T) {
 	if !found {
 		t.Error("prometheus does not mount monitor/prometheus.yml")
 	}
-	if got := service(t, p, "asynqmon").DependsOn["redis"].Condition; got != types.ServiceConditionHealthy {
-		t.Errorf("asynqmon depends on redis with %q, want service_healthy", got)
+	for _, name := range []string{"asynqmon", "redis-exporter"} {
+		if got := service(t, p, name).DependsOn["redis"].Condition; got != types.ServiceConditionHealthy {
+			t.Errorf("%s depends on redis with %q, want service_healthy", name, got)
+		}
+	}
+	if got, _ := envValue(service(t, p, "redis-exporter"), "REDIS_ADDR"); got != "redis://redis:6379" {
+		t.Errorf("redis-exporter REDIS_ADDR = %q, want redis://redis:6379 (REDIS_ADDR's default)", got)
 	}
 	assertRunnable(t, p)
 
-	// asynqmon reads REDIS_PASSWORD from its environment; on its command line
-	// the password would show in "docker inspect".
+	// asynqmon and the Redis exporter read REDIS_PASSWORD from their
+	// environment; on a command line the password would show in "docker
+	// inspect".
 	pw := mustLoad(t, loadOpts{files: []string{composeFile, monitorFile}, env: []string{"REDIS_PASSWORD=s3cret-redis"}})
-	mon := service(t, pw, "asynqmon")
-	if got, _ := envValue(mon, "REDIS_PASSWORD"); got != "s3cret-redis" {
-		t.Errorf("asynqmon REDIS_PASSWORD = %q, want the env file's s3cret-redis", got)
-	}
-	for _, a := range mon.Command {
-		if strings.Contains(a, "s3cret-redis") {
-			t.Errorf("asynqmon command line carries the Redis password: %q", a)
+	for _, name := range []string{"asynqmon", "redis-exporter"} {
+		mon := service(t, pw, name)
+		if got, _ := envValue(mon, "REDIS_PASSWORD"); got != "s3cret-redis" {
+			t.Errorf("%s REDIS_PASSWORD = %q, want the env file's s3cret-redis", name, got)
+		}
+		for _, a := range append(mon.Command, mon.Entrypoint...) {
+			if strings.Contains(a, "s3cret-redis") {
+				t.Errorf("%s command line carries the Redis password: %q", name, a)
+			}
 		}
 	}
 
