@@ -566,6 +566,11 @@ func TestStackDashboardMetricsExist(t *testing.T) {
 						t.Errorf("panel %q uses %s, which is not one of the cAdvisor metrics %v", p.Title, name, cadvisorMetrics)
 					}
 				}
+				for _, name := range redisRef.FindAllString(tg.Expr, -1) {
+					if !slices.Contains(redisExporterMetrics, name) {
+						t.Errorf("panel %q uses %s, which is not one of the Redis exporter's metrics %v", p.Title, name, redisExporterMetrics)
+					}
+				}
 				if err := balanced(tg.Expr); err != nil {
 					t.Errorf("panel %q target %s: %v in %s", p.Title, tg.RefID, err, tg.Expr)
 				}
@@ -578,6 +583,13 @@ func TestStackDashboardMetricsExist(t *testing.T) {
 // (container metrics scraped by the monitoring overlay's Prometheus).
 var cadvisorMetrics = []string{"container_cpu_usage_seconds_total", "container_memory_working_set_bytes",
 	"container_network_receive_bytes_total", "container_network_transmit_bytes_total"}
+
+// redisExporterMetrics are the redis_exporter metrics the stack dashboard
+// and the alert rules may use (Redis 6.2 or newer for the main thread's).
+var redisExporterMetrics = []string{"redis_cpu_user_main_thread_seconds_total", "redis_cpu_sys_main_thread_seconds_total"}
+
+// redisRef matches a redis_* metric name.
+var redisRef = regexp.MustCompile(`\bredis_[a-z_]+`)
 
 // containerRef matches a container_* metric name (a label name is followed
 // by a matcher instead).
