@@ -93,17 +93,17 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	// Redis's round trips, commands and CPU per job in each cycle: a job
-	// takes at least asynq's dequeue and completion and discovery's
-	// enqueue, and a Lua script's commands count beside it.
-	if m := regexp.MustCompile(`Redis per job \(INFO stats; discovery, the workers and this process's own reads\): ((\d+\.\d) round trips, (\d+\.\d) commands, \d+ µs of CPU \(cycle \d\)(, |\n)){3}`).FindStringSubmatch(s); m == nil {
+	// Redis's round trips, commands and CPU per appliance queued in each
+	// cycle: its job takes at least asynq's dequeue and completion and
+	// discovery's enqueue, and a Lua script's commands count beside it.
+	if m := regexp.MustCompile(`Redis per appliance queued \(INFO stats; discovery, the workers and this process's own reads\): ((\d+\.\d) round trips, (\d+\.\d) commands, \d+ µs of CPU \(cycle \d\)(, |\n)){3}`).FindStringSubmatch(s); m == nil {
 		t.Errorf("want Redis's round trips, commands and CPU per job of each of the 3 cycles:\n%s", s)
 	} else {
 		for _, c := range regexp.MustCompile(`(\d+\.\d) round trips, (\d+\.\d) commands`).FindAllStringSubmatch(m[0], -1) {
 			rt, _ := strconv.ParseFloat(c[1], 64)
 			cmds, _ := strconv.ParseFloat(c[2], 64)
 			if rt < 3 || cmds <= rt {
-				t.Errorf("Redis per job: %s round trips, %s commands; want at least 3 round trips and more commands than round trips", c[1], c[2])
+				t.Errorf("Redis per appliance queued: %s round trips, %s commands; want at least 3 round trips and more commands than round trips", c[1], c[2])
 			}
 		}
 	}

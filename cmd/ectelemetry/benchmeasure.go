@@ -143,12 +143,12 @@ func readRedisTraffic(ctx context.Context, rdb redis.UniversalClient) (redisTraf
 	return t, nil
 }
 
-// perJob formats the traffic from t0 to t, with Redis's CPU seconds over
-// the same span, per job.
-func (t redisTraffic) perJob(t0 redisTraffic, cpu, jobs float64) string {
-	s := fmt.Sprintf("%.1f round trips, %.1f commands", float64(t.reads-t0.reads)/jobs, float64(t.commands-t0.commands)/jobs)
+// per formats the traffic from t0 to t, with Redis's CPU seconds over the
+// same span, per one of n.
+func (t redisTraffic) per(t0 redisTraffic, cpu, n float64) string {
+	s := fmt.Sprintf("%.1f round trips, %.1f commands", float64(t.reads-t0.reads)/n, float64(t.commands-t0.commands)/n)
 	if cpu >= 0 {
-		s += fmt.Sprintf(", %.0f µs of CPU", cpu/jobs*1e6)
+		s += fmt.Sprintf(", %.0f µs of CPU", cpu/n*1e6)
 	}
 	return s
 }
