@@ -421,8 +421,9 @@ type job struct {
 	// job's last pipeline; 0: none.
 	finalAdvance int64
 
-	pre prefetched // read in the job's first pipeline
-	end *endWrites // the job's last pipeline, once a write was queued
+	pre     prefetched // read in the job's first pipeline
+	end     *endWrites // the job's last pipeline, once a write was queued
+	endOnce sync.Once  // makes end
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }
@@ -593,12 +594,17 @@ func (j *job) source(ctx context.Context, name string, timeout time.Duration, fn
 				return
 			}
 			// The record outlives the interval; a lost one only means an
-			// early collection.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			if err := j.h.o.SourceTimes.Collected(rctx, j.p.Key(), name, j.start, 2*iv+time.Hour); err != nil {
-				j.log.Warn().Err(err).Str("source", name).Msg("collected, but not recorded: collected again on the next job")
+			// early collection. It goes with the job's last writes.
+			st, key, keep := j.h.o.SourceTimes, j.p.Key(), 2*iv+time.Hour
+			var queue func(context.Context, redis.Pipeliner) func() error
+			if q, ok := st.(sourceTimesQueuer); ok {
+				queue = func(ctx context.Context, p redis.Pipeliner) func() error {
+					return q.QueueCollected(ctx, p, key, name, j.start, keep)
+				}
 			}
+			j.atEnd(queue, func(ctx context.Context) error { return st.Collected(ctx, key, name, j.start, keep) }, func(err error) {
+				j.log.Warn().Err(err).Str("source", name).Msg("collected, but not recorded: collected again on the next job")
+			})
 		}()
 	}
 	if timeout > 0 {

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,6 +33,7 @@ type (
 	}
 	sourceTimesQueuer interface {
 		QueueLast(ctx context.Context, p redis.Pipeliner, applianceID string) func() (map[string]time.Time, error)
+		QueueCollected(ctx context.Context, p redis.Pipeliner, applianceID, source string, at time.Time, keep time.Duration) func() error
 	}
 	statusQueuer interface {
 		QueuePublish(ctx context.Context, p redis.Pipeliner, applianceID string, s tasks.ApplianceStatus) func() error
@@ -113,8 +115,10 @@ func (j *job) lastCollected(ctx context.Context) (map[string]time.Time, error) {
 }
 
 // endWrites is the job's last pipeline, with what to do with each
-// command's result once it was sent.
+// command's result once it was sent. The job's source goroutines queue on
+// it too, under mu.
 type endWrites struct {
+	mu     sync.Mutex
 	pipe   redis.Pipeliner
 	checks []func()
 }
@@ -131,13 +135,14 @@ func (j *job) atEnd(queue func(ctx context.Context, p redis.Pipeliner) func() er
 		}
 		return
 	}
-	if j.end == nil {
-		j.end = &endWrites{pipe: j.h.o.Redis.Pipeline()}
-	}
+	j.endOnce.Do(func() { j.end = &endWrites{pipe: j.h.o.Redis.Pipeline()} })
+	e := j.end
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	// The commands' own context only matters to hooks: Exec's bounds the
 	// round trip.
-	check := queue(context.Background(), j.end.pipe)
-	j.end.checks = append(j.end.checks, func() {
+	check := queue(context.Background(), e.pipe)
+	e.checks = append(e.checks, func() {
 		if err := check(); err != nil {
 			failed(err)
 		}
@@ -145,13 +150,12 @@ func (j *job) atEnd(queue func(ctx context.Context, p redis.Pipeliner) func() er
 }
 
 // sendEnd sends the job's last pipeline, if it has one, and reports each
-// write's error.
+// write's error. Every goroutine of the job has ended.
 func (j *job) sendEnd() {
 	e := j.end
 	if e == nil {
 		return
 	}
-	j.end = nil
 	if e.pipe.Len() > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
 		_, _ = e.pipe.Exec(ctx) // each check reads its command's error

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
+	"github.com/ec-telemetry/ec-telemetry/internal/sourceplan"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 	"github.com/ec-telemetry/ec-telemetry/internal/testenv"
@@ -38,10 +39,18 @@ func TestJobTakesTwoRedisRoundTrips(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		pipelined bool
-	}{{"pipelined", true}, {"a round trip per store", false}} {
+		intervals string // SOURCE_INTERVALS
+	}{{"pipelined", true, ""}, {"pipelined, with a source interval", true, "disk=1m"}, {"a round trip per store", false, "disk=1m"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixtureWith(t, simulator.Config{Appliances: 3, Seed: 7}, func(_ *simulator.Simulator, o *Options) {
 				o.Cycles = &tasks.RedisCycles{Client: o.Redis}
+				if tc.intervals != "" {
+					var err error
+					if o.Sources, err = sourceplan.Parse("", tc.intervals); err != nil {
+						t.Fatal(err)
+					}
+					o.SourceTimes = &RedisSourceTimes{Client: o.Redis}
+				}
 				if !tc.pipelined {
 					o.Redis = nil
 				}
@@ -66,8 +75,16 @@ func TestJobTakesTwoRedisRoundTrips(t *testing.T) {
 			if tc.pipelined && steady != 2 {
 				t.Errorf("Redis round trips of a steady job: %d, want 2", steady)
 			}
-			if !tc.pipelined && steady < 6 {
-				t.Errorf("Redis round trips without pipelines: %d steady; want a round trip per read and write, at least 6", steady)
+			if !tc.pipelined && steady < 8 {
+				t.Errorf("Redis round trips without pipelines: %d steady; want a round trip per read and write, at least 8", steady)
+			}
+			if tc.intervals != "" {
+				// Collected every minute (disk=1m), recorded at the job's
+				// start, the fixture clock's time.
+				at, err := f.h.o.SourceTimes.Last(t.Context(), a.ID)
+				if want := f.clock.Now(); err != nil || !at[SourceDisk].Equal(want) {
+					t.Errorf("disk last collected %v, %v; want the steady job's start, %s", at[SourceDisk], err, want)
+				}
 			}
 			// What the job's last pipeline wrote.
 			newest, _ := f.sim.Window()
@@ -233,6 +250,18 @@ func TestStoresQueueWhatTheirMethodsDo(t *testing.T) {
 	}
 	if m, err := last(); err != nil || !m[SourceDisk].Equal(at) {
 		t.Errorf("queued source times = %v, %v; want disk at %s", m, err, at)
+	}
+	p = rdb.Pipeline()
+	later := at.Add(15 * time.Minute)
+	coll := st.QueueCollected(ctx, p, "7.NE", SourceSystemInfo, later, 2*time.Hour)
+	if _, err := p.Exec(ctx); err != nil || coll() != nil {
+		t.Fatalf("queued source time: %v, %v", err, coll())
+	}
+	if m, err := st.Last(ctx, "7.NE"); err != nil || !m[SourceSystemInfo].Equal(later) || !m[SourceDisk].Equal(at) {
+		t.Errorf("source times after QueueCollected = %v, %v; want system_info at %s beside disk", m, err, later)
+	}
+	if ttl := rdb.PTTL(ctx, "ectelemetry:source-last:7.NE").Val(); ttl <= time.Hour {
+		t.Errorf("source times expire in %s after QueueCollected, want its 2 h", ttl)
 	}
 
 	// A pipeline Redis could not take: each reader names the appliance.

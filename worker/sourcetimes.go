@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -65,6 +66,21 @@ func (s *RedisSourceTimes) last(ctx context.Context, c redis.Cmdable, applianceI
 			}
 		}
 		return out, nil
+	}
+}
+
+// QueueCollected queues on p what Collected does; what it returns gives
+// its error once p was sent. Without Collected's transaction: a cut
+// connection can at worst leave the hash its earlier expiry.
+func (s *RedisSourceTimes) QueueCollected(ctx context.Context, p redis.Pipeliner, applianceID, source string, at time.Time, keep time.Duration) func() error {
+	k := s.key(applianceID)
+	set := p.HSet(ctx, k, source, at.UnixMilli())
+	exp := p.PExpire(ctx, k, keep)
+	return func() error {
+		if err := errors.Join(set.Err(), exp.Err()); err != nil {
+			return fmt.Errorf("record when %s of %s was collected: %w", source, applianceID, err)
+		}
+		return nil
 	}
 }
 
