@@ -37,13 +37,24 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 	p.RunCycles(ctx, 1)
 	before := logins(t, p.Sim)
 
-	// Cycle 2: kill the primary as soon as the first job has logged in.
+	rdb := app.NewRedis(p.Config)
+	defer rdb.Close()
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+
+	// Cycle 2: kill the primary as soon as the first job has logged in and
+	// the workers have taken every task (an idle asynq worker looks for
+	// tasks once a second): a task still pending at the kill would be
+	// dequeued after the promotion and run into the next cycle, which
+	// would then find its appliance still queued.
 	p.Clock.Add(time.Minute)
 	sum := p.Cycle(ctx)
 	if sum.Queued != len(p.Sim.Appliances()) {
 		t.Fatalf("cycle 2 queued %d, want %d: %+v", sum.Queued, len(p.Sim.Appliances()), sum)
 	}
-	waitFor(t, "a job of cycle 2 to start", 30*time.Second, func() bool {
+	waitFor(t, "a job of cycle 2 to start and no task to be pending", 30*time.Second, func() bool {
+		if qi, err := insp.GetQueueInfo(p.Config.Queue); err != nil || qi.Pending > 0 {
+			return false
+		}
 		for h, n := range logins(t, p.Sim) {
 			if n > before[h] {
 				return true
@@ -60,12 +71,13 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 	// asynq's syncer retries that against the promoted replica, or their
 	// lease (30 s) runs out and discovery queues the appliance under its
 	// second task id; wait for one or the other, as the next cycle a
-	// minute later would.
-	rdb := app.NewRedis(p.Config)
-	defer rdb.Close()
-	insp := asynq.NewInspectorFromRedisClient(rdb)
+	// minute later would. A task whose dequeue the replica never received
+	// is pending there again: wait for a worker to run it too.
 	start := time.Now()
 	waitFor(t, "the jobs of the killed primary to finish or be orphaned", 90*time.Second, func() bool {
+		if qi, err := insp.GetQueueInfo(p.Config.Queue); err != nil || qi.Pending > 0 {
+			return false
+		}
 		active, err := insp.ListActiveTasks(p.Config.Queue)
 		if err != nil {
 			return false
