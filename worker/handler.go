@@ -385,6 +385,9 @@ func (h *Handler) Collect(ctx context.Context, p tasks.AppliancePoll) Report {
 		Str(logging.FieldHostname, p.Hostname).Str(logging.FieldAddress, p.Address).Logger()
 	j := &job{h: h, p: p, log: log, b: pointer{p.ApplianceID, p.Hostname, p.Orchestrator}, start: start,
 		rep: Report{SourceErrors: map[string]error{}}, route: h.route(p.Orchestrator)}
+	if h.o.Redis != nil {
+		j.end = &endWrites{pipe: h.o.Redis.Pipeline()}
+	}
 	j.prefetch(ctx)
 	j.run(ctx)
 	j.rep.Duration = h.o.Now().Sub(start)
@@ -421,9 +424,8 @@ type job struct {
 	// job's last pipeline; 0: none.
 	finalAdvance int64
 
-	pre     prefetched // read in the job's first pipeline
-	end     *endWrites // the job's last pipeline, once a write was queued
-	endOnce sync.Once  // makes end
+	pre prefetched // read in the job's first pipeline
+	end *endWrites // the job's last pipeline; nil without Options.Redis
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }

@@ -127,7 +127,8 @@ type endWrites struct {
 // when it has one (Options.Redis) and the store can queue it (queue is
 // not nil), else done at once. failed receives its error.
 func (j *job) atEnd(queue func(ctx context.Context, p redis.Pipeliner) func() error, now func(ctx context.Context) error, failed func(error)) {
-	if j.h.o.Redis == nil || queue == nil {
+	e := j.end
+	if e == nil || queue == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
 		defer cancel()
 		if err := now(ctx); err != nil {
@@ -135,8 +136,6 @@ func (j *job) atEnd(queue func(ctx context.Context, p redis.Pipeliner) func() er
 		}
 		return
 	}
-	j.endOnce.Do(func() { j.end = &endWrites{pipe: j.h.o.Redis.Pipeline()} })
-	e := j.end
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	// The commands' own context only matters to hooks: Exec's bounds the
@@ -191,5 +190,5 @@ func (j *job) advanceAtEnd(minute int64) {
 // the job's last pipeline.
 func (j *job) advancesAtEnd() bool {
 	_, ok := j.h.o.Watermarks.(watermarkQueuer)
-	return ok && j.h.o.Redis != nil
+	return ok && j.end != nil
 }
