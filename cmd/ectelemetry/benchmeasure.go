@@ -109,16 +109,32 @@ func redisPID(ctx context.Context, rdb redis.UniversalClient) int {
 
 // infoField is the value of key in Redis's INFO section.
 func infoField(ctx context.Context, rdb redis.UniversalClient, section, key string) (string, error) {
-	info, err := rdb.Info(ctx, section).Result()
+	v, err := infoFields(ctx, rdb, section, key)
 	if err != nil {
 		return "", err
 	}
+	return v[0], nil
+}
+
+// infoFields are the values of keys in Redis's INFO section, from one
+// INFO.
+func infoFields(ctx context.Context, rdb redis.UniversalClient, section string, keys ...string) ([]string, error) {
+	info, err := rdb.Info(ctx, section).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(keys))
+	found := 0
 	for line := range strings.Lines(info) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+":"); ok {
-			return v, nil
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if i := slices.Index(keys, k); ok && i >= 0 && out[i] == "" {
+			out[i], found = v, found+1
 		}
 	}
-	return "", fmt.Errorf("INFO %s has no %s", section, key)
+	if found < len(keys) {
+		return nil, fmt.Errorf("INFO %s lacks one of %v", section, keys)
+	}
+	return out, nil
 }
 
 // redisTraffic is what Redis has served so far (INFO stats): the reads of
@@ -127,17 +143,15 @@ func infoField(ctx context.Context, rdb redis.UniversalClient, section, key stri
 type redisTraffic struct{ reads, commands int64 }
 
 func readRedisTraffic(ctx context.Context, rdb redis.UniversalClient) (redisTraffic, error) {
+	keys := []string{"total_reads_processed", "total_commands_processed"}
+	v, err := infoFields(ctx, rdb, "stats", keys...)
+	if err != nil {
+		return redisTraffic{}, err
+	}
 	var t redisTraffic
-	for _, f := range []struct {
-		key string
-		v   *int64
-	}{{"total_reads_processed", &t.reads}, {"total_commands_processed", &t.commands}} {
-		s, err := infoField(ctx, rdb, "stats", f.key)
-		if err != nil {
-			return redisTraffic{}, err
-		}
-		if *f.v, err = strconv.ParseInt(s, 10, 64); err != nil {
-			return redisTraffic{}, fmt.Errorf("INFO stats %s: %w", f.key, err)
+	for i, dst := range []*int64{&t.reads, &t.commands} {
+		if *dst, err = strconv.ParseInt(v[i], 10, 64); err != nil {
+			return redisTraffic{}, fmt.Errorf("INFO stats %s: %w", keys[i], err)
 		}
 	}
 	return t, nil
