@@ -96,22 +96,23 @@ func (j *job) readWatermark(ctx context.Context) (int64, bool, error) {
 
 // loadAlarms is what the alarm memory held as the job started.
 func (j *job) loadAlarms(ctx context.Context) (map[string]KnownAlarm, error) {
-	if f := j.pre.alarms; f != nil {
-		if v, err := f(); err == nil {
-			return v, nil
-		}
-	}
-	return j.h.o.AlarmMemory.Load(ctx, j.p.Key())
+	return prefetchedOr(j.pre.alarms, func() (map[string]KnownAlarm, error) { return j.h.o.AlarmMemory.Load(ctx, j.p.Key()) })
 }
 
 // lastCollected is when each source with an interval was last collected.
 func (j *job) lastCollected(ctx context.Context) (map[string]time.Time, error) {
-	if f := j.pre.sourceTimes; f != nil {
-		if v, err := f(); err == nil {
+	return prefetchedOr(j.pre.sourceTimes, func() (map[string]time.Time, error) { return j.h.o.SourceTimes.Last(ctx, j.p.Key()) })
+}
+
+// prefetchedOr is what the prefetch read (pre), unless it was not read or
+// failed: then what load reads now.
+func prefetchedOr[T any](pre, load func() (T, error)) (T, error) {
+	if pre != nil {
+		if v, err := pre(); err == nil {
 			return v, nil
 		}
 	}
-	return j.h.o.SourceTimes.Last(ctx, j.p.Key())
+	return load()
 }
 
 // endWrites is the job's last pipeline, with what to do with each
