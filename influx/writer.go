@@ -92,7 +92,8 @@ type Options struct {
 // use.
 type Writer struct {
 	opts   Options
-	hc     *http.Client
+	hc     *http.Client // health, bucket and database requests
+	wc     *http.Client // the writes', with the client library
 	client influxdb2.Client
 	write  api.WriteAPIBlocking
 	hide   *redact.Replacer // every form of the token and of a URL password
@@ -145,13 +146,20 @@ func NewWriter(opts Options) (*Writer, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 16
 	transport.TLSClientConfig = tc
-	hc := &http.Client{Timeout: opts.Timeout, Transport: transport}
+	var rt http.RoundTripper = transport
 	if opts.UseGzip {
-		hc.Transport = gzipBodies{next: transport}
+		rt = gzipBodies{next: transport}
 	}
+	hc := &http.Client{Timeout: opts.Timeout, Transport: rt}
+	// The writes' client counts their bodies (trackBodies). It has no
+	// timeout of its own: send gives every attempt a deadline instead. An
+	// http.Client with a timeout and a RoundTripper other than
+	// *http.Transport cancels by a goroutine and a timer of its own per
+	// request.
+	wc := &http.Client{Transport: trackBodies{next: rt}}
 
 	co := influxdb2.DefaultOptions().
-		SetHTTPClient(hc).
+		SetHTTPClient(wc).
 		SetPrecision(time.Second).
 		SetUseGZip(false). // gzipBodies compresses, when UseGzip is set
 		SetBatchSize(uint(opts.BatchSize)).
@@ -162,6 +170,7 @@ func NewWriter(opts Options) (*Writer, error) {
 	return &Writer{
 		opts:   opts,
 		hc:     hc,
+		wc:     wc,
 		client: client,
 		write:  client.WriteAPIBlocking(opts.Org, opts.Bucket),
 		hide:   redact.NewReplacer(append(secretsOf(opts.Token), redact.URLSecrets(opts.URL)...), 1),
@@ -307,11 +316,14 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 		if inBatch == 0 {
 			return nil
 		}
-		n := inBatch
-		sizer.learn(len(buf), n)
-		body := ownString(buf[:len(buf)-1]) // without the final newline
+		n, b := inBatch, buf
+		sizer.learn(len(b), n)
 		buf, inBatch = nil, 0
-		accepted, werr := w.send(ctx, body, n)
+		var use bodyUse
+		accepted, werr := w.send(withBodyUse(ctx, &use), ownString(b[:len(b)-1]), n) // without the final newline
+		if use.open.Load() == 0 {
+			putBody(b)
+		}
 		written += accepted
 		return werr
 	}
@@ -320,7 +332,7 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 			return written, err
 		}
 		if buf == nil {
-			buf = make([]byte, 0, sizer.bytesFor(min(w.opts.BatchSize, len(points)-i)))
+			buf = getBody(sizer.bytesFor(min(w.opts.BatchSize, len(points)-i)))
 		}
 		start := len(buf)
 		var encErr error
@@ -375,17 +387,17 @@ const smallWrite = 500
 // next.
 var encoders = sync.Pool{New: func() any { return new(LineEncoder) }}
 
-// A request's line protocol is built in a buffer of its own, sized from the
-// line length of the requests before it, and handed to the client as a
-// string without a copy: the buffer is never written again, and the HTTP
-// transport may read a request body after the response came back. Before,
-// buffers were reused from a pool and copied into a string for each
-// request: the copies were a tenth of the bytes a worker allocated, and the
-// pooled buffers, grown for the largest requests, about 14 MB of its live
-// heap at 256 jobs in flight.
+// A request's line protocol is built in a buffer sized from the line length
+// of the requests before it and handed to the client as a string without a
+// copy; the buffer is kept for a later write only when no request body
+// made of it is open (bodies.go). Copying each body into a string was a
+// tenth of the bytes a worker allocated, and a pool of buffers grown for
+// the largest requests held about 14 MB of its live heap at 256 jobs in
+// flight: the buffers kept are bounded in bytes and matched to the size
+// asked.
 //
 // ownString returns b's bytes as a string without copying them; b must not
-// be modified afterwards.
+// be modified while the string is in use.
 func ownString(b []byte) string {
 	if len(b) == 0 {
 		return ""
@@ -487,7 +499,10 @@ func BeyondRetention(err error) bool {
 // returns the number of points the server accepted.
 func (w *Writer) send(ctx context.Context, body string, n int) (int, *WriteError) {
 	for attempt := 0; ; attempt++ {
-		err := w.write.WriteRecord(ctx, body)
+		actx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
+		err := w.write.WriteRecord(actx, body)
+		timedOut := actx.Err() != nil
+		cancel()
 		if err == nil {
 			return n, nil
 		}
@@ -495,6 +510,9 @@ func (w *Writer) send(ctx context.Context, body string, n int) (int, *WriteError
 			return 0, &WriteError{Message: "context done", Points: n, err: ctx.Err()}
 		}
 		werr, retryAfter := w.classify(err, n)
+		if timedOut && werr.StatusCode == 0 {
+			werr.Message = fmt.Sprintf("no answer within %v: %s", w.opts.Timeout, werr.Message)
+		}
 		if werr.Permanent {
 			return n - werr.Points, werr
 		}
