@@ -14,7 +14,7 @@ import (
 
 // heldBodies is a transport that answers 204 at once and keeps every
 // request body it was given open and unread, as net/http's may while it
-// still writes a body after the response came back, until release.
+// still writes a body after the response came back; the test closes them.
 type heldBodies struct {
 	mu     sync.Mutex
 	bodies []io.ReadCloser
