@@ -271,7 +271,7 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, redisMemPer, redisPer, writesPer, waitsPer []string
+	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, redisMemPer, redisPer, writesPer, waitsPer, garbagePer []string
 	logouts := map[string]int64{} // each appliance's logouts so far
 	var firstMinute, lastMinute int64
 	// An appliance whose first job was lost is first contacted in a later
@@ -371,9 +371,12 @@ func runBench(ctx context.Context, e env) error {
 		if waited1, err := readWorkers(ctx, metricsAddrs); err != nil || (err0 != nil && i > 0) {
 			writesPer = append(writesPer, fmt.Sprintf("not measured (cycle %d)", i+1))
 			waitsPer = append(waitsPer, fmt.Sprintf("not measured (cycle %d)", i+1))
+			garbagePer = append(garbagePer, fmt.Sprintf("not measured (cycle %d)", i+1))
 		} else {
 			writesPer = append(writesPer, fmt.Sprintf("%s (cycle %d)", waited1.writes.meanSince(waited0.writes), i+1))
 			waitsPer = append(waitsPer, fmt.Sprintf("%s (cycle %d)", waited1.waits.meanSince(waited0.waits), i+1))
+			jobs := w.st.Collected + w.st.Failed
+			garbagePer = append(garbagePer, fmt.Sprintf("%s (cycle %d)", waited1.garbage.perJobSince(waited0.garbage, jobs), i+1))
 		}
 		st, last := w.st, w.last
 		if w.err != nil {
@@ -473,6 +476,7 @@ func runBench(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "Redis per appliance queued (INFO stats; discovery, the workers and this process's own reads): %s\n", strings.Join(redisPer, ", "))
 	fmt.Fprintf(e.stdout, "a job's write to the database, mean, waiting for a write slot and retries included: %s\n", strings.Join(writesPer, ", "))
 	fmt.Fprintf(e.stdout, "a job's wait for a minute-stats slot, mean: %s\n", strings.Join(waitsPer, ", "))
+	fmt.Fprintf(e.stdout, "worker garbage (Go's runtime; the bench's own reads of /metrics included): %s\n", strings.Join(garbagePer, ", "))
 	werr.printSummary(e.stdout)
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, total, unreachable)
 	for _, l := range lostNotes {

@@ -113,6 +113,19 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		!regexp.MustCompile(`a job's wait for a minute-stats slot, mean: (not measured|\d+ ms) \(cycle 1\), \d+ ms \(cycle 2\), \d+ ms \(cycle 3\)\n`).MatchString(s) {
 		t.Errorf("want the mean write and minute-stats slot wait of cycles 2 and 3:\n%s", s)
 	}
+	// And what their Go runtimes allocated per job and collected: a job
+	// allocates tens of kilobytes at least (its answers, archives and
+	// request bodies). Twelve jobs may fit in a heap without a collection,
+	// so only the bytes have a floor.
+	if m := regexp.MustCompile(`worker garbage \(Go's runtime; the bench's own reads of /metrics included\): (not measured|\d+ KB allocated per job, \d+ collections) \(cycle 1\), (\d+) KB allocated per job, (\d+) collections \(cycle 2\), (\d+) KB allocated per job, (\d+) collections \(cycle 3\)\n`).FindStringSubmatch(s); m == nil {
+		t.Errorf("want the bytes allocated per job and the collections of each of the 3 cycles:\n%s", s)
+	} else {
+		for _, kb := range []string{m[2], m[4]} {
+			if atoi(t, kb) < 20 {
+				t.Errorf("worker garbage: %s KB allocated per job, want at least 20", kb)
+			}
+		}
+	}
 	if strings.Contains(s, "MISSING") {
 		t.Errorf("stored-points check found missing points:\n%s", s)
 	}

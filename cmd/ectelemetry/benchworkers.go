@@ -18,6 +18,9 @@ const (
 	metricJobSlots       = "ectelemetry_worker_job_slots"
 	metricWriteDuration  = "ectelemetry_worker_write_duration_seconds"
 	metricMinuteSlotWait = "ectelemetry_worker_minute_slot_wait_seconds"
+	// Go's own, from the runtime collector every process registers.
+	metricAllocBytes = "go_memstats_alloc_bytes_total"
+	metricGCDuration = "go_gc_duration_seconds"
 )
 
 // freeLoopbackAddr returns a loopback address nothing listens on now, for
@@ -75,6 +78,23 @@ func sampleSlots(ctx context.Context, addrs []string, every time.Duration) slotU
 type workerStats struct {
 	inFlight, slots float64 // jobs in flight, job slots
 	writes, waits   timing  // writes to the database, waits for a minute-stats slot
+	garbage         garbage // what the Go runtimes allocated and collected
+}
+
+// garbage is what the workers' Go runtimes allocated (bytes) and how many
+// collections they ran; ok is false when a worker did not say.
+type garbage struct {
+	bytes, gcs float64
+	ok         bool
+}
+
+// perJobSince is the bytes allocated per job and the collections since
+// then, for jobs jobs.
+func (g garbage) perJobSince(then garbage, jobs int64) string {
+	if !g.ok || !then.ok || jobs <= 0 {
+		return "not measured"
+	}
+	return fmt.Sprintf("%.0f KB allocated per job, %.0f collections", (g.bytes-then.bytes)/1e3/float64(jobs), g.gcs-then.gcs)
 }
 
 // timing is a histogram's count and sum of seconds.
@@ -90,7 +110,7 @@ func (t timing) meanSince(then timing) string {
 
 // readWorkers reads the /metrics of the workers at addrs.
 func readWorkers(ctx context.Context, addrs []string) (workerStats, error) {
-	var w workerStats
+	w := workerStats{garbage: garbage{ok: true}}
 	for _, a := range addrs {
 		body, err := httpGet(ctx, "http://"+a+"/metrics")
 		if err != nil {
@@ -113,6 +133,13 @@ func readWorkers(ctx context.Context, addrs []string) (workerStats, error) {
 		w.writes.secs += wr.GetSampleSum()
 		w.waits.n += float64(wt.GetSampleCount())
 		w.waits.secs += wt.GetSampleSum()
+		alloc, gc := onlyMetric(fams[metricAllocBytes]).GetCounter(), onlyMetric(fams[metricGCDuration]).GetSummary()
+		if alloc == nil || gc == nil {
+			w.garbage.ok = false
+			continue
+		}
+		w.garbage.bytes += alloc.GetValue()
+		w.garbage.gcs += float64(gc.GetSampleCount())
 	}
 	return w, nil
 }
