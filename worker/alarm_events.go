@@ -108,11 +108,7 @@ func (m *RedisAlarmMemory) load(ctx context.Context, c redis.Cmdable, applianceI
 // does: the hash's expiry, TTL from now. What it returns gives its error
 // once p was sent.
 func (m *RedisAlarmMemory) QueueKeep(ctx context.Context, p redis.Pipeliner, applianceID string) func() error {
-	ttl := m.TTL
-	if ttl <= 0 {
-		ttl = DefaultAlarmMemoryTTL
-	}
-	cmd := p.Expire(ctx, m.key(applianceID), ttl)
+	cmd := p.Expire(ctx, m.key(applianceID), m.ttl())
 	return func() error {
 		if err := cmd.Err(); err != nil {
 			return fmt.Errorf("keep outstanding alarms of %s: %w", applianceID, err)
@@ -121,14 +117,19 @@ func (m *RedisAlarmMemory) QueueKeep(ctx context.Context, p redis.Pipeliner, app
 	}
 }
 
+// ttl is how long the memory outlives its last write: TTL, or its default.
+func (m *RedisAlarmMemory) ttl() time.Duration {
+	if m.TTL <= 0 {
+		return DefaultAlarmMemoryTTL
+	}
+	return m.TTL
+}
+
 // Store implements AlarmMemory: the hash is replaced in one MULTI/EXEC.
 func (m *RedisAlarmMemory) Store(ctx context.Context, applianceID string, current map[string]KnownAlarm) error {
-	limit, ttl := m.Max, m.TTL
+	limit, ttl := m.Max, m.ttl()
 	if limit <= 0 {
 		limit = DefaultAlarmMemoryMax
-	}
-	if ttl <= 0 {
-		ttl = DefaultAlarmMemoryTTL
 	}
 	keys := make([]string, 0, len(current))
 	for k := range current {
