@@ -81,11 +81,7 @@ func (t trackBodies) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // CloseIdleConnections closes the idle connections of the transport
 // underneath, as http.Client.CloseIdleConnections asks.
-func (t trackBodies) CloseIdleConnections() {
-	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
+func (t trackBodies) CloseIdleConnections() { closeIdle(t.next) }
 
 // Request buffers are kept for reuse, newest first, up to bodyBudget bytes
 // in all; a buffer kept past the budget pushes the oldest out, so that

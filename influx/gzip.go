@@ -44,8 +44,11 @@ func (g gzipBodies) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // CloseIdleConnections closes the idle connections of the transport
 // underneath, as http.Client.CloseIdleConnections asks.
-func (g gzipBodies) CloseIdleConnections() {
-	if c, ok := g.next.(interface{ CloseIdleConnections() }); ok {
+func (g gzipBodies) CloseIdleConnections() { closeIdle(g.next) }
+
+// closeIdle closes the idle connections of rt, when it has a way to.
+func closeIdle(rt http.RoundTripper) {
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }
