@@ -10,6 +10,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/influx"
+	"github.com/ec-telemetry/ec-telemetry/internal/keepbuf"
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -197,11 +198,11 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 		// what the slot bounds.
 		var err error
 		if len(dls) > 0 {
-			err = h.withMinuteSlot(ctx, func(arena *minutestats.Arena) error {
-				opts.Arena = arena
-				// The arena is reset when fn returns: nothing parsed into
-				// it may stay in pending.
-				defer func() { clear(pending); pending = pending[:0] }()
+			err = h.withMinuteSlot(ctx, func(arena *minutestats.Arena, kept []telemetry.Point) (out []telemetry.Point, err error) {
+				opts.Arena, pending = arena, kept
+				// The arena is reset and pending's list kept by the slot
+				// when fn returns: nothing parsed may stay in pending.
+				defer func() { out, pending = pending, nil }()
 				for i, d := range dls {
 					var werr error // a batch that could not be written ends the parse
 					opts.Emit = func(pts []telemetry.Point) error {
@@ -219,8 +220,9 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 					res := j.parseMinute(d, opts, &issues, &firstIssue)
 					dls[i].body = nil
 					h.holdArchives(-cap(d.body))
+					h.archiveBuffers.Put(d.body)
 					if werr != nil {
-						return werr // nothing more is advanced
+						return nil, werr // nothing more is advanced
 					}
 					if res == minuteStored && j.excess.minute == d.minute {
 						res = minuteCapped
@@ -232,15 +234,16 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 					doneLast, doneCount = d.minute, doneCount+1
 					if len(pending) == 0 || len(pending) >= h.o.MaxBatchPoints {
 						if err := flush(); err != nil {
-							return err
+							return nil, err
 						}
 					}
 				}
-				return flush()
+				return nil, flush()
 			})
 		}
-		for _, d := range dls {
-			h.holdArchives(-cap(d.body)) // those not parsed when the slot was not granted
+		for _, d := range dls { // those not parsed when the slot was not granted
+			h.holdArchives(-cap(d.body))
+			h.archiveBuffers.Put(d.body)
 		}
 		if derr != nil || err != nil || deferred {
 			return errors.Join(derr, err)
@@ -357,7 +360,7 @@ func (j *job) fetchMinute(ctx context.Context, c Appliance, minute int64) (downl
 	d := download{minute: minute}
 	body, err := c.MinuteStats(ctx, minute)
 	if err == nil {
-		d.body, err = readArchive(body)
+		d.body, err = readArchive(body, &j.h.archiveBuffers)
 		body.Close()
 	}
 	switch {
@@ -372,15 +375,16 @@ func (j *job) fetchMinute(ctx context.Context, c Appliance, minute int64) (downl
 }
 
 // readArchive reads a whole archive into a buffer of its announced size,
-// when the reader knows it (edgeconnect's archives do): the archive waits
-// in memory for a minute-stats slot, and io.ReadAll's growing buffer held
-// up to twice its size and left as much again in garbage.
-func readArchive(r io.Reader) ([]byte, error) {
+// when the reader knows it (edgeconnect's archives do), taken from kept
+// when one fits: the archive waits in memory for a minute-stats slot, and
+// io.ReadAll's growing buffer held up to twice its size and left as much
+// again in garbage.
+func readArchive(r io.Reader, kept *keepbuf.List) ([]byte, error) {
 	var buf *bytes.Buffer
 	if s, ok := r.(interface{ Size() int64 }); ok {
 		if n := s.Size(); n > 0 && n < 1<<30 {
 			// ReadFrom wants MinRead bytes free to read on.
-			buf = bytes.NewBuffer(make([]byte, 0, int(n)+bytes.MinRead))
+			buf = bytes.NewBuffer(kept.Get(int(n) + bytes.MinRead))
 		}
 	}
 	if buf == nil {

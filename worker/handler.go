@@ -18,6 +18,7 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/influx"
+	"github.com/ec-telemetry/ec-telemetry/internal/keepbuf"
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
@@ -63,9 +64,10 @@ type ConnAdopter interface {
 }
 
 // Sink stores points (*influx.Writer implements it). Write returns how many
-// points were stored. Write must not keep the points' tags or fields after
-// it returns (a copy it may keep): the worker parses the next archives into
-// the same storage.
+// points were stored. Write must not keep the list of points, nor their
+// tags or fields, after it returns (a copy it may keep): the worker parses
+// the next archives into the same storage and gathers their points in the
+// same list.
 type Sink interface {
 	Write(ctx context.Context, points []telemetry.Point) (int, error)
 }
@@ -183,39 +185,72 @@ type Options struct {
 // Handler runs appliance poll tasks.
 type Handler struct {
 	o          Options
-	minuteSlot chan *minutestats.Arena // MinuteStatsJobs slots, each with the storage its parses reuse
+	minuteSlot chan *minuteSlot // MinuteStatsJobs slots, each with the storage its parses and writes reuse
 
 	archiveBytes     atomic.Int64 // downloaded archive bytes not yet parsed, all jobs
 	archiveBytesPeak atomic.Int64 // the most archiveBytes has been
+	// archiveBuffers keeps the buffers of parsed archives for the next
+	// downloads, up to 1 MiB: about fifty of an ordinary minute's archive.
+	archiveBuffers keepbuf.List
 
 	unrelayableOnce sync.Once // logs once that minute stats are not relayed
 }
 
+// minuteSlot is one of the MinuteStatsJobs slots: the storage the parses
+// and writes of its holder reuse.
+type minuteSlot struct {
+	arena minutestats.Arena
+	// points is a batch's list of points, empty, kept for the slot's next
+	// holder when it is at most keptBatchPoints long.
+	points []telemetry.Point
+}
+
+// keptBatchPoints is the longest list of points a minute-stats slot keeps:
+// enough for six minutes of a typical appliance, about 180 KB.
+const keptBatchPoints = 2048
+
+// keep keeps pts, emptied, for the slot's next holder. What pts holds past
+// its length must be zero already.
+func (s *minuteSlot) keep(pts []telemetry.Point) {
+	if cap(pts) > keptBatchPoints {
+		s.points = nil
+		return
+	}
+	clear(pts) // the points' tags, fields and strings are garbage now
+	s.points = pts[:0]
+}
+
 // withMinuteSlot runs fn holding one of the MinuteStatsJobs slots. fn must
 // not wait on an appliance: the slot is for parsing and writing. fn parses
-// into arena, which the slot's next holder reuses: every point fn parsed
-// must be written or dropped when it returns. arena is nil when secondary
-// outputs are configured: they keep the points after the write.
-func (h *Handler) withMinuteSlot(ctx context.Context, fn func(arena *minutestats.Arena) error) error {
-	var arena *minutestats.Arena
+// into arena and gathers points in pts (empty), both of which the slot's
+// next holder reuses: every point fn parsed must be written or dropped
+// when it returns, and fn returns the list it gathered in, for the slot to
+// keep. arena is nil when secondary outputs are configured: they keep the
+// points after the write (a copy of the list, not the list).
+func (h *Handler) withMinuteSlot(ctx context.Context, fn func(arena *minutestats.Arena, pts []telemetry.Point) ([]telemetry.Point, error)) error {
+	var s *minuteSlot
 	start := time.Now()
 	select {
-	case arena = <-h.minuteSlot:
+	case s = <-h.minuteSlot:
 	case <-ctx.Done():
 		return fmt.Errorf("wait for a minute-stats slot: %w", ctx.Err())
 	}
 	if m := h.o.Metrics; m != nil {
 		m.MinuteSlotWait.Observe(time.Since(start).Seconds())
 	}
+	var pts []telemetry.Point
 	defer func() {
-		arena.Reset()
-		h.minuteSlot <- arena
+		s.arena.Reset()
+		s.keep(pts)
+		h.minuteSlot <- s
 	}()
+	arena := &s.arena
 	if h.o.Outputs != nil {
 		// The secondary outputs keep the points after they were written.
-		return fn(nil)
+		arena = nil
 	}
-	return fn(arena)
+	pts, err := fn(arena, s.points)
+	return err
 }
 
 // holdArchives counts n downloaded archive bytes as held (negative:
@@ -272,9 +307,10 @@ func New(o Options) (*Handler, error) {
 	if o.Status.TunnelsDown == 0 {
 		o.Status.TunnelsDown = DefaultStatusTunnelsDown
 	}
-	h := &Handler{o: o, minuteSlot: make(chan *minutestats.Arena, o.MinuteStatsJobs)}
+	h := &Handler{o: o, minuteSlot: make(chan *minuteSlot, o.MinuteStatsJobs),
+		archiveBuffers: keepbuf.List{Min: 4 << 10, Max: 1 << 20, Budget: 1 << 20}}
 	for range o.MinuteStatsJobs {
-		h.minuteSlot <- new(minutestats.Arena)
+		h.minuteSlot <- new(minuteSlot)
 	}
 	return h, nil
 }

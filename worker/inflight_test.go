@@ -110,7 +110,7 @@ func TestJobWaitsAreTimed(t *testing.T) {
 		o.MinuteStatsJobs, o.Metrics = 1, m
 	})
 	a := reachable(t, f.sim)[0]
-	arena := <-f.h.minuteSlot
+	slot := <-f.h.minuteSlot
 	done := make(chan Report, 1)
 	go func() { done <- f.h.Collect(t.Context(), f.polls[a.ID]) }()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -127,7 +127,7 @@ func TestJobWaitsAreTimed(t *testing.T) {
 		}
 	}
 	time.Sleep(500 * time.Millisecond)
-	f.h.minuteSlot <- arena
+	f.h.minuteSlot <- slot
 	if r := <-done; r.Outcome != OutcomeOK || r.MinutesStored == 0 {
 		t.Fatalf("outcome %s, %d minutes stored (%v); want ok with minutes", r.Outcome, r.MinutesStored, r.Err)
 	}
