@@ -1,10 +1,6 @@
 package minutestats
 
-import (
-	"slices"
-
-	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
-)
+import "github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 
 // Arena is storage for the tags and fields of parsed points that outlives
 // one parse. Without one, every parse cuts its points from chunks of its
@@ -21,27 +17,19 @@ type Arena struct {
 }
 
 // Reset makes the whole Arena free for the next parses. Every point cut
-// from it before must be used no more. A Reset keeps as many chunks as
-// the parses used at most between any two of the last eight Resets
-// (keptResets): appliances differ in size, and a chunk let go after a
-// small one would be allocated again for the next larger one. An Arena
-// grown by one large backfill shrinks back after eight ordinary ones.
+// from it before must be used no more. The chunks a Reset keeps are those
+// the parses since the last Reset used: an Arena grown by one large
+// backfill shrinks back with the next ordinary ones.
 func (a *Arena) Reset() {
 	a.tags.reset()
 	a.fields.reset()
 }
 
-// keptResets is how many resets an arena's chunks stay after their last use.
-const keptResets = 8
-
 // chunks is a list of slabSize chunks handed out in turn.
 type chunks[E any] struct {
 	list [][]E
-	next int             // chunks handed out since the last reset
-	cur  []E             // the rest of the chunk handed out last
-	used [keptResets]int // chunks handed out between the last resets, by reset modulo keptResets
-	n    int             // resets
-	made int             // chunks allocated, ever (for tests)
+	next int // chunks handed out since the last reset
+	cur  []E // the rest of the chunk handed out last
 }
 
 func (c *chunks[E]) cut(n int) []E {
@@ -51,7 +39,6 @@ func (c *chunks[E]) cut(n int) []E {
 		}
 		if c.next == len(c.list) {
 			c.list = append(c.list, make([]E, slabSize))
-			c.made++
 		}
 		c.cur = c.list[c.next]
 		c.next++
@@ -65,10 +52,6 @@ func (c *chunks[E]) reset() {
 	for _, ch := range c.list[:c.next] {
 		clear(ch) // the points' strings are garbage now
 	}
-	// The chunks past next were cleared by the reset after their last use.
-	c.used[c.n%keptResets] = c.next
-	c.n++
-	keep := slices.Max(c.used[:])
-	clear(c.list[keep:])
-	c.list, c.next, c.cur = c.list[:keep], 0, nil
+	clear(c.list[c.next:])
+	c.list, c.next, c.cur = c.list[:c.next], 0, nil
 }
