@@ -10,7 +10,6 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/influx"
-	"github.com/ec-telemetry/ec-telemetry/internal/keepbuf"
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
 )
@@ -220,7 +219,6 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 					res := j.parseMinute(d, opts, &issues, &firstIssue)
 					dls[i].body = nil
 					h.holdArchives(-cap(d.body))
-					h.archiveBuffers.Put(d.body)
 					if werr != nil {
 						return nil, werr // nothing more is advanced
 					}
@@ -241,9 +239,8 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 				return nil, flush()
 			})
 		}
-		for _, d := range dls { // those not parsed when the slot was not granted
-			h.holdArchives(-cap(d.body))
-			h.archiveBuffers.Put(d.body)
+		for _, d := range dls {
+			h.holdArchives(-cap(d.body)) // those not parsed when the slot was not granted
 		}
 		if derr != nil || err != nil || deferred {
 			return errors.Join(derr, err)
@@ -360,7 +357,7 @@ func (j *job) fetchMinute(ctx context.Context, c Appliance, minute int64) (downl
 	d := download{minute: minute}
 	body, err := c.MinuteStats(ctx, minute)
 	if err == nil {
-		d.body, err = readArchive(body, &j.h.archiveBuffers)
+		d.body, err = readArchive(body)
 		body.Close()
 	}
 	switch {
@@ -375,16 +372,15 @@ func (j *job) fetchMinute(ctx context.Context, c Appliance, minute int64) (downl
 }
 
 // readArchive reads a whole archive into a buffer of its announced size,
-// when the reader knows it (edgeconnect's archives do), taken from kept
-// when one fits: the archive waits in memory for a minute-stats slot, and
-// io.ReadAll's growing buffer held up to twice its size and left as much
-// again in garbage.
-func readArchive(r io.Reader, kept *keepbuf.List) ([]byte, error) {
+// when the reader knows it (edgeconnect's archives do): the archive waits
+// in memory for a minute-stats slot, and io.ReadAll's growing buffer held
+// up to twice its size and left as much again in garbage.
+func readArchive(r io.Reader) ([]byte, error) {
 	var buf *bytes.Buffer
 	if s, ok := r.(interface{ Size() int64 }); ok {
 		if n := s.Size(); n > 0 && n < 1<<30 {
 			// ReadFrom wants MinRead bytes free to read on.
-			buf = bytes.NewBuffer(kept.Get(int(n) + bytes.MinRead))
+			buf = bytes.NewBuffer(make([]byte, 0, int(n)+bytes.MinRead))
 		}
 	}
 	if buf == nil {

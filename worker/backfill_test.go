@@ -10,12 +10,10 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
-	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
-	"github.com/ec-telemetry/ec-telemetry/internal/keepbuf"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
 	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 	"github.com/ec-telemetry/ec-telemetry/internal/telemetry"
@@ -280,11 +278,9 @@ func (r sizedReader) Size() int64 { return r.size }
 
 // TestReadArchiveSizesItsBuffer checks that an archive whose length is
 // announced is read into one buffer of about that size, and that one
-// without (or with a wrong one) is still read whole; and that a buffer
-// given back is read into again.
+// without (or with a wrong one) is still read whole.
 func TestReadArchiveSizesItsBuffer(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
-	var none keepbuf.List                                  // keeps nothing
 	for _, tc := range []struct {
 		name   string
 		r      io.Reader
@@ -294,7 +290,7 @@ func TestReadArchiveSizesItsBuffer(t *testing.T) {
 		{"not announced", bytes.NewReader(data), 4 * len(data)},
 		{"announced too short", sizedReader{bytes.NewReader(data), 100}, 4 * len(data)},
 	} {
-		got, err := readArchive(tc.r, &none)
+		got, err := readArchive(tc.r)
 		if err != nil || !bytes.Equal(got, data) {
 			t.Errorf("%s: read %d bytes, %v; want all %d", tc.name, len(got), err, len(data))
 		}
@@ -311,7 +307,7 @@ func TestReadArchiveSizesItsBuffer(t *testing.T) {
 	const runs = 20
 	for range runs {
 		br.Reset(data)
-		if _, err := readArchive(r, &none); err != nil {
+		if _, err := readArchive(r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -319,30 +315,7 @@ func TestReadArchiveSizesItsBuffer(t *testing.T) {
 	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > uint64(len(data))*5/4 {
 		t.Errorf("reading a %d-byte archive allocates %d bytes, want about one buffer", len(data), per)
 	}
-	if _, err := readArchive(iotest.TimeoutReader(bytes.NewReader(data)), &none); err == nil {
+	if _, err := readArchive(iotest.TimeoutReader(bytes.NewReader(data))); err == nil {
 		t.Error("a read error must be returned")
-	}
-
-	kept := keepbuf.List{Min: 4 << 10, Max: 1 << 20, Budget: 1 << 20}
-	first, err := readArchive(r, &kept)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept.Put(first)
-	runtime.ReadMemStats(&before)
-	for range runs {
-		br.Reset(data)
-		got, err := readArchive(r, &kept)
-		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("read %d bytes into a kept buffer, %v; want all %d", len(got), err, len(data))
-		}
-		if unsafe.SliceData(got) != unsafe.SliceData(first) {
-			t.Fatal("the buffer given back was not read into again")
-		}
-		kept.Put(got)
-	}
-	runtime.ReadMemStats(&after)
-	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > uint64(len(data))/8 {
-		t.Errorf("reading a %d-byte archive into a kept buffer allocates %d bytes, want almost none", len(data), per)
 	}
 }

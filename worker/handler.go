@@ -18,7 +18,6 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/edgeconnect"
 	"github.com/ec-telemetry/ec-telemetry/influx"
-	"github.com/ec-telemetry/ec-telemetry/internal/keepbuf"
 	"github.com/ec-telemetry/ec-telemetry/internal/logging"
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/minutestats"
@@ -189,9 +188,6 @@ type Handler struct {
 
 	archiveBytes     atomic.Int64 // downloaded archive bytes not yet parsed, all jobs
 	archiveBytesPeak atomic.Int64 // the most archiveBytes has been
-	// archiveBuffers keeps the buffers of parsed archives for the next
-	// downloads, up to 1 MiB: about fifty of an ordinary minute's archive.
-	archiveBuffers keepbuf.List
 
 	unrelayableOnce sync.Once // logs once that minute stats are not relayed
 }
@@ -307,8 +303,7 @@ func New(o Options) (*Handler, error) {
 	if o.Status.TunnelsDown == 0 {
 		o.Status.TunnelsDown = DefaultStatusTunnelsDown
 	}
-	h := &Handler{o: o, minuteSlot: make(chan *minuteSlot, o.MinuteStatsJobs),
-		archiveBuffers: keepbuf.List{Min: 4 << 10, Max: 1 << 20, Budget: 1 << 20}}
+	h := &Handler{o: o, minuteSlot: make(chan *minuteSlot, o.MinuteStatsJobs)}
 	for range o.MinuteStatsJobs {
 		h.minuteSlot <- new(minuteSlot)
 	}
