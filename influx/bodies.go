@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
+	"sync"
 	"sync/atomic"
-
-	"github.com/ec-telemetry/ec-telemetry/internal/keepbuf"
 )
 
 // A write's line protocol is built in a buffer that is kept for reuse
@@ -83,7 +83,63 @@ func (t trackBodies) RoundTrip(r *http.Request) (*http.Response, error) {
 // underneath, as http.Client.CloseIdleConnections asks.
 func (t trackBodies) CloseIdleConnections() { closeIdle(t.next) }
 
-// Request buffers are kept for reuse up to 4 MiB in all, those of 4 KiB to
-// 1 MiB: a job's write and a catch-up write differ twentyfold, and the
-// list takes a buffer at most a quarter larger than asked (keepbuf).
-var bodyBuffers = keepbuf.List{Min: 4 << 10, Max: 1 << 20, Budget: 4 << 20}
+// Request buffers are kept for reuse, newest first, up to bodyBudget bytes
+// in all; a buffer kept past the budget pushes the oldest out, so that
+// sizes no longer asked for (an outage's catch-up) leave. A request takes
+// the newest kept buffer that is large enough and at most a quarter
+// larger than asked: a job's write and a catch-up write differ twentyfold,
+// and a buffer sized for the largest would hold that much memory for every
+// small write in flight. A sync.Pool kept every buffer of the writes in
+// flight through the pause between two cycles, and the worker's memory
+// peaks at the start of a cycle. Buffers under 4 KiB are not worth keeping,
+// nor those over 1 MiB.
+const (
+	minBodyBuffer = 4 << 10
+	maxBodyBuffer = 1 << 20
+	bodyBudget    = 4 << 20
+)
+
+var bodyBuffers struct {
+	sync.Mutex
+	free  [][]byte // oldest first
+	bytes int
+}
+
+// getBody returns an empty buffer of at least n bytes, a kept one when one
+// fits.
+func getBody(n int) []byte {
+	if n >= minBodyBuffer && n <= maxBodyBuffer {
+		p := &bodyBuffers
+		p.Lock()
+		for i := len(p.free) - 1; i >= 0; i-- {
+			if c := cap(p.free[i]); c >= n && c <= n+n/4 {
+				b := p.free[i]
+				p.free = slices.Delete(p.free, i, i+1)
+				p.bytes -= c
+				p.Unlock()
+				return b
+			}
+		}
+		p.Unlock()
+	}
+	return make([]byte, 0, n)
+}
+
+// putBody keeps b for a later getBody; nothing may use b afterwards.
+func putBody(b []byte) {
+	n := cap(b)
+	if n < minBodyBuffer || n > maxBodyBuffer {
+		return
+	}
+	p := &bodyBuffers
+	p.Lock()
+	defer p.Unlock()
+	p.free = append(p.free, b[:0])
+	p.bytes += n
+	drop := 0
+	for p.bytes > bodyBudget {
+		p.bytes -= cap(p.free[drop])
+		drop++
+	}
+	p.free = slices.Delete(p.free, 0, drop)
+}

@@ -204,3 +204,37 @@ func TestWriterTimesOutEachAttempt(t *testing.T) {
 		})
 	}
 }
+
+// The buffers kept never add up to more than bodyBudget; the newest push
+// the oldest out; a request takes a buffer at most a quarter larger than
+// asked.
+func TestBodyBuffersKeepWithinBudget(t *testing.T) {
+	kept := func() (n, bytes int) {
+		bodyBuffers.Lock()
+		defer bodyBuffers.Unlock()
+		return len(bodyBuffers.free), bodyBuffers.bytes
+	}
+	for range 100 {
+		putBody(make([]byte, 1000, 256<<10))
+	}
+	if n, bytes := kept(); bytes != bodyBudget || n != bodyBudget/(256<<10) {
+		t.Errorf("after 100 buffers of 256 KiB: %d kept, %d bytes, want %d bytes", n, bytes, bodyBudget)
+	}
+	if b := getBody(100 << 10); cap(b) != 100<<10 {
+		t.Errorf("getBody(100 KiB) took a buffer of %d bytes, want a new one of 100 KiB", cap(b))
+	}
+	if b := getBody(220 << 10); len(b) != 0 || cap(b) != 256<<10 {
+		t.Errorf("getBody(220 KiB) = len %d cap %d, want a kept buffer of 256 KiB, empty", len(b), cap(b))
+	}
+	for range 100 { // a new size pushes the old one out
+		putBody(make([]byte, 0, 64<<10))
+	}
+	if n, bytes := kept(); bytes != bodyBudget || n != bodyBudget/(64<<10) {
+		t.Errorf("after 100 buffers of 64 KiB: %d kept, %d bytes, want %d of 64 KiB", n, bytes, bodyBudget/(64<<10))
+	}
+	putBody(make([]byte, 0, 2*maxBodyBuffer)) // too large to keep
+	putBody(make([]byte, 0, minBodyBuffer-1)) // too small
+	if _, bytes := kept(); bytes != bodyBudget {
+		t.Errorf("%d bytes kept, want %d", bytes, bodyBudget)
+	}
+}

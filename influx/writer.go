@@ -322,7 +322,7 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 		var use bodyUse
 		accepted, werr := w.send(withBodyUse(ctx, &use), ownString(b[:len(b)-1]), n) // without the final newline
 		if use.open.Load() == 0 {
-			bodyBuffers.Put(b)
+			putBody(b)
 		}
 		written += accepted
 		return werr
@@ -332,7 +332,7 @@ func (w *Writer) Write(ctx context.Context, points []telemetry.Point) (written i
 			return written, err
 		}
 		if buf == nil {
-			buf = bodyBuffers.Get(sizer.bytesFor(min(w.opts.BatchSize, len(points)-i)))
+			buf = getBody(sizer.bytesFor(min(w.opts.BatchSize, len(points)-i)))
 		}
 		start := len(buf)
 		var encErr error
