@@ -187,7 +187,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 			}
 			dls = append(dls, d)
 			held += cap(d.body)
-			h.holdArchives(cap(d.body))
+			j.holdArchives(cap(d.body))
 		}
 		if m > last || derr != nil || deferred {
 			lastChunk = true
@@ -218,7 +218,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 					}
 					res := j.parseMinute(d, opts, &issues, &firstIssue)
 					dls[i].body = nil
-					h.holdArchives(-cap(d.body))
+					j.holdArchives(-cap(d.body))
 					if werr != nil {
 						return nil, werr // nothing more is advanced
 					}
@@ -240,7 +240,7 @@ func (j *job) backfill(ctx context.Context, c Appliance, classes map[string]stri
 			})
 		}
 		for _, d := range dls {
-			h.holdArchives(-cap(d.body)) // those not parsed when the slot was not granted
+			j.holdArchives(-cap(d.body)) // those not parsed when the slot was not granted
 		}
 		if derr != nil || err != nil || deferred {
 			return errors.Join(derr, err)

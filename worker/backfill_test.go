@@ -197,11 +197,12 @@ func TestStalledDownloadsDoNotStarveHealthyAppliances(t *testing.T) {
 	// Memory: each job held at most one chunk of downloaded archives (plus
 	// the archive that crossed it, whose buffer may have twice its length)
 	// outside a slot, and none is left held.
-	if got := f.h.archiveBytes.Load(); got != 0 {
-		t.Errorf("archive bytes still held after every job = %d, want 0", got)
+	held, peak := f.h.room.load()
+	if held != 0 {
+		t.Errorf("archive bytes still held after every job = %d, want 0", held)
 	}
 	jobs := int64(len(stalled) + len(healthy))
-	if peak, bound := f.h.archiveBytesPeak.Load(), jobs*(archiveChunkBytes+2*largestArchive(t, f, apps[:7], newest-120, newest)); peak <= 0 || peak > bound {
+	if bound := jobs * (archiveChunkBytes + 2*largestArchive(t, f, apps[:7], newest-120, newest)); peak <= 0 || peak > bound {
 		t.Errorf("peak of downloaded archive bytes held = %d, want within (0, %d]", peak, bound)
 	}
 	for _, a := range stalled {
@@ -244,7 +245,9 @@ func TestLongBackfillHoldsOneChunkOfArchives(t *testing.T) {
 	}
 	first, _ := f.sim.Window()
 	f.clock.Add(90 * time.Minute)
-	f.h.archiveBytesPeak.Store(0)
+	f.h.room.mu.Lock()
+	f.h.room.peak = 0
+	f.h.room.mu.Unlock()
 	rep := f.h.Collect(t.Context(), f.polls[a.ID])
 	newest, _ := f.sim.Window()
 	if rep.Outcome != OutcomeOK || rep.MinutesStored != 90 || rep.MinutesLast != newest {
@@ -260,11 +263,12 @@ func TestLongBackfillHoldsOneChunkOfArchives(t *testing.T) {
 		b, _ := f.sim.Archive(a.ID, m)
 		total += int64(len(b))
 	}
-	t.Logf("archives: total %d, largest %d, peak held %d", total, largest, f.h.archiveBytesPeak.Load())
+	_, peak := f.h.room.load()
+	t.Logf("archives: total %d, largest %d, peak held %d", total, largest, peak)
 	if total <= 2*archiveChunkBytes {
 		t.Fatalf("the backfill's archives total %d bytes, want more than two chunks (%d) for this test to mean anything", total, 2*archiveChunkBytes)
 	}
-	if peak := f.h.archiveBytesPeak.Load(); peak <= 0 || peak > archiveChunkBytes+2*largest {
+	if peak <= 0 || peak > archiveChunkBytes+2*largest {
 		t.Errorf("peak of downloaded archive bytes held = %d, want within (0, %d]", peak, archiveChunkBytes+2*largest)
 	}
 }

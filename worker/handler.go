@@ -156,6 +156,12 @@ type Options struct {
 	// appliance slow to send keeps no other job waiting; the other sources
 	// run at full concurrency. Default 16.
 	MinuteStatsJobs int
+	// ArchiveBudget bounds the downloaded minute-stats archives waiting for
+	// a slot, with those expected of the jobs still downloading: a job
+	// starts only when its own expected archives fit (admission.go).
+	// Default MinuteStatsJobs × 512 KiB, two chunks per slot; negative:
+	// no budget.
+	ArchiveBudget   int64
 	BackfillReserve time.Duration // job time kept for the rest after backfilling; default JobTimeout/4
 	Now             func() time.Time
 
@@ -186,8 +192,7 @@ type Handler struct {
 	o          Options
 	minuteSlot chan *minuteSlot // MinuteStatsJobs slots, each with the storage its parses and writes reuse
 
-	archiveBytes     atomic.Int64 // downloaded archive bytes not yet parsed, all jobs
-	archiveBytesPeak atomic.Int64 // the most archiveBytes has been
+	room *archiveRoom // downloaded archives not yet parsed, and the budget new jobs wait for
 
 	unrelayableOnce sync.Once // logs once that minute stats are not relayed
 }
@@ -249,18 +254,6 @@ func (h *Handler) withMinuteSlot(ctx context.Context, fn func(arena *minutestats
 	return err
 }
 
-// holdArchives counts n downloaded archive bytes as held (negative:
-// released) and keeps the peak.
-func (h *Handler) holdArchives(n int) {
-	v := h.archiveBytes.Add(int64(n))
-	for {
-		p := h.archiveBytesPeak.Load()
-		if v <= p || h.archiveBytesPeak.CompareAndSwap(p, v) {
-			return
-		}
-	}
-}
-
 // New checks the options and fills in defaults.
 func New(o Options) (*Handler, error) {
 	if o.Dial == nil || o.Sink == nil || o.Reacher == nil || o.Watermarks == nil {
@@ -303,7 +296,10 @@ func New(o Options) (*Handler, error) {
 	if o.Status.TunnelsDown == 0 {
 		o.Status.TunnelsDown = DefaultStatusTunnelsDown
 	}
-	h := &Handler{o: o, minuteSlot: make(chan *minuteSlot, o.MinuteStatsJobs)}
+	if o.ArchiveBudget == 0 {
+		o.ArchiveBudget = int64(o.MinuteStatsJobs) * 2 * archiveChunkBytes
+	}
+	h := &Handler{o: o, minuteSlot: make(chan *minuteSlot, o.MinuteStatsJobs), room: newArchiveRoom(o.ArchiveBudget, o.Metrics)}
 	for range o.MinuteStatsJobs {
 		h.minuteSlot <- new(minuteSlot)
 	}
@@ -369,7 +365,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if p.StartBy > 0 && time.Now().Unix() > p.StartBy {
-		h.late(p)
+		h.late(p, "dequeued after its start-by time")
 		return fmt.Errorf("appliance %s (%s): dequeued after its start-by time %s, dropped: %w", p.Hostname, p.ApplianceID,
 			time.Unix(p.StartBy, 0).UTC().Format(time.RFC3339), asynq.RevokeTask)
 	}
@@ -386,7 +382,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // say how many such jobs a cycle had. The next cycle collects the appliance
 // again, its missed minutes included; a job started this late would only
 // take the next cycle's time and slots.
-func (h *Handler) late(p tasks.AppliancePoll) {
+func (h *Handler) late(p tasks.AppliancePoll, why string) {
 	if m := h.o.Metrics; m != nil {
 		m.Jobs.WithLabelValues(string(OutcomeLate)).Inc()
 	}
@@ -398,7 +394,7 @@ func (h *Handler) late(p tasks.AppliancePoll) {
 		ev = ev.Str("orchestrator", p.Orchestrator)
 	}
 	ev.Str(logging.FieldApplianceID, p.ApplianceID).Str(logging.FieldHostname, p.Hostname).
-		Time("start_by", time.Unix(p.StartBy, 0)).Msg("job dropped: dequeued after its start-by time")
+		Time("start_by", time.Unix(p.StartBy, 0)).Msg("job dropped: " + why)
 }
 
 // Collect runs one job for the appliance and returns what it did. It logs
@@ -406,8 +402,6 @@ func (h *Handler) late(p tasks.AppliancePoll) {
 // when the appliance could not be collected at all.
 func (h *Handler) Collect(ctx context.Context, p tasks.AppliancePoll) Report {
 	start := h.o.Now()
-	ctx, cancel := context.WithTimeout(ctx, h.o.JobTimeout)
-	defer cancel()
 	lc := h.o.Logger.With()
 	if p.Orchestrator != "" {
 		lc = lc.Str("orchestrator", p.Orchestrator)
@@ -420,6 +414,13 @@ func (h *Handler) Collect(ctx context.Context, p tasks.AppliancePoll) Report {
 		j.end = &endWrites{pipe: h.o.Redis.Pipeline()}
 	}
 	j.prefetch(ctx)
+	if !j.admit(ctx) {
+		return j.rep
+	}
+	defer j.unreserve()
+	// The job's time starts once it is admitted.
+	ctx, cancel := context.WithTimeout(ctx, h.o.JobTimeout)
+	defer cancel()
 	j.run(ctx)
 	j.rep.Duration = h.o.Now().Sub(start)
 	j.finish()
@@ -457,6 +458,8 @@ type job struct {
 
 	pre prefetched // read in the job's first pipeline
 	end *endWrites // the job's last pipeline; nil without Options.Redis
+
+	res *reservation // the job's share of the archive budget (admission.go); nil: none
 }
 
 func (j *job) elapsed() time.Duration { return j.h.o.Now().Sub(j.start) }
@@ -483,7 +486,10 @@ func (j *job) run(ctx context.Context) {
 	// database then holds no session on the appliance and no connection in
 	// the worker.
 	downloaded := make(chan struct{})
-	release := sync.OnceFunc(func() { close(downloaded) })
+	release := sync.OnceFunc(func() {
+		j.unreserve() // what it downloaded waits for a slot now; the rest is freed
+		close(downloaded)
+	})
 	var mwg sync.WaitGroup
 	mwg.Add(1)
 	go func() {

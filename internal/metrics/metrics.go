@@ -41,6 +41,8 @@ type Metrics struct {
 	PointsWritten   prometheus.Counter
 	WriteDuration   prometheus.Histogram   // one write of a job's points, its wait for a write slot and retries included
 	MinuteSlotWait  prometheus.Histogram   // a job's wait for a minute-stats slot
+	ArchiveRoomWait prometheus.Histogram   // a job's wait to start, held back by the archive budget
+	ArchiveBytes    *prometheus.GaugeVec   // state: waiting (downloaded, not parsed), expected (of jobs still downloading)
 	WriteErrors     *prometheus.CounterVec // kind: retryable, permanent, auth, not_found
 	Minutes         *prometheus.CounterVec // result: stored, missing, corrupt, deferred, capped, refused
 	ParseIssues     prometheus.Counter
@@ -146,6 +148,15 @@ func New() *Metrics {
 			Help:    "Time a job waited for one of MINUTE_STATS_CONCURRENCY slots before parsing and writing its downloaded minute-stats archives.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}),
+		ArchiveRoomWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "archive_room_wait_seconds",
+			Help:    "Time a job was held back before it started because the downloaded minute-stats archives waiting for a slot, with those expected of the jobs still downloading, left no room for its own; only jobs held back are counted.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		ArchiveBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "worker", Name: "archive_bytes",
+			Help: "Minute-stats archive bytes by state: waiting (downloaded, not yet parsed) and expected (the downloads the jobs still downloading were admitted for). New jobs wait while both together leave no room for theirs in the budget (MINUTE_STATS_CONCURRENCY × 512 KiB).",
+		}, []string{"state"}),
 		WriteErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "worker", Name: "write_errors_total",
 			Help: "Failed InfluxDB writes by kind: retryable, permanent, auth (401/403: token), not_found (404: database or bucket).",
@@ -209,7 +220,7 @@ func New() *Metrics {
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.FleetAppliances, m.FleetByOrchState, m.FleetByVersion, m.FleetByModel, m.FleetTunnels, m.FleetOldestDataSeconds, m.SpoolPoints, m.SpoolDroppedEntries, m.SpoolEntries, m.CycleDuration, m.Cycles, m.AppliancesDiscovered, m.AppliancesSelected,
-		m.Enqueued, m.EnqueueLag, m.DiscoveryInterval, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.JobsInFlight, m.JobSlots, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteDuration, m.MinuteSlotWait, m.WriteErrors,
+		m.Enqueued, m.EnqueueLag, m.DiscoveryInterval, m.OrchestratorReads, m.OrchestratorAppliances, m.Jobs, m.JobDuration, m.JobsInFlight, m.JobSlots, m.SourceResults, m.SourceDuration, m.PointsWritten, m.WriteDuration, m.MinuteSlotWait, m.ArchiveRoomWait, m.ArchiveBytes, m.WriteErrors,
 		m.Minutes, m.ParseIssues, m.BackfillMinutes, m.TLSHandshakes, m.TLSEvictions} {
 		f(c)
 	}
