@@ -271,7 +271,7 @@ func runBench(ctx context.Context, e env) error {
 	var steadyRate []float64
 	var rows []benchRow
 	totalFailed := 0
-	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, redisMemPer, redisPer, writesPer, waitsPer, garbagePer []string
+	var lostNotes, relayedPer, connsPer, sessionsPer, rssPer, slotsPer, redisMemPer, redisPer, writesPer, waitsPer, roomPer, archivesPer, garbagePer []string
 	logouts := map[string]int64{} // each appliance's logouts so far
 	var firstMinute, lastMinute int64
 	// An appliance whose first job was lost is first contacted in a later
@@ -366,15 +366,19 @@ func runBench(ctx context.Context, e env) error {
 		}
 		w := <-wch
 		wcancel()
-		slotsPer = append(slotsPer, fmt.Sprintf("%s (cycle %d)", <-sch, i+1))
+		su := <-sch
+		slotsPer = append(slotsPer, fmt.Sprintf("%s (cycle %d)", su, i+1))
+		archivesPer = append(archivesPer, fmt.Sprintf("%.1f (cycle %d)", su.archives/1e6, i+1))
 		redisMemPer = append(redisMemPer, fmt.Sprintf("%s (cycle %d)", <-mch, i+1))
 		if waited1, err := readWorkers(ctx, metricsAddrs); err != nil || (err0 != nil && i > 0) {
 			writesPer = append(writesPer, fmt.Sprintf("not measured (cycle %d)", i+1))
 			waitsPer = append(waitsPer, fmt.Sprintf("not measured (cycle %d)", i+1))
+			roomPer = append(roomPer, fmt.Sprintf("not measured (cycle %d)", i+1))
 			garbagePer = append(garbagePer, fmt.Sprintf("not measured (cycle %d)", i+1))
 		} else {
 			writesPer = append(writesPer, fmt.Sprintf("%s (cycle %d)", waited1.writes.meanSince(waited0.writes), i+1))
 			waitsPer = append(waitsPer, fmt.Sprintf("%s (cycle %d)", waited1.waits.meanSince(waited0.waits), i+1))
+			roomPer = append(roomPer, fmt.Sprintf("%s (cycle %d)", waited1.roomWaits.countSince(waited0.roomWaits), i+1))
 			jobs := w.st.Collected + w.st.Failed
 			garbagePer = append(garbagePer, fmt.Sprintf("%s (cycle %d)", waited1.garbage.perJobSince(waited0.garbage, jobs), i+1))
 		}
@@ -390,7 +394,7 @@ func runBench(ctx context.Context, e env) error {
 		row := benchRow{kind: kind, jobs: st.Collected + st.Failed, points: st.Points, seconds: last.Sub(start).Seconds()}
 		if lost := st.Queued - st.Collected - st.Failed; lost > 0 {
 			row.lost = lost
-			lostNotes = append(lostNotes, fmt.Sprintf("cycle %d: %d jobs never ran: they waited in the queue past their start-by time (DISCOVERY_INTERVAL after they were queued; %d dropped by a worker, the rest expired in the queue); the machine is too busy for %d appliances", i+1, lost, st.Late, *n))
+			lostNotes = append(lostNotes, fmt.Sprintf("cycle %d: %d jobs never ran: they waited past their start-by time, DISCOVERY_INTERVAL after they were queued (%d dropped by a worker: dequeued late, or held back for room for their minute-stats archives; the rest expired in the queue); the machine is too busy for %d appliances", i+1, lost, st.Late, *n))
 		}
 		cpu1, err := procs.read()
 		if err != nil {
@@ -476,6 +480,8 @@ func runBench(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "Redis per appliance queued (INFO stats; discovery, the workers and this process's own reads): %s\n", strings.Join(redisPer, ", "))
 	fmt.Fprintf(e.stdout, "a job's write to the database, mean, waiting for a write slot and retries included: %s\n", strings.Join(writesPer, ", "))
 	fmt.Fprintf(e.stdout, "a job's wait for a minute-stats slot, mean: %s\n", strings.Join(waitsPer, ", "))
+	fmt.Fprintf(e.stdout, "minute-stats archives waiting for a slot or expected of the jobs downloading, MB, most in one sample: %s\n", strings.Join(archivesPer, ", "))
+	fmt.Fprintf(e.stdout, "jobs held back before they started, for room for their archives: %s\n", strings.Join(roomPer, ", "))
 	fmt.Fprintf(e.stdout, "worker garbage (Go's runtime; the bench's own reads of /metrics included): %s\n", strings.Join(garbagePer, ", "))
 	werr.printSummary(e.stdout)
 	fmt.Fprintf(e.stdout, "failed jobs: %d over %d cycles (%d unreachable appliances per cycle by design)\n", totalFailed, total, unreachable)

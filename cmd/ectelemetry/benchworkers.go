@@ -18,6 +18,8 @@ const (
 	metricJobSlots       = "ectelemetry_worker_job_slots"
 	metricWriteDuration  = "ectelemetry_worker_write_duration_seconds"
 	metricMinuteSlotWait = "ectelemetry_worker_minute_slot_wait_seconds"
+	metricArchiveBytes   = "ectelemetry_worker_archive_bytes"
+	metricArchiveRoom    = "ectelemetry_worker_archive_room_wait_seconds"
 	// Go's own, from the runtime collector every process registers.
 	metricAllocBytes = "go_memstats_alloc_bytes_total"
 	metricGCDuration = "go_gc_duration_seconds"
@@ -39,6 +41,10 @@ type slotUse struct {
 	inFlight float64 // jobs in flight, all workers together, averaged over the samples
 	slots    float64 // job slots of all workers together (their WORKER_CONCURRENCY)
 	samples  int     // samples in which every worker answered
+	// archives is the most minute-stats archive bytes the workers held
+	// waiting for a slot or expected of their jobs still downloading, in
+	// one sample.
+	archives float64
 }
 
 func (u slotUse) String() string {
@@ -61,6 +67,7 @@ func sampleSlots(ctx context.Context, addrs []string, every time.Duration) slotU
 		if err == nil {
 			sum += w.inFlight
 			u.slots = w.slots
+			u.archives = max(u.archives, w.archives)
 			u.samples++
 		}
 		select {
@@ -78,6 +85,8 @@ func sampleSlots(ctx context.Context, addrs []string, every time.Duration) slotU
 type workerStats struct {
 	inFlight, slots float64 // jobs in flight, job slots
 	writes, waits   timing  // writes to the database, waits for a minute-stats slot
+	roomWaits       timing  // jobs held back by the archive budget
+	archives        float64 // archive bytes waiting for a slot and expected
 	garbage         garbage // what the Go runtimes allocated and collected
 }
 
@@ -99,6 +108,14 @@ func (g garbage) perJobSince(then garbage, jobs int64) string {
 
 // timing is a histogram's count and sum of seconds.
 type timing struct{ n, secs float64 }
+
+// countSince is the number of observations since then and their mean.
+func (t timing) countSince(then timing) string {
+	if t.n <= then.n {
+		return "none"
+	}
+	return fmt.Sprintf("%.0f, mean %s", t.n-then.n, t.meanSince(then))
+}
 
 // meanSince is the mean of the observations since then, in milliseconds.
 func (t timing) meanSince(then timing) string {
@@ -133,6 +150,13 @@ func readWorkers(ctx context.Context, addrs []string) (workerStats, error) {
 		w.writes.secs += wr.GetSampleSum()
 		w.waits.n += float64(wt.GetSampleCount())
 		w.waits.secs += wt.GetSampleSum()
+		if rw := onlyMetric(fams[metricArchiveRoom]).GetHistogram(); rw != nil {
+			w.roomWaits.n += float64(rw.GetSampleCount())
+			w.roomWaits.secs += rw.GetSampleSum()
+		}
+		for _, m := range fams[metricArchiveBytes].GetMetric() {
+			w.archives += m.GetGauge().GetValue()
+		}
 		alloc, gc := onlyMetric(fams[metricAllocBytes]).GetCounter(), onlyMetric(fams[metricGCDuration]).GetSummary()
 		if alloc == nil || gc == nil {
 			w.garbage.ok = false
