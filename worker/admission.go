@@ -130,18 +130,20 @@ func (r *archiveRoom) reserve(ctx context.Context, n int64) (*reservation, time.
 	if r.budget <= 0 || n <= 0 {
 		return nil, 0, nil
 	}
-	var start time.Time
+	var start time.Time // of the wait; zero: none yet
+	waited := func() time.Duration {
+		if start.IsZero() {
+			return 0
+		}
+		return time.Since(start)
+	}
 	for {
 		r.mu.Lock()
 		if r.waiting+r.reserved+n <= r.budget || r.reserved == 0 && r.waiting == 0 {
 			r.reserved += n
 			r.reportExpectedLocked()
 			r.mu.Unlock()
-			res := &reservation{left: n}
-			if start.IsZero() {
-				return res, 0, nil
-			}
-			return res, time.Since(start), nil
+			return &reservation{left: n}, waited(), nil
 		}
 		if r.freed == nil {
 			r.freed = make(chan struct{})
@@ -154,7 +156,7 @@ func (r *archiveRoom) reserve(ctx context.Context, n int64) (*reservation, time.
 		select {
 		case <-freed:
 		case <-ctx.Done():
-			return nil, time.Since(start), ctx.Err()
+			return nil, waited(), ctx.Err()
 		}
 	}
 }
@@ -178,18 +180,12 @@ func (r *archiveRoom) release(res *reservation) {
 	r.mu.Unlock()
 }
 
-// state returns the archive bytes waiting and expected.
-func (r *archiveRoom) state() (waiting, expected int64) {
+// load returns the archive bytes waiting, expected, and the most ever
+// waiting.
+func (r *archiveRoom) load() (waiting, expected, peak int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.waiting, r.reserved
-}
-
-// load returns the archive bytes waiting and their peak.
-func (r *archiveRoom) load() (waiting, peak int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.waiting, r.peak
+	return r.waiting, r.reserved, r.peak
 }
 
 // admit waits until the minute-stats archives the job is expected to
@@ -198,7 +194,7 @@ func (r *archiveRoom) load() (waiting, peak int64) {
 // false: the job ended here, reported.
 func (j *job) admit(ctx context.Context) bool {
 	h := j.h
-	if h.o.ArchiveBudget < 0 || !h.o.Sources.Enabled(SourceMinuteStats) {
+	if h.room.budget <= 0 || !h.o.Sources.Enabled(SourceMinuteStats) {
 		return true
 	}
 	n := h.room.estimate(j.expectedMinutes())

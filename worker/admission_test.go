@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/ec-telemetry/ec-telemetry/internal/metrics"
 	"github.com/ec-telemetry/ec-telemetry/internal/simulator"
-	"github.com/ec-telemetry/ec-telemetry/internal/tasks"
 )
 
 // reserveAsync runs reserve on a goroutine and returns a channel that gets
@@ -59,13 +57,13 @@ func TestArchiveRoomHoldsAJobBackUntilParsedArchivesFreeRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.hold(40, res) // the first job downloaded part of what it was expected to
-	if waiting, expected := r.state(); waiting != 40 || expected != 20 {
+	if waiting, expected, _ := r.load(); waiting != 40 || expected != 20 {
 		t.Fatalf("after a download of 40 of 60 expected: waiting %d, expected %d; want 40, 20", waiting, expected)
 	}
 	r.hold(20, res)
 	r.release(res) // and finished downloading: 60 bytes wait for a slot
 	r.release(res) // once
-	if waiting, expected := r.state(); waiting != 60 || expected != 0 {
+	if waiting, expected, _ := r.load(); waiting != 60 || expected != 0 {
 		t.Fatalf("after the job's downloads: waiting %d, expected %d; want 60, 0", waiting, expected)
 	}
 
@@ -73,7 +71,7 @@ func TestArchiveRoomHoldsAJobBackUntilParsedArchivesFreeRoom(t *testing.T) {
 	stillWaiting(t, done, 100*time.Millisecond, "60 waiting + 50 in a budget of 100")
 	r.hold(-10, nil) // one archive parsed: 50 + 50 fit
 	admitted(t, done, "50 waiting + 50")
-	if waiting, peak := r.load(); waiting != 50 || peak != 60 {
+	if waiting, _, peak := r.load(); waiting != 50 || peak != 60 {
 		t.Errorf("waiting, peak = %d, %d; want 50, 60", waiting, peak)
 	}
 }
@@ -150,7 +148,7 @@ func TestArchiveRoomWaitEndsWithItsContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || waited < 40*time.Millisecond {
 		t.Fatalf("reserve = %v after %v, want context.DeadlineExceeded after about 50 ms", err, waited)
 	}
-	if _, expected := r.state(); res != nil || expected != 0 {
+	if _, expected, _ := r.load(); res != nil || expected != 0 {
 		t.Fatalf("after the wait ended: reservation %v, %d bytes expected; want none", res, expected)
 	}
 	r.hold(-100, nil)
@@ -209,20 +207,13 @@ func TestJobsWaitForRoomForTheirArchives(t *testing.T) {
 		o.Metrics, o.Cycles, o.ArchiveBudget = m, cl, 64<<10
 	})
 	apps := reachable(t, f.sim)
-	task := func(id string, startBy time.Time) *asynq.Task {
-		p := f.polls[id]
-		p.Cycle, p.StartBy = 1796040000, startBy.Unix()
-		b, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return asynq.NewTask(tasks.TypeAppliancePoll, b)
-	}
 	f.h.room.hold(64<<10, nil) // another job's archives fill the budget
 
 	a := apps[0]
 	done := make(chan error, 1)
-	go func() { done <- f.h.ProcessTask(t.Context(), task(a.ID, time.Now().Add(time.Minute))) }()
+	go func() {
+		done <- f.h.ProcessTask(t.Context(), pollTask(t, f.polls[a.ID], 1796040000, time.Now().Add(time.Minute)))
+	}()
 	stillWaiting(t, done, 300*time.Millisecond, "a job with the budget full")
 	if got := testutil.ToFloat64(m.ArchiveBytes.WithLabelValues("waiting")); got != 64<<10 {
 		t.Errorf(`archive_bytes{state="waiting"} = %v, want %d`, got, 64<<10)
@@ -248,7 +239,7 @@ func TestJobsWaitForRoomForTheirArchives(t *testing.T) {
 
 	f.h.room.hold(64<<10, nil)
 	b := apps[1]
-	err := f.h.ProcessTask(t.Context(), task(b.ID, time.Now().Add(time.Second)))
+	err := f.h.ProcessTask(t.Context(), pollTask(t, f.polls[b.ID], 1796040000, time.Now().Add(time.Second)))
 	if !errors.Is(err, asynq.RevokeTask) {
 		t.Fatalf("job held back past its start-by time: ProcessTask = %v, want an error wrapping asynq.RevokeTask", err)
 	}
@@ -265,7 +256,7 @@ func TestJobsWaitForRoomForTheirArchives(t *testing.T) {
 		t.Errorf(`jobs_total{result="late"} = %v, want 1`, got)
 	}
 	f.h.room.hold(-(64 << 10), nil)
-	if held, _ := f.h.room.load(); held != 0 {
+	if held, _, _ := f.h.room.load(); held != 0 {
 		t.Errorf("archive bytes held at the end = %d, want 0", held)
 	}
 	for _, state := range []string{"waiting", "expected"} {

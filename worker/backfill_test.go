@@ -197,7 +197,7 @@ func TestStalledDownloadsDoNotStarveHealthyAppliances(t *testing.T) {
 	// Memory: each job held at most one chunk of downloaded archives (plus
 	// the archive that crossed it, whose buffer may have twice its length)
 	// outside a slot, and none is left held.
-	held, peak := f.h.room.load()
+	held, _, peak := f.h.room.load()
 	if held != 0 {
 		t.Errorf("archive bytes still held after every job = %d, want 0", held)
 	}
@@ -263,7 +263,7 @@ func TestLongBackfillHoldsOneChunkOfArchives(t *testing.T) {
 		b, _ := f.sim.Archive(a.ID, m)
 		total += int64(len(b))
 	}
-	_, peak := f.h.room.load()
+	_, _, peak := f.h.room.load()
 	t.Logf("archives: total %d, largest %d, peak held %d", total, largest, peak)
 	if total <= 2*archiveChunkBytes {
 		t.Fatalf("the backfill's archives total %d bytes, want more than two chunks (%d) for this test to mean anything", total, 2*archiveChunkBytes)

@@ -46,15 +46,7 @@ func TestTaskDequeuedAfterItsStartByTimeIsDropped(t *testing.T) {
 		o.Cycles, o.Metrics = cl, m
 	})
 	a := reachable(t, f.sim)[0]
-	task := func(startBy time.Time) *asynq.Task {
-		p := f.polls[a.ID]
-		p.Cycle, p.StartBy = 1796040000, startBy.Unix()
-		b, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return asynq.NewTask(tasks.TypeAppliancePoll, b)
-	}
+	task := func(startBy time.Time) *asynq.Task { return pollTask(t, f.polls[a.ID], 1796040000, startBy) }
 
 	err := f.h.ProcessTask(t.Context(), task(time.Now().Add(-2*time.Second)))
 	if !errors.Is(err, asynq.RevokeTask) {
@@ -80,4 +72,15 @@ func TestTaskDequeuedAfterItsStartByTimeIsDropped(t *testing.T) {
 	if cl.collected[1796040000] != 1 || cl.late[1796040000] != 1 {
 		t.Errorf("cycle record: late %v, collected %v; want the second job collected", cl.late, cl.collected)
 	}
+}
+
+// pollTask is the asynq task of poll p in cycle, to start by startBy.
+func pollTask(t *testing.T, p tasks.AppliancePoll, cycle int64, startBy time.Time) *asynq.Task {
+	t.Helper()
+	p.Cycle, p.StartBy = cycle, startBy.Unix()
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asynq.NewTask(tasks.TypeAppliancePoll, b)
 }
